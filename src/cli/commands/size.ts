@@ -1,0 +1,30 @@
+/**
+ * @module cli/commands/size
+ * `runledger size <ref…>`: bytes each reference needs.
+ */
+import { formatBytes, formatTable } from '../format.js';
+import type { Command } from '../types.js';
+
+export const size: Command = {
+  name: 'size',
+  usage: 'size <ref>...',
+  summary: 'bytes a reference needs: manifest, config and each distinct layer once',
+  arity: [1, Infinity],
+  async run(ctx) {
+    const registry = await ctx.openRegistry();
+    const reports = [];
+    for (const ref of ctx.positionals) reports.push(await registry.size(ref));
+    if (ctx.json) {
+      ctx.printJson(reports);
+      return 0;
+    }
+    const rows = reports.map((r) => [
+      r.reference,
+      String(r.blobs),
+      formatBytes(r.size),
+      String(r.size),
+    ]);
+    for (const line of formatTable(['REFERENCE', 'BLOBS', 'SIZE', 'BYTES'], rows)) ctx.print(line);
+    return 0;
+  },
+};

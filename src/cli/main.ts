@@ -1,0 +1,174 @@
+/**
+ * @module cli/main
+ * `runledger` command line: `main(argv, io)` parses, dispatches to one file per command,
+ * and returns the exit code (0 ok, 1 error, 2 usage). Only `cli/` writes to the terminal.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isRunledgerError, RunledgerError, type ErrorCode } from '../errors.js';
+import { LocalRegistry } from '../store/local-registry.js';
+import { fsck } from './commands/fsck.js';
+import { gc } from './commands/gc.js';
+import { ls } from './commands/ls.js';
+import { restore } from './commands/restore.js';
+import { rm } from './commands/rm.js';
+import { size } from './commands/size.js';
+import { tag } from './commands/tag.js';
+import type { CliIo, Command, CommandContext } from './types.js';
+
+export type { CliIo } from './types.js';
+
+const COMMANDS: readonly Command[] = [ls, tag, rm, restore, gc, fsck, size];
+
+const GLOBAL_OPTIONS = {
+  root: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
+/** What to do next, per error code: the second line of an error. */
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  DIGEST_MISMATCH:
+    'The store has a damaged blob: run "runledger fsck" to list everything affected.',
+  LAYOUT_INVALID:
+    'Point --root (or RUNLEDGER_HOME) at an empty directory or an existing runledger store.',
+  REF_NOT_FOUND: 'Run "runledger ls" to see the references in this store.',
+  REF_CONFLICT:
+    'References never move silently: remove the old one with "runledger rm" first, or pick another name.',
+  CLOSURE_INCOMPLETE:
+    'Some content was garbage-collected or never stored; pull or import the artifact again.',
+  LOCK_TIMEOUT: 'Another runledger process is writing to this store; retry when it has finished.',
+  REFERENCE_INVALID: 'A reference looks like registry/repository:tag, e.g. ghcr.io/acme/qap:v1.',
+  DIGEST_INVALID: 'A digest looks like sha256: followed by 64 lowercase hex digits.',
+};
+
+function usageText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
+  return [
+    'Usage: runledger [--root DIR] [--json] <command> [args]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  --root DIR   the local registry (default: $RUNLEDGER_HOME, else ~/.local/share/runledger)',
+    '  --json       machine-readable output',
+    '  -h, --help   this text',
+    '  --version    the runledger version',
+    '',
+    'Exit codes: 0 success, 1 error, 2 usage error.',
+  ].join('\n');
+}
+
+function version(): string {
+  const pkg = JSON.parse(
+    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')
+  ) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * Runs the command line.
+ * @param argv - the arguments after the program name
+ * @param io - stdout, stderr, environment
+ * @returns the exit code: 0 success, 1 error, 2 usage error
+ * @example
+ * ```ts
+ * process.exitCode = await main(process.argv.slice(2), process);
+ * ```
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    const at = findCommand(argv);
+    const command = at === undefined ? undefined : COMMANDS.find((c) => c.name === argv[at]);
+    if (at === undefined || command === undefined) {
+      const globals = parse(argv, {});
+      if (globals.values['version'] === true) {
+        io.stdout.write(`${version()}\n`);
+        return 0;
+      }
+      if (globals.values['help'] === true) {
+        io.stdout.write(`${usageText()}\n`);
+        return 0;
+      }
+      throw new RunledgerError(
+        'USAGE',
+        at === undefined ? 'No command given.' : `Unknown command ${JSON.stringify(argv[at])}.`
+      );
+    }
+    const parsed = parse([...argv.slice(0, at), ...argv.slice(at + 1)], command.options ?? {});
+    if (parsed.values['help'] === true) {
+      io.stdout.write(`Usage: runledger ${command.usage}\n  ${command.summary}\n`);
+      return 0;
+    }
+    const [min, max] = command.arity;
+    if (parsed.positionals.length < min || parsed.positionals.length > max) {
+      throw new RunledgerError('USAGE', `Usage: runledger ${command.usage}`);
+    }
+    const ctx: CommandContext = {
+      io,
+      positionals: parsed.positionals,
+      values: parsed.values,
+      json,
+      openRegistry: () => {
+        const root = parsed.values['root'];
+        return LocalRegistry.open(
+          typeof root === 'string' ? resolve(io.cwd ?? process.cwd(), root) : undefined,
+          { env: io.env }
+        );
+      },
+      print: (line) => void io.stdout.write(`${line}\n`),
+      printJson: (value) => void io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    };
+    return await command.run(ctx);
+  } catch (e) {
+    return reportError(e, io, json);
+  }
+}
+
+function findCommand(argv: readonly string[]): number | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--root') i++;
+    else if (!a.startsWith('-')) return i;
+  }
+  return undefined;
+}
+
+function parse(
+  args: readonly string[],
+  options: NonNullable<Command['options']>
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options: { ...GLOBAL_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (cause) {
+    throw new RunledgerError('USAGE', (cause as Error).message, { cause });
+  }
+}
+
+function reportError(e: unknown, io: CliIo, json: boolean): number {
+  const error = isRunledgerError(e)
+    ? e
+    : new RunledgerError('IO_ERROR', `Unexpected failure: ${(e as Error)?.message ?? String(e)}`, {
+        cause: e,
+      });
+  const exit = error.code === 'USAGE' ? 2 : 1;
+  if (json) {
+    io.stderr.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
+    return exit;
+  }
+  io.stderr.write(`runledger: ${error.code}: ${error.message}\n`);
+  const hint =
+    error.code === 'USAGE' ? 'Run "runledger --help" for the commands.' : HINTS[error.code];
+  if (hint !== undefined) io.stderr.write(`hint: ${hint}\n`);
+  return exit;
+}

@@ -1,0 +1,39 @@
+/**
+ * @module cli/types
+ * What a command gets and declares.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import type { LocalRegistry } from '../store/local-registry.js';
+
+/** The process facts the CLI reads and writes, injectable for tests. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd?: string;
+}
+
+/** What a command's `run` receives. */
+export interface CommandContext {
+  readonly io: CliIo;
+  readonly positionals: readonly string[];
+  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly json: boolean;
+  /** Opens the local registry named by `--root`, else `RUNLEDGER_HOME`, else the default. */
+  openRegistry(): Promise<LocalRegistry>;
+  /** Writes a line to stdout. */
+  print(line: string): void;
+  /** Writes a value as JSON to stdout. */
+  printJson(value: unknown): void;
+}
+
+/** One subcommand. */
+export interface Command {
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  readonly options?: NonNullable<ParseArgsConfig['options']>;
+  /** Positional count the command accepts: [min, max]. */
+  readonly arity: readonly [number, number];
+  run(ctx: CommandContext): Promise<number>;
+}

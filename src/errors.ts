@@ -1,0 +1,144 @@
+/**
+ * @module errors
+ * The one error type runledger throws: a closed set of codes, structured `data`, and `cause`.
+ */
+
+/**
+ * Every code a {@link RunledgerError} can carry. Each one is thrown somewhere in `src/`
+ * (`test/errors.test.ts` checks that).
+ */
+export type ErrorCode =
+  /** A string that should be a digest is not `sha256:` followed by 64 lowercase hex digits. */
+  | 'DIGEST_INVALID'
+  /** Bytes read from disk, an archive or the network do not hash to the expected digest. */
+  | 'DIGEST_MISMATCH'
+  /** A blob is shorter or longer than the size it was declared with. */
+  | 'SIZE_MISMATCH'
+  /** A string that should be an OCI reference does not parse. */
+  | 'REFERENCE_INVALID'
+  /** A directory is not (and cannot become) a runledger OCI image layout. */
+  | 'LAYOUT_INVALID'
+  /** A manifest or image index is not valid JSON of the expected shape. */
+  | 'MANIFEST_INVALID'
+  /** A blob the caller asked for is not in the store. */
+  | 'BLOB_NOT_FOUND'
+  /** A reference is not in the store. */
+  | 'REF_NOT_FOUND'
+  /** Publishing a reference that already points at a different manifest. */
+  | 'REF_CONFLICT'
+  /** A manifest's closure (config, layers, subject chain) is not complete in the store. */
+  | 'CLOSURE_INCOMPLETE'
+  /** The store's cross-process lock could not be taken in time. */
+  | 'LOCK_TIMEOUT'
+  /** The operation was cancelled through its `AbortSignal`. */
+  | 'ABORTED'
+  /** An argument is outside what the function accepts (a malformed duration, a bad option). */
+  | 'ARGUMENT_INVALID'
+  /** The file system refused an operation (full disk, permissions, I/O error). */
+  | 'IO_ERROR'
+  /** A command line could not be understood. */
+  | 'USAGE';
+
+/** Structured facts about an error: the digest, reference, path… it concerns. */
+export type ErrorData = Readonly<Record<string, unknown>>;
+
+/**
+ * The error every runledger API throws. `message` is one sentence naming the subject;
+ * `code` is stable and meant for programs; `data` holds the facts.
+ *
+ * @example
+ * ```ts
+ * try { parseDigest('sha256:../../x'); }
+ * catch (e) { if (isRunledgerError(e, 'DIGEST_INVALID')) console.log(e.data.value); }
+ * ```
+ */
+export class RunledgerError extends Error {
+  /** The stable error code. */
+  readonly code: ErrorCode;
+  /** Structured facts about the error. */
+  readonly data: ErrorData;
+
+  /**
+   * @param code - the error code
+   * @param message - one sentence naming the subject
+   * @param options - `data` with the facts, `cause` with the underlying error
+   */
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { readonly data?: ErrorData; readonly cause?: unknown } = {}
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RunledgerError';
+    this.code = code;
+    this.data = options.data ?? {};
+  }
+
+  /** Brand checked by {@link isRunledgerError}, so the guard works across module copies. */
+  get isRunledgerError(): true {
+    return true;
+  }
+
+  /**
+   * A JSON-safe form: `{ name, code, message, data, cause? }`.
+   * @returns the plain object the CLI prints for `--json`
+   */
+  toJSON(): {
+    name: string;
+    code: ErrorCode;
+    message: string;
+    data: ErrorData;
+    cause?: string;
+  } {
+    const out: { name: string; code: ErrorCode; message: string; data: ErrorData; cause?: string } =
+      { name: this.name, code: this.code, message: this.message, data: this.data };
+    if (this.cause !== undefined) out.cause = String(this.cause);
+    return out;
+  }
+}
+
+/**
+ * Whether `e` is a {@link RunledgerError}, optionally with the given code.
+ *
+ * @param e - anything caught
+ * @param code - when given, the code `e` must carry
+ * @returns true when `e` is a runledger error (with that code)
+ * @example
+ * ```ts
+ * if (isRunledgerError(err, 'REF_CONFLICT')) { … }
+ * ```
+ */
+export function isRunledgerError(e: unknown, code?: ErrorCode): e is RunledgerError {
+  if (typeof e !== 'object' || e === null) return false;
+  if ((e as { isRunledgerError?: unknown }).isRunledgerError !== true) return false;
+  return code === undefined || (e as RunledgerError).code === code;
+}
+
+/**
+ * Wraps a Node file-system error as `IO_ERROR` (or passes a runledger error through).
+ * @internal
+ */
+export function ioError(err: unknown, action: string, path: string): RunledgerError {
+  if (isRunledgerError(err)) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const hint =
+    code === 'ENOSPC'
+      ? ' (the disk is full: free space and retry)'
+      : code === 'EACCES' || code === 'EPERM'
+        ? ' (permission denied: check the owner and mode of the path)'
+        : '';
+  return new RunledgerError('IO_ERROR', `Could not ${action} ${path}${hint}.`, {
+    data: { path, errno: code },
+    cause: err,
+  });
+}
+
+/**
+ * Throws `ABORTED` when `signal` is aborted.
+ * @internal
+ */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) {
+    throw new RunledgerError('ABORTED', 'The operation was aborted.', { cause: signal.reason });
+  }
+}

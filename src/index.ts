@@ -1,0 +1,56 @@
+/**
+ * @module runledger
+ * The public entry of runledger. Every public name is listed here by name; internals
+ * (blob files, lock, closure walk, index.json) are deliberately not exported.
+ */
+export { RunledgerError, isRunledgerError } from './errors.js';
+export type { ErrorCode, ErrorData } from './errors.js';
+
+export {
+  parseDigest,
+  isDigest,
+  digestOf,
+  digestOfStream,
+  digestHex,
+  Digester,
+} from './oci/digest.js';
+export type { Digest } from './oci/digest.js';
+export { canonicalJson, canonicalJsonBytes } from './oci/canonical-json.js';
+export type { JsonValue } from './oci/canonical-json.js';
+export { parseDescriptor, MAX_MANIFEST_SIZE } from './oci/descriptor.js';
+export { parseManifest, serializeManifest } from './oci/manifest.js';
+export { parseImageIndex, serializeImageIndex } from './oci/image-index.js';
+export { parseReference, formatReference, normalizeReference } from './oci/reference.js';
+export type { Reference } from './oci/reference.js';
+export {
+  MEDIA_TYPE_MANIFEST,
+  MEDIA_TYPE_IMAGE_INDEX,
+  MEDIA_TYPE_EMPTY,
+  MEDIA_TYPE_LAYOUT_HEADER,
+  MEDIA_TYPE_DOCKER_MANIFEST,
+  MEDIA_TYPE_DOCKER_MANIFEST_LIST,
+  ANNOTATION_REF_NAME,
+  ANNOTATION_TITLE,
+  ANNOTATION_CREATED,
+  isMediaType,
+} from './oci/media-types.js';
+export { OCI_LAYOUT_VERSION, blobPath } from './oci/layout.js';
+export type { Annotations, Descriptor, ImageIndex, Manifest } from './oci/types.js';
+
+export { LocalRegistry, BlobBatch } from './store/local-registry.js';
+export type {
+  LocalRegistryOptions,
+  PutBlobOptions,
+  GcOptions,
+  ListRefsOptions,
+} from './store/local-registry.js';
+export { parseDuration } from './store/duration.js';
+export type {
+  BlobInfo,
+  FsckProblem,
+  FsckReport,
+  GcReport,
+  Progress,
+  RefEntry,
+  SizeReport,
+} from './store/types.js';

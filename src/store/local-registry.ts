@@ -1,0 +1,977 @@
+/**
+ * @module store/local-registry
+ * LocalRegistry: runledger's content-addressed store on disk. Its root is a valid OCI image
+ * layout (`oci-layout`, `index.json`, `blobs/sha256/…`), so skopeo and any OCI tool read it;
+ * runledger's own state lives under `.runledger/`, which the layout ignores.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  realpath,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
+import { parseDigest, type Digest } from '../oci/digest.js';
+import { parseImageIndex } from '../oci/image-index.js';
+import { INDEX_FILE, OCI_LAYOUT_FILE, parseOciLayout, serializeOciLayout } from '../oci/layout.js';
+import { parseManifest, serializeManifest } from '../oci/manifest.js';
+import { MEDIA_TYPE_IMAGE_INDEX, MEDIA_TYPE_MANIFEST } from '../oci/media-types.js';
+import { normalizeReference } from '../oci/reference.js';
+import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
+import { serializeImageIndex } from '../oci/image-index.js';
+import { BlobStore, type PendingBlob, type WriteBlobOptions } from './blob-store.js';
+import { walkClosure, type Closure } from './closure.js';
+import { parseDuration } from './duration.js';
+import { readRefTable, writeRefTable, type RefTable } from './index-json.js';
+import { withLock } from './lock.js';
+import type {
+  BlobInfo,
+  FsckProblem,
+  FsckReport,
+  GcReport,
+  Progress,
+  RefEntry,
+  SizeReport,
+} from './types.js';
+
+/** Options of {@link LocalRegistry.open}. */
+export interface LocalRegistryOptions {
+  /** Environment to read `RUNLEDGER_HOME` / `XDG_DATA_HOME` / `HOME` from. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** How long to wait for another process holding the store lock. @default 30000 */
+  readonly lockTimeoutMs?: number;
+}
+
+/** Options of blob writes. */
+export interface PutBlobOptions {
+  /** The digest the content must have; otherwise `DIGEST_MISMATCH` and nothing is stored. */
+  readonly expectedDigest?: Digest;
+  /** The size the content must have; otherwise `SIZE_MISMATCH` and nothing is stored. */
+  readonly expectedSize?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+/** Options of {@link LocalRegistry.gc}. */
+export interface GcOptions {
+  /** Delete the candidates; without it GC only reports. @default false */
+  readonly delete?: boolean;
+  /** Unreferenced blobs younger than this are kept: a duration (`24h`) or milliseconds. @default '24h' */
+  readonly gracePeriod?: string | number;
+  /** The clock, for tests. @default Date.now() */
+  readonly now?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link LocalRegistry.listRefs}. */
+export interface ListRefsOptions {
+  /** Only references starting with this text. */
+  readonly prefix?: string;
+  /** Include runledger's internal checkpoint references. @default false */
+  readonly includeInternal?: boolean;
+}
+
+const CHECKPOINT_RE = /^[0-9a-f]{8}\.runledger\.local\/checkpoint:/;
+const GC_CHUNK = 256;
+const PUBLISH_CONCURRENCY = 32;
+
+/**
+ * Blobs written as one group and made durable together: each write lands in a temp file; one
+ * {@link BlobBatch.commit} flushes them all (one `syncfs` for many files) and publishes them.
+ * Publish the reference that needs them only after `commit` resolved.
+ *
+ * @example
+ * ```ts
+ * const batch = registry.batch();
+ * const a = await batch.putBlob(bytesA);
+ * const b = await batch.putBlobStream(fs.createReadStream('log.txt'));
+ * await batch.commit();
+ * ```
+ */
+export class BlobBatch {
+  readonly #blobs: BlobStore;
+  readonly #pending = new Map<Digest, PendingBlob>();
+  #closed = false;
+
+  /** @internal */
+  constructor(blobs: BlobStore) {
+    this.#blobs = blobs;
+  }
+
+  /** Number of distinct blobs waiting for {@link BlobBatch.commit}. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  #add(p: PendingBlob): BlobInfo {
+    if (this.#pending.has(p.digest)) void this.#blobs.discard([p]);
+    else this.#pending.set(p.digest, p);
+    return { digest: p.digest, size: p.size };
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        'This blob batch was already committed or discarded.'
+      );
+    }
+  }
+
+  /**
+   * Writes bytes into the batch.
+   * @param bytes - the content
+   * @param options - expected digest/size, signal
+   * @returns the blob's digest and size
+   * @throws RunledgerError `DIGEST_MISMATCH`, `SIZE_MISMATCH`, `IO_ERROR`
+   */
+  async putBlob(bytes: Uint8Array, options: PutBlobOptions = {}): Promise<BlobInfo> {
+    this.#checkOpen();
+    return this.#add(this.#blobs.writeTempBytes(bytes, options));
+  }
+
+  /**
+   * Streams content into the batch, hashing while writing, never holding it whole in memory.
+   * @param source - any async iterable of bytes (e.g. `fs.createReadStream(path)`)
+   * @param options - expected digest/size, signal, progress
+   * @returns the blob's digest and size
+   * @throws RunledgerError `SIZE_MISMATCH` (stream ends early or runs over), `DIGEST_MISMATCH`, `ABORTED`, `IO_ERROR`
+   */
+  async putBlobStream(
+    source: AsyncIterable<Uint8Array>,
+    options: PutBlobOptions = {}
+  ): Promise<BlobInfo> {
+    this.#checkOpen();
+    return this.#add(await this.#blobs.writeTempStream(source, options));
+  }
+
+  /**
+   * Makes every blob of the batch durable and publishes it.
+   * @param options - signal
+   * @returns the committed blobs
+   * @throws RunledgerError `IO_ERROR`, `ABORTED` (the batch is discarded then)
+   */
+  async commit(options: { signal?: AbortSignal } = {}): Promise<BlobInfo[]> {
+    this.#checkOpen();
+    this.#closed = true;
+    const pending = [...this.#pending.values()];
+    try {
+      throwIfAborted(options.signal);
+      await this.#blobs.syncTemps(pending);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < pending.length) await this.#blobs.publish(pending[next++] as PendingBlob);
+      };
+      await Promise.all(
+        Array.from({ length: Math.min(PUBLISH_CONCURRENCY, pending.length) }, worker)
+      );
+      if (pending.length > 0) await this.#blobs.syncBlobDir();
+    } catch (e) {
+      await this.#blobs.discard(pending);
+      throw e;
+    }
+    return pending.map((p) => ({ digest: p.digest, size: p.size }));
+  }
+
+  /** Drops every blob of the batch (their temp files are removed). */
+  async discard(): Promise<void> {
+    this.#closed = true;
+    await this.#blobs.discard([...this.#pending.values()]);
+    this.#pending.clear();
+  }
+}
+
+/**
+ * runledger's local registry: a content-addressed blob store and a table of references, on
+ * disk as an OCI image layout. Safe for several processes at once.
+ *
+ * @example
+ * ```ts
+ * const registry = await LocalRegistry.open('/tmp/store');
+ * const desc = await registry.writeManifest(manifest);
+ * await registry.publishRef('ghcr.io/acme/qap:v1', desc);
+ * ```
+ */
+export class LocalRegistry {
+  /** The layout root (absolute, symlinks resolved). */
+  readonly root: string;
+  readonly #blobs: BlobStore;
+  readonly #lockPath: string;
+  readonly #lockTimeoutMs: number | undefined;
+
+  /** @internal Use {@link LocalRegistry.open}. */
+  constructor(root: string, options: LocalRegistryOptions = {}) {
+    this.root = root;
+    this.#blobs = new BlobStore(root);
+    this.#lockPath = join(root, '.runledger', 'lock');
+    this.#lockTimeoutMs = options.lockTimeoutMs;
+  }
+
+  /**
+   * The default root: `$RUNLEDGER_HOME`, else `${XDG_DATA_HOME:-~/.local/share}/runledger`.
+   * @param env - the environment @default process.env
+   * @returns an absolute path
+   * @example
+   * ```ts
+   * LocalRegistry.defaultRoot({ RUNLEDGER_HOME: '/data/runs' }); // '/data/runs'
+   * ```
+   */
+  static defaultRoot(env: Readonly<Record<string, string | undefined>> = process.env): string {
+    const home = env['RUNLEDGER_HOME'];
+    if (home !== undefined && home !== '') return resolve(home);
+    const xdg = env['XDG_DATA_HOME'];
+    const base =
+      xdg !== undefined && xdg !== '' ? xdg : join(env['HOME'] ?? homedir(), '.local', 'share');
+    return resolve(base, 'runledger');
+  }
+
+  /**
+   * Opens (creating when absent or empty) the local registry at `root`.
+   *
+   * @param root - the layout directory @default {@link LocalRegistry.defaultRoot}
+   * @param options - environment and lock timeout
+   * @returns the registry
+   * @throws RunledgerError `LAYOUT_INVALID` when `root` is a file, a non-empty directory that is
+   *   not an OCI image layout, or a layout with a broken `oci-layout`/`index.json`
+   * @example
+   * ```ts
+   * const registry = await LocalRegistry.open();
+   * ```
+   */
+  static async open(root?: string, options: LocalRegistryOptions = {}): Promise<LocalRegistry> {
+    const dir = resolve(root ?? LocalRegistry.defaultRoot(options.env));
+    const entries = await listDir(dir);
+    if (entries === undefined) {
+      await mkdir(dir, { recursive: true }).catch((e: unknown) => {
+        throw ioError(e, 'create the registry directory', dir);
+      });
+    }
+    const names = new Set(entries ?? []);
+    if (names.has(OCI_LAYOUT_FILE)) {
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(join(dir, OCI_LAYOUT_FILE));
+      } catch (e) {
+        throw layoutInvalid(dir, 'its oci-layout file cannot be read', e);
+      }
+      try {
+        parseOciLayout(bytes);
+      } catch (e) {
+        throw layoutInvalid(dir, 'its oci-layout file is not valid', e);
+      }
+      if (!names.has(INDEX_FILE)) throw layoutInvalid(dir, 'it has no index.json');
+    } else if (names.size > 0 && !names.has('.runledger')) {
+      throw layoutInvalid(
+        dir,
+        'it is a non-empty directory without an oci-layout file; choose an empty or new directory'
+      );
+    }
+    await initLayout(dir, names);
+    const real = await realpath(dir);
+    const registry = new LocalRegistry(real, options);
+    await readRefTable(real); // fail now, not later, when index.json is damaged
+    return registry;
+  }
+
+  // ---- blobs -------------------------------------------------------------------------------
+
+  /**
+   * Whether a blob is present (by name; {@link LocalRegistry.readBlob} verifies content).
+   * @param digest - the blob's digest
+   * @returns true when the file exists
+   * @throws RunledgerError `DIGEST_INVALID`
+   */
+  async hasBlob(digest: string): Promise<boolean> {
+    return (await this.#blobs.stat(parseDigest(digest))) !== undefined;
+  }
+
+  /**
+   * A blob's size, file path and modification time.
+   * @param digest - the blob's digest
+   * @returns its facts
+   * @throws RunledgerError `DIGEST_INVALID`, `BLOB_NOT_FOUND`
+   */
+  async statBlob(digest: string): Promise<BlobInfo & { path: string; mtimeMs: number }> {
+    const d = parseDigest(digest);
+    const s = await this.#blobs.stat(d);
+    if (s === undefined) {
+      throw new RunledgerError('BLOB_NOT_FOUND', `Blob ${d} is not in the store ${this.root}.`, {
+        data: { digest: d, root: this.root },
+      });
+    }
+    return { digest: d, size: s.size, path: this.#blobs.path(d), mtimeMs: s.mtimeMs };
+  }
+
+  /**
+   * Reads a whole blob, verifying its size (when given) and digest.
+   * @param digest - the blob's digest
+   * @param options - the size it must have
+   * @returns the bytes
+   * @throws RunledgerError `DIGEST_INVALID`, `BLOB_NOT_FOUND`, `SIZE_MISMATCH`, `DIGEST_MISMATCH` (naming blob and path)
+   */
+  async readBlob(digest: string, options: { expectedSize?: number } = {}): Promise<Uint8Array> {
+    return this.#blobs.read(parseDigest(digest), options.expectedSize);
+  }
+
+  /**
+   * Streams a blob. The digest is verified at the end: the stream throws `DIGEST_MISMATCH`
+   * instead of finishing when the content is corrupt, so consume it to the end before trusting it.
+   * @param digest - the blob's digest
+   * @param options - expected size, signal
+   * @returns an async iterable of chunks
+   * @throws RunledgerError `DIGEST_INVALID`, `BLOB_NOT_FOUND`, `SIZE_MISMATCH`, `DIGEST_MISMATCH`
+   */
+  streamBlob(
+    digest: string,
+    options: { expectedSize?: number; signal?: AbortSignal } = {}
+  ): AsyncIterable<Uint8Array> {
+    return this.#blobs.stream(parseDigest(digest), options);
+  }
+
+  /**
+   * Stores bytes as a blob, durably (fsynced before this resolves).
+   * @param bytes - the content
+   * @param options - expected digest/size, signal
+   * @returns the digest and size
+   * @throws RunledgerError `DIGEST_MISMATCH`, `SIZE_MISMATCH`, `IO_ERROR`
+   * @example
+   * ```ts
+   * const { digest } = await registry.putBlob(new TextEncoder().encode('{}'));
+   * ```
+   */
+  async putBlob(bytes: Uint8Array, options: PutBlobOptions = {}): Promise<BlobInfo> {
+    const p = this.#blobs.writeTempBytes(bytes, { ...options, sync: true });
+    await this.#blobs.publish(p);
+    await this.#blobs.syncBlobDir();
+    return { digest: p.digest, size: p.size };
+  }
+
+  /**
+   * Streams content into a blob, hashing while writing, durably. Nothing is published when the
+   * stream fails, ends early, runs over `expectedSize` or does not match `expectedDigest`.
+   * @param source - an async iterable of bytes (e.g. `fs.createReadStream(path)`)
+   * @param options - expected digest/size, signal, progress
+   * @returns the digest and size
+   * @throws RunledgerError `SIZE_MISMATCH`, `DIGEST_MISMATCH`, `ABORTED`, `IO_ERROR`
+   */
+  async putBlobStream(
+    source: AsyncIterable<Uint8Array>,
+    options: PutBlobOptions = {}
+  ): Promise<BlobInfo> {
+    const writeOptions: WriteBlobOptions = { ...options, sync: true };
+    const p = await this.#blobs.writeTempStream(source, writeOptions);
+    await this.#blobs.publish(p);
+    await this.#blobs.syncBlobDir();
+    return { digest: p.digest, size: p.size };
+  }
+
+  /**
+   * Starts a group of blob writes made durable together by {@link BlobBatch.commit}.
+   * @returns a new batch
+   */
+  batch(): BlobBatch {
+    return new BlobBatch(this.#blobs);
+  }
+
+  /**
+   * Serializes a manifest canonically and stores it durably.
+   * @param manifest - the manifest
+   * @returns its descriptor (media type, digest, size, artifactType)
+   * @throws RunledgerError `IO_ERROR`
+   */
+  async writeManifest(manifest: Manifest): Promise<Descriptor> {
+    const bytes = serializeManifest(manifest);
+    const { digest, size } = await this.putBlob(bytes);
+    return descriptorFor(manifest.mediaType, digest, size, manifest.artifactType);
+  }
+
+  /**
+   * Reads and parses a manifest blob (verified).
+   * @param digest - the manifest's digest
+   * @returns the manifest and its exact bytes
+   * @throws RunledgerError `BLOB_NOT_FOUND`, `DIGEST_MISMATCH`, `MANIFEST_INVALID`
+   */
+  async readManifest(digest: string): Promise<{ manifest: Manifest; bytes: Uint8Array }> {
+    const bytes = await this.readBlob(digest);
+    return { manifest: parseManifest(bytes), bytes };
+  }
+
+  // ---- references --------------------------------------------------------------------------
+
+  /**
+   * Every reference, sorted, optionally filtered by prefix. Checkpoint references are hidden
+   * unless asked for.
+   * @param options - prefix, includeInternal
+   * @returns the references with their descriptors
+   * @throws RunledgerError `LAYOUT_INVALID` when `index.json` is damaged
+   */
+  async listRefs(options: ListRefsOptions = {}): Promise<RefEntry[]> {
+    const table = await readRefTable(this.root);
+    const prefix = options.prefix ?? '';
+    return [...table.named]
+      .filter(([name]) => name.startsWith(prefix))
+      .filter(([name]) => options.includeInternal === true || !CHECKPOINT_RE.test(name))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([reference, descriptor]) => ({ reference, descriptor: stripRefName(descriptor) }));
+  }
+
+  /**
+   * The descriptor a reference points at.
+   * @param reference - any spelling of the reference (normalised first)
+   * @returns the manifest descriptor
+   * @throws RunledgerError `REFERENCE_INVALID`, `REF_NOT_FOUND`
+   */
+  async resolve(reference: string): Promise<Descriptor> {
+    const name = normalizeReference(reference);
+    const d = (await readRefTable(this.root)).named.get(name);
+    if (d === undefined) {
+      throw new RunledgerError(
+        'REF_NOT_FOUND',
+        `Reference ${name} is not in the store ${this.root}.`,
+        {
+          data: { reference: name, root: this.root },
+        }
+      );
+    }
+    return stripRefName(d);
+  }
+
+  /**
+   * Publishes a reference: insert, or nothing when it already points at the same manifest.
+   * The manifest's closure must be present (checked under the lock, so GC cannot race it).
+   *
+   * @param reference - the reference to create
+   * @param descriptor - the manifest it points at
+   * @param options - signal
+   * @returns `'created'` or `'unchanged'`
+   * @throws RunledgerError `REF_CONFLICT` when it points at another manifest; `CLOSURE_INCOMPLETE`
+   * @example
+   * ```ts
+   * await registry.publishRef('ghcr.io/acme/qap:v1', desc);
+   * ```
+   */
+  async publishRef(
+    reference: string,
+    descriptor: Descriptor,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<'created' | 'unchanged'> {
+    const name = normalizeReference(reference);
+    const desc = cleanDescriptor(descriptor);
+    return this.#mutate(options.signal, async (table) => {
+      const existing = table.named.get(name);
+      if (existing !== undefined) {
+        if (existing.digest === desc.digest) return { result: 'unchanged' as const };
+        throw refConflict(name, existing.digest, desc.digest);
+      }
+      await this.#requireClosure(name, desc);
+      return { result: 'created' as const, set: [name, desc] };
+    });
+  }
+
+  /**
+   * Points a reference at a manifest whatever it pointed at before (checkpoints use this).
+   * @param reference - the reference
+   * @param descriptor - the manifest
+   * @param options - signal
+   * @returns the descriptor it pointed at before, if any
+   * @throws RunledgerError `CLOSURE_INCOMPLETE`, `REFERENCE_INVALID`
+   */
+  async replaceRef(
+    reference: string,
+    descriptor: Descriptor,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<Descriptor | undefined> {
+    const name = normalizeReference(reference);
+    const desc = cleanDescriptor(descriptor);
+    return this.#mutate(options.signal, async (table) => {
+      const previous = table.named.get(name);
+      if (previous?.digest === desc.digest) return { result: stripRefName(previous) };
+      await this.#requireClosure(name, desc);
+      return {
+        result: previous === undefined ? undefined : stripRefName(previous),
+        set: [name, desc],
+      };
+    });
+  }
+
+  /**
+   * Removes a reference. Its blobs stay until {@link LocalRegistry.gc} (so it can be restored).
+   * @param reference - the reference
+   * @param options - signal
+   * @returns the descriptor it pointed at
+   * @throws RunledgerError `REF_NOT_FOUND`
+   */
+  async deleteRef(reference: string, options: { signal?: AbortSignal } = {}): Promise<Descriptor> {
+    const name = normalizeReference(reference);
+    return this.#mutate(options.signal, async (table) => {
+      const previous = table.named.get(name);
+      if (previous === undefined) {
+        throw new RunledgerError(
+          'REF_NOT_FOUND',
+          `Reference ${name} is not in the store ${this.root}.`,
+          {
+            data: { reference: name, root: this.root },
+          }
+        );
+      }
+      return { result: stripRefName(previous), remove: name };
+    });
+  }
+
+  /**
+   * Re-creates a reference to a manifest still in the store (undo of {@link LocalRegistry.deleteRef}),
+   * after verifying its whole closure is present.
+   * @param reference - the reference
+   * @param digest - the manifest's digest
+   * @param options - signal
+   * @returns `'created'`, or `'unchanged'` when it already points there
+   * @throws RunledgerError `BLOB_NOT_FOUND`, `CLOSURE_INCOMPLETE`, `REF_CONFLICT` (points elsewhere)
+   */
+  async restoreRef(
+    reference: string,
+    digest: string,
+    options: { signal?: AbortSignal } = {}
+  ): Promise<'created' | 'unchanged'> {
+    const name = normalizeReference(reference);
+    const d = parseDigest(digest);
+    const bytes = await this.#blobs.read(d);
+    const desc = describeManifestBytes(d, bytes);
+    return this.#mutate(options.signal, async (table) => {
+      const existing = table.named.get(name);
+      if (existing !== undefined) {
+        if (existing.digest === d) return { result: 'unchanged' as const };
+        throw refConflict(name, existing.digest, d);
+      }
+      await this.#requireClosure(name, desc);
+      return { result: 'created' as const, set: [name, desc] };
+    });
+  }
+
+  /**
+   * Points `target` at what `source` points at (insert-or-conflict).
+   * @param source - an existing reference
+   * @param target - the new reference
+   * @returns `'created'` or `'unchanged'`
+   * @throws RunledgerError `REF_NOT_FOUND`, `REF_CONFLICT`
+   */
+  async tag(source: string, target: string): Promise<'created' | 'unchanged'> {
+    return this.publishRef(target, await this.resolve(source));
+  }
+
+  async #mutate<T>(
+    signal: AbortSignal | undefined,
+    fn: (table: RefTable) => Promise<{ result: T; set?: [string, Descriptor]; remove?: string }>
+  ): Promise<T> {
+    throwIfAborted(signal);
+    return withLock(
+      this.#lockPath,
+      async () => {
+        const table = await readRefTable(this.root);
+        const change = await fn(table);
+        if (change.set !== undefined || change.remove !== undefined) {
+          const named = new Map(table.named);
+          if (change.set !== undefined) named.set(change.set[0], change.set[1]);
+          if (change.remove !== undefined) named.delete(change.remove);
+          await writeRefTable(this.root, { named, unnamed: table.unnamed });
+        }
+        return change.result;
+      },
+      this.#lockOptions(signal)
+    );
+  }
+
+  #lockOptions(signal: AbortSignal | undefined): { timeoutMs?: number; signal?: AbortSignal } {
+    const o: { timeoutMs?: number; signal?: AbortSignal } = {};
+    if (this.#lockTimeoutMs !== undefined) o.timeoutMs = this.#lockTimeoutMs;
+    if (signal !== undefined) o.signal = signal;
+    return o;
+  }
+
+  async #requireClosure(name: string, desc: Descriptor): Promise<void> {
+    const c = await walkClosure(this.#blobs, [desc], { subjects: true });
+    const bad = [...c.missing.keys(), ...c.wrongSize.keys(), ...c.invalid.keys()];
+    if (bad.length > 0) {
+      throw new RunledgerError(
+        'CLOSURE_INCOMPLETE',
+        `Reference ${name} cannot point at ${desc.digest}: ${bad.length} blob(s) of its closure are missing or damaged, first ${bad[0]}.`,
+        {
+          data: {
+            reference: name,
+            digest: desc.digest,
+            missing: [...c.missing.keys()],
+            wrongSize: [...c.wrongSize.keys()],
+            invalid: [...c.invalid.keys()],
+          },
+        }
+      );
+    }
+  }
+
+  // ---- maintenance -------------------------------------------------------------------------
+
+  /**
+   * The size of what a reference needs: manifest bytes, config, and each distinct layer once
+   * (the subject is not counted).
+   * @param reference - the reference
+   * @returns the size report
+   * @throws RunledgerError `REF_NOT_FOUND`, `BLOB_NOT_FOUND`, `MANIFEST_INVALID`
+   */
+  async size(reference: string): Promise<SizeReport> {
+    const desc = await this.resolve(reference);
+    const c = await walkClosure(this.#blobs, [desc], { subjects: false });
+    if (c.invalid.size > 0) {
+      const [digest, why] = [...c.invalid][0] as [Digest, string];
+      throw new RunledgerError(
+        'MANIFEST_INVALID',
+        `Manifest ${digest} of ${normalizeReference(reference)} is unreadable: ${why}`,
+        {
+          data: { digest },
+        }
+      );
+    }
+    let size = 0;
+    let blobs = 0;
+    for (const m of [c.present, c.missing]) {
+      for (const d of m.values()) {
+        size += d.size;
+        blobs++;
+      }
+    }
+    for (const { descriptor } of c.wrongSize.values()) {
+      size += descriptor.size;
+      blobs++;
+    }
+    return { reference: normalizeReference(reference), digest: desc.digest, size, blobs };
+  }
+
+  /**
+   * Mark-and-sweep garbage collection. Marks the closure of every reference (following
+   * `subject` chains); unmarked blobs older than the grace period are candidates, deleted only
+   * with `delete: true`, each re-checked under the store lock right before removal.
+   * @param options - delete, gracePeriod, signal
+   * @returns what was found and done
+   * @throws RunledgerError `ARGUMENT_INVALID` for a bad grace period, `LOCK_TIMEOUT`
+   * @example
+   * ```ts
+   * const report = await registry.gc({ delete: true, gracePeriod: '1h' });
+   * ```
+   */
+  async gc(options: GcOptions = {}): Promise<GcReport> {
+    const grace =
+      typeof options.gracePeriod === 'number'
+        ? options.gracePeriod
+        : parseDuration(options.gracePeriod ?? '24h');
+    if (!Number.isFinite(grace) || grace < 0) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `Grace period ${grace} ms is not a non-negative number.`
+      );
+    }
+    const now = options.now ?? Date.now();
+    let table = await readRefTable(this.root);
+    let marked = await this.#mark(table);
+    const { digests } = await this.#blobs.list();
+    let reachableSize = 0;
+    let reachableCount = 0;
+    const candidates: { digest: Digest; size: number }[] = [];
+    let deferredCount = 0;
+    let deferredSize = 0;
+    for (const digest of digests) {
+      throwIfAborted(options.signal);
+      const s = await this.#blobs.stat(digest);
+      if (s === undefined) continue;
+      if (marked.present.has(digest) || marked.wrongSize.has(digest)) {
+        reachableCount++;
+        reachableSize += s.size;
+      } else if (now - s.mtimeMs >= grace) {
+        candidates.push({ digest, size: s.size });
+      } else {
+        deferredCount++;
+        deferredSize += s.size;
+      }
+    }
+    let deletedCount = 0;
+    let deletedSize = 0;
+    let tempFilesRemoved = 0;
+    if (options.delete === true) {
+      for (let i = 0; i < candidates.length; i += GC_CHUNK) {
+        const chunk = candidates.slice(i, i + GC_CHUNK);
+        await withLock(
+          this.#lockPath,
+          async () => {
+            // A reference published since the mark may need a candidate: mark again if so.
+            const latest = await readRefTable(this.root);
+            if (latest !== table) {
+              table = latest;
+              marked = await this.#mark(table);
+            }
+            for (const c of chunk) {
+              throwIfAborted(options.signal);
+              if (marked.present.has(c.digest) || marked.wrongSize.has(c.digest)) continue;
+              const s = await this.#blobs.stat(c.digest);
+              // A writer that re-used the blob touched its mtime: it is no longer a candidate.
+              if (s === undefined || Date.now() - s.mtimeMs < grace) continue;
+              await this.#blobs.delete(c.digest);
+              deletedCount++;
+              deletedSize += c.size;
+            }
+          },
+          this.#lockOptions(options.signal)
+        );
+      }
+      tempFilesRemoved = await this.#removeStaleTemps(grace);
+    }
+    return {
+      dryRun: options.delete !== true,
+      refs: table.named.size,
+      reachable: { count: reachableCount, size: reachableSize },
+      candidates: {
+        count: candidates.length,
+        size: candidates.reduce((a, c) => a + c.size, 0),
+        digests: candidates.map((c) => c.digest),
+      },
+      deferred: { count: deferredCount, size: deferredSize },
+      deleted: { count: deletedCount, size: deletedSize },
+      missing: [...marked.missing.keys()].sort(),
+      tempFilesRemoved,
+    };
+  }
+
+  async #mark(table: RefTable): Promise<Closure> {
+    return walkClosure(this.#blobs, [...table.named.values(), ...table.unnamed], {
+      subjects: true,
+    });
+  }
+
+  async #removeStaleTemps(grace: number): Promise<number> {
+    let removed = 0;
+    for (const dir of [this.#blobs.tmpDir, join(this.root, '.runledger')]) {
+      const names = (await listDir(dir)) ?? [];
+      for (const n of names) {
+        const isTemp = dir === this.#blobs.tmpDir || /^lock\.\d+\.[0-9a-f]+$/.test(n);
+        if (!isTemp) continue;
+        const p = join(dir, n);
+        const s = await lstat(p).catch(() => undefined);
+        if (s === undefined || !s.isFile() || Date.now() - s.mtimeMs < grace) continue;
+        await unlink(p).catch(() => undefined);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * Checks the whole store: re-hashes every blob and walks every reference's closure.
+   * @param options - signal, progress (`phase: 'hash'`, bytes)
+   * @returns the report; `ok` is false on any corrupt, missing, wrong-size or unreadable content
+   * @throws RunledgerError `ABORTED`, `LAYOUT_INVALID`
+   * @example
+   * ```ts
+   * const { ok, problems } = await registry.fsck();
+   * ```
+   */
+  async fsck(
+    options: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {}
+  ): Promise<FsckReport> {
+    const problems: FsckProblem[] = [];
+    const table = await readRefTable(this.root);
+    const owners = new Map<Digest, string[]>();
+    const perRef: [string, Closure][] = [];
+    for (const [name, d] of table.named) {
+      const c = await walkClosure(this.#blobs, [d], { subjects: true });
+      perRef.push([name, c]);
+      for (const m of [c.present, c.missing, c.wrongSize]) {
+        for (const digest of m.keys()) owners.set(digest, [...(owners.get(digest) ?? []), name]);
+      }
+    }
+    const { digests } = await this.#blobs.list();
+    let bytes = 0;
+    for (const digest of digests) {
+      throwIfAborted(options.signal);
+      let actual: { digest: Digest; size: number };
+      try {
+        actual = await this.#blobs.hashFile(digest, options.signal);
+      } catch (e) {
+        if ((e as RunledgerError).code === 'BLOB_NOT_FOUND') continue; // removed meanwhile
+        throw e;
+      }
+      bytes += actual.size;
+      options.onProgress?.({ phase: 'hash', loaded: bytes, total: undefined });
+      if (actual.digest !== digest) {
+        problems.push({
+          kind: 'corrupt',
+          digest,
+          path: this.#blobs.path(digest),
+          refs: owners.get(digest) ?? [],
+          detail: `content hashes to ${actual.digest}`,
+        });
+      }
+    }
+    const reported = new Set<string>();
+    for (const [name, c] of perRef) {
+      for (const [digest] of c.missing) {
+        problems.push({
+          kind: 'missing',
+          digest,
+          refs: owners.get(digest) ?? [name],
+          detail: 'referenced but absent',
+        });
+      }
+      for (const [digest, w] of c.wrongSize) {
+        if (reported.has(digest)) continue;
+        reported.add(digest);
+        problems.push({
+          kind: 'size-mismatch',
+          digest,
+          path: this.#blobs.path(digest),
+          refs: owners.get(digest) ?? [name],
+          detail: `declared ${w.descriptor.size} bytes, file has ${w.actual}`,
+        });
+      }
+      for (const [digest, why] of c.invalid) {
+        if (reported.has(digest)) continue;
+        reported.add(digest);
+        problems.push({
+          kind: 'invalid-manifest',
+          digest,
+          refs: owners.get(digest) ?? [name],
+          detail: why,
+        });
+      }
+    }
+    const unique = dedupeProblems(problems);
+    return {
+      ok: unique.length === 0,
+      blobs: digests.length,
+      bytes,
+      refs: table.named.size,
+      problems: unique,
+    };
+  }
+}
+
+function dedupeProblems(problems: FsckProblem[]): FsckProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.kind}:${p.digest ?? p.path ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+async function listDir(dir: string): Promise<string[] | undefined> {
+  try {
+    return await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOTDIR') throw layoutInvalid(dir, 'it is a file, not a directory');
+    throw ioError(e, 'read the directory', dir);
+  }
+}
+
+function layoutInvalid(dir: string, why: string, cause?: unknown): RunledgerError {
+  return new RunledgerError('LAYOUT_INVALID', `${dir} is not a runledger store: ${why}.`, {
+    data: { root: dir },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/** Creates what a layout lacks; files appear whole (temp + link), so racing openers agree. */
+async function initLayout(dir: string, names: ReadonlySet<string>): Promise<void> {
+  try {
+    await mkdir(join(dir, '.runledger', 'tmp'), { recursive: true });
+    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+    if (!names.has(INDEX_FILE)) {
+      const empty = serializeImageIndex({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPE_IMAGE_INDEX,
+        manifests: [],
+      });
+      await createWhole(dir, INDEX_FILE, empty);
+    }
+    if (!names.has(OCI_LAYOUT_FILE)) await createWhole(dir, OCI_LAYOUT_FILE, serializeOciLayout());
+  } catch (e) {
+    throw ioError(e, 'initialise the store', dir);
+  }
+}
+
+async function createWhole(dir: string, name: string, bytes: Uint8Array): Promise<void> {
+  const temp = join(
+    dir,
+    '.runledger',
+    'tmp',
+    `${name}-${process.pid}-${randomBytes(6).toString('hex')}`
+  );
+  await writeFile(temp, bytes, { flag: 'wx', mode: 0o644 });
+  try {
+    await link(temp, join(dir, name));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+}
+
+function descriptorFor(
+  mediaType: string,
+  digest: Digest,
+  size: number,
+  artifactType: string | undefined
+): Descriptor {
+  return artifactType === undefined
+    ? { mediaType, digest, size }
+    : { mediaType, digest, size, artifactType };
+}
+
+/** Builds a descriptor for manifest or index bytes already verified against `digest`. */
+function describeManifestBytes(digest: Digest, bytes: Uint8Array): Descriptor {
+  let index: ImageIndex | undefined;
+  try {
+    const m = parseManifest(bytes);
+    return descriptorFor(m.mediaType, digest, bytes.byteLength, m.artifactType);
+  } catch (e) {
+    try {
+      index = parseImageIndex(bytes);
+    } catch {
+      throw e;
+    }
+  }
+  return descriptorFor(
+    index.mediaType ?? MEDIA_TYPE_IMAGE_INDEX,
+    digest,
+    bytes.byteLength,
+    index.artifactType
+  );
+}
+
+function cleanDescriptor(d: Descriptor): Descriptor {
+  parseDigest(d.digest);
+  if (!Number.isSafeInteger(d.size) || d.size < 0) {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `Descriptor ${d.digest} has an invalid size ${d.size}.`
+    );
+  }
+  return descriptorFor(d.mediaType ?? MEDIA_TYPE_MANIFEST, d.digest, d.size, d.artifactType);
+}
+
+function stripRefName(d: Descriptor): Descriptor {
+  return descriptorFor(d.mediaType, d.digest, d.size, d.artifactType);
+}
+
+function refConflict(name: string, current: Digest, wanted: Digest): RunledgerError {
+  return new RunledgerError(
+    'REF_CONFLICT',
+    `Reference ${name} already points at ${current}, not ${wanted}; remove it first ("runledger rm ${name}") or choose another name.`,
+    { data: { reference: name, current, wanted } }
+  );
+}

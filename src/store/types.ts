@@ -1,0 +1,77 @@
+/**
+ * @module store/types
+ * Plain records LocalRegistry returns.
+ */
+import type { Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/types.js';
+
+/** Progress of a long transfer. */
+export interface Progress {
+  readonly phase: string;
+  readonly loaded: number;
+  /** Absent when the total is not known. */
+  readonly total: number | undefined;
+}
+
+/** A blob's digest and size. */
+export interface BlobInfo {
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+/** One reference of the store. */
+export interface RefEntry {
+  /** The full normalised reference, e.g. `ghcr.io/acme/qap:tai20a`. */
+  readonly reference: string;
+  /** The manifest (or index) it points at, as written in `index.json`. */
+  readonly descriptor: Descriptor;
+}
+
+/** What {@link LocalRegistry.gc} found and did. */
+export interface GcReport {
+  /** True when nothing was deleted because `delete` was not set. */
+  readonly dryRun: boolean;
+  readonly refs: number;
+  readonly reachable: { readonly count: number; readonly size: number };
+  /** Unreferenced blobs older than the grace period: deleted unless dry run. */
+  readonly candidates: {
+    readonly count: number;
+    readonly size: number;
+    readonly digests: readonly Digest[];
+  };
+  /** Unreferenced blobs younger than the grace period: kept. */
+  readonly deferred: { readonly count: number; readonly size: number };
+  readonly deleted: { readonly count: number; readonly size: number };
+  /** Referenced blobs that are absent. */
+  readonly missing: readonly Digest[];
+  /** Abandoned temp files removed (older than the grace period). */
+  readonly tempFilesRemoved: number;
+}
+
+/** A problem {@link LocalRegistry.fsck} found. */
+export interface FsckProblem {
+  readonly kind: 'corrupt' | 'missing' | 'invalid-manifest' | 'stray-file' | 'size-mismatch';
+  readonly digest?: Digest;
+  readonly path?: string;
+  /** The references whose closure contains it. */
+  readonly refs?: readonly string[];
+  readonly detail: string;
+}
+
+/** What {@link LocalRegistry.fsck} checked and found. */
+export interface FsckReport {
+  readonly ok: boolean;
+  readonly blobs: number;
+  readonly bytes: number;
+  readonly refs: number;
+  readonly problems: readonly FsckProblem[];
+}
+
+/** What {@link LocalRegistry.size} counts for one reference. */
+export interface SizeReport {
+  readonly reference: string;
+  readonly digest: Digest;
+  /** Manifest bytes + config + unique layers (the subject is not counted). */
+  readonly size: number;
+  readonly blobs: number;
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores in CI: stress suites spawn their own processes, so keep vitest's pool small.
+    maxWorkers: 2,
+  },
+});
