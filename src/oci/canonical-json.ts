@@ -64,10 +64,12 @@ function write(value: unknown, out: string[], seen: Set<object>): void {
     seen.add(value);
     if (Array.isArray(value)) {
       out.push('[');
-      value.forEach((item: unknown, i) => {
+      // Not forEach: it skips the holes of a sparse array, which JSON writes as null.
+      for (let i = 0; i < value.length; i++) {
         if (i > 0) out.push(',');
+        const item: unknown = value[i];
         write(item === undefined ? null : item, out, seen);
-      });
+      }
       out.push(']');
     } else {
       const proto: unknown = Object.getPrototypeOf(value);

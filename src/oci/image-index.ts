@@ -5,7 +5,11 @@
 import { RunledgerError } from '../errors.js';
 import { canonicalJsonBytes, type JsonValue } from './canonical-json.js';
 import { parseAnnotations, parseDescriptor, parseJsonObject } from './descriptor.js';
-import { MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_IMAGE_INDEX } from './media-types.js';
+import {
+  isMediaType,
+  MEDIA_TYPE_DOCKER_MANIFEST_LIST,
+  MEDIA_TYPE_IMAGE_INDEX,
+} from './media-types.js';
 import type { ImageIndex } from './types.js';
 
 /**
@@ -32,6 +36,9 @@ export function parseImageIndex(bytes: Uint8Array): ImageIndex {
     mediaType !== MEDIA_TYPE_DOCKER_MANIFEST_LIST
   ) {
     fail(`has media type ${JSON.stringify(mediaType)}, not ${MEDIA_TYPE_IMAGE_INDEX}`);
+  }
+  if (value['artifactType'] !== undefined && !isMediaType(value['artifactType'])) {
+    fail('has an invalid artifactType');
   }
   const manifests = value['manifests'];
   if (!Array.isArray(manifests)) fail('has no manifests array');

@@ -31,7 +31,7 @@ export function parseManifest(bytes: Uint8Array): Manifest {
     throw new RunledgerError('MANIFEST_INVALID', `The manifest ${why}.`);
   };
   if (value['schemaVersion'] !== 2) fail('does not have schemaVersion 2');
-  const mediaType = value['mediaType'] ?? MEDIA_TYPE_MANIFEST;
+  const mediaType = value['mediaType'] === undefined ? MEDIA_TYPE_MANIFEST : value['mediaType'];
   if (mediaType === MEDIA_TYPE_IMAGE_INDEX) fail('is an image index, not an image manifest');
   if (mediaType !== MEDIA_TYPE_MANIFEST && mediaType !== MEDIA_TYPE_DOCKER_MANIFEST) {
     fail(`has media type ${JSON.stringify(mediaType)}, not ${MEDIA_TYPE_MANIFEST}`);

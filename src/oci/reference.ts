@@ -98,6 +98,10 @@ export function parseReference(value: string): Reference {
     }
   }
   if (registry === DOCKER_HUB && parts.length === 1) repository = `library/${repository}`;
+  // The limit applies to the normalised name too, so that formatReference's output parses back.
+  if (registry.length + 1 + repository.length > MAX_NAME_LENGTH) {
+    fail(`has a name longer than ${MAX_NAME_LENGTH} characters once normalised`);
+  }
   if (tag === undefined && digest === undefined) tag = 'latest';
 
   const out: { registry: string; repository: string; tag?: string; digest?: Digest } = {

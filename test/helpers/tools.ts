@@ -8,4 +8,5 @@ function has(bin: string): boolean {
 }
 
 export const HAS_SKOPEO: boolean = has('skopeo');
-export const SKOPEO_SKIP_REASON = 'skopeo is not installed (npm test installs it as root: apt-get install -y skopeo)';
+export const SKOPEO_SKIP_REASON =
+  'skopeo is not installed (npm test installs it as root: apt-get install -y skopeo)';

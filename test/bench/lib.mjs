@@ -1,0 +1,78 @@
+// Helpers shared by the benchmark runner and the *.bench.mjs files (not a bench file itself).
+import { spawn, spawnSync } from 'node:child_process';
+
+/** Child processes started by the benchmarks, killed (by pid) when the runner is interrupted. */
+export const children = new Set();
+
+/**
+ * Runs a command and measures its wall-clock time from spawn to exit.
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {import('node:child_process').SpawnOptions & { allowFail?: boolean }} [options]
+ * @returns {Promise<{ code: number | null, signal: string | null, stdout: string, stderr: string, seconds: number }>}
+ */
+export function run(cmd, args, options = {}) {
+  const { allowFail = false, ...spawnOptions } = options;
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
+    children.add(child);
+    const out = [];
+    const err = [];
+    child.stdout?.on('data', (b) => out.push(b));
+    child.stderr?.on('data', (b) => err.push(b));
+    child.on('error', (e) => {
+      children.delete(child);
+      reject(new Error(`cannot run ${cmd}: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      const seconds = (performance.now() - t0) / 1000;
+      children.delete(child);
+      const result = {
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        seconds,
+      };
+      if (!allowFail && code !== 0) {
+        const why = signal !== null ? `signal ${signal}` : `exit code ${code}`;
+        reject(new Error(`${cmd} ${args.join(' ')} failed (${why}): ${result.stderr.trim()}`));
+      } else {
+        resolve(result);
+      }
+    });
+  });
+}
+
+/** Flushes every dirty page of every file system, so no trial pays for an earlier one's writes. */
+export async function syncAll() {
+  await run('sync', []);
+}
+
+/** One line of a command's output, or undefined when it cannot run. */
+export function commandLine(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** `df -T -P <path>` parsed: device, type and mount point of the file system holding path. */
+export function fileSystemOf(path) {
+  const out = commandLine('df', ['-T', '-P', path]);
+  const cols = out?.split('\n')[1]?.trim().split(/\s+/);
+  if (cols === undefined || cols.length < 7) return undefined;
+  return { source: cols[0], type: cols[1], mount: cols.slice(6).join(' ') };
+}
+
+/** Bytes as decimal megabytes (the unit dd reports). */
+export const MB = 1e6;
+
+/** A figure with three significant-ish digits. */
+export function fmt(n) {
+  if (!Number.isFinite(n)) return String(n);
+  const a = Math.abs(n);
+  if (a >= 1000) return n.toFixed(0);
+  if (a >= 100) return n.toFixed(1);
+  if (a >= 10) return n.toFixed(2);
+  return n.toFixed(3);
+}

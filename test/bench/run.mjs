@@ -1,0 +1,199 @@
+// Benchmark runner: runs the cases of every test/bench/*.bench.mjs against a peer tool measured
+// in the same run, and prints one aligned line per case.
+//
+//   node test/bench/run.mjs [--filter <substr>] [--json <out.json>]
+//
+// A bench file exports `cases`: [{ name, unit, higherIsBetter, targetRatio?, async run(ctx) }],
+// where run resolves to { ours, peer, peerName, checks?, extra? }. `checks` are extra targets,
+// [{ label, value, pass }]; `extra` is free-form and printed as key=value.
+// ctx = { scratch, repoRoot, log }: scratch is an empty directory removed after the case.
+//
+// Scratch data goes to os.tmpdir() when it is on the repository's file system, else next to the
+// repository (or under $RUNLEDGER_BENCH_DIR when set), and is removed on exit, error or signal.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, release, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { children, commandLine, fileSystemOf, fmt } from './lib.mjs';
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(benchDir, '..', '..');
+
+const { values: args } = parseArgs({
+  options: {
+    filter: { type: 'string' },
+    json: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (args.help) {
+  console.log('usage: node test/bench/run.mjs [--filter <substr>] [--json <out.json>]');
+  process.exit(0);
+}
+
+if (!existsSync(join(repoRoot, 'dist', 'src', 'index.js'))) {
+  console.error('dist/src/index.js is missing: build first (npm run build), or use npm run bench.');
+  process.exit(1);
+}
+
+// ---- scratch directory -----------------------------------------------------------------------
+
+function pickScratchBase() {
+  const override = process.env['RUNLEDGER_BENCH_DIR'];
+  if (override !== undefined && override !== '') return resolve(override);
+  // Same device number = same file system as the repository; /tmp may be tmpfs or another disk.
+  if (statSync(tmpdir()).dev === statSync(repoRoot).dev) return tmpdir();
+  return dirname(repoRoot);
+}
+
+const scratchRoot = join(pickScratchBase(), `.runledger-bench-${process.pid}`);
+mkdirSync(scratchRoot, { recursive: true });
+
+let cleaned = false;
+function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  for (const child of children) child.kill('SIGKILL');
+  rmSync(scratchRoot, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+]) {
+  process.on(sig, () => {
+    console.error(`\n${sig}: stopping, removing ${scratchRoot}`);
+    cleanup();
+    process.exit(code);
+  });
+}
+
+// ---- environment -------------------------------------------------------------------------------
+
+const fs = fileSystemOf(scratchRoot);
+const repoFs = fileSystemOf(repoRoot);
+const env = {
+  node: process.version,
+  nproc: Number(commandLine('nproc', []) ?? availableParallelism()),
+  cpu: cpus()[0]?.model ?? 'unknown',
+  kernel: release(),
+  scratch: scratchRoot,
+  scratchFs: fs,
+  repoFs,
+  sameFsAsRepo: statSync(scratchRoot).dev === statSync(repoRoot).dev,
+};
+const fsText = (f) => (f === undefined ? 'unknown' : `${f.source} ${f.type} on ${f.mount}`);
+console.log(`node ${env.node} · nproc ${env.nproc} · ${env.cpu} · Linux ${env.kernel}`);
+console.log(
+  `scratch ${scratchRoot}: ${fsText(fs)} (df -T)` +
+    (env.sameFsAsRepo ? ', same file system as the repo' : `; repo is on ${fsText(repoFs)}`)
+);
+
+// ---- cases -------------------------------------------------------------------------------------
+
+const files = readdirSync(benchDir)
+  .filter((f) => f.endsWith('.bench.mjs'))
+  .sort();
+const selected = [];
+for (const file of files) {
+  const mod = await import(pathToFileURL(join(benchDir, file)).href);
+  for (const c of mod.cases ?? []) {
+    if (args.filter === undefined || c.name.includes(args.filter)) selected.push({ file, c });
+  }
+}
+if (selected.length === 0) {
+  console.error(`no case matches --filter ${JSON.stringify(args.filter)}`);
+  process.exit(1);
+}
+
+const W = {
+  name: Math.max(4, ...selected.map(({ c }) => c.name.length)),
+  ours: 18,
+  peer: 26,
+  ratio: 8,
+  target: 20,
+};
+const line = (name, ours, peer, ratio, target, notes) =>
+  [
+    name.padEnd(W.name),
+    ours.padStart(W.ours),
+    peer.padEnd(W.peer),
+    ratio.padStart(W.ratio),
+    target.padEnd(W.target),
+    notes,
+  ]
+    .join('  ')
+    .trimEnd();
+
+console.log('');
+console.log(line('case', 'ours', 'peer (same run)', 'ratio', 'target', 'notes'));
+
+const results = [];
+let failed = false;
+for (const [i, { file, c }] of selected.entries()) {
+  const scratch = join(scratchRoot, `case-${i}`);
+  mkdirSync(scratch, { recursive: true });
+  const ctx = {
+    scratch,
+    repoRoot,
+    log: (msg) => console.error(`  [${c.name}] ${msg}`),
+  };
+  const row = { file, name: c.name, unit: c.unit, higherIsBetter: c.higherIsBetter };
+  try {
+    const r = await c.run(ctx);
+    // ratio > 1 always means we are faster / better.
+    const ratio = c.higherIsBetter ? r.ours / r.peer : r.peer / r.ours;
+    const targetPass = c.targetRatio === undefined ? undefined : ratio >= c.targetRatio;
+    Object.assign(row, {
+      ours: r.ours,
+      peer: r.peer,
+      peerName: r.peerName,
+      ratio,
+      targetRatio: c.targetRatio,
+      targetPass,
+      checks: r.checks ?? [],
+      extra: r.extra ?? {},
+    });
+    const target =
+      c.targetRatio === undefined
+        ? ''
+        : `target ≥${c.targetRatio}× ${targetPass ? 'PASS' : 'MISS'}`;
+    const notes = [
+      ...row.checks.map((k) => `${k.value} (${k.label}) ${k.pass ? 'PASS' : 'MISS'}`),
+      ...Object.entries(row.extra).map(
+        ([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`
+      ),
+    ].join('; ');
+    console.log(
+      line(
+        c.name,
+        `${fmt(r.ours)} ${c.unit}`,
+        ` ${fmt(r.peer)} ${c.unit} (${r.peerName})`,
+        `${fmt(ratio)}×`,
+        target,
+        notes
+      )
+    );
+  } catch (e) {
+    failed = true;
+    row.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    console.log(line(c.name, 'ERROR', '', '', '', e instanceof Error ? e.message : String(e)));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  results.push(row);
+}
+
+if (args.json !== undefined) {
+  const out = resolve(args.json);
+  writeFileSync(
+    out,
+    JSON.stringify({ date: new Date().toISOString(), env, results }, null, 2) + '\n'
+  );
+  console.error(`results written to ${out}`);
+}
+
+cleanup();
+process.exitCode = failed ? 1 : 0;
