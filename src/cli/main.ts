@@ -63,10 +63,19 @@ function usageText(): string {
 }
 
 function version(): string {
-  const pkg = JSON.parse(
-    readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')
-  ) as { version: string };
-  return pkg.version;
+  // src/cli/ when run from source, dist/src/cli/ when built: the package root is 2 or 3 up.
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'runledger' && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
 }
 
 /**

@@ -1,0 +1,62 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { isRunledgerError, RunledgerError } from '../src/errors.js';
+
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+
+async function sources(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await sources(p)));
+    else if (e.name.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+describe('RunledgerError', () => {
+  it('every ErrorCode in the union is thrown somewhere in src/', async () => {
+    const errorsTs = await readFile(join(SRC, 'errors.ts'), 'utf8');
+    const union = errorsTs.slice(
+      errorsTs.indexOf('export type ErrorCode'),
+      errorsTs.indexOf(';', errorsTs.indexOf('export type ErrorCode'))
+    );
+    const codes = [...union.matchAll(/\| '([A-Z_]+)'/g)].map((m) => m[1]!);
+    expect(codes.length).toBeGreaterThan(10);
+    const text = (await Promise.all((await sources(SRC)).map((f) => readFile(f, 'utf8')))).join(
+      '\n'
+    );
+    const unthrown = codes.filter((c) => !new RegExp(`new RunledgerError\\(\\s*'${c}'`).test(text));
+    expect(unthrown).toEqual([]);
+  });
+
+  it('carries code, data and cause, and serialises to JSON', () => {
+    const cause = new Error('disk');
+    const e = new RunledgerError('IO_ERROR', 'Could not write /x.', {
+      data: { path: '/x' },
+      cause,
+    });
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('RunledgerError');
+    expect(e.cause).toBe(cause);
+    expect(JSON.parse(JSON.stringify(e))).toEqual({
+      name: 'RunledgerError',
+      code: 'IO_ERROR',
+      message: 'Could not write /x.',
+      data: { path: '/x' },
+      cause: 'Error: disk',
+    });
+  });
+
+  it('isRunledgerError checks the brand and the code', () => {
+    const e = new RunledgerError('REF_CONFLICT', 'conflict');
+    expect(isRunledgerError(e)).toBe(true);
+    expect(isRunledgerError(e, 'REF_CONFLICT')).toBe(true);
+    expect(isRunledgerError(e, 'REF_NOT_FOUND')).toBe(false);
+    expect(isRunledgerError(new Error('x'))).toBe(false);
+    expect(isRunledgerError(null)).toBe(false);
+    expect(isRunledgerError({ code: 'REF_CONFLICT' })).toBe(false);
+  });
+});

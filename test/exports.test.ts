@@ -1,0 +1,106 @@
+/**
+ * Pins the public surface and checks package.json's exports map against what `tsc` built.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as api from '../src/index.js';
+import { requireBuilt } from './helpers/built.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+  exports: Record<string, string | { types: string; default: string }>;
+  bin: Record<string, string>;
+  engines: { node: string };
+  type: string;
+};
+
+const PUBLIC_NAMES = [
+  'ANNOTATION_CREATED',
+  'ANNOTATION_REF_NAME',
+  'ANNOTATION_TITLE',
+  'BlobBatch',
+  'Digester',
+  'LocalRegistry',
+  'MAX_MANIFEST_SIZE',
+  'MEDIA_TYPE_DOCKER_MANIFEST',
+  'MEDIA_TYPE_DOCKER_MANIFEST_LIST',
+  'MEDIA_TYPE_EMPTY',
+  'MEDIA_TYPE_IMAGE_INDEX',
+  'MEDIA_TYPE_LAYOUT_HEADER',
+  'MEDIA_TYPE_MANIFEST',
+  'OCI_LAYOUT_VERSION',
+  'RunledgerError',
+  'blobPath',
+  'canonicalJson',
+  'canonicalJsonBytes',
+  'digestHex',
+  'digestOf',
+  'digestOfStream',
+  'formatReference',
+  'isDigest',
+  'isMediaType',
+  'isRunledgerError',
+  'normalizeReference',
+  'parseDescriptor',
+  'parseDigest',
+  'parseDuration',
+  'parseImageIndex',
+  'parseManifest',
+  'parseReference',
+  'serializeImageIndex',
+  'serializeManifest',
+];
+
+beforeAll(() => requireBuilt());
+
+describe('public surface', () => {
+  it('src/index.ts exports exactly the pinned names', () => {
+    expect(Object.keys(api).sort()).toEqual(PUBLIC_NAMES);
+  });
+
+  it('the package is ESM only for Node >= 20.19 with a runledger bin', () => {
+    expect(pkg.type).toBe('module');
+    expect(pkg.engines.node).toBe('>=20.19');
+    const bin = `${ROOT}${pkg.bin['runledger']}`;
+    expect(existsSync(bin)).toBe(true);
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('every exports target is built, with types first', () => {
+    for (const [key, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') {
+        expect(existsSync(`${ROOT}${target}`), key).toBe(true);
+        continue;
+      }
+      expect(Object.keys(target)).toEqual(['types', 'default']);
+      if (key.includes('*')) {
+        // Every built codec is reachable through the pattern, with its declarations.
+        const dir = `${ROOT}${target.default.slice(0, target.default.indexOf('*'))}`;
+        const built = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.js')) : [];
+        for (const f of built) {
+          expect(existsSync(`${dir}${f.replace(/\.js$/, '.d.ts')}`), f).toBe(true);
+        }
+        const sources = readdirSync(`${ROOT}codecs`).filter((f) => f.endsWith('.ts'));
+        expect(built.map((f) => f.replace(/\.js$/, '.ts')).sort()).toEqual(sources.sort());
+      } else {
+        expect(existsSync(`${ROOT}${target.types}`), `${key} types`).toBe(true);
+        expect(existsSync(`${ROOT}${target.default}`), `${key} default`).toBe(true);
+      }
+    }
+  });
+
+  it('the built package resolves by its own name and exports the same names', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('runledger'); console.log(JSON.stringify(Object.keys(m).sort()))",
+      ],
+      { cwd: ROOT, encoding: 'utf8' }
+    );
+    expect(JSON.parse(out)).toEqual(PUBLIC_NAMES);
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * The README is a manual whose snippets run: every ```ts block is executed against the built
+ * package (by its own name), with a fresh RUNLEDGER_HOME.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LocalRegistry } from '../src/store/local-registry.js';
+import { requireBuilt } from './helpers/built.js';
+import { tempDir } from './helpers/temp.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const README = readFileSync(`${ROOT}README.md`, 'utf8');
+const SNIPPETS = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+beforeAll(() => requireBuilt());
+
+describe('README', () => {
+  it('has TypeScript snippets to run', () => {
+    expect(SNIPPETS.length).toBeGreaterThan(0);
+  });
+
+  it.each(SNIPPETS.map((s, i) => [i, s] as const))('snippet %i runs', async (_i, code) => {
+    const home = await tempDir();
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: ROOT,
+      env: { ...process.env, RUNLEDGER_HOME: home },
+      encoding: 'utf8',
+    });
+    if (code.includes("publishRef('ghcr.io/acme/qap:tai20a'")) {
+      expect(out).toBe('true solver log…\n');
+      const registry = await LocalRegistry.open(home);
+      expect((await registry.listRefs()).map((r) => r.reference)).toEqual([
+        'ghcr.io/acme/qap:tai20a',
+      ]);
+      expect((await registry.fsck()).ok).toBe(true);
+    }
+  });
+});
