@@ -37,7 +37,33 @@ export type ErrorCode =
   /** The file system refused an operation (full disk, permissions, I/O error). */
   | 'IO_ERROR'
   /** A command line could not be understood. */
-  | 'USAGE';
+  | 'USAGE'
+  /** A parameter name or value is not accepted (type, range, a different value for a logged name). */
+  | 'PARAMETER_INVALID'
+  /** A parameter's type clashes with the type of its column in other runs. */
+  | 'PARAMETER_TYPE_CONFLICT'
+  /** An attachment name is already used in its scope (experiment or run). */
+  | 'ATTACHMENT_EXISTS'
+  /** No attachment has that name in the scope. */
+  | 'ATTACHMENT_NOT_FOUND'
+  /** A name, annotation key or prefix reserved for OMMX or runledger was used. */
+  | 'NAME_RESERVED'
+  /** Stored content has another media type than the reader or codec expects. */
+  | 'MEDIA_TYPE_MISMATCH'
+  /** A codec does not follow the AttachmentCodec contract. */
+  | 'CODEC_INVALID'
+  /** Bytes do not decode as the format their media type names (npy, Arrow, msgpack, JSON…). */
+  | 'PAYLOAD_INVALID'
+  /** A write to a run that was already closed. */
+  | 'RUN_CLOSED'
+  /** Commit while runs are still open. */
+  | 'RUNS_OPEN'
+  /** A write to an experiment that was already committed. */
+  | 'EXPERIMENT_SEALED'
+  /** An artifact is not a valid OMMX experiment (OMMX's loader rules). */
+  | 'EXPERIMENT_INVALID'
+  /** A file exists where runledger would write, and overwriting was not asked for. */
+  | 'FILE_EXISTS';
 
 /** Structured facts about an error: the digest, reference, path… it concerns. */
 export type ErrorData = Readonly<Record<string, unknown>>;

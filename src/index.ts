@@ -54,3 +54,25 @@ export type {
   RefEntry,
   SizeReport,
 } from './store/types.js';
+
+export { Experiment } from './experiment/experiment.js';
+export type { CreateExperimentOptions } from './experiment/experiment.js';
+export { Run, failureReason } from './experiment/run.js';
+export { SealedExperiment, SealedRun } from './experiment/sealed.js';
+export { listExperiments } from './experiment/list.js';
+export type { ExperimentRef, ListExperimentsOptions } from './experiment/list.js';
+export type { AttachmentCodec } from './experiment/codec.js';
+export type {
+  AttachmentRecord,
+  LogAttachmentOptions,
+  LogFileOptions,
+  WriteAttachmentOptions,
+} from './experiment/attachments.js';
+export type { ExperimentConfig, ExperimentStatus, RunStatus } from './experiment/config.js';
+export {
+  MEDIA_TYPE_EXPERIMENT,
+  MEDIA_TYPE_EXPERIMENT_CONFIG,
+  MEDIA_TYPE_RUN_PARAMETERS,
+} from './experiment/config.js';
+export type { ParameterType, ParameterValue } from './experiment/parameters.js';
+export type { Compression } from './experiment/zstd.js';

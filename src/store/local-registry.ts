@@ -78,6 +78,8 @@ export interface ListRefsOptions {
   readonly includeInternal?: boolean;
 }
 
+/** Annotation on an `index.json` entry: when runledger last set that reference (RFC 3339). */
+const ANNOTATION_UPDATED_AT = 'io.runledger.ref.updated-at';
 const CHECKPOINT_RE = /^[0-9a-f]{8}\.runledger\.local\/checkpoint:/;
 const GC_CHUNK = 256;
 const PUBLISH_CONCURRENCY = 32;
@@ -150,6 +152,18 @@ export class BlobBatch {
   ): Promise<BlobInfo> {
     this.#checkOpen();
     return this.#add(await this.#blobs.writeTempStream(source, options));
+  }
+
+  /**
+   * Copies a file into the batch, hashing while copying, never holding it whole in memory.
+   * @param path - a regular file; it must keep its size while being read
+   * @param options - expected digest/size, signal, progress
+   * @returns the blob's digest and size
+   * @throws RunledgerError `SIZE_MISMATCH`, `DIGEST_MISMATCH`, `ABORTED`, `IO_ERROR`
+   */
+  async putBlobFile(path: string, options: PutBlobOptions = {}): Promise<BlobInfo> {
+    this.#checkOpen();
+    return this.#add(await this.#blobs.writeTempFile(path, options));
   }
 
   /**
@@ -280,6 +294,44 @@ export class LocalRegistry {
     return registry;
   }
 
+  /**
+   * This store's random identity (32 hex digits), created on first use; its first 8 digits name
+   * anonymous experiments (`<id8>.runledger.local/…`).
+   * @returns the id
+   * @throws RunledgerError `IO_ERROR`
+   * @example
+   * ```ts
+   * (await registry.id()).slice(0, 8);
+   * ```
+   */
+  async id(): Promise<string> {
+    const path = join(this.root, '.runledger', 'registry-id');
+    const read = async (): Promise<string | undefined> => {
+      const text = await readFile(path, 'utf8').catch(() => undefined);
+      return text !== undefined && /^[0-9a-f]{32}$/.test(text.trim()) ? text.trim() : undefined;
+    };
+    const existing = await read();
+    if (existing !== undefined) return existing;
+    try {
+      await createWhole(
+        this.root,
+        join('.runledger', 'registry-id'),
+        new TextEncoder().encode(randomBytes(16).toString('hex'))
+      );
+    } catch (e) {
+      throw ioError(e, 'create the registry id', path);
+    }
+    const created = await read();
+    if (created === undefined) {
+      throw new RunledgerError(
+        'LAYOUT_INVALID',
+        `The registry id file ${path} is damaged; delete it to make a new one.`,
+        { data: { path } }
+      );
+    }
+    return created;
+  }
+
   // ---- blobs -------------------------------------------------------------------------------
 
   /**
@@ -373,6 +425,25 @@ export class LocalRegistry {
   }
 
   /**
+   * Copies a file into a blob, hashing while copying, durably: the fastest way to store a file
+   * (reads, hashing and writes overlap).
+   * @param path - a regular file; it must keep its size while being read
+   * @param options - expected digest/size, signal, progress
+   * @returns the digest and size
+   * @throws RunledgerError `SIZE_MISMATCH`, `DIGEST_MISMATCH`, `ABORTED`, `IO_ERROR`
+   * @example
+   * ```ts
+   * const { digest } = await registry.putBlobFile('solver.log');
+   * ```
+   */
+  async putBlobFile(path: string, options: PutBlobOptions = {}): Promise<BlobInfo> {
+    const p = await this.#blobs.writeTempFile(path, { ...options, sync: true });
+    await this.#blobs.publish(p);
+    await this.#blobs.syncBlobDir();
+    return { digest: p.digest, size: p.size };
+  }
+
+  /**
    * Starts a group of blob writes made durable together by {@link BlobBatch.commit}.
    * @returns a new batch
    */
@@ -419,7 +490,11 @@ export class LocalRegistry {
       .filter(([name]) => name.startsWith(prefix))
       .filter(([name]) => options.includeInternal === true || !CHECKPOINT_RE.test(name))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([reference, descriptor]) => ({ reference, descriptor: stripRefName(descriptor) }));
+      .map(([reference, descriptor]) => {
+        const updatedAt = descriptor.annotations?.[ANNOTATION_UPDATED_AT];
+        const entry: RefEntry = { reference, descriptor: stripRefName(descriptor) };
+        return updatedAt === undefined ? entry : { ...entry, updatedAt };
+      });
   }
 
   /**
@@ -577,7 +652,13 @@ export class LocalRegistry {
         const change = await fn(table);
         if (change.set !== undefined || change.remove !== undefined) {
           const named = new Map(table.named);
-          if (change.set !== undefined) named.set(change.set[0], change.set[1]);
+          if (change.set !== undefined) {
+            const [name, d] = change.set;
+            named.set(name, {
+              ...d,
+              annotations: { [ANNOTATION_UPDATED_AT]: new Date().toISOString() },
+            });
+          }
           if (change.remove !== undefined) named.delete(change.remove);
           await writeRefTable(this.root, { named, unnamed: table.unnamed });
         }

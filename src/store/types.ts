@@ -25,6 +25,8 @@ export interface RefEntry {
   readonly reference: string;
   /** The manifest (or index) it points at, as written in `index.json`. */
   readonly descriptor: Descriptor;
+  /** When runledger last set this reference (RFC 3339); absent for entries other tools wrote. */
+  readonly updatedAt?: string;
 }
 
 /** What {@link LocalRegistry.gc} found and did. */

@@ -108,29 +108,8 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
-const W = {
-  name: Math.max(4, ...selected.map(({ c }) => c.name.length)),
-  ours: 18,
-  peer: 26,
-  ratio: 8,
-  target: 20,
-};
-const line = (name, ours, peer, ratio, target, notes) =>
-  [
-    name.padEnd(W.name),
-    ours.padStart(W.ours),
-    peer.padEnd(W.peer),
-    ratio.padStart(W.ratio),
-    target.padEnd(W.target),
-    notes,
-  ]
-    .join('  ')
-    .trimEnd();
-
-console.log('');
-console.log(line('case', 'ours', 'peer (same run)', 'ratio', 'target', 'notes'));
-
 const results = [];
+const rows = [['case', 'ours', 'peer (same run)', 'peer tool', 'ratio', 'target', 'notes']];
 let failed = false;
 for (const [i, { file, c }] of selected.entries()) {
   const scratch = join(scratchRoot, `case-${i}`);
@@ -141,6 +120,7 @@ for (const [i, { file, c }] of selected.entries()) {
     log: (msg) => console.error(`  [${c.name}] ${msg}`),
   };
   const row = { file, name: c.name, unit: c.unit, higherIsBetter: c.higherIsBetter };
+  console.error(`running: ${c.name}`);
   try {
     const r = await c.run(ctx);
     // ratio > 1 always means we are faster / better.
@@ -156,35 +136,54 @@ for (const [i, { file, c }] of selected.entries()) {
       checks: r.checks ?? [],
       extra: r.extra ?? {},
     });
-    const target =
-      c.targetRatio === undefined
-        ? ''
-        : `target ≥${c.targetRatio}× ${targetPass ? 'PASS' : 'MISS'}`;
     const notes = [
       ...row.checks.map((k) => `${k.value} (${k.label}) ${k.pass ? 'PASS' : 'MISS'}`),
       ...Object.entries(row.extra).map(
         ([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`
       ),
     ].join('; ');
-    console.log(
-      line(
-        c.name,
-        `${fmt(r.ours)} ${c.unit}`,
-        ` ${fmt(r.peer)} ${c.unit} (${r.peerName})`,
-        `${fmt(ratio)}×`,
-        target,
-        notes
-      )
-    );
+    rows.push([
+      c.name,
+      `${fmt(r.ours)} ${c.unit}`,
+      `${fmt(r.peer)} ${c.unit}`,
+      r.peerName,
+      `${fmt(ratio)}×`,
+      c.targetRatio === undefined
+        ? ''
+        : `target ≥${c.targetRatio}× ${targetPass ? 'PASS' : 'MISS'}`,
+      notes,
+    ]);
   } catch (e) {
     failed = true;
     row.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    console.log(line(c.name, 'ERROR', '', '', '', e instanceof Error ? e.message : String(e)));
+    rows.push([c.name, 'ERROR', '', '', '', '', e instanceof Error ? e.message : String(e)]);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
   results.push(row);
 }
+
+// One aligned line per case: figures right-aligned, text left-aligned.
+const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));
+const rightAligned = [false, true, true, false, true, false, false];
+console.log('');
+for (const r of rows) {
+  console.log(
+    r
+      .map((cell, col) =>
+        col === r.length - 1
+          ? cell
+          : rightAligned[col]
+            ? cell.padStart(widths[col])
+            : cell.padEnd(widths[col])
+      )
+      .join('  ')
+      .trimEnd()
+  );
+}
+console.log(
+  '\nratio = ours/peer for higher-is-better figures, peer/ours for lower-is-better; >1 means runledger is faster.'
+);
 
 if (args.json !== undefined) {
   const out = resolve(args.json);

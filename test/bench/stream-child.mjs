@@ -1,9 +1,9 @@
 // Child process of the "stream … into the store" case: opens a LocalRegistry at <root> and
-// streams <file> into it with putBlobStream, timing only that call. Prints one JSON line:
+// streams <file> into it with putBlobFile (read, hash and write overlapped; never buffered
+// whole), timing only that call. Prints one JSON line:
 // { seconds, size, digest, maxRssKiB, maxRssBeforeKiB } (maxRSS is in KiB on Linux).
 //
 //   node test/bench/stream-child.mjs <file> <root>
-import { createReadStream } from 'node:fs';
 import { LocalRegistry } from '../../dist/src/index.js';
 
 const [file, root] = process.argv.slice(2);
@@ -15,7 +15,7 @@ if (file === undefined || root === undefined) {
 const registry = await LocalRegistry.open(root);
 const maxRssBeforeKiB = process.resourceUsage().maxRSS;
 const t0 = performance.now();
-const info = await registry.putBlobStream(createReadStream(file, { highWaterMark: 1 << 20 }));
+const info = await registry.putBlobFile(file);
 const seconds = (performance.now() - t0) / 1000;
 const maxRssKiB = process.resourceUsage().maxRSS;
 process.stdout.write(

@@ -1,0 +1,95 @@
+/**
+ * @module experiment/list
+ * Discovery: the committed experiments of a local registry, with OMMX's `ExperimentRef` fields.
+ */
+import { isRunledgerError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import type { Annotations } from '../oci/types.js';
+import { LocalRegistry } from '../store/local-registry.js';
+import {
+  MEDIA_TYPE_EXPERIMENT,
+  MEDIA_TYPE_EXPERIMENT_CONFIG,
+  type ExperimentStatus,
+} from './config.js';
+import { parseExperimentConfig } from './config.js';
+
+/** One committed experiment, as OMMX's `list_experiments` describes it. */
+export interface ExperimentRef {
+  readonly imageName: string;
+  readonly manifestDigest: Digest;
+  readonly configDigest: Digest;
+  /** When the reference was last set (RFC 3339); absent for references other tools wrote. */
+  readonly updatedAt: string | undefined;
+  readonly status: ExperimentStatus;
+  readonly runCount: number;
+  readonly solveCount: number;
+  readonly samplingCount: number;
+  readonly annotations: Annotations;
+  /** The full config JSON. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** Options of {@link listExperiments}. */
+export interface ListExperimentsOptions {
+  /** Only references starting with this text (the full `host/repo:tag`). */
+  readonly prefix?: string;
+  /** @default LocalRegistry.open() */
+  readonly registry?: LocalRegistry;
+}
+
+/**
+ * Lists the committed experiments of the local registry, ordered by reference. Checkpoints and
+ * other artifacts are left out; an experiment whose blobs are damaged is left out too (run
+ * `runledger fsck` to find it).
+ * @param options - prefix, registry
+ * @returns the experiments
+ * @throws RunledgerError `LAYOUT_INVALID`
+ * @example
+ * ```ts
+ * for (const e of await listExperiments({ prefix: 'ghcr.io/acme/' })) console.log(e.imageName, e.runCount);
+ * ```
+ */
+export async function listExperiments(
+  options: ListExperimentsOptions = {}
+): Promise<ExperimentRef[]> {
+  const registry = options.registry ?? (await LocalRegistry.open());
+  const refs = await registry.listRefs(
+    options.prefix === undefined ? {} : { prefix: options.prefix }
+  );
+  const out: ExperimentRef[] = [];
+  for (const ref of refs) {
+    // index.json entries written by other tools may lack artifactType: read the manifest then.
+    if (
+      ref.descriptor.artifactType !== undefined &&
+      ref.descriptor.artifactType !== MEDIA_TYPE_EXPERIMENT
+    )
+      continue;
+    try {
+      const { manifest } = await registry.readManifest(ref.descriptor.digest);
+      if ((manifest.artifactType ?? manifest.config.mediaType) !== MEDIA_TYPE_EXPERIMENT) continue;
+      if (manifest.config.mediaType !== MEDIA_TYPE_EXPERIMENT_CONFIG) continue;
+      const bytes = await registry.readBlob(manifest.config.digest, {
+        expectedSize: manifest.config.size,
+      });
+      const config = parseExperimentConfig(bytes, manifest.layers, {
+        subject: ref.reference,
+        allowDraft: true,
+      });
+      out.push({
+        imageName: ref.reference,
+        manifestDigest: ref.descriptor.digest,
+        configDigest: manifest.config.digest,
+        updatedAt: ref.updatedAt,
+        status: config.status,
+        runCount: config.runs.length,
+        solveCount: config.runs.reduce((n, r) => n + r.solves.length, 0),
+        samplingCount: config.runs.reduce((n, r) => n + r.samplings.length, 0),
+        annotations: manifest.annotations ?? {},
+        config: JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>,
+      });
+    } catch (e) {
+      if (!isRunledgerError(e)) throw e;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,233 @@
+/**
+ * @module experiment/msgpack-writer
+ * A tiny msgpack writer for exactly the types runledger writes (maps, strings, ints, float64,
+ * bools), so the bytes are pinned by our code and not by a library's encoder options.
+ */
+
+const INT64_MIN = -(2n ** 63n);
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/**
+ * Appends msgpack tokens to a growing buffer. Every write uses the shortest encoding the msgpack
+ * spec allows for its family (the "compact" rule of rmp and msgpack-python), except floats,
+ * which are always float64 (`0xcb`), because OMMX's reader requires F64 for float columns.
+ *
+ * @example
+ * ```ts
+ * const w = new MsgpackWriter();
+ * w.mapHeader(1);
+ * w.str('a');
+ * w.float64(2);
+ * w.bytes(); // 81 a1 61 cb 40 00 00 00 00 00 00 00
+ * ```
+ */
+export class MsgpackWriter {
+  #buf: Uint8Array;
+  #view: DataView;
+  #pos = 0;
+  readonly #encoder = new TextEncoder();
+
+  /**
+   * @param initialCapacity - bytes to allocate up front (the buffer doubles as needed)
+   */
+  constructor(initialCapacity = 256) {
+    this.#buf = new Uint8Array(Math.max(16, initialCapacity));
+    this.#view = new DataView(this.#buf.buffer);
+  }
+
+  #reserve(n: number): void {
+    if (this.#pos + n <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
+    while (size < this.#pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#buf.subarray(0, this.#pos));
+    this.#buf = next;
+    this.#view = new DataView(next.buffer);
+  }
+
+  /**
+   * Writes a map header (fixmap, map16 or map32); the caller then writes `size` key/value pairs.
+   * @param size - number of entries, 0 to 2^32 − 1
+   * @throws RangeError when `size` is not a valid map length (a bug in the caller)
+   * @example
+   * ```ts
+   * w.mapHeader(0); // 80
+   * ```
+   */
+  mapHeader(size: number): void {
+    this.#reserve(5);
+    if (size < 16) {
+      this.#buf[this.#pos++] = 0x80 | size;
+    } else if (size < 0x10000) {
+      this.#buf[this.#pos++] = 0xde;
+      this.#view.setUint16(this.#pos, size);
+      this.#pos += 2;
+    } else if (size <= 0xffffffff) {
+      this.#buf[this.#pos++] = 0xdf;
+      this.#view.setUint32(this.#pos, size);
+      this.#pos += 4;
+    } else {
+      throw new RangeError(`A msgpack map cannot hold ${size} entries.`);
+    }
+  }
+
+  /**
+   * Writes a string as UTF-8 (fixstr, str8, str16 or str32).
+   * @param s - a well-formed string (lone surrogates would be written as U+FFFD)
+   * @example
+   * ```ts
+   * w.str('columns'); // a7 63 6f 6c 75 6d 6e 73
+   * ```
+   */
+  str(s: string): void {
+    // Worst case 3 bytes per UTF-16 code unit, plus a 5-byte header.
+    this.#reserve(s.length * 3 + 5);
+    // Encode first at the longest header's offset, then move if the header is shorter.
+    const start = this.#pos;
+    const { written } = this.#encoder.encodeInto(s, this.#buf.subarray(start + 5));
+    let header: number;
+    if (written < 32) {
+      this.#buf[start] = 0xa0 | written;
+      header = 1;
+    } else if (written < 0x100) {
+      this.#buf[start] = 0xd9;
+      this.#buf[start + 1] = written;
+      header = 2;
+    } else if (written < 0x10000) {
+      this.#buf[start] = 0xda;
+      this.#view.setUint16(start + 1, written);
+      header = 3;
+    } else {
+      this.#buf[start] = 0xdb;
+      this.#view.setUint32(start + 1, written);
+      header = 5;
+    }
+    if (header !== 5) this.#buf.copyWithin(start + header, start + 5, start + 5 + written);
+    this.#pos = start + header + written;
+  }
+
+  /**
+   * Writes a non-negative integer (positive fixint, uint8, uint16, uint32 or uint64).
+   * @param n - a non-negative safe integer
+   * @throws RangeError when `n` is negative or not a safe integer (a bug in the caller)
+   * @example
+   * ```ts
+   * w.uint(200); // cc c8
+   * ```
+   */
+  uint(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${n} is not a msgpack uint.`);
+    this.#reserve(9);
+    if (n < 0x80) {
+      this.#buf[this.#pos++] = n;
+    } else if (n < 0x100) {
+      this.#buf[this.#pos++] = 0xcc;
+      this.#buf[this.#pos++] = n;
+    } else if (n < 0x10000) {
+      this.#buf[this.#pos++] = 0xcd;
+      this.#view.setUint16(this.#pos, n);
+      this.#pos += 2;
+    } else if (n <= 0xffffffff) {
+      this.#buf[this.#pos++] = 0xce;
+      this.#view.setUint32(this.#pos, n);
+      this.#pos += 4;
+    } else {
+      this.#buf[this.#pos++] = 0xcf;
+      this.#view.setBigUint64(this.#pos, BigInt(n));
+      this.#pos += 8;
+    }
+  }
+
+  /**
+   * Writes a signed integer with rmp's `write_sint` rule: non-negative values take the uint
+   * family (positive fixint, uint8…uint64), negative ones negative fixint or int8…int64.
+   * @param n - an integer from −2^63 to 2^64 − 1
+   * @throws RangeError when `n` is outside that range (a bug in the caller)
+   * @example
+   * ```ts
+   * w.int(-33n); // d0 df
+   * ```
+   */
+  int(n: bigint): void {
+    if (n >= 0n) {
+      if (n > UINT64_MAX) throw new RangeError(`${n} does not fit in a msgpack int.`);
+      if (n <= BigInt(Number.MAX_SAFE_INTEGER)) {
+        this.uint(Number(n));
+      } else {
+        this.#reserve(9);
+        this.#buf[this.#pos++] = 0xcf;
+        this.#view.setBigUint64(this.#pos, n);
+        this.#pos += 8;
+      }
+      return;
+    }
+    if (n < INT64_MIN) throw new RangeError(`${n} does not fit in a msgpack int.`);
+    this.#reserve(9);
+    if (n >= -32n) {
+      this.#buf[this.#pos++] = Number(n) & 0xff; // negative fixint 0xe0…0xff
+    } else if (n >= -0x80n) {
+      this.#buf[this.#pos++] = 0xd0;
+      this.#view.setInt8(this.#pos, Number(n));
+      this.#pos += 1;
+    } else if (n >= -0x8000n) {
+      this.#buf[this.#pos++] = 0xd1;
+      this.#view.setInt16(this.#pos, Number(n));
+      this.#pos += 2;
+    } else if (n >= -0x80000000n) {
+      this.#buf[this.#pos++] = 0xd2;
+      this.#view.setInt32(this.#pos, Number(n));
+      this.#pos += 4;
+    } else {
+      this.#buf[this.#pos++] = 0xd3;
+      this.#view.setBigInt64(this.#pos, n);
+      this.#pos += 8;
+    }
+  }
+
+  /**
+   * Writes a float64 (`0xcb` + 8 bytes big-endian), also for integral values, NaN and ±∞. NaN
+   * is always written as the quiet NaN `7ff8000000000000` (what Python and Rust write), so equal
+   * tables give equal bytes whatever NaN payload the engine carries.
+   * @param x - any number
+   * @example
+   * ```ts
+   * w.float64(2); // cb 40 00 00 00 00 00 00 00
+   * ```
+   */
+  float64(x: number): void {
+    this.#reserve(9);
+    this.#buf[this.#pos++] = 0xcb;
+    if (Number.isNaN(x)) {
+      this.#view.setUint32(this.#pos, 0x7ff80000);
+      this.#view.setUint32(this.#pos + 4, 0);
+    } else {
+      this.#view.setFloat64(this.#pos, x);
+    }
+    this.#pos += 8;
+  }
+
+  /**
+   * Writes `false` (`0xc2`) or `true` (`0xc3`).
+   * @param b - the value
+   * @example
+   * ```ts
+   * w.bool(true); // c3
+   * ```
+   */
+  bool(b: boolean): void {
+    this.#reserve(1);
+    this.#buf[this.#pos++] = b ? 0xc3 : 0xc2;
+  }
+
+  /**
+   * The bytes written so far, as a copy that later writes do not touch.
+   * @returns the encoded bytes
+   * @example
+   * ```ts
+   * const bytes = w.bytes();
+   * ```
+   */
+  bytes(): Uint8Array {
+    return this.#buf.slice(0, this.#pos);
+  }
+}

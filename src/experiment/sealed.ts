@@ -1,0 +1,198 @@
+/**
+ * @module experiment/sealed
+ * Read-only views: a closed run, and a committed experiment loaded from the local registry with
+ * OMMX's loader rules.
+ */
+import { RunledgerError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import { normalizeReference } from '../oci/reference.js';
+import type { Annotations, Descriptor, Manifest } from '../oci/types.js';
+import type { LocalRegistry } from '../store/local-registry.js';
+import type { Table } from 'apache-arrow';
+import { AttachmentReader, recordsFromTable, type AttachmentRecord } from './attachments.js';
+import {
+  MEDIA_TYPE_EXPERIMENT,
+  MEDIA_TYPE_EXPERIMENT_CONFIG,
+  parseExperimentConfig,
+  type ExperimentConfig,
+  type ExperimentStatus,
+  type RunStatus,
+} from './config.js';
+import { decodeRunParameters, type ParameterTable, type ParameterValue } from './parameters.js';
+import { ReadableScope } from './scope.js';
+import { runParametersTable } from './table.js';
+
+/** A closed run: immutable. */
+export class SealedRun extends ReadableScope {
+  /** Allocated when the run opened; runs are listed in this order. */
+  readonly runId: number;
+  readonly status: RunStatus;
+  /** `"<ErrorName>: <message>"` for failed and interrupted runs. */
+  readonly reason: string | undefined;
+  /** The run's parameters by name. */
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
+  readonly #reader: AttachmentReader;
+  /** @internal */
+  readonly records: ReadonlyMap<string, AttachmentRecord>;
+
+  /** @internal */
+  constructor(init: {
+    runId: number;
+    status: RunStatus;
+    reason: string | undefined;
+    parameters: Record<string, ParameterValue>;
+    records: ReadonlyMap<string, AttachmentRecord>;
+    registry: LocalRegistry;
+  }) {
+    super();
+    this.runId = init.runId;
+    this.status = init.status;
+    this.reason = init.reason;
+    this.parameters = Object.freeze({ ...init.parameters });
+    this.records = init.records;
+    this.#reader = new AttachmentReader(`run ${init.runId}`, () => init.records, init.registry);
+  }
+
+  /** @internal */
+  protected get reader(): AttachmentReader {
+    return this.#reader;
+  }
+}
+
+/** A committed experiment, as stored: read-only. */
+export class SealedExperiment extends ReadableScope {
+  /** The full reference it was committed (or loaded) under. */
+  readonly reference: string;
+  readonly manifestDigest: Digest;
+  readonly configDigest: Digest;
+  readonly manifest: Manifest;
+  readonly config: ExperimentConfig;
+  readonly status: ExperimentStatus;
+  readonly reason: string | undefined;
+  /** The manifest's annotations (set with `setAnnotation`). */
+  readonly annotations: Annotations;
+  /** Every run, in run id order. */
+  readonly runs: readonly SealedRun[];
+  readonly registry: LocalRegistry;
+  readonly #parameters: ParameterTable;
+  readonly #reader: AttachmentReader;
+
+  /** @internal Use `Experiment.load`. */
+  constructor(init: {
+    reference: string;
+    manifestDigest: Digest;
+    manifest: Manifest;
+    config: ExperimentConfig;
+    parameters: ParameterTable;
+    registry: LocalRegistry;
+  }) {
+    super();
+    this.reference = init.reference;
+    this.manifestDigest = init.manifestDigest;
+    this.configDigest = init.manifest.config.digest;
+    this.manifest = init.manifest;
+    this.config = init.config;
+    this.status = init.config.status;
+    this.reason = init.config.reason;
+    this.annotations = init.manifest.annotations ?? {};
+    this.registry = init.registry;
+    this.#parameters = init.parameters;
+    const layers = init.manifest.layers;
+    const records = new Map(
+      recordsFromTable(
+        init.config.attachments.entries,
+        init.config.attachments.filenames,
+        layers
+      ).map((r) => [r.name, r])
+    );
+    this.#reader = new AttachmentReader(
+      `experiment ${init.reference}`,
+      () => records,
+      init.registry
+    );
+    const byRun = init.parameters.valuesByRun();
+    this.runs = init.config.runs.map(
+      (r) =>
+        new SealedRun({
+          runId: r.runId,
+          status: r.status,
+          reason: r.reason,
+          parameters: byRun.get(r.runId) ?? {},
+          records: new Map(
+            recordsFromTable(r.attachments.entries, r.attachments.filenames, layers).map((a) => [
+              a.name,
+              a,
+            ])
+          ),
+          registry: init.registry,
+        })
+    );
+  }
+
+  /** @internal */
+  protected get reader(): AttachmentReader {
+    return this.#reader;
+  }
+
+  /**
+   * The run-parameter table: `run_id` plus one nullable column per parameter (bool, int64,
+   * float64, utf8), as OMMX's `run_parameters_df`.
+   * @returns an Apache Arrow table
+   * @example
+   * ```ts
+   * sealed.runParametersDf().getChild('solver')?.toArray();
+   * ```
+   */
+  runParametersDf(): Table {
+    return runParametersTable(
+      this.#parameters,
+      this.runs.map((r) => r.runId)
+    );
+  }
+}
+
+/**
+ * Loads a committed experiment from the local registry, validating it as OMMX's loader does.
+ * @internal Use `Experiment.load`.
+ */
+export async function loadSealed(
+  registry: LocalRegistry,
+  reference: string,
+  options: { allowDraft?: boolean } = {}
+): Promise<SealedExperiment> {
+  const name = normalizeReference(reference);
+  const desc = await registry.resolve(name);
+  const { manifest } = await registry.readManifest(desc.digest);
+  const fail = (why: string): never => {
+    throw new RunledgerError('EXPERIMENT_INVALID', `${name} is not an OMMX experiment: ${why}.`, {
+      data: { reference: name, digest: desc.digest },
+    });
+  };
+  const artifactType = manifest.artifactType ?? manifest.config.mediaType;
+  if (artifactType !== MEDIA_TYPE_EXPERIMENT) fail(`its artifact type is ${artifactType}`);
+  if (manifest.config.mediaType !== MEDIA_TYPE_EXPERIMENT_CONFIG) {
+    fail(`its config media type is ${manifest.config.mediaType}`);
+  }
+  const configBytes = await registry.readBlob(manifest.config.digest, {
+    expectedSize: manifest.config.size,
+  });
+  const parseOptions: { allowDraft?: boolean; subject: string } = { subject: name };
+  if (options.allowDraft !== undefined) parseOptions.allowDraft = options.allowDraft;
+  const config = parseExperimentConfig(configBytes, manifest.layers, parseOptions);
+  const paramLayer = manifest.layers[config.runParameters] as Descriptor;
+  const parameters = decodeRunParameters(
+    await registry.readBlob(paramLayer.digest, { expectedSize: paramLayer.size })
+  );
+  const runIds = new Set(config.runs.map((r) => r.runId));
+  for (const id of parameters.runIds()) {
+    if (!runIds.has(id)) fail(`its parameter table has run ${id}, which is not among its runs`);
+  }
+  return new SealedExperiment({
+    reference: name,
+    manifestDigest: desc.digest,
+    manifest,
+    config,
+    parameters,
+    registry,
+  });
+}
