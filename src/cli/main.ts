@@ -8,18 +8,22 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isRunledgerError, RunledgerError, type ErrorCode } from '../errors.js';
 import { LocalRegistry } from '../store/local-registry.js';
+import { demo } from './commands/demo.js';
 import { fsck } from './commands/fsck.js';
+import { get } from './commands/get.js';
 import { gc } from './commands/gc.js';
 import { ls } from './commands/ls.js';
 import { restore } from './commands/restore.js';
 import { rm } from './commands/rm.js';
+import { runs } from './commands/runs.js';
+import { show } from './commands/show.js';
 import { size } from './commands/size.js';
 import { tag } from './commands/tag.js';
 import type { CliIo, Command, CommandContext } from './types.js';
 
 export type { CliIo } from './types.js';
 
-const COMMANDS: readonly Command[] = [ls, tag, rm, restore, gc, fsck, size];
+const COMMANDS: readonly Command[] = [demo, ls, show, runs, get, tag, rm, restore, gc, fsck, size];
 
 const GLOBAL_OPTIONS = {
   root: { type: 'string' },
@@ -42,6 +46,11 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   LOCK_TIMEOUT: 'Another runledger process is writing to this store; retry when it has finished.',
   REFERENCE_INVALID: 'A reference looks like registry/repository:tag, e.g. ghcr.io/acme/qap:v1.',
   DIGEST_INVALID: 'A digest looks like sha256: followed by 64 lowercase hex digits.',
+  EXPERIMENT_INVALID:
+    'This artifact is not an OMMX experiment (or is damaged); "runledger ls" shows what each reference holds.',
+  ATTACHMENT_NOT_FOUND:
+    'Run "runledger show <ref>" to see the attachments of the experiment and of each run.',
+  FILE_EXISTS: 'Pass --force to overwrite the file.',
 };
 
 function usageText(): string {

@@ -7,7 +7,7 @@ import type { LocalRegistry } from '../store/local-registry.js';
 
 /** The process facts the CLI reads and writes, injectable for tests. */
 export interface CliIo {
-  readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stdout: { write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;

@@ -13,6 +13,8 @@ import {
   Schema,
   Struct,
   Table,
+  tableFromIPC,
+  tableToIPC,
   Utf8,
   type Data,
 } from 'apache-arrow';
@@ -226,4 +228,35 @@ function utf8Column(byRow: readonly (string | undefined)[]): {
     valueOffsets[i + 1] = pos;
   }
   return { valueOffsets, data: data.subarray(0, pos) };
+}
+
+/**
+ * Writes a table as an Arrow IPC file (`application/vnd.apache.arrow.file`).
+ * @param table - any Arrow table
+ * @returns the file bytes
+ * @example
+ * ```ts
+ * await writeFile('runs.arrow', tableToArrowFile(sealed.runParametersDf()));
+ * ```
+ */
+export function tableToArrowFile(table: Table): Uint8Array {
+  return tableToIPC(table, 'file');
+}
+
+/**
+ * Reads an Arrow IPC file (or stream).
+ * @param bytes - the file bytes
+ * @returns the table
+ * @throws RunledgerError `PAYLOAD_INVALID` when the bytes are not Arrow IPC
+ * @example
+ * ```ts
+ * const t = tableFromArrowFile(await readFile('runs.arrow'));
+ * ```
+ */
+export function tableFromArrowFile(bytes: Uint8Array): Table {
+  try {
+    return tableFromIPC(bytes);
+  } catch (cause) {
+    throw new RunledgerError('PAYLOAD_INVALID', 'The bytes are not an Arrow IPC file.', { cause });
+  }
 }

@@ -1,0 +1,41 @@
+/**
+ * @module cli/commands/demo
+ * `runledger demo`: record the demo study into the local registry and print its run table.
+ */
+import { formatTable } from '../format.js';
+import { recordDemoStudy } from '../demo-study.js';
+import { cellText, runRows, toJsonRows } from '../run-table.js';
+import type { Command } from '../types.js';
+
+export const demo: Command = {
+  name: 'demo',
+  usage: 'demo',
+  summary: 'record a demo optimization study (24 runs) into the local registry and print its runs',
+  arity: [0, 0],
+  async run(ctx) {
+    const registry = await ctx.openRegistry();
+    const sealed = await recordDemoStudy(registry);
+    const rows = runRows(sealed);
+    if (ctx.json) {
+      ctx.printJson({
+        reference: sealed.reference,
+        manifestDigest: sealed.manifestDigest,
+        root: registry.root,
+        runs: toJsonRows(rows),
+      });
+      return 0;
+    }
+    ctx.print(`Recorded ${sealed.runs.length} runs as ${sealed.reference}`);
+    ctx.print(`  digest ${sealed.manifestDigest}`);
+    ctx.print(`  store  ${registry.root}`);
+    ctx.print('');
+    const shown = rows.rows.map((r) =>
+      r.map((c) => (typeof c === 'number' && !Number.isInteger(c) ? c.toFixed(4) : cellText(c)))
+    );
+    for (const line of formatTable(rows.columns, shown)) ctx.print(line);
+    ctx.print('');
+    ctx.print(`Next: runledger show ${sealed.reference}`);
+    ctx.print(`      runledger get ${sealed.reference} --run 0 log`);
+    return 0;
+  },
+};

@@ -1,0 +1,95 @@
+/**
+ * @module cli/commands/show
+ * `runledger show <ref>`: an experiment's identity, status, annotations, attachments and runs.
+ */
+import { Experiment } from '../../experiment/experiment.js';
+import { formatBytes, formatTable } from '../format.js';
+import type { Command } from '../types.js';
+
+export const show: Command = {
+  name: 'show',
+  usage: 'show <ref>',
+  summary: 'describe an experiment: digest, status, annotations, attachments, runs',
+  arity: [1, 1],
+  async run(ctx) {
+    const registry = await ctx.openRegistry();
+    const sealed = await Experiment.load(ctx.positionals[0] as string, { registry });
+    const attachments = (
+      scope: { attachmentNames: string[]; attachmentMediaType(n: string): string },
+      sizes: (n: string) => number
+    ) =>
+      scope.attachmentNames.map((name) => ({
+        name,
+        mediaType: scope.attachmentMediaType(name),
+        size: sizes(name),
+      }));
+    const expRecords = new Map(
+      sealed.attachmentNames.map((n) => [
+        n,
+        sealed.manifest.layers[sealed.config.attachments.entries.get(n) ?? -1]?.size ?? 0,
+      ])
+    );
+    const summary = {
+      reference: sealed.reference,
+      manifestDigest: sealed.manifestDigest,
+      configDigest: sealed.configDigest,
+      status: sealed.status,
+      annotations: sealed.annotations,
+      attachments: attachments(sealed, (n) => expRecords.get(n) ?? 0),
+      runs: sealed.runs.map((r) => ({
+        runId: r.runId,
+        status: r.status,
+        ...(r.reason === undefined ? {} : { reason: r.reason }),
+        parameters: Object.fromEntries(
+          Object.entries(r.parameters).map(([k, v]) => [
+            k,
+            typeof v === 'bigint'
+              ? Number.isSafeInteger(Number(v))
+                ? Number(v)
+                : String(v)
+              : typeof v === 'number' && !Number.isFinite(v)
+                ? String(v)
+                : v,
+          ])
+        ),
+        attachments: attachments(r, (n) => r.records.get(n)?.descriptor.size ?? 0),
+      })),
+    };
+    if (ctx.json) {
+      ctx.printJson(summary);
+      return 0;
+    }
+    ctx.print(`Experiment  ${summary.reference}`);
+    ctx.print(`Digest      ${summary.manifestDigest}`);
+    ctx.print(
+      `Status      ${summary.status}${sealed.reason === undefined ? '' : ` (${sealed.reason})`}`
+    );
+    for (const [k, v] of Object.entries(summary.annotations)) ctx.print(`Annotation  ${k}=${v}`);
+    const counts = new Map<string, number>();
+    for (const r of summary.runs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    ctx.print(
+      `Runs        ${summary.runs.length}${summary.runs.length === 0 ? '' : ` (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})`}`
+    );
+    if (summary.attachments.length > 0) {
+      ctx.print('');
+      for (const line of formatTable(
+        ['ATTACHMENT', 'MEDIA TYPE', 'SIZE'],
+        summary.attachments.map((a) => [a.name, a.mediaType, formatBytes(a.size)])
+      ))
+        ctx.print(line);
+    }
+    if (summary.runs.length > 0) {
+      ctx.print('');
+      const rows = summary.runs.map((r) => [
+        String(r.runId),
+        r.status,
+        String(Object.keys(r.parameters).length),
+        r.attachments.map((a) => a.name).join(', '),
+        r.reason ?? '',
+      ]);
+      for (const line of formatTable(['RUN', 'STATUS', 'PARAMS', 'ATTACHMENTS', 'REASON'], rows))
+        ctx.print(line);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,75 @@
+/**
+ * @module cli/run-table
+ * The run table the CLI prints: `run_id`, `status`, then one column per parameter, from an
+ * experiment's Arrow parameter table.
+ */
+import type { Table } from 'apache-arrow';
+import type { SealedExperiment } from '../experiment/sealed.js';
+
+/** Plain rows for printing. */
+export interface RunRows {
+  readonly columns: readonly string[];
+  readonly rows: readonly (readonly unknown[])[];
+}
+
+/**
+ * Rows of the run table of an experiment.
+ * @param sealed - the experiment
+ * @returns column names and cell values (bigint for int64, null for missing)
+ */
+export function runRows(sealed: SealedExperiment): RunRows {
+  const table: Table = sealed.runParametersDf();
+  const params = table.schema.fields.map((f) => f.name).filter((n) => n !== 'run_id');
+  const vectors = params.map((n) => table.getChild(n));
+  const status = new Map(sealed.runs.map((r) => [r.runId, r.status]));
+  const ids = table.getChild('run_id');
+  const rows: unknown[][] = [];
+  for (let i = 0; i < table.numRows; i++) {
+    const id = Number(ids?.get(i));
+    rows.push([id, status.get(id) ?? null, ...vectors.map((v) => v?.get(i) ?? null)]);
+  }
+  return { columns: ['run_id', 'status', ...params], rows };
+}
+
+/**
+ * A cell as text: null as empty, floats as JavaScript prints them (NaN, Infinity kept).
+ * @param v - a cell
+ * @returns its text
+ */
+export function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return String(v);
+}
+
+/**
+ * RFC 4180 CSV of the rows.
+ * @param t - the rows
+ * @returns CSV text ending in a newline
+ */
+export function toCsv(t: RunRows): string {
+  const field = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return (
+    [t.columns, ...t.rows.map((r) => r.map(cellText))]
+      .map((r) => r.map((c) => field(String(c))).join(','))
+      .join('\n') + '\n'
+  );
+}
+
+/**
+ * The rows as JSON objects; int64 values that fit a double become numbers, others strings;
+ * NaN and ±Infinity become the strings "NaN", "Infinity", "-Infinity".
+ * @param t - the rows
+ * @returns plain objects
+ */
+export function toJsonRows(t: RunRows): Record<string, unknown>[] {
+  return t.rows.map((r) =>
+    Object.fromEntries(
+      r.map((v, i) => {
+        let out = v;
+        if (typeof v === 'bigint') out = Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
+        else if (typeof v === 'number' && !Number.isFinite(v)) out = String(v);
+        return [t.columns[i], out];
+      })
+    )
+  );
+}
