@@ -118,8 +118,17 @@ export class RunledgerError extends Error {
   } {
     const out: { name: string; code: ErrorCode; message: string; data: ErrorData; cause?: string } =
       { name: this.name, code: this.code, message: this.message, data: this.data };
-    if (this.cause !== undefined) out.cause = String(this.cause);
+    if (this.cause !== undefined) out.cause = describeCause(this.cause);
     return out;
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  try {
+    return typeof cause === 'object' ? JSON.stringify(cause) : String(cause);
+  } catch {
+    return Object.prototype.toString.call(cause);
   }
 }
 

@@ -296,7 +296,7 @@ export class BlobStore {
     }
     const actual = digestOf(bytes);
     if (actual !== digest) throw digestMismatch(digest, actual, path);
-    return bytes;
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Streams a blob; the digest is checked at the end and a mismatch thrown before completion. */

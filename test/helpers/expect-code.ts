@@ -1,0 +1,19 @@
+/**
+ * Asserts a promise (or function) fails with a RunledgerError of a given code.
+ */
+import { expect } from 'vitest';
+import { isRunledgerError, type ErrorCode, type RunledgerError } from '../../src/errors.js';
+
+export async function expectCode(
+  action: Promise<unknown> | (() => unknown),
+  code: ErrorCode
+): Promise<RunledgerError> {
+  let caught: unknown;
+  try {
+    await (typeof action === 'function' ? action() : action);
+  } catch (e) {
+    caught = e;
+  }
+  expect(isRunledgerError(caught, code), `expected ${code}, got ${String(caught)}`).toBe(true);
+  return caught as RunledgerError;
+}
