@@ -59,7 +59,7 @@ const sniffRiff: Sniffer = (head) => {
   return undefined;
 };
 
-/** ISO base media files (`ftyp` box first): the major brand separates images and audio from video. */
+/** ISO base media files (`ftyp` box first): the major brand tells images and audio from video. */
 const FTYP_BRANDS: ReadonlyMap<string, string> = new Map([
   ['avif', 'image/avif'],
   ['avis', 'image/avif'],
@@ -91,18 +91,18 @@ const sniffMpegFrame: Sniffer = (head) => {
     : undefined;
 };
 
-/** HDF5's superblock is at 0 or after a user block of 512, 1024, 2048… bytes. */
-const sniffHdf5: Sniffer = (head) => {
-  const signature = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-  for (
-    let offset = 0;
-    offset + signature.length <= head.length;
-    offset = offset ? offset * 2 : 512
-  ) {
-    if (has(head, offset, signature)) return 'application/x-hdf5';
-  }
-  return undefined;
-};
+/** HDF5's superblock is at 0 or after a user block of 512, 1024, 2048… bytes (8 KiB head). */
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+const sniffHdf5: Sniffer = (head) =>
+  [0, 512, 1024, 2048, 4096].some((offset) => has(head, offset, HDF5_SIGNATURE))
+    ? 'application/x-hdf5'
+    : undefined;
+
+/** bzip2: `BZh` and the block size digit 1–9. */
+const sniffBzip2: Sniffer = (head) =>
+  has(head, 0, 'BZh') && (head[3] ?? 0) >= 0x31 && (head[3] ?? 0) <= 0x39
+    ? 'application/x-bzip2'
+    : undefined;
 
 /** zstd frames and skippable frames (magic 0x184D2A50–0x184D2A5F, little-endian). */
 const sniffZstd: Sniffer = (head) =>
@@ -111,7 +111,10 @@ const sniffZstd: Sniffer = (head) =>
     ? 'application/zstd'
     : undefined;
 
-/** Checked in order; the first hit wins. Offset-257 tar comes last so compressed tars stay compressed. */
+/**
+ * Checked in order; the first hit wins. Tar (offset 257) comes last, so a file whose first bytes
+ * are another format is that format.
+ */
 const SNIFFERS: readonly Sniffer[] = [
   magic('image/png', 0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
   magic('image/jpeg', 0, [0xff, 0xd8, 0xff]),
@@ -128,10 +131,7 @@ const SNIFFERS: readonly Sniffer[] = [
   magic('application/zip', 0, 'PK\x07\x08'), // spanned archive
   magic('application/gzip', 0, [0x1f, 0x8b, 0x08]),
   sniffZstd,
-  (head) =>
-    has(head, 0, 'BZh') && (head[3] ?? 0) >= 0x31 && (head[3] ?? 0) <= 0x39
-      ? 'application/x-bzip2'
-      : undefined,
+  sniffBzip2,
   magic('application/x-xz', 0, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
   magic('application/x-7z-compressed', 0, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]),
   magic('application/vnd.sqlite3', 0, 'SQLite format 3\0'),

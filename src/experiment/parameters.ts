@@ -66,13 +66,12 @@ export function validateParameterName(name: unknown): asserts name is string {
   if (typeof name !== 'string') fail(`A parameter name must be a string, not ${describe(name)}.`);
   const s = name as string;
   if (s === '') fail('A parameter name must not be empty.');
-  const quoted = JSON.stringify(s);
   const m = CONTROL.exec(s);
   if (m !== null) {
     const cp = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-    fail(`Parameter name ${quoted} contains the control character U+${cp}.`);
+    fail(`Parameter name ${JSON.stringify(s)} contains the control character U+${cp}.`);
   }
-  if (LONE_SURROGATE.test(s)) fail(`Parameter name ${quoted} has a lone surrogate.`);
+  if (LONE_SURROGATE.test(s)) fail(`Parameter name ${JSON.stringify(s)} has a lone surrogate.`);
   if (s.length > PARAMETER_NAME_MAX_LENGTH) {
     const length = [...s].length;
     if (length > PARAMETER_NAME_MAX_LENGTH) {
@@ -441,6 +440,9 @@ export class ParameterTable {
       }
       return type;
     }
+    // The column's own type is always fine (the other runs' view is that type, or int64 in a
+    // float64 column, which takes ints): skip the per-run lookups on this, the common path.
+    if (column.type === type) return type;
     const others = othersView(column, runId);
     if (others === undefined || others.type === type) return type;
     const numeric = (t: ParameterType): boolean => t === 'int64' || t === 'float64';
@@ -456,6 +458,13 @@ export class ParameterTable {
   /** Writes a value `#plan` accepted (with `type`, its own type). */
   #commit(runId: number, name: string, value: ParameterValue, type: ParameterType): void {
     let column = this.#columns.get(name);
+    if (column?.type === type) {
+      // Same type: a new or replaced cell cannot change the column's type, only which runs
+      // logged a float (a float replacing an int in a float64 column).
+      column.ints?.delete(runId);
+      column.values.set(runId, normalise(value, type));
+      return;
+    }
     if (column?.values.has(runId) === true) {
       this.#removeCell(name, column, runId);
       column = this.#columns.get(name);

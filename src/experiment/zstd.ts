@@ -125,7 +125,7 @@ interface Frame {
   readonly skippable: boolean;
   /** Frame_Content_Size, when the header has it. */
   readonly contentSize: number | undefined;
-  /** The most the blocks can regenerate: exact for raw and RLE blocks, 128 KiB per compressed one. */
+  /** The most its blocks can regenerate: exact for raw and RLE, 128 KiB per compressed block. */
   readonly maxContentSize: number;
 }
 
@@ -317,7 +317,8 @@ export function storedMediaType(logical: string, compression: Compression): stri
  *   or says `zstd` while the stored type lacks the `+zstd` suffix
  * @example
  * ```ts
- * logicalMediaType('text/csv+zstd', { [ZSTD_ANNOTATION]: 'zstd' }); // { mediaType: 'text/csv', compression: 'zstd' }
+ * logicalMediaType('text/csv+zstd', { [ZSTD_ANNOTATION]: 'zstd' });
+ * // → { mediaType: 'text/csv', compression: 'zstd' }
  * ```
  */
 export function logicalMediaType(

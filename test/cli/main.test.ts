@@ -25,7 +25,19 @@ describe('runledger CLI', () => {
   it('prints help and version, and exits 2 on usage errors', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const c of ['ls', 'tag', 'rm', 'restore', 'gc', 'fsck', 'size'])
+    for (const c of [
+      'demo',
+      'ls',
+      'show',
+      'runs',
+      'get',
+      'tag',
+      'rm',
+      'restore',
+      'gc',
+      'fsck',
+      'size',
+    ])
       expect(help.out).toContain(`  ${c}`);
     const version = await cli(['--version']);
     expect(version.out.trim()).toBe(JSON.parse(await readFile('package.json', 'utf8')).version);
@@ -41,11 +53,18 @@ describe('runledger CLI', () => {
     const { root, descriptor } = await storeWithRef();
     const table = await cli(['--root', root, 'ls']);
     expect(table.code).toBe(0);
-    expect(table.out).toMatch(/^REFERENCE\s+DIGEST\s+TYPE\n/);
+    expect(table.out).toMatch(/^REFERENCE\s+DIGEST\s+TYPE\s+STATUS\s+RUNS\s+UPDATED \(UTC\)\n/);
     expect(table.out).toContain('ghcr.io/acme/qap:v1');
     expect(table.out).toContain(descriptor.digest.slice(0, 19));
     const json = await cli(['ls', '--json'], { RUNLEDGER_HOME: root });
-    expect(JSON.parse(json.out)).toEqual([{ reference: 'ghcr.io/acme/qap:v1', descriptor }]);
+    expect(JSON.parse(json.out)).toEqual([
+      {
+        reference: 'ghcr.io/acme/qap:v1',
+        digest: descriptor.digest,
+        type: 'application/vnd.runledger.test.v1',
+        updatedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      },
+    ]);
     expect(JSON.parse((await cli(['--root', root, 'ls', 'docker.io/', '--json'])).out)).toEqual([]);
   });
 

@@ -1,39 +1,71 @@
 /**
  * @module cli/commands/ls
- * `runledger ls [prefix]`: the references of the local registry.
+ * `runledger ls [prefix]`: the references of the local registry; experiments with their status
+ * and counts.
  */
+import { listExperiments } from '../../experiment/list.js';
 import { formatTable, shortDigest } from '../format.js';
 import type { Command } from '../types.js';
 
 export const ls: Command = {
   name: 'ls',
   usage: 'ls [prefix] [--all]',
-  summary: 'list references (with --all, internal checkpoint references too)',
+  summary: 'list references; experiments with status and run counts (--all: checkpoints too)',
   options: { all: { type: 'boolean' } },
   arity: [0, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
-    const options: { prefix?: string; includeInternal: boolean } = {
+    const prefix = ctx.positionals[0];
+    const refs = await registry.listRefs({
       includeInternal: ctx.values['all'] === true,
-    };
-    if (ctx.positionals[0] !== undefined) options.prefix = ctx.positionals[0];
-    const refs = await registry.listRefs(options);
+      ...(prefix === undefined ? {} : { prefix }),
+    });
+    const experiments = new Map(
+      (await listExperiments({ registry, ...(prefix === undefined ? {} : { prefix }) })).map(
+        (e) => [e.imageName, e]
+      )
+    );
+    const entries = refs.map((r) => {
+      const e = experiments.get(r.reference);
+      return {
+        reference: r.reference,
+        digest: r.descriptor.digest,
+        type:
+          e !== undefined ? 'experiment' : (r.descriptor.artifactType ?? r.descriptor.mediaType),
+        ...(r.updatedAt === undefined ? {} : { updatedAt: r.updatedAt }),
+        ...(e === undefined
+          ? {}
+          : {
+              status: e.status,
+              runs: e.runCount,
+              solves: e.solveCount,
+              samplings: e.samplingCount,
+            }),
+      };
+    });
     if (ctx.json) {
-      ctx.printJson(refs);
+      ctx.printJson(entries);
       return 0;
     }
-    if (refs.length === 0) {
+    if (entries.length === 0) {
       ctx.print(
-        `No references in ${registry.root}${options.prefix === undefined ? '' : ` starting with ${options.prefix}`}.`
+        `No references in ${registry.root}${prefix === undefined ? '' : ` starting with ${prefix}`}.`
       );
       return 0;
     }
-    const rows = refs.map((r) => [
-      r.reference,
-      shortDigest(r.descriptor.digest),
-      r.descriptor.artifactType ?? r.descriptor.mediaType,
+    const rows = entries.map((e) => [
+      e.reference,
+      shortDigest(e.digest),
+      e.type,
+      e.status ?? '',
+      e.runs === undefined ? '' : String(e.runs),
+      e.updatedAt?.slice(0, 19).replace('T', ' ') ?? '',
     ]);
-    for (const line of formatTable(['REFERENCE', 'DIGEST', 'TYPE'], rows)) ctx.print(line);
+    for (const line of formatTable(
+      ['REFERENCE', 'DIGEST', 'TYPE', 'STATUS', 'RUNS', 'UPDATED (UTC)'],
+      rows
+    ))
+      ctx.print(line);
     return 0;
   },
 };

@@ -1,0 +1,206 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { DEMO_REFERENCE } from '../../src/cli/demo-study.js';
+import { Experiment } from '../../src/experiment/experiment.js';
+import { tableFromArrowFile } from '../../src/experiment/table.js';
+import { LocalRegistry } from '../../src/store/local-registry.js';
+import { memoryIo } from '../helpers/memory-io.js';
+import { tempDir } from '../helpers/temp.js';
+
+async function cli(args: string[], cwd?: string) {
+  let bytes = Buffer.alloc(0);
+  const io = memoryIo({}, cwd);
+  const write = io.stdout.write;
+  const captured = {
+    ...io,
+    stdout: {
+      write: (c: string | Uint8Array) => {
+        bytes = Buffer.concat([bytes, typeof c === 'string' ? Buffer.from(c) : Buffer.from(c)]);
+        return write(typeof c === 'string' ? c : '');
+      },
+    },
+  };
+  const code = await main(args, captured);
+  return { code, out: io.out(), err: io.err(), bytes };
+}
+
+describe('runledger demo', () => {
+  it('records a 24-run study with parameters, JSON and file attachments, and prints its runs', async () => {
+    const root = await tempDir();
+    const first = await cli(['--root', root, 'demo']);
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.out).toContain(`Recorded 24 runs as ${DEMO_REFERENCE}`);
+    expect(first.out).toMatch(
+      /run_id\s+status\s+gap\s+iterations\s+n\s+objective\s+optimum\s+seed\s+strategy/
+    );
+    const registry = await LocalRegistry.open(root);
+    const sealed = await Experiment.load(DEMO_REFERENCE, { registry });
+    expect(sealed.runs).toHaveLength(24);
+    expect(sealed.attachmentNames).toEqual(['study']);
+    for (const run of sealed.runs) {
+      expect(run.status).toBe('finished');
+      expect(run.attachmentNames).toEqual(['log', 'solution']);
+      expect(Object.keys(run.parameters).sort()).toEqual([
+        'gap',
+        'iterations',
+        'n',
+        'objective',
+        'optimum',
+        'seed',
+        'strategy',
+      ]);
+      const solution = (await run.getJson('solution')) as { value: number };
+      expect(BigInt(solution.value)).toBe(run.parameters['objective']);
+      expect(Number(run.parameters['objective'])).toBeLessThanOrEqual(
+        Number(run.parameters['optimum'])
+      );
+    }
+    expect(await sealed.runs[3]!.getText('log')).toContain('knapsack n=20 seed=1');
+    expect((await registry.fsck()).ok).toBe(true);
+    // Seeded and timestamp-free: recording it again commits the very same artifact.
+    const again = await cli(['--root', root, 'demo', '--json']);
+    expect(JSON.parse(again.out)).toMatchObject({
+      reference: DEMO_REFERENCE,
+      manifestDigest: sealed.manifestDigest,
+    });
+  });
+});
+
+describe('experiment commands', () => {
+  async function store() {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const exp = await Experiment.create('ghcr.io/acme/cli:v1', {
+      registry,
+      annotations: { 'com.example.k': 'v' },
+    });
+    await exp.logJson('dataset', { n: 3 });
+    await exp.run(async (run) => {
+      run.logParameter('solver', 'highs');
+      run.logParameter('gap', 0.5);
+      await run.logText('log', 'line one\nline two\n');
+    });
+    await exp
+      .run((run) => {
+        run.logParameter('solver', 'a,"quoted"');
+        run.logParameter('gap', Number.NaN);
+        throw new Error('diverged');
+      })
+      .catch(() => undefined);
+    const sealed = await exp.commit();
+    return { root, registry, sealed };
+  }
+
+  it('ls shows experiments with status and run counts', async () => {
+    const { root, sealed } = await store();
+    const r = await cli(['--root', root, 'ls']);
+    expect(r.out).toMatch(
+      /ghcr\.io\/acme\/cli:v1\s+sha256:[0-9a-f]{12}\s+experiment\s+finished\s+2/
+    );
+    const json = JSON.parse((await cli(['--root', root, 'ls', '--json'])).out);
+    expect(json).toEqual([
+      expect.objectContaining({
+        reference: 'ghcr.io/acme/cli:v1',
+        digest: sealed.manifestDigest,
+        type: 'experiment',
+        status: 'finished',
+        runs: 2,
+        solves: 0,
+      }),
+    ]);
+  });
+
+  it('show describes the experiment as text and JSON', async () => {
+    const { root, sealed } = await store();
+    const text = await cli(['--root', root, 'show', 'ghcr.io/acme/cli:v1']);
+    expect(text.out).toContain(`Digest      ${sealed.manifestDigest}`);
+    expect(text.out).toContain('Runs        2 (1 finished, 1 failed)');
+    expect(text.out).toContain('Annotation  com.example.k=v');
+    expect(text.out).toMatch(/1\s+failed\s+2\s+Error: diverged/);
+    const json = JSON.parse(
+      (await cli(['--root', root, 'show', 'ghcr.io/acme/cli:v1', '--json'])).out
+    );
+    expect(json.attachments).toEqual([{ name: 'dataset', mediaType: 'application/json', size: 7 }]);
+    expect(json.runs[1]).toMatchObject({
+      runId: 1,
+      status: 'failed',
+      reason: 'Error: diverged',
+      parameters: { solver: 'a,"quoted"', gap: 'NaN' },
+    });
+    expect(json.runs[0].attachments).toEqual([
+      { name: 'log', mediaType: 'text/plain; charset=utf-8', size: 18 },
+    ]);
+  });
+
+  it('runs prints the table, CSV, JSON and an Arrow file', async () => {
+    const { root } = await store();
+    const table = await cli(['--root', root, 'runs', 'ghcr.io/acme/cli:v1']);
+    expect(table.out.split('\n').slice(0, 3)).toEqual([
+      'run_id  status    gap  solver',
+      '0       finished  0.5  highs',
+      '1       failed    NaN  a,"quoted"',
+    ]);
+    const csv = await cli(['--root', root, 'runs', 'ghcr.io/acme/cli:v1', '--csv']);
+    expect(csv.out).toBe(
+      'run_id,status,gap,solver\n0,finished,0.5,highs\n1,failed,NaN,"a,""quoted"""\n'
+    );
+    const json = JSON.parse(
+      (await cli(['--root', root, 'runs', 'ghcr.io/acme/cli:v1', '--json'])).out
+    );
+    expect(json).toEqual([
+      { run_id: 0, status: 'finished', gap: 0.5, solver: 'highs' },
+      { run_id: 1, status: 'failed', gap: 'NaN', solver: 'a,"quoted"' },
+    ]);
+    const out = await tempDir();
+    const arrow = await cli(
+      ['--root', root, 'runs', 'ghcr.io/acme/cli:v1', '--arrow', 'runs.arrow'],
+      out
+    );
+    expect(arrow.code).toBe(0);
+    const t = tableFromArrowFile(await readFile(join(out, 'runs.arrow')));
+    expect(t.schema.fields.map((f) => f.name)).toEqual(['run_id', 'gap', 'solver']);
+    expect(t.numRows).toBe(2);
+    expect(
+      (await cli(['--root', root, 'runs', 'ghcr.io/acme/cli:v1', '--csv', '--json'])).code
+    ).toBe(2);
+  });
+
+  it('get writes an attachment to stdout or a file', async () => {
+    const { root } = await store();
+    const stdout = await cli(['--root', root, 'get', 'ghcr.io/acme/cli:v1', '--run', '0', 'log']);
+    expect(stdout.bytes.toString()).toBe('line one\nline two\n');
+    expect(
+      (await cli(['--root', root, 'get', 'ghcr.io/acme/cli:v1', 'dataset'])).bytes.toString()
+    ).toBe('{"n":3}');
+    const out = await tempDir();
+    const file = await cli(
+      ['--root', root, 'get', 'ghcr.io/acme/cli:v1', 'dataset', '-o', 'd.json'],
+      out
+    );
+    expect(file.code).toBe(0);
+    expect(await readFile(join(out, 'd.json'), 'utf8')).toBe('{"n":3}');
+    const exists = await cli(
+      ['--root', root, 'get', 'ghcr.io/acme/cli:v1', 'dataset', '-o', 'd.json'],
+      out
+    );
+    expect(exists.code).toBe(1);
+    expect(exists.err).toMatch(/^runledger: FILE_EXISTS: /);
+    await writeFile(join(out, 'd.json'), 'old');
+    expect(
+      (
+        await cli(
+          ['--root', root, 'get', 'ghcr.io/acme/cli:v1', 'dataset', '-o', 'd.json', '--force'],
+          out
+        )
+      ).code
+    ).toBe(0);
+    expect(await readFile(join(out, 'd.json'), 'utf8')).toBe('{"n":3}');
+    const missing = await cli(['--root', root, 'get', 'ghcr.io/acme/cli:v1', '--run', '9', 'log']);
+    expect(missing.code).toBe(2);
+    const noName = await cli(['--root', root, 'get', 'ghcr.io/acme/cli:v1', 'nope']);
+    expect(noName.err).toMatch(/^runledger: ATTACHMENT_NOT_FOUND: /);
+  });
+});
