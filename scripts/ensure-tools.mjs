@@ -1,10 +1,11 @@
-// Installs the real components the test suites use (Debian's docker-registry and skopeo) when
+// Installs the real components the test suites use (Debian's docker-registry, skopeo and zstd) when
 // they are missing and we run as root. Otherwise prints which suites will be skipped and why.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const tools = [
   { bin: 'skopeo', pkg: 'skopeo' },
   { bin: 'docker-registry', pkg: 'docker-registry' },
+  { bin: 'zstd', pkg: 'zstd' },
 ];
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const missing = tools.filter((t) => !has(t.bin));

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Experiment } from '../src/experiment/experiment.js';
 import { LocalRegistry } from '../src/store/local-registry.js';
 import { requireBuilt } from './helpers/built.js';
 import { tempDir } from './helpers/temp.js';
@@ -35,6 +36,17 @@ describe('README', () => {
         'ghcr.io/acme/qap:tai20a',
       ]);
       expect((await registry.fsck()).ok).toBe(true);
+    }
+    if (code.includes('await exp.commit()')) {
+      expect(out.split('\n')[0]).toBe('71 3');
+      expect(out).toContain('10n, 20n, 40n');
+      const registry = await LocalRegistry.open(home);
+      const sealed = await Experiment.load('ghcr.io/acme/qap:tai20a', { registry });
+      expect(sealed.runs.map((r) => r.attachmentNames)).toEqual([
+        ['settings', 'trace'],
+        ['settings', 'trace'],
+        ['settings', 'trace'],
+      ]);
     }
   });
 });

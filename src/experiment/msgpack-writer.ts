@@ -3,9 +3,13 @@
  * A tiny msgpack writer for exactly the types runledger writes (maps, strings, ints, float64,
  * bools), so the bytes are pinned by our code and not by a library's encoder options.
  */
+import { RunledgerError } from '../errors.js';
 
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
+
+const outOfRange = (message: string): RunledgerError =>
+  new RunledgerError('ARGUMENT_INVALID', message);
 
 /**
  * Appends msgpack tokens to a growing buffer. Every write uses the shortest encoding the msgpack
@@ -48,13 +52,16 @@ export class MsgpackWriter {
   /**
    * Writes a map header (fixmap, map16 or map32); the caller then writes `size` key/value pairs.
    * @param size - number of entries, 0 to 2^32 − 1
-   * @throws RangeError when `size` is not a valid map length (a bug in the caller)
+   * @throws RunledgerError `ARGUMENT_INVALID` when `size` is not a valid map length (a bug in the caller)
    * @example
    * ```ts
    * w.mapHeader(0); // 80
    * ```
    */
   mapHeader(size: number): void {
+    if (!Number.isInteger(size) || size < 0 || size > 0xffffffff) {
+      throw outOfRange(`A msgpack map cannot hold ${size} entries.`);
+    }
     this.#reserve(5);
     if (size < 16) {
       this.#buf[this.#pos++] = 0x80 | size;
@@ -62,12 +69,10 @@ export class MsgpackWriter {
       this.#buf[this.#pos++] = 0xde;
       this.#view.setUint16(this.#pos, size);
       this.#pos += 2;
-    } else if (size <= 0xffffffff) {
+    } else {
       this.#buf[this.#pos++] = 0xdf;
       this.#view.setUint32(this.#pos, size);
       this.#pos += 4;
-    } else {
-      throw new RangeError(`A msgpack map cannot hold ${size} entries.`);
     }
   }
 
@@ -109,14 +114,14 @@ export class MsgpackWriter {
   /**
    * Writes a non-negative integer (positive fixint, uint8, uint16, uint32 or uint64).
    * @param n - a non-negative safe integer
-   * @throws RangeError when `n` is negative or not a safe integer (a bug in the caller)
+   * @throws RunledgerError `ARGUMENT_INVALID` when `n` is negative or not a safe integer (a bug in the caller)
    * @example
    * ```ts
    * w.uint(200); // cc c8
    * ```
    */
   uint(n: number): void {
-    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${n} is not a msgpack uint.`);
+    if (!Number.isSafeInteger(n) || n < 0) throw outOfRange(`${n} is not a msgpack uint.`);
     this.#reserve(9);
     if (n < 0x80) {
       this.#buf[this.#pos++] = n;
@@ -142,7 +147,7 @@ export class MsgpackWriter {
    * Writes a signed integer with rmp's `write_sint` rule: non-negative values take the uint
    * family (positive fixint, uint8…uint64), negative ones negative fixint or int8…int64.
    * @param n - an integer from −2^63 to 2^64 − 1
-   * @throws RangeError when `n` is outside that range (a bug in the caller)
+   * @throws RunledgerError `ARGUMENT_INVALID` when `n` is outside that range (a bug in the caller)
    * @example
    * ```ts
    * w.int(-33n); // d0 df
@@ -150,7 +155,7 @@ export class MsgpackWriter {
    */
   int(n: bigint): void {
     if (n >= 0n) {
-      if (n > UINT64_MAX) throw new RangeError(`${n} does not fit in a msgpack int.`);
+      if (n > UINT64_MAX) throw outOfRange(`${n} does not fit in a msgpack int.`);
       if (n <= BigInt(Number.MAX_SAFE_INTEGER)) {
         this.uint(Number(n));
       } else {
@@ -161,7 +166,7 @@ export class MsgpackWriter {
       }
       return;
     }
-    if (n < INT64_MIN) throw new RangeError(`${n} does not fit in a msgpack int.`);
+    if (n < INT64_MIN) throw outOfRange(`${n} does not fit in a msgpack int.`);
     this.#reserve(9);
     if (n >= -32n) {
       this.#buf[this.#pos++] = Number(n) & 0xff; // negative fixint 0xe0…0xff
