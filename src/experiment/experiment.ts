@@ -254,6 +254,16 @@ export class Experiment extends ReadableScope {
   }
 
   #logParameter(runId: number, name: string, value: ParameterValue): void {
+    if (name === 'run_id') {
+      // The run table's key column: a parameter of that name would shadow it.
+      throw new RunledgerError(
+        'NAME_RESERVED',
+        'Parameter name "run_id" is reserved for the run table key.',
+        {
+          data: { name, runId },
+        }
+      );
+    }
     this.#parameters.log(runId, name, value);
   }
 

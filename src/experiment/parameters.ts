@@ -116,7 +116,7 @@ function classify(value: unknown, name: string | undefined): ParameterType {
         throw new RunledgerError(
           'PARAMETER_INVALID',
           `Value ${value}${of} must fit in int64 (−2^63 to 2^63 − 1).`,
-          { data: { ...data, value } }
+          { data: { ...data, value: dataValue(value) } }
         );
       }
       return 'int64';
@@ -136,6 +136,11 @@ function classify(value: unknown, name: string | undefined): ParameterType {
         { data: { ...data, type: value === null ? 'null' : typeof value } }
       );
   }
+}
+
+/** A value for error `data`, which must survive `JSON.stringify` (bigints become strings). */
+function dataValue(value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
 }
 
 function describe(value: unknown): string {
@@ -201,7 +206,7 @@ interface Column {
   ints: Map<number, bigint> | undefined;
 }
 
-/** What a column looks like to `runId`: its type and setter once that run's own cell is gone. */
+/** What a column looks like to one run: its type once that run's own cell is gone. */
 interface OthersView {
   readonly type: ParameterType;
   readonly column: Column;
@@ -215,14 +220,15 @@ let insertColumn: (table: ParameterTable, name: string, column: Column) => void;
  *
  * Types are checked when a value is logged, not at commit (OMMX only finds mixed columns at
  * commit, which then fails): a value must have its column's type in the other runs, except that
- * int64 and float64 mix, the column becoming float64 (ints converted, as OMMX does). A run that
- * logs a name again overwrites its value, and may change the type when no other run has the name.
+ * int64 and float64 mix, the column becoming float64 (ints converted, as OMMX does). `log` (what
+ * a run uses) refuses a different value for a name the run already logged; `set` overwrites it,
+ * as OMMX does, and may change the type when no other run has the name.
  *
  * @example
  * ```ts
  * const t = new ParameterTable();
- * t.set(0, 'solver', 'highs');
- * t.set(0, 'time_limit', 20);
+ * t.log(0, 'solver', 'highs');
+ * t.log(0, 'time_limit', 20);
  * t.check(1, 'solver', 0.5); // throws PARAMETER_TYPE_CONFLICT
  * ```
  */
@@ -435,7 +441,7 @@ export class ParameterTable {
           'PARAMETER_INVALID',
           `Run ${runId} already logged parameter \`${name}\` as ${show(logged)} (${loggedType}); ` +
             `it cannot change to ${show(value)} (${type}).`,
-          { data: { name, runId, logged, value } }
+          { data: { name, runId, logged: dataValue(logged), value: dataValue(value) } }
         );
       }
       return type;

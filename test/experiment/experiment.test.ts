@@ -229,6 +229,7 @@ describe('parameters', () => {
       await expectCode(() => run.logParameter('v', value as never), 'PARAMETER_INVALID');
     }
     await expectCode(() => run.logParameter('big', 2n ** 63n), 'PARAMETER_INVALID');
+    await expectCode(() => run.logParameter('run_id', 1), 'NAME_RESERVED');
     run.logParameter('min', -(2n ** 63n));
     run.logParameter('a'.repeat(256), 'ok');
     await run.finish();
