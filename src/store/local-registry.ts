@@ -986,7 +986,12 @@ async function initLayout(dir: string, names: ReadonlySet<string>): Promise<void
 }
 
 async function createWhole(dir: string, name: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(dir, '.runledger', 'tmp', `init-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const temp = join(
+    dir,
+    '.runledger',
+    'tmp',
+    `init-${process.pid}-${randomBytes(6).toString('hex')}`
+  );
   await writeFile(temp, bytes, { flag: 'wx', mode: 0o644 });
   try {
     await link(temp, join(dir, name));
