@@ -234,7 +234,9 @@ export class Run {
     this.#assertOpen();
     this.#closing = true;
     await Promise.allSettled([...this.#inflight]);
-    await this.#batch?.commit();
+    // Content is flushed now; the directory entries become durable with the next manifest
+    // written to the store (commit or checkpoint), which fsyncs blobs/sha256 before its ref.
+    await this.#batch?.commit({ syncDirectory: false });
     this.#closed = true;
     this.#host.closed({
       runId: this.runId,

@@ -22,6 +22,8 @@ export interface PendingBlob {
   readonly tempPath: string;
   /** Whether the temp file was already fsynced. */
   synced: boolean;
+  /** The temp file, still open, so a later fsync needs no reopen (small batches only). */
+  fd?: number | undefined;
 }
 
 /** Options for writing one blob. */
@@ -34,10 +36,12 @@ export interface WriteBlobOptions {
   readonly onProgress?: (p: Progress) => void;
   /** Fsync the temp file before closing it (single large blobs). @default false */
   readonly sync?: boolean;
+  /** Keep the temp file open until it is synced (saves a reopen). @default false */
+  readonly keepOpen?: boolean;
 }
 
 /** Below this many files a batch fsyncs each; at or above, one `syncfs` flushes them all. */
-const SYNCFS_THRESHOLD = 16;
+export const SYNCFS_THRESHOLD = 16;
 
 export class BlobStore {
   readonly root: string;
@@ -94,15 +98,21 @@ export class BlobStore {
       let off = 0;
       while (off < bytes.byteLength) off += writeSync(fd, bytes, off);
       if (options.sync === true) fsyncSync(fd);
-      closeSync(fd);
-      fd = undefined;
     } catch (e) {
       if (fd !== undefined) closeSync(fd);
       void unlink(tempPath).catch(() => undefined);
       throw ioError(e, 'write a temp blob file', tempPath);
     }
+    const keep = options.keepOpen === true && options.sync !== true;
+    if (!keep) closeSync(fd);
     options.onProgress?.({ phase: 'write', loaded: bytes.byteLength, total: bytes.byteLength });
-    return { digest, size: bytes.byteLength, tempPath, synced: options.sync === true };
+    return {
+      digest,
+      size: bytes.byteLength,
+      tempPath,
+      synced: options.sync === true,
+      fd: keep ? fd : undefined,
+    };
   }
 
   /** Streams content to a temp file, hashing while writing; nothing is published. */
@@ -201,24 +211,27 @@ export class BlobStore {
   /** Makes every pending temp file durable, in as few flushes as possible. */
   async syncTemps(pending: readonly PendingBlob[]): Promise<void> {
     const todo = pending.filter((p) => !p.synced);
-    if (todo.length === 0) return;
-    if (todo.length >= SYNCFS_THRESHOLD && (await syncFileSystem(this.tmpDir))) {
-      for (const p of todo) p.synced = true;
-      return;
+    try {
+      if (todo.length === 0) return;
+      if (todo.length >= SYNCFS_THRESHOLD && (await syncFileSystem(this.tmpDir))) {
+        for (const p of todo) p.synced = true;
+        return;
+      }
+      await Promise.all(
+        todo.map(async (p) => {
+          try {
+            const fd = p.fd ?? (await fdOpen(p.tempPath, 'r'));
+            p.fd = fd;
+            await fdSync(fd);
+            p.synced = true;
+          } catch (e) {
+            throw ioError(e, 'flush', p.tempPath);
+          }
+        })
+      );
+    } finally {
+      closeFds(pending);
     }
-    await Promise.all(
-      todo.map(async (p) => {
-        const h = await open(p.tempPath, 'r').catch((e: unknown) => {
-          throw ioError(e, 'open', p.tempPath);
-        });
-        try {
-          await h.sync();
-          p.synced = true;
-        } finally {
-          await h.close();
-        }
-      })
-    );
   }
 
   /**
@@ -259,6 +272,7 @@ export class BlobStore {
   }
 
   async discard(pending: readonly PendingBlob[]): Promise<void> {
+    closeFds(pending);
     await Promise.all(pending.map((p) => unlink(p.tempPath).catch(() => undefined)));
   }
 
@@ -371,6 +385,19 @@ function fdRead(
   return new Promise((resolve, reject) =>
     fs.read(fd, buffer, offset, length, position, (err, n) => (err ? reject(err) : resolve(n)))
   );
+}
+
+function closeFds(pending: readonly PendingBlob[]): void {
+  for (const p of pending) {
+    if (p.fd !== undefined) {
+      try {
+        closeSync(p.fd);
+      } catch {
+        // already closed
+      }
+      p.fd = undefined;
+    }
+  }
 }
 
 /** Copy buffers of 4 MiB, four in rotation: one being read, one hashed, two being written. */

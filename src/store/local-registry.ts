@@ -19,14 +19,18 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
-import { parseImageIndex } from '../oci/image-index.js';
+import { parseImageIndex, serializeImageIndex } from '../oci/image-index.js';
 import { INDEX_FILE, OCI_LAYOUT_FILE, parseOciLayout, serializeOciLayout } from '../oci/layout.js';
 import { parseManifest, serializeManifest } from '../oci/manifest.js';
 import { MEDIA_TYPE_IMAGE_INDEX, MEDIA_TYPE_MANIFEST } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
-import { serializeImageIndex } from '../oci/image-index.js';
-import { BlobStore, type PendingBlob, type WriteBlobOptions } from './blob-store.js';
+import {
+  BlobStore,
+  SYNCFS_THRESHOLD,
+  type PendingBlob,
+  type WriteBlobOptions,
+} from './blob-store.js';
 import { walkClosure, type Closure } from './closure.js';
 import { parseDuration } from './duration.js';
 import { readRefTable, writeRefTable, type RefTable } from './index-json.js';
@@ -136,7 +140,10 @@ export class BlobBatch {
    */
   async putBlob(bytes: Uint8Array, options: PutBlobOptions = {}): Promise<BlobInfo> {
     this.#checkOpen();
-    return this.#add(this.#blobs.writeTempBytes(bytes, options));
+    // Small batches keep their temp files open so the fsync at commit needs no reopen; large
+    // ones are flushed by one syncfs, which needs no descriptors.
+    const keepOpen = this.#pending.size < SYNCFS_THRESHOLD;
+    return this.#add(this.#blobs.writeTempBytes(bytes, { ...options, keepOpen }));
   }
 
   /**
@@ -168,11 +175,15 @@ export class BlobBatch {
 
   /**
    * Makes every blob of the batch durable and publishes it.
-   * @param options - signal
+   * @param options - signal; `syncDirectory: false` leaves the fsync of `blobs/sha256` (which
+   *   makes the new names durable) to a later write in the same store, e.g. the manifest that
+   *   references them: content is flushed either way. @default syncDirectory true
    * @returns the committed blobs
    * @throws RunledgerError `IO_ERROR`, `ABORTED` (the batch is discarded then)
    */
-  async commit(options: { signal?: AbortSignal } = {}): Promise<BlobInfo[]> {
+  async commit(
+    options: { signal?: AbortSignal; syncDirectory?: boolean } = {}
+  ): Promise<BlobInfo[]> {
     this.#checkOpen();
     this.#closed = true;
     const pending = [...this.#pending.values()];
@@ -186,7 +197,7 @@ export class BlobBatch {
       await Promise.all(
         Array.from({ length: Math.min(PUBLISH_CONCURRENCY, pending.length) }, worker)
       );
-      if (pending.length > 0) await this.#blobs.syncBlobDir();
+      if (pending.length > 0 && options.syncDirectory !== false) await this.#blobs.syncBlobDir();
     } catch (e) {
       await this.#blobs.discard(pending);
       throw e;

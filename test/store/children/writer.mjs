@@ -1,5 +1,6 @@
 // A writer process for the concurrency and crash suites: publishes refs over shared and unique
-// blobs into one store, printing "published <ref> <digest>" after each publish returns.
+// blobs into one store, printing "ready" once the store is open, then "published <ref> <digest>"
+// after each publish returns.
 // Usage: node writer.mjs <root> <writer-id> <count>
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -9,6 +10,7 @@ const [root, id, countText] = process.argv.slice(2);
 const count = Number(countText);
 const registry = await LocalRegistry.open(root, { lockTimeoutMs: 60_000 });
 const enc = new TextEncoder();
+process.stdout.write('ready\n');
 
 for (let i = 0; i < count; i++) {
   const batch = registry.batch();
@@ -19,9 +21,9 @@ for (let i = 0; i < count; i++) {
   // Every third ref carries a larger streamed layer, so kills land inside long writes too.
   const layers = [shared, unique];
   if (i % 3 === 0) {
-    const big = randomBytes(256 * 1024 + i);
+    const big = randomBytes(48 * 1024 + i);
     layers.push(
-      await batch.putBlobStream(Readable.from([big.subarray(0, 100_000), big.subarray(100_000)]))
+      await batch.putBlobStream(Readable.from([big.subarray(0, 20_000), big.subarray(20_000)]))
     );
   }
   const config = await batch.putBlob(enc.encode(JSON.stringify({ writer: id, i })));
