@@ -12,9 +12,10 @@ import {
   RecordBatch,
   Schema,
   Struct,
+  RecordBatchReader,
   Table,
-  tableFromIPC,
   tableToIPC,
+  isArrowTable,
   Utf8,
   type Data,
 } from 'apache-arrow';
@@ -230,33 +231,83 @@ function utf8Column(byRow: readonly (string | undefined)[]): {
   return { valueOffsets, data: data.subarray(0, pos) };
 }
 
+/** `ARROW1`: an IPC file starts with it (padded to 8 bytes) and ends with it. */
+const ARROW_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31] as const;
+
 /**
- * Writes a table as an Arrow IPC file (`application/vnd.apache.arrow.file`).
- * @param table - any Arrow table
+ * Writes a table as an Arrow IPC file (`application/vnd.apache.arrow.file`), which pyarrow,
+ * polars and DuckDB read. The same table (same schema, same record batches) gives the same bytes.
+ * @param table - an apache-arrow `Table`
  * @returns the file bytes
+ * @throws RunledgerError `ARGUMENT_INVALID` for anything but a table apache-arrow can write
  * @example
  * ```ts
  * await writeFile('runs.arrow', tableToArrowFile(sealed.runParametersDf()));
  * ```
  */
 export function tableToArrowFile(table: Table): Uint8Array {
-  return tableToIPC(table, 'file');
+  // isArrowTable, not instanceof: it also accepts a table from another copy of apache-arrow.
+  if (!isArrowTable(table)) {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      'Only apache-arrow Tables can be written as Arrow files.',
+      {
+        data: { type: table === null ? 'null' : typeof table },
+      }
+    );
+  }
+  try {
+    return tableToIPC(table, 'file');
+  } catch (cause) {
+    throw new RunledgerError('ARGUMENT_INVALID', 'The Arrow table cannot be written as IPC.', {
+      cause,
+    });
+  }
 }
 
 /**
- * Reads an Arrow IPC file (or stream).
- * @param bytes - the file bytes
+ * Reads an Arrow IPC file. The framing (`ARROW1` at both ends) is checked first, since
+ * apache-arrow reads unknown bytes as an empty table, and the record batches the footer lists
+ * are read one by one: `tableFromIPC` loops forever on some damaged files (apache-arrow 21.2.0).
+ * Arrow has no checksum, so damage inside a batch is not always detected; attachments are read
+ * through their digest, which keeps accidental damage out.
+ * @param bytes - the file bytes (copied: the table shares no memory with the caller)
  * @returns the table
- * @throws RunledgerError `PAYLOAD_INVALID` when the bytes are not Arrow IPC
+ * @throws RunledgerError `PAYLOAD_INVALID` when the bytes are not an Arrow IPC file
  * @example
  * ```ts
  * const t = tableFromArrowFile(await readFile('runs.arrow'));
  * ```
  */
 export function tableFromArrowFile(bytes: Uint8Array): Table {
+  const end = bytes.byteLength - ARROW_MAGIC.length;
+  if (
+    bytes.byteLength < 2 * 8 + ARROW_MAGIC.length ||
+    ARROW_MAGIC.some((b, i) => bytes[i] !== b || bytes[end + i] !== b)
+  ) {
+    throw new RunledgerError(
+      'PAYLOAD_INVALID',
+      'The bytes are not an Arrow IPC file (no ARROW1 magic at both ends).',
+      {
+        data: { size: bytes.byteLength },
+      }
+    );
+  }
   try {
-    return tableFromIPC(bytes);
+    const reader = RecordBatchReader.from(new Uint8Array(bytes));
+    if (!reader.isFile()) throw new Error('apache-arrow did not open the bytes as an IPC file');
+    reader.open();
+    const batches: RecordBatch[] = [];
+    for (let i = 0; i < reader.numRecordBatches; i++) {
+      const batch = reader.readRecordBatch(i);
+      if (batch === null) throw new Error(`record batch ${i} of the footer is missing`);
+      batches.push(batch);
+    }
+    return new Table(reader.schema, batches);
   } catch (cause) {
-    throw new RunledgerError('PAYLOAD_INVALID', 'The bytes are not an Arrow IPC file.', { cause });
+    throw new RunledgerError('PAYLOAD_INVALID', 'The Arrow IPC file does not parse.', {
+      data: { size: bytes.byteLength },
+      cause,
+    });
   }
 }
