@@ -23,7 +23,7 @@ const sizeLabel = mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
 const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 2));
 const RSS_LIMIT_MB = 100;
 if (!(mib >= 1)) throw new Error('RUNLEDGER_BENCH_STREAM_MIB must be a positive number');
-const childScript = join(dirname(fileURLToPath(import.meta.url)), 'stream-child.mjs');
+const here = dirname(fileURLToPath(import.meta.url));
 
 /** Writes `mib` MiB: one random MiB, its first 8 bytes replaced by a counter in every MiB. */
 function makeSource(file) {
@@ -47,9 +47,15 @@ async function readOnce(file) {
   for await (const chunk of createReadStream(file, { highWaterMark: MIB })) void chunk;
 }
 
-export const cases = [
-  {
-    name: `stream ${sizeLabel} into the store`,
+/**
+ * A large-file case: `child` is a script that stores <file> in a registry at <root> and prints
+ * { seconds, size, digest, maxRssKiB, maxRssBeforeKiB } (see stream-child.mjs). Shared with the
+ * logFile case (4-logfile.bench.mjs).
+ */
+export function largeFileCase({ name, child, verb, rssLabel }) {
+  const childScript = join(here, child);
+  return {
+    name: `${name} ${sizeLabel}${name.startsWith('stream') ? ' into the store' : ' in a run'}`,
     unit: 'MB/s',
     higherIsBetter: true,
     targetRatio: 0.8,
@@ -83,7 +89,7 @@ export const cases = [
         const child = await run(process.execPath, [childScript, source, root]);
         const r = JSON.parse(child.stdout);
         if (r.digest !== expected || r.size !== bytes || statSync(blob).size !== bytes) {
-          throw new Error(`stored ${r.digest} (${r.size} B), expected ${expected} (${bytes} B)`);
+          throw new Error(`${verb} ${r.digest} (${r.size} B), expected ${expected} (${bytes} B)`);
         }
         ourRuns.push(r);
         ctx.log(
@@ -110,11 +116,20 @@ export const cases = [
           },
         ],
         extra: {
-          'RSS before call': `${fmt(rssBeforeMB)} MB`,
+          [rssLabel]: `${fmt(rssBeforeMB)} MB`,
           'ours s': ourRuns.map((r) => Number(r.seconds.toFixed(3))),
           'dd s': peerRuns.map((s) => Number(s.toFixed(3))),
         },
       };
     },
-  },
+  };
+}
+
+export const cases = [
+  largeFileCase({
+    name: 'stream',
+    child: 'stream-child.mjs',
+    verb: 'stored',
+    rssLabel: 'RSS before call',
+  }),
 ];

@@ -2,120 +2,14 @@
 // exp.run(run => run.logFile(...))), against dd with conv=fsync writing the same bytes. Ours is
 // timed over the whole run, logFile and the run's close (which makes the blob durable), in a
 // child process so its peak RSS is its own; experiment creation is not timed and the experiment
-// is not committed. Both sides read the same page-cache-warm source file and must make the copy
-// durable; trials alternate peer, ours, peer, ours and the best of each is kept.
-//
-// As in the stream case, dd writes into the registry's own temp directory, where our temp file
-// goes, every output is deleted before the next trial, and one untimed dd warms the blocks up
-// first (write speed depends on which disk blocks the file system picks).
-//
-// RUNLEDGER_BENCH_STREAM_MIB overrides the size (default 1024 MiB) for quick runs;
-// RUNLEDGER_BENCH_TRIALS the number of trials per side (default 2).
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LocalRegistry } from '../../dist/src/index.js';
-import { MB, fmt, run, syncAll } from './lib.mjs';
-
-const MIB = 1 << 20;
-const mib = Number(process.env['RUNLEDGER_BENCH_STREAM_MIB'] ?? 1024);
-const sizeLabel = mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
-const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 2));
-const RSS_LIMIT_MB = 100;
-if (!(mib >= 1)) throw new Error('RUNLEDGER_BENCH_STREAM_MIB must be a positive number');
-const childScript = join(dirname(fileURLToPath(import.meta.url)), 'logfile-child.mjs');
-
-/** Writes `mib` MiB: one random MiB, its first 8 bytes replaced by a counter in every MiB. */
-function makeSource(file) {
-  const buf = randomBytes(MIB);
-  const hash = createHash('sha256');
-  const fd = openSync(file, 'w');
-  try {
-    for (let i = 0; i < mib; i++) {
-      buf.writeBigUInt64LE(BigInt(i), 0);
-      hash.update(buf);
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return `sha256:${hash.digest('hex')}`;
-}
-
-async function readOnce(file) {
-  for await (const chunk of createReadStream(file, { highWaterMark: MIB })) void chunk;
-}
+// is not committed. Set-up, trials and checks are the stream case's (1-stream.bench.mjs).
+import { largeFileCase } from './1-stream.bench.mjs';
 
 export const cases = [
-  {
-    name: `logFile ${sizeLabel} in a run`,
-    unit: 'MB/s',
-    higherIsBetter: true,
-    targetRatio: 0.8,
-    async run(ctx) {
-      const bytes = mib * MIB;
-      const source = join(ctx.scratch, 'source.bin');
-      ctx.log(`writing ${sizeLabel} source file`);
-      const expected = makeSource(source);
-      await readOnce(source); // warm the page cache for both sides
-      await syncAll(); // and flush the source's dirty pages so neither side pays for them
-
-      const root = join(ctx.scratch, 'store');
-      await LocalRegistry.open(root); // creates the layout; the child opens it again
-      const out = join(root, '.runledger', 'tmp', 'dd.out');
-      const blob = join(root, 'blobs', 'sha256', expected.slice('sha256:'.length));
-      const dd = async () => {
-        const r = await run('dd', [`if=${source}`, `of=${out}`, 'bs=1M', 'conv=fsync']);
-        if (statSync(out).size !== bytes) throw new Error('dd wrote a short copy');
-        rmSync(out, { force: true });
-        await syncAll();
-        return r.seconds;
-      };
-      await dd(); // untimed warm-up
-
-      const peerRuns = [];
-      const ourRuns = [];
-      for (let t = 0; t < TRIALS; t++) {
-        peerRuns.push(await dd());
-        ctx.log(`dd   trial ${t + 1}: ${fmt(bytes / MB / (peerRuns.at(-1) ?? NaN))} MB/s`);
-
-        const child = await run(process.execPath, [childScript, source, root]);
-        const r = JSON.parse(child.stdout);
-        if (r.digest !== expected || r.size !== bytes || statSync(blob).size !== bytes) {
-          throw new Error(`logged ${r.digest} (${r.size} B), expected ${expected} (${bytes} B)`);
-        }
-        ourRuns.push(r);
-        ctx.log(
-          `ours trial ${t + 1}: ${fmt(bytes / MB / r.seconds)} MB/s, peak RSS ${fmt((r.maxRssKiB * 1024) / MB)} MB`
-        );
-        rmSync(blob); // so the next trial stores it anew
-        await syncAll();
-      }
-
-      const peerBest = Math.min(...peerRuns);
-      const oursBest = Math.min(...ourRuns.map((r) => r.seconds));
-      // The worst peak RSS of our trials (maxRSS is KiB on Linux).
-      const rssMB = (Math.max(...ourRuns.map((r) => r.maxRssKiB)) * 1024) / MB;
-      const rssBeforeMB = (Math.max(...ourRuns.map((r) => r.maxRssBeforeKiB)) * 1024) / MB;
-      return {
-        ours: bytes / MB / oursBest,
-        peer: bytes / MB / peerBest,
-        peerName: 'dd conv=fsync',
-        checks: [
-          {
-            label: `RSS <${RSS_LIMIT_MB} MB`,
-            value: `peak RSS ${fmt(rssMB)} MB`,
-            pass: rssMB < RSS_LIMIT_MB,
-          },
-        ],
-        extra: {
-          'RSS before run': `${fmt(rssBeforeMB)} MB`,
-          'ours s': ourRuns.map((r) => Number(r.seconds.toFixed(3))),
-          'dd s': peerRuns.map((s) => Number(s.toFixed(3))),
-        },
-      };
-    },
-  },
+  largeFileCase({
+    name: 'logFile',
+    child: 'logfile-child.mjs',
+    verb: 'logged',
+    rssLabel: 'RSS before run',
+  }),
 ];

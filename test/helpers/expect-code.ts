@@ -17,3 +17,14 @@ export async function expectCode(
   expect(isRunledgerError(caught, code), `expected ${code}, got ${String(caught)}`).toBe(true);
   return caught as RunledgerError;
 }
+
+/** The synchronous form: `fn` must throw a RunledgerError with `code`. */
+export function expectError(fn: () => unknown, code: ErrorCode): RunledgerError {
+  try {
+    fn();
+  } catch (e) {
+    expect(isRunledgerError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
+    return e as RunledgerError;
+  }
+  throw new Error(`expected ${code}, but nothing was thrown`);
+}

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isRunledgerError, type ErrorCode, type RunledgerError } from '../../src/errors.js';
 import { canonicalJson, canonicalJsonBytes, type JsonValue } from '../../src/oci/canonical-json.js';
-
-function expectError(fn: () => unknown, code: ErrorCode): RunledgerError {
-  try {
-    fn();
-  } catch (e) {
-    expect(isRunledgerError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
-    return e as RunledgerError;
-  }
-  throw new Error(`expected ${code}, but nothing was thrown`);
-}
+import { expectError } from '../helpers/expect-code.js';
+import { reverseKeys } from '../helpers/keys.js';
 
 /** Deep copy with -0 replaced by 0 (JSON has no negative zero). Keeps `__proto__` as a key. */
 function withoutNegativeZero(v: unknown): unknown {
@@ -19,19 +10,6 @@ function withoutNegativeZero(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutNegativeZero);
   if (typeof v === 'object' && v !== null) {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutNegativeZero(x)]));
-  }
-  return v;
-}
-
-/** Deep copy with every object's keys inserted in reverse order. */
-function reverseKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(reverseKeys);
-  if (typeof v === 'object' && v !== null) {
-    return Object.fromEntries(
-      Object.entries(v)
-        .reverse()
-        .map(([k, x]) => [k, reverseKeys(x)])
-    );
   }
   return v;
 }

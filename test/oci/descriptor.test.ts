@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isRunledgerError, type ErrorCode, type RunledgerError } from '../../src/errors.js';
 import {
   isPlainObject,
   MAX_MANIFEST_SIZE,
@@ -10,16 +9,7 @@ import {
 } from '../../src/oci/descriptor.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { MEDIA_TYPE_EMPTY, MEDIA_TYPE_MANIFEST } from '../../src/oci/media-types.js';
-
-function expectError(fn: () => unknown, code: ErrorCode): RunledgerError {
-  try {
-    fn();
-  } catch (e) {
-    expect(isRunledgerError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
-    return e as RunledgerError;
-  }
-  throw new Error(`expected ${code}, but nothing was thrown`);
-}
+import { expectError } from '../helpers/expect-code.js';
 
 const enc = new TextEncoder();
 const EMPTY_JSON_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a';

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isRunledgerError, type ErrorCode, type RunledgerError } from '../../src/errors.js';
 import {
   Digester,
   digestHex,
@@ -10,16 +9,7 @@ import {
   isDigest,
   parseDigest,
 } from '../../src/oci/digest.js';
-
-function expectError(fn: () => unknown, code: ErrorCode): RunledgerError {
-  try {
-    fn();
-  } catch (e) {
-    expect(isRunledgerError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
-    return e as RunledgerError;
-  }
-  throw new Error(`expected ${code}, but nothing was thrown`);
-}
+import { expectError } from '../helpers/expect-code.js';
 
 const enc = new TextEncoder();
 const HEX64 = '0123456789abcdef'.repeat(4);

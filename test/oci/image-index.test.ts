@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isRunledgerError, type ErrorCode, type RunledgerError } from '../../src/errors.js';
 import { MAX_MANIFEST_SIZE } from '../../src/oci/descriptor.js';
 import { digestOf, parseDigest } from '../../src/oci/digest.js';
 import { parseImageIndex, serializeImageIndex } from '../../src/oci/image-index.js';
@@ -13,29 +12,8 @@ import {
   MEDIA_TYPE_MANIFEST,
 } from '../../src/oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../../src/oci/types.js';
-
-function expectError(fn: () => unknown, code: ErrorCode): RunledgerError {
-  try {
-    fn();
-  } catch (e) {
-    expect(isRunledgerError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
-    return e as RunledgerError;
-  }
-  throw new Error(`expected ${code}, but nothing was thrown`);
-}
-
-/** Deep copy with every object's keys inserted in reverse order. */
-function reverseKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(reverseKeys);
-  if (typeof v === 'object' && v !== null) {
-    return Object.fromEntries(
-      Object.entries(v)
-        .reverse()
-        .map(([k, x]) => [k, reverseKeys(x)])
-    );
-  }
-  return v;
-}
+import { expectError } from '../helpers/expect-code.js';
+import { reverseKeys } from '../helpers/keys.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

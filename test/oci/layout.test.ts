@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isRunledgerError, type ErrorCode, type RunledgerError } from '../../src/errors.js';
 import { digestOf, parseDigest } from '../../src/oci/digest.js';
 import {
   blobPath,
@@ -10,16 +9,7 @@ import {
   parseOciLayout,
   serializeOciLayout,
 } from '../../src/oci/layout.js';
-
-function expectError(fn: () => unknown, code: ErrorCode): RunledgerError {
-  try {
-    fn();
-  } catch (e) {
-    expect(isRunledgerError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
-    return e as RunledgerError;
-  }
-  throw new Error(`expected ${code}, but nothing was thrown`);
-}
+import { expectError } from '../helpers/expect-code.js';
 
 const enc = new TextEncoder();
 

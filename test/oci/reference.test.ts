@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isRunledgerError, type ErrorCode, type RunledgerError } from '../../src/errors.js';
 import {
   formatReference,
   normalizeReference,
   parseReference,
   type Reference,
 } from '../../src/oci/reference.js';
-
-function expectError(fn: () => unknown, code: ErrorCode): RunledgerError {
-  try {
-    fn();
-  } catch (e) {
-    expect(isRunledgerError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
-    return e as RunledgerError;
-  }
-  throw new Error(`expected ${code}, but nothing was thrown`);
-}
+import { expectError } from '../helpers/expect-code.js';
 
 const HEX = '0123456789abcdef'.repeat(4);
 const DIGEST = `sha256:${HEX}`;
