@@ -4,6 +4,7 @@
  * the OMMX run-parameter table blob (msgpack, ommx-reference §2.5) those columns are stored as.
  */
 import { RunledgerError } from '../errors.js';
+import { MsgpackReader, msgpackKindName, type MsgpackToken } from './msgpack.js';
 import { MsgpackWriter } from './msgpack-writer.js';
 
 /**
@@ -585,160 +586,34 @@ export function encodeRunParameters(table: ParameterTable): Uint8Array {
   return w.bytes();
 }
 
-/** One msgpack value as the strict reader sees it. */
-type Token =
-  | { readonly kind: 'map'; readonly size: number }
-  | { readonly kind: 'str'; readonly value: string }
-  | { readonly kind: 'uint' | 'int'; readonly value: bigint }
-  | { readonly kind: 'float64'; readonly value: number }
-  | { readonly kind: 'bool'; readonly value: boolean }
-  | { readonly kind: 'float32' | 'nil' | 'bin' | 'array' | 'ext' | 'reserved' };
-
-const KIND_NAMES: Readonly<Record<Token['kind'], string>> = {
-  map: 'a map',
-  str: 'a string',
-  uint: 'an integer',
-  int: 'an integer',
-  float64: 'a float64',
-  bool: 'a bool',
-  float32: 'a float32',
-  nil: 'nil',
-  bin: 'binary data',
-  array: 'an array',
-  ext: 'an ext value',
-  reserved: 'the reserved byte 0xc1',
-};
-
-/** A strict msgpack reader for exactly what the run-parameter table holds. */
-class Reader {
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-  readonly #utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  pos = 0;
-
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  get remaining(): number {
-    return this.#bytes.length - this.pos;
-  }
-
-  fail(why: string, at: number = this.pos): never {
-    throw new RunledgerError(
-      'PAYLOAD_INVALID',
-      `The run-parameter table (msgpack) ${why} at byte ${at}.`,
-      { data: { offset: at } }
-    );
-  }
-
-  #take(n: number): number {
-    if (n > this.remaining) this.fail('ends early');
-    const at = this.pos;
-    this.pos += n;
-    return at;
-  }
-
-  token(): Token {
-    const m = this.#bytes[this.#take(1)]!;
-    if (m <= 0x7f) return { kind: 'uint', value: BigInt(m) };
-    if (m <= 0x8f) return this.#map(m & 0x0f);
-    if (m <= 0x9f) return { kind: 'array' };
-    if (m <= 0xbf) return this.#str(m & 0x1f);
-    if (m >= 0xe0) return { kind: 'int', value: BigInt(m - 0x100) };
-    const v = this.#view;
-    switch (m) {
-      case 0xc0:
-        return { kind: 'nil' };
-      case 0xc2:
-        return { kind: 'bool', value: false };
-      case 0xc3:
-        return { kind: 'bool', value: true };
-      case 0xc4:
-      case 0xc5:
-      case 0xc6:
-        return { kind: 'bin' };
-      case 0xc7:
-      case 0xc8:
-      case 0xc9:
-      case 0xd4:
-      case 0xd5:
-      case 0xd6:
-      case 0xd7:
-      case 0xd8:
-        return { kind: 'ext' };
-      case 0xca:
-        this.#take(4);
-        return { kind: 'float32' };
-      case 0xcb:
-        return { kind: 'float64', value: v.getFloat64(this.#take(8)) };
-      case 0xcc:
-        return { kind: 'uint', value: BigInt(v.getUint8(this.#take(1))) };
-      case 0xcd:
-        return { kind: 'uint', value: BigInt(v.getUint16(this.#take(2))) };
-      case 0xce:
-        return { kind: 'uint', value: BigInt(v.getUint32(this.#take(4))) };
-      case 0xcf:
-        return { kind: 'uint', value: v.getBigUint64(this.#take(8)) };
-      case 0xd0:
-        return { kind: 'int', value: BigInt(v.getInt8(this.#take(1))) };
-      case 0xd1:
-        return { kind: 'int', value: BigInt(v.getInt16(this.#take(2))) };
-      case 0xd2:
-        return { kind: 'int', value: BigInt(v.getInt32(this.#take(4))) };
-      case 0xd3:
-        return { kind: 'int', value: v.getBigInt64(this.#take(8)) };
-      case 0xd9:
-        return this.#str(v.getUint8(this.#take(1)));
-      case 0xda:
-        return this.#str(v.getUint16(this.#take(2)));
-      case 0xdb:
-        return this.#str(v.getUint32(this.#take(4)));
-      case 0xdc:
-      case 0xdd:
-        return { kind: 'array' };
-      case 0xde:
-        return this.#map(v.getUint16(this.#take(2)));
-      case 0xdf:
-        return this.#map(v.getUint32(this.#take(4)));
-      default:
-        return { kind: 'reserved' };
-    }
-  }
-
-  #map(size: number): Token {
-    // Every entry takes at least two bytes: refuse sizes the input cannot hold before looping.
-    if (size * 2 > this.remaining) this.fail(`declares a map of ${size} entries but ends early`);
-    return { kind: 'map', size };
-  }
-
-  #str(length: number): Token {
-    const at = this.#take(length);
-    try {
-      return { kind: 'str', value: this.#utf8.decode(this.#bytes.subarray(at, at + length)) };
-    } catch (cause) {
-      throw new RunledgerError(
+/** A strict token reader whose errors name the run-parameter table and the byte offset. */
+function tableReader(bytes: Uint8Array): MsgpackReader {
+  return new MsgpackReader(
+    bytes,
+    (why, at, cause) =>
+      new RunledgerError(
         'PAYLOAD_INVALID',
-        `The run-parameter table (msgpack) has a string that is not valid UTF-8 at byte ${at}.`,
-        { data: { offset: at }, cause }
-      );
-    }
-  }
+        `The run-parameter table (msgpack) ${why} at byte ${at}.`,
+        {
+          data: { offset: at },
+          cause,
+        }
+      )
+  );
+}
 
-  map(what: string): number {
-    const at = this.pos;
-    const t = this.token();
-    if (t.kind !== 'map') this.fail(`has ${KIND_NAMES[t.kind]} where ${what} map belongs`, at);
-    return t.size;
-  }
+function readMap(r: MsgpackReader, what: string): number {
+  const at = r.pos;
+  const t = r.token();
+  if (t.kind !== 'map') r.fail(`has ${msgpackKindName(t.kind)} where ${what} map belongs`, at);
+  return t.size;
+}
 
-  str(what: string): string {
-    const at = this.pos;
-    const t = this.token();
-    if (t.kind !== 'str') this.fail(`has ${KIND_NAMES[t.kind]} where ${what} belongs`, at);
-    return t.value;
-  }
+function readStr(r: MsgpackReader, what: string): string {
+  const at = r.pos;
+  const t = r.token();
+  if (t.kind !== 'str') r.fail(`has ${msgpackKindName(t.kind)} where ${what} belongs`, at);
+  return t.value;
 }
 
 /**
@@ -757,21 +632,21 @@ class Reader {
  * ```
  */
 export function decodeRunParameters(bytes: Uint8Array): ParameterTable {
-  const r = new Reader(bytes);
+  const r = tableReader(bytes);
   const table = new ParameterTable();
   let sawColumns = false;
-  const topSize = r.map('the top-level');
+  const topSize = readMap(r, 'the top-level');
   for (let i = 0; i < topSize; i++) {
     const at = r.pos;
-    const key = r.str('a field name');
+    const key = readStr(r, 'a field name');
     if (key !== 'columns') r.fail(`has an unknown field ${JSON.stringify(key)}`, at);
     if (sawColumns) r.fail('has the field "columns" twice', at);
     sawColumns = true;
-    const count = r.map('the "columns"');
+    const count = readMap(r, 'the "columns"');
     const seen = new Set<string>();
     for (let j = 0; j < count; j++) {
       const nameAt = r.pos;
-      const name = r.str('a column name');
+      const name = readStr(r, 'a column name');
       if (seen.has(name)) r.fail(`has the column ${JSON.stringify(name)} twice`, nameAt);
       seen.add(name);
       insertColumn(table, name, readColumn(r, name));
@@ -782,18 +657,18 @@ export function decodeRunParameters(bytes: Uint8Array): ParameterTable {
   return table;
 }
 
-function readColumn(r: Reader, name: string): Column {
+function readColumn(r: MsgpackReader, name: string): Column {
   const subject = `column ${JSON.stringify(name)}`;
   let type: ParameterType | undefined;
-  let cells: { id: number; token: Token; at: number }[] | undefined;
-  const size = r.map(`the ${subject}`);
+  let cells: { id: number; token: MsgpackToken; at: number }[] | undefined;
+  const size = readMap(r, `the ${subject}`);
   for (let i = 0; i < size; i++) {
     const at = r.pos;
-    const key = r.str(`a field name in ${subject}`);
+    const key = readStr(r, `a field name in ${subject}`);
     if (key === 'type') {
       if (type !== undefined) r.fail(`has the field "type" twice in ${subject}`, at);
       const typeAt = r.pos;
-      const t = r.str(`the type of ${subject}`);
+      const t = readStr(r, `the type of ${subject}`);
       if (!(PARAMETER_TYPES as readonly string[]).includes(t)) {
         r.fail(`has the unknown type ${JSON.stringify(t)} in ${subject}`, typeAt);
       }
@@ -802,21 +677,27 @@ function readColumn(r: Reader, name: string): Column {
       if (cells !== undefined) r.fail(`has the field "values" twice in ${subject}`, at);
       cells = [];
       const ids = new Set<number>();
-      const n = r.map(`the values of ${subject}`);
+      const n = readMap(r, `the values of ${subject}`);
       for (let j = 0; j < n; j++) {
         const idAt = r.pos;
         const idToken = r.token();
         if (idToken.kind !== 'uint') {
-          r.fail(`has ${KIND_NAMES[idToken.kind]} where a run id (uint) belongs`, idAt);
+          r.fail(`has ${msgpackKindName(idToken.kind)} where a run id (uint) belongs`, idAt);
         }
-        if (idToken.value > BigInt(Number.MAX_SAFE_INTEGER)) {
+        // Only uint64 (a bigint) can go beyond 2^53 − 1.
+        if (typeof idToken.value === 'bigint' && idToken.value > BigInt(Number.MAX_SAFE_INTEGER)) {
           r.fail(`has the run id ${idToken.value}, beyond 2^53 − 1`, idAt);
         }
         const id = Number(idToken.value);
         if (ids.has(id)) r.fail(`has run ${id} twice in ${subject}`, idAt);
         ids.add(id);
         const valueAt = r.pos;
-        cells.push({ id, token: r.token(), at: valueAt });
+        const token = r.token();
+        // No column type holds a map or an array; refuse it before its items are misread.
+        if (token.kind === 'map' || token.kind === 'array') {
+          r.fail(`has ${msgpackKindName(token.kind)} as a value in ${subject}`, valueAt);
+        }
+        cells.push({ id, token, at: valueAt });
       }
     } else {
       r.fail(`has an unknown field ${JSON.stringify(key)} in ${subject}`, at);
@@ -835,8 +716,8 @@ function readColumn(r: Reader, name: string): Column {
 }
 
 function cellValue(
-  r: Reader,
-  t: Token,
+  r: MsgpackReader,
+  t: MsgpackToken,
   type: ParameterType,
   subject: string,
   at: number
@@ -845,9 +726,10 @@ function cellValue(
   if (type === 'string' && t.kind === 'str') return t.value;
   if (type === 'float64' && t.kind === 'float64') return t.value;
   if (type === 'int64' && (t.kind === 'uint' || t.kind === 'int')) {
-    if (t.value > INT64_MAX) r.fail(`has ${t.value}, beyond int64, in ${subject}`, at);
-    return t.value;
+    const n = BigInt(t.value);
+    if (n > INT64_MAX) r.fail(`has ${n}, beyond int64, in ${subject}`, at);
+    return n;
   }
   const extra = type === 'float64' && t.kind === 'float32' ? ' (OMMX requires float64)' : '';
-  return r.fail(`has ${KIND_NAMES[t.kind]} in the ${type} ${subject}${extra}`, at);
+  return r.fail(`has ${msgpackKindName(t.kind)} in the ${type} ${subject}${extra}`, at);
 }

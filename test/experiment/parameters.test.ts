@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Unpackr } from 'msgpackr';
 import { isRunledgerError, type ErrorCode, type RunledgerError } from '../../src/errors.js';
 import {
   classifyValue,
@@ -14,6 +13,7 @@ import {
   type ParameterValue,
 } from '../../src/experiment/parameters.js';
 import { MsgpackWriter } from '../../src/experiment/msgpack-writer.js';
+import { decodeMsgpack, type Msgpack } from '../helpers/ommx-validator.js';
 
 function expectError(fn: () => unknown, code: ErrorCode): RunledgerError {
   try {
@@ -418,20 +418,30 @@ describe('encodeRunParameters', () => {
       '00 14', //                       run 0 → 20 (positive fixint 0x14)
     ].join('');
     expect(hex(encodeRunParameters(t))).toBe(golden.replace(/\s+/g, ''));
-    // An independent decoder sees the same structure.
-    const viaMsgpackr = new Unpackr({
-      mapsAsObjects: false,
-      int64AsType: 'bigint',
-      useRecords: false,
-    }).unpack(encodeRunParameters(t)) as Map<string, Map<string, Map<string, unknown>>>;
-    const cols = viaMsgpackr.get('columns')!;
-    expect([...cols.keys()]).toEqual(['gap', 'solver', 'time_limit']);
-    expect(cols.get('solver')!.get('values')).toEqual(
-      new Map([
-        [0, 'highs'],
-        [1, 'scip'],
-      ])
+    // An independent decoder (the OMMX validator's reader) sees the same structure.
+    const field = (m: Msgpack, name: string): Msgpack => {
+      if (m.t !== 'map') throw new Error(`expected a map, got ${m.t}`);
+      const hit = m.entries.find(([k]) => k.t === 'str' && k.v === name);
+      if (hit === undefined) throw new Error(`no field ${name}`);
+      return hit[1];
+    };
+    const cols = field(decodeMsgpack(encodeRunParameters(t)), 'columns');
+    expect(cols.t === 'map' ? cols.entries.map(([k]) => k) : cols).toEqual(
+      ['gap', 'solver', 'time_limit'].map((v) => ({ t: 'str', v }))
     );
+    expect(field(field(cols, 'solver'), 'values')).toEqual({
+      t: 'map',
+      entries: [
+        [
+          { t: 'uint', v: 0n },
+          { t: 'str', v: 'highs' },
+        ],
+        [
+          { t: 'uint', v: 1n },
+          { t: 'str', v: 'scip' },
+        ],
+      ],
+    });
   });
 
   it('encodes the empty table as {"columns": {}}', () => {
@@ -744,6 +754,9 @@ describe('decodeRunParameters', () => {
       /binary data in the string column/,
     ],
     ['nil as a value', one(fixstr('string'), 'c0'), /nil in the string column/],
+    ['a map as a value', one(fixstr('int64'), '8100c3'), /a map as a value in column "x"/],
+    ['an array as a value', one(fixstr('int64'), '9101'), /an array as a value in column "x"/],
+    ['an ext value', one(fixstr('int64'), 'd6ff00000001'), /an ext value in the int64 column/],
     [
       'a negative run id',
       one(fixstr('bool'), 'c3', 'ff'),
