@@ -9,7 +9,7 @@
 // next trial, and one untimed dd warms the blocks up first.
 //
 // RUNLEDGER_BENCH_STREAM_MIB overrides the size (default 1024 MiB) for quick runs;
-// RUNLEDGER_BENCH_TRIALS the number of trials per side (default 2).
+// RUNLEDGER_BENCH_TRIALS the number of trials per side (default 3: the first write into freshly freed blocks is often slow).
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,7 +20,7 @@ import { MB, fmt, run, syncAll } from './lib.mjs';
 const MIB = 1 << 20;
 const mib = Number(process.env['RUNLEDGER_BENCH_STREAM_MIB'] ?? 1024);
 const sizeLabel = mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
-const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 2));
+const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 3));
 const RSS_LIMIT_MB = 100;
 if (!(mib >= 1)) throw new Error('RUNLEDGER_BENCH_STREAM_MIB must be a positive number');
 const here = dirname(fileURLToPath(import.meta.url));
