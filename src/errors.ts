@@ -75,7 +75,7 @@ export type ErrorData = Readonly<Record<string, unknown>>;
  * @example
  * ```ts
  * try { parseDigest('sha256:../../x'); }
- * catch (e) { if (isRunledgerError(e, 'DIGEST_INVALID')) console.log(e.data.value); }
+ * catch (e) { if (isRunledgerError(e, 'DIGEST_INVALID')) rejected = e.data['value']; }
  * ```
  */
 export class RunledgerError extends Error {

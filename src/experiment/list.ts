@@ -46,7 +46,7 @@ export interface ListExperimentsOptions {
  * @throws RunledgerError `LAYOUT_INVALID`
  * @example
  * ```ts
- * for (const e of await listExperiments({ prefix: 'ghcr.io/acme/' })) console.log(e.imageName, e.runCount);
+ * const names = (await listExperiments({ prefix: 'ghcr.io/acme/' })).map((e) => e.imageName);
  * ```
  */
 export async function listExperiments(

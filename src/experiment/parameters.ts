@@ -21,7 +21,7 @@ export type ParameterType = 'bool' | 'int64' | 'float64' | 'string';
  *
  * @example
  * ```ts
- * for (const c of table.columns()) console.log(c.name, c.type, c.values.get(0));
+ * const types = table.columns().map((c) => `${c.name}: ${c.type}`);
  * ```
  */
 export interface ParameterColumn {
