@@ -5,16 +5,7 @@
  * runledger's own state lives under `.runledger/`, which the layout ignores.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  link,
-  lstat,
-  mkdir,
-  readdir,
-  readFile,
-  realpath,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
@@ -31,19 +22,12 @@ import {
   type PendingBlob,
   type WriteBlobOptions,
 } from './blob-store.js';
-import { walkClosure, type Closure } from './closure.js';
-import { parseDuration } from './duration.js';
+import { walkClosure } from './closure.js';
 import { readRefTable, writeRefTable, type RefTable } from './index-json.js';
+import { checkStore } from './fsck.js';
+import { collectGarbage } from './gc.js';
 import { withLock } from './lock.js';
-import type {
-  BlobInfo,
-  FsckProblem,
-  FsckReport,
-  GcReport,
-  Progress,
-  RefEntry,
-  SizeReport,
-} from './types.js';
+import type { BlobInfo, FsckReport, GcReport, Progress, RefEntry, SizeReport } from './types.js';
 
 /** Options of {@link LocalRegistry.open}. */
 export interface LocalRegistryOptions {
@@ -74,6 +58,14 @@ export interface GcOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What GC and fsck need of a registry. @internal */
+export interface StoreContext {
+  readonly root: string;
+  readonly blobs: BlobStore;
+  /** Runs `fn` under the store's cross-process lock. */
+  lock<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): Promise<T>;
+}
+
 /** Options of {@link LocalRegistry.listRefs}. */
 export interface ListRefsOptions {
   /** Only references starting with this text. */
@@ -85,7 +77,6 @@ export interface ListRefsOptions {
 /** Annotation on an `index.json` entry: when runledger last set that reference (RFC 3339). */
 const ANNOTATION_UPDATED_AT = 'io.runledger.ref.updated-at';
 const CHECKPOINT_RE = /^[0-9a-f]{8}\.runledger\.local\/checkpoint:/;
-const GC_CHUNK = 256;
 const PUBLISH_CONCURRENCY = 32;
 
 /**
@@ -756,107 +747,7 @@ export class LocalRegistry {
    * ```
    */
   async gc(options: GcOptions = {}): Promise<GcReport> {
-    const grace =
-      typeof options.gracePeriod === 'number'
-        ? options.gracePeriod
-        : parseDuration(options.gracePeriod ?? '24h');
-    if (!Number.isFinite(grace) || grace < 0) {
-      throw new RunledgerError(
-        'ARGUMENT_INVALID',
-        `Grace period ${grace} ms is not a non-negative number.`
-      );
-    }
-    const now = options.now ?? Date.now();
-    let table = await readRefTable(this.root);
-    let marked = await this.#mark(table);
-    const { digests } = await this.#blobs.list();
-    let reachableSize = 0;
-    let reachableCount = 0;
-    const candidates: { digest: Digest; size: number }[] = [];
-    let deferredCount = 0;
-    let deferredSize = 0;
-    for (const digest of digests) {
-      throwIfAborted(options.signal);
-      const s = await this.#blobs.stat(digest);
-      if (s === undefined) continue;
-      if (marked.present.has(digest) || marked.wrongSize.has(digest)) {
-        reachableCount++;
-        reachableSize += s.size;
-      } else if (now - s.mtimeMs >= grace) {
-        candidates.push({ digest, size: s.size });
-      } else {
-        deferredCount++;
-        deferredSize += s.size;
-      }
-    }
-    let deletedCount = 0;
-    let deletedSize = 0;
-    let tempFilesRemoved = 0;
-    if (options.delete === true) {
-      for (let i = 0; i < candidates.length; i += GC_CHUNK) {
-        const chunk = candidates.slice(i, i + GC_CHUNK);
-        await withLock(
-          this.#lockPath,
-          async () => {
-            // A reference published since the mark may need a candidate: mark again if so.
-            const latest = await readRefTable(this.root);
-            if (latest !== table) {
-              table = latest;
-              marked = await this.#mark(table);
-            }
-            for (const c of chunk) {
-              throwIfAborted(options.signal);
-              if (marked.present.has(c.digest) || marked.wrongSize.has(c.digest)) continue;
-              const s = await this.#blobs.stat(c.digest);
-              // A writer that re-used the blob touched its mtime: it is no longer a candidate.
-              if (s === undefined || Date.now() - s.mtimeMs < grace) continue;
-              await this.#blobs.delete(c.digest);
-              deletedCount++;
-              deletedSize += c.size;
-            }
-          },
-          this.#lockOptions(options.signal)
-        );
-      }
-      tempFilesRemoved = await this.#removeStaleTemps(grace);
-    }
-    return {
-      dryRun: options.delete !== true,
-      refs: table.named.size,
-      reachable: { count: reachableCount, size: reachableSize },
-      candidates: {
-        count: candidates.length,
-        size: candidates.reduce((a, c) => a + c.size, 0),
-        digests: candidates.map((c) => c.digest),
-      },
-      deferred: { count: deferredCount, size: deferredSize },
-      deleted: { count: deletedCount, size: deletedSize },
-      missing: [...marked.missing.keys()].sort(),
-      tempFilesRemoved,
-    };
-  }
-
-  async #mark(table: RefTable): Promise<Closure> {
-    return walkClosure(this.#blobs, [...table.named.values(), ...table.unnamed], {
-      subjects: true,
-    });
-  }
-
-  async #removeStaleTemps(grace: number): Promise<number> {
-    let removed = 0;
-    for (const dir of [this.#blobs.tmpDir, join(this.root, '.runledger')]) {
-      const names = (await listDir(dir)) ?? [];
-      for (const n of names) {
-        const isTemp = dir === this.#blobs.tmpDir || /^lock\.\d+\.[0-9a-f]+$/.test(n);
-        if (!isTemp) continue;
-        const p = join(dir, n);
-        const s = await lstat(p).catch(() => undefined);
-        if (s === undefined || !s.isFile() || Date.now() - s.mtimeMs < grace) continue;
-        await unlink(p).catch(() => undefined);
-        removed++;
-      }
-    }
-    return removed;
+    return collectGarbage(this.#context(), options);
   }
 
   /**
@@ -872,91 +763,16 @@ export class LocalRegistry {
   async fsck(
     options: { signal?: AbortSignal; onProgress?: (p: Progress) => void } = {}
   ): Promise<FsckReport> {
-    const problems: FsckProblem[] = [];
-    const table = await readRefTable(this.root);
-    const owners = new Map<Digest, string[]>();
-    const perRef: [string, Closure][] = [];
-    for (const [name, d] of table.named) {
-      const c = await walkClosure(this.#blobs, [d], { subjects: true });
-      perRef.push([name, c]);
-      for (const m of [c.present, c.missing, c.wrongSize]) {
-        for (const digest of m.keys()) owners.set(digest, [...(owners.get(digest) ?? []), name]);
-      }
-    }
-    const { digests } = await this.#blobs.list();
-    let bytes = 0;
-    for (const digest of digests) {
-      throwIfAborted(options.signal);
-      let actual: { digest: Digest; size: number };
-      try {
-        actual = await this.#blobs.hashFile(digest, options.signal);
-      } catch (e) {
-        if ((e as RunledgerError).code === 'BLOB_NOT_FOUND') continue; // removed meanwhile
-        throw e;
-      }
-      bytes += actual.size;
-      options.onProgress?.({ phase: 'hash', loaded: bytes, total: undefined });
-      if (actual.digest !== digest) {
-        problems.push({
-          kind: 'corrupt',
-          digest,
-          path: this.#blobs.path(digest),
-          refs: owners.get(digest) ?? [],
-          detail: `content hashes to ${actual.digest}`,
-        });
-      }
-    }
-    const reported = new Set<string>();
-    for (const [name, c] of perRef) {
-      for (const [digest] of c.missing) {
-        problems.push({
-          kind: 'missing',
-          digest,
-          refs: owners.get(digest) ?? [name],
-          detail: 'referenced but absent',
-        });
-      }
-      for (const [digest, w] of c.wrongSize) {
-        if (reported.has(digest)) continue;
-        reported.add(digest);
-        problems.push({
-          kind: 'size-mismatch',
-          digest,
-          path: this.#blobs.path(digest),
-          refs: owners.get(digest) ?? [name],
-          detail: `declared ${w.descriptor.size} bytes, file has ${w.actual}`,
-        });
-      }
-      for (const [digest, why] of c.invalid) {
-        if (reported.has(digest)) continue;
-        reported.add(digest);
-        problems.push({
-          kind: 'invalid-manifest',
-          digest,
-          refs: owners.get(digest) ?? [name],
-          detail: why,
-        });
-      }
-    }
-    const unique = dedupeProblems(problems);
+    return checkStore(this.#context(), options);
+  }
+
+  #context(): StoreContext {
     return {
-      ok: unique.length === 0,
-      blobs: digests.length,
-      bytes,
-      refs: table.named.size,
-      problems: unique,
+      root: this.root,
+      blobs: this.#blobs,
+      lock: (fn, signal) => withLock(this.#lockPath, fn, this.#lockOptions(signal)),
     };
   }
-}
-
-function dedupeProblems(problems: FsckProblem[]): FsckProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.kind}:${p.digest ?? p.path ?? ''}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 async function listDir(dir: string): Promise<string[] | undefined> {
