@@ -63,7 +63,9 @@ export type ErrorCode =
   /** An artifact is not a valid OMMX experiment (OMMX's loader rules). */
   | 'EXPERIMENT_INVALID'
   /** A file exists where runledger would write, and overwriting was not asked for. */
-  | 'FILE_EXISTS';
+  | 'FILE_EXISTS'
+  /** An archive (or layout directory) is malformed or hostile; the message names the entry. */
+  | 'ARCHIVE_INVALID';
 
 /** Structured facts about an error: the digest, reference, path… it concerns. */
 export type ErrorData = Readonly<Record<string, unknown>>;

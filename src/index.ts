@@ -76,3 +76,12 @@ export {
 } from './experiment/config.js';
 export type { ParameterType, ParameterValue } from './experiment/parameters.js';
 export type { Compression } from './experiment/zstd.js';
+
+export { exportArchive } from './archive/export.js';
+export type { ExportArchiveOptions } from './archive/export.js';
+export { importArchive } from './archive/import.js';
+export type { ImportArchiveOptions, ImportResult } from './archive/import.js';
+export { inspectArchive } from './archive/inspect.js';
+export type { ArchiveSummary } from './archive/inspect.js';
+export { inspectExperimentArchive } from './experiment/inspect.js';
+export type { ExperimentArchiveSummary } from './experiment/inspect.js';

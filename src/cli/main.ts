@@ -9,8 +9,11 @@ import { parseArgs } from 'node:util';
 import { isRunledgerError, RunledgerError, type ErrorCode } from '../errors.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import { demo } from './commands/demo.js';
+import { exportCommand } from './commands/export.js';
 import { fsck } from './commands/fsck.js';
 import { get } from './commands/get.js';
+import { importCommand } from './commands/import.js';
+import { inspect } from './commands/inspect.js';
 import { gc } from './commands/gc.js';
 import { ls } from './commands/ls.js';
 import { restore } from './commands/restore.js';
@@ -23,7 +26,22 @@ import type { CliIo, Command, CommandContext } from './types.js';
 
 export type { CliIo } from './types.js';
 
-const COMMANDS: readonly Command[] = [demo, ls, show, runs, get, tag, rm, restore, gc, fsck, size];
+const COMMANDS: readonly Command[] = [
+  demo,
+  ls,
+  show,
+  runs,
+  get,
+  exportCommand,
+  importCommand,
+  inspect,
+  tag,
+  rm,
+  restore,
+  gc,
+  fsck,
+  size,
+];
 
 const GLOBAL_OPTIONS = {
   root: { type: 'string' },
@@ -51,6 +69,8 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   ATTACHMENT_NOT_FOUND:
     'Run "runledger show <ref>" to see the attachments of the experiment and of each run.',
   FILE_EXISTS: 'Pass --force to overwrite the file.',
+  ARCHIVE_INVALID:
+    'The archive is damaged or unsafe and nothing was imported; ask its author for a fresh copy.',
 };
 
 function usageText(): string {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Table } from 'apache-arrow';
+import { importArchive } from '../archive/import.js';
 import { RunledgerError } from '../errors.js';
 import { MEDIA_TYPE_MANIFEST } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
@@ -145,6 +146,30 @@ export class Experiment extends ReadableScope {
   ): Promise<SealedExperiment> {
     const name = normalizeReference(reference);
     return loadSealed(options.registry ?? (await LocalRegistry.open()), name);
+  }
+
+  /**
+   * Imports an `.ommx` archive (or OCI layout directory) into the local registry and loads the
+   * experiment it holds.
+   * @param path - the archive or directory
+   * @param options - registry; reference to publish under instead of the archive's name
+   * @returns the sealed experiment
+   * @throws RunledgerError `ARCHIVE_INVALID`, `EXPERIMENT_INVALID`, `REF_CONFLICT`
+   * @example
+   * ```ts
+   * const sealed = await Experiment.importArchive('study.ommx');
+   * ```
+   */
+  static async importArchive(
+    path: string,
+    options: { registry?: LocalRegistry; reference?: string; signal?: AbortSignal } = {}
+  ): Promise<SealedExperiment> {
+    const registry = options.registry ?? (await LocalRegistry.open());
+    const imported = await importArchive(registry, path, {
+      ...(options.reference === undefined ? {} : { reference: options.reference }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    return loadSealed(registry, imported.reference);
   }
 
   /** @internal */

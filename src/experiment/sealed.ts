@@ -3,6 +3,7 @@
  * Read-only views: a closed run, and a committed experiment loaded from the local registry with
  * OMMX's loader rules.
  */
+import { exportArchive, type ExportArchiveOptions } from '../archive/export.js';
 import { RunledgerError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { normalizeReference } from '../oci/reference.js';
@@ -132,6 +133,21 @@ export class SealedExperiment extends ReadableScope {
   /** @internal */
   protected get reader(): AttachmentReader {
     return this.#reader;
+  }
+
+  /**
+   * Saves the experiment as an `.ommx` archive (deterministic: equal experiments, equal files).
+   * @param path - the archive to write
+   * @param options - overwrite, signal, onProgress
+   * @returns the archive size in bytes
+   * @throws RunledgerError `FILE_EXISTS`, `IO_ERROR`
+   * @example
+   * ```ts
+   * await sealed.save('study.ommx');
+   * ```
+   */
+  async save(path: string, options: ExportArchiveOptions = {}): Promise<number> {
+    return (await exportArchive(this.registry, this.reference, path, options)).size;
   }
 
   /**

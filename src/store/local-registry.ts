@@ -153,6 +153,33 @@ export class BlobBatch {
   }
 
   /**
+   * Reads back a blob written into this batch and not yet committed (small blobs only).
+   * @param digest - a blob of this batch
+   * @param maxSize - refuse larger blobs
+   * @returns its bytes, or undefined when the batch has no such blob or it is larger
+   * @throws RunledgerError `IO_ERROR`
+   */
+  async readPending(digest: Digest, maxSize: number): Promise<Uint8Array | undefined> {
+    const p = this.#pending.get(digest);
+    if (p === undefined || p.size > maxSize) return undefined;
+    try {
+      return new Uint8Array(await readFile(p.tempPath));
+    } catch (e) {
+      throw ioError(e, 'read back', p.tempPath);
+    }
+  }
+
+  /** Whether a blob of this digest was written into the batch. */
+  hasPending(digest: Digest): boolean {
+    return this.#pending.has(digest);
+  }
+
+  /** The size of a blob written into the batch. */
+  pendingSize(digest: Digest): number | undefined {
+    return this.#pending.get(digest)?.size;
+  }
+
+  /**
    * Copies a file into the batch, hashing while copying, never holding it whole in memory.
    * @param path - a regular file; it must keep its size while being read
    * @param options - expected digest/size, signal, progress

@@ -1,0 +1,137 @@
+/**
+ * @module archive/export
+ * `.ommx` export: an OCI image layout as a deterministic tar (ommx-reference §3.9) —
+ * `oci-layout`, then the manifest, config and layer blobs, then `index.json` naming the full
+ * reference. Blobs are streamed from the store, so memory does not grow with the artifact.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, open, rename, unlink } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
+import { serializeImageIndex } from '../oci/image-index.js';
+import { blobPath, serializeOciLayout } from '../oci/layout.js';
+import { ANNOTATION_REF_NAME, MEDIA_TYPE_IMAGE_INDEX } from '../oci/media-types.js';
+import { normalizeReference } from '../oci/reference.js';
+import type { Descriptor } from '../oci/types.js';
+import type { LocalRegistry } from '../store/local-registry.js';
+import type { Progress } from '../store/types.js';
+import { END_OF_ARCHIVE, padding, regularFileHeader } from './tar.js';
+
+/** Options of {@link exportArchive}. */
+export interface ExportArchiveOptions {
+  /** Replace an existing file. @default false */
+  readonly overwrite?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+/**
+ * Writes the artifact a reference points at as an `.ommx` archive. Equal artifacts give
+ * byte-identical files. The file appears whole (temp file, then rename or no-clobber link).
+ *
+ * @param registry - the local registry
+ * @param reference - the artifact's reference
+ * @param path - the archive to write
+ * @param options - overwrite, signal, onProgress (`phase: 'export'`, bytes)
+ * @returns the manifest descriptor exported and the archive size
+ * @throws RunledgerError `FILE_EXISTS`, `REF_NOT_FOUND`, `DIGEST_MISMATCH`, `IO_ERROR`
+ * @example
+ * ```ts
+ * await exportArchive(registry, 'ghcr.io/acme/qap:tai20a', 'study.ommx');
+ * ```
+ */
+export async function exportArchive(
+  registry: LocalRegistry,
+  reference: string,
+  path: string,
+  options: ExportArchiveOptions = {}
+): Promise<{ descriptor: Descriptor; size: number }> {
+  const name = normalizeReference(reference);
+  const descriptor = await registry.resolve(name);
+  const { manifest } = await registry.readManifest(descriptor.digest);
+  // Each blob once, in OMMX's order: manifest, config, layers (first occurrence).
+  const blobs: Descriptor[] = [];
+  const seen = new Set<string>();
+  for (const d of [descriptor, manifest.config, ...manifest.layers]) {
+    if (!seen.has(d.digest)) {
+      seen.add(d.digest);
+      blobs.push(d);
+    }
+  }
+  const entry: Descriptor = {
+    mediaType: descriptor.mediaType,
+    digest: descriptor.digest,
+    size: descriptor.size,
+    ...(descriptor.artifactType === undefined ? {} : { artifactType: descriptor.artifactType }),
+    annotations: { [ANNOTATION_REF_NAME]: name },
+  };
+  const index = serializeImageIndex({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE_IMAGE_INDEX,
+    manifests: [entry],
+  });
+  const total = blobs.reduce((n, b) => n + b.size, 0);
+
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle;
+  try {
+    handle = await open(temp, 'wx', 0o644);
+  } catch (e) {
+    throw ioError(e, 'create the archive next to', path);
+  }
+  let size = 0;
+  let loaded = 0;
+  const write = async (bytes: Uint8Array): Promise<void> => {
+    let off = 0;
+    while (off < bytes.byteLength) off += (await handle.write(bytes, off)).bytesWritten;
+    size += bytes.byteLength;
+  };
+  const file = async (entryName: string, bytes: Uint8Array): Promise<void> => {
+    await write(regularFileHeader(entryName, bytes.byteLength));
+    await write(bytes);
+    await write(padding(bytes.byteLength));
+  };
+  try {
+    await file('oci-layout', serializeOciLayout());
+    for (const b of blobs) {
+      throwIfAborted(options.signal);
+      await write(regularFileHeader(blobPath(b.digest), b.size));
+      const read: { expectedSize: number; signal?: AbortSignal } = { expectedSize: b.size };
+      if (options.signal !== undefined) read.signal = options.signal;
+      for await (const chunk of registry.streamBlob(b.digest, read)) {
+        await write(chunk);
+        loaded += chunk.byteLength;
+        options.onProgress?.({ phase: 'export', loaded, total });
+      }
+      await write(padding(b.size));
+    }
+    await file('index.json', index);
+    await write(END_OF_ARCHIVE);
+    await handle.sync();
+    await handle.close();
+    if (options.overwrite === true) {
+      await rename(temp, path);
+    } else {
+      try {
+        await link(temp, path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+          throw new RunledgerError(
+            'FILE_EXISTS',
+            `${path} already exists; pass overwrite to replace it.`,
+            {
+              data: { path },
+            }
+          );
+        }
+        throw e;
+      }
+      await unlink(temp);
+    }
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw ioError(e, 'write the archive', path);
+  }
+  return { descriptor, size };
+}
