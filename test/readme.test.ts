@@ -37,7 +37,10 @@ describe('README', () => {
       ]);
       expect((await registry.fsck()).ok).toBe(true);
     }
-    if (code.includes('await exp.commit()')) {
+    if (code.includes('inspectArchive(')) {
+      expect(out).toBe('ghcr.io/acme/qap:shared true\n');
+    }
+    if (code.includes("Experiment.create('ghcr.io/acme/qap:tai20a'")) {
       expect(out.split('\n')[0]).toBe('71 3');
       expect(out).toContain('10n, 20n, 40n');
       const registry = await LocalRegistry.open(home);
