@@ -7,10 +7,10 @@
  * verified. Anything hostile is `ARCHIVE_INVALID` naming the entry.
  */
 import { createReadStream } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { isRunledgerError, RunledgerError, throwIfAborted } from '../errors.js';
+import { ioError, isRunledgerError, throwIfAborted } from '../errors.js';
 import { MAX_MANIFEST_SIZE } from '../oci/descriptor.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { parseImageIndex } from '../oci/image-index.js';
@@ -97,9 +97,9 @@ export async function importArchive(
   const as = options.reference === undefined ? undefined : normalizeReference(options.reference);
   let info;
   try {
-    info = await lstat(path);
+    info = await stat(path); // the path the caller names may be a symlink; entries may not
   } catch (e) {
-    throw new RunledgerError('IO_ERROR', `Could not read ${path}.`, { data: { path }, cause: e });
+    throw ioError(e, 'read', path);
   }
   const batch = registry.batch();
   try {
@@ -113,7 +113,7 @@ export async function importArchive(
     return { reference: normalizeReference(reference), descriptor, result };
   } catch (e) {
     await batch.discard().catch(() => undefined);
-    throw e;
+    throw isRunledgerError(e) ? e : ioError(e, 'read the archive', path);
   }
 }
 
@@ -149,7 +149,12 @@ async function collectTar(
     throwIfAborted(options.signal);
     const name = cleanEntryName(header.name);
     const shown = JSON.stringify(header.name);
-    if (header.type === '5') continue; // directories carry nothing
+    // Directories carry nothing (old tars mark them with a trailing slash on a regular entry).
+    if (
+      header.type === '5' ||
+      (header.type === '0' && header.name.endsWith('/') && header.size === 0)
+    )
+      continue;
     if (header.type !== '0' && header.type !== '7') {
       const kind =
         {
@@ -190,7 +195,7 @@ async function collectTar(
     } else {
       const m = BLOB_PATH.exec(name);
       if (m === null) {
-        if (name.startsWith('blobs/') && !name.endsWith('/')) {
+        if (name.startsWith('blobs/')) {
           throw invalid(`Archive entry ${shown} is not a blobs/sha256/<64 hex> path.`, header.name);
         }
         continue; // unknown files of a layout are allowed and ignored (image-spec)

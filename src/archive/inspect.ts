@@ -4,7 +4,8 @@
  * pass, without touching any registry. Small blobs are kept in memory (bounded) and verified.
  */
 import { createReadStream } from 'node:fs';
-import { RunledgerError } from '../errors.js';
+import { stat } from 'node:fs/promises';
+import { ioError, RunledgerError } from '../errors.js';
 import { MAX_MANIFEST_SIZE } from '../oci/descriptor.js';
 import { Digester, type Digest } from '../oci/digest.js';
 import { parseImageIndex } from '../oci/image-index.js';
@@ -41,6 +42,10 @@ const KEEP_TOTAL = 64 * 1024 * 1024;
  * ```
  */
 export async function inspectArchive(path: string): Promise<ArchiveSummary> {
+  const info = await stat(path).catch((e: unknown) => {
+    throw ioError(e, 'read', path);
+  });
+  if (!info.isFile()) throw invalid(`${path} is not an archive file.`);
   const kept = new Map<Digest, Uint8Array>();
   const sizes = new Map<Digest, number>();
   let index: ImageIndex | undefined;
@@ -86,7 +91,8 @@ export async function inspectArchive(path: string): Promise<ArchiveSummary> {
       }
     }
   } catch (e) {
-    if (e instanceof RunledgerError && e.code !== 'ARCHIVE_INVALID')
+    if (!(e instanceof RunledgerError)) throw ioError(e, 'read the archive', path);
+    if (e.code !== 'ARCHIVE_INVALID')
       throw invalid(`The archive ${path} is not readable: ${e.message}`, undefined, e);
     throw e;
   }
@@ -103,7 +109,16 @@ export async function inspectArchive(path: string): Promise<ArchiveSummary> {
       `The archive lacks its manifest ${descriptor.digest}.`,
       `blobs/sha256/${descriptor.digest.slice(7)}`
     );
-  const manifest = parseManifest(bytes);
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(bytes);
+  } catch (e) {
+    throw invalid(
+      `The archive's manifest ${descriptor.digest} is not a valid OCI image manifest.`,
+      `blobs/sha256/${descriptor.digest.slice(7)}`,
+      e
+    );
+  }
   return {
     reference: descriptor.annotations?.[ANNOTATION_REF_NAME],
     descriptor,

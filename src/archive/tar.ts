@@ -123,6 +123,11 @@ class ByteReader {
     return out;
   }
 
+  /** Ends the source early (closes a file stream). */
+  async close(): Promise<void> {
+    await this.#it.return?.();
+  }
+
   /** Up to `max` bytes (at least one unless the input ended). */
   async chunk(max: number): Promise<Uint8Array> {
     if (this.#buf.byteLength === 0 && !(await this.#fill())) return new Uint8Array(0);
@@ -182,17 +187,28 @@ function checkChecksum(block: Uint8Array): void {
 }
 
 function parsePax(bytes: Uint8Array, entry: string): Map<string, string> {
+  // Each record is "<length> <key>=<value>\n" where the length counts bytes, not characters.
   const out = new Map<string, string>();
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  const malformed = (): RunledgerError =>
+    invalid(`The PAX header of ${JSON.stringify(entry)} is malformed.`, entry);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
   let i = 0;
-  while (i < text.length) {
-    const space = text.indexOf(' ', i);
-    const length = Number(text.slice(i, space));
-    if (space < 0 || !Number.isSafeInteger(length) || length <= 0)
-      throw invalid(`The PAX header of ${JSON.stringify(entry)} is malformed.`, entry);
-    const record = text.slice(space + 1, i + length - 1);
+  while (i < bytes.byteLength) {
+    const space = bytes.indexOf(0x20, i);
+    if (space < 0) throw malformed();
+    const length = Number(decoder.decode(bytes.subarray(i, space)));
+    if (!Number.isSafeInteger(length) || length <= space - i + 1 || i + length > bytes.byteLength) {
+      throw malformed();
+    }
+    if (bytes[i + length - 1] !== 0x0a) throw malformed();
+    let record: string;
+    try {
+      record = decoder.decode(bytes.subarray(space + 1, i + length - 1));
+    } catch {
+      throw malformed();
+    }
     const eq = record.indexOf('=');
-    if (eq < 0) throw invalid(`The PAX header of ${JSON.stringify(entry)} is malformed.`, entry);
+    if (eq < 0) throw malformed();
     out.set(record.slice(0, eq), record.slice(eq + 1));
     i += length;
   }
@@ -220,6 +236,15 @@ export async function* readTar(
   source: AsyncIterable<Uint8Array>
 ): AsyncGenerator<TarEntry, void, undefined> {
   const reader = new ByteReader(source);
+  try {
+    yield* readEntries(reader);
+  } finally {
+    // Also when the consumer stops early or throws: the source (a file stream) is closed.
+    await reader.close();
+  }
+}
+
+async function* readEntries(reader: ByteReader): AsyncGenerator<TarEntry, void, undefined> {
   let pax = new Map<string, string>();
   let longName: string | undefined;
   let longLink: string | undefined;
@@ -242,9 +267,6 @@ export async function* readTar(
       size = Number(paxSize);
     }
     const linkname = longLink ?? pax.get('linkpath') ?? readString(block, 157, 100);
-    pax = new Map();
-    longName = undefined;
-    longLink = undefined;
 
     if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
       if (size > MAX_META)
@@ -256,11 +278,16 @@ export async function* readTar(
       if (data.byteLength < size + padding(size).byteLength)
         throw invalid('The archive ends inside a tar metadata record (truncated).', name);
       const body = data.subarray(0, size);
-      if (type === 'x') pax = parsePax(body, name);
+      // Metadata records apply to the next real entry; several may precede it (GNU writes K
+      // then L for a long link target and a long name).
+      if (type === 'x') pax = new Map([...pax, ...parsePax(body, name)]);
       else if (type === 'L') longName = readString(body, 0, body.byteLength);
       else if (type === 'K') longLink = readString(body, 0, body.byteLength);
       continue; // 'g' (global PAX) carries nothing runledger uses
     }
+    pax = new Map();
+    longName = undefined;
+    longLink = undefined;
     let remaining = size;
     const body = (async function* (): AsyncGenerator<Uint8Array, void, undefined> {
       while (remaining > 0) {
