@@ -5,7 +5,7 @@
  * reference. Blobs are streamed from the store, so memory does not grow with the artifact.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, rename, unlink } from 'node:fs/promises';
+import { link, rename, unlink } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
 import { serializeImageIndex } from '../oci/image-index.js';
@@ -13,9 +13,23 @@ import { blobPath, serializeOciLayout } from '../oci/layout.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_IMAGE_INDEX } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor } from '../oci/types.js';
+import { TempFile } from '../store/blob-store.js';
 import type { LocalRegistry } from '../store/local-registry.js';
 import type { Progress } from '../store/types.js';
 import { END_OF_ARCHIVE, padding, regularFileHeader } from './tar.js';
+
+/** Archive writes kept in flight while the next blob is read. */
+const WRITES_IN_FLIGHT = 8;
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
 
 /** Options of {@link exportArchive}. */
 export interface ExportArchiveOptions {
@@ -73,42 +87,43 @@ export async function exportArchive(
   const total = blobs.reduce((n, b) => n + b.size, 0);
 
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  let handle;
-  try {
-    handle = await open(temp, 'wx', 0o644);
-  } catch (e) {
-    throw ioError(e, 'create the archive next to', path);
-  }
+  const out = await TempFile.create(temp);
   let size = 0;
   let loaded = 0;
-  const write = async (bytes: Uint8Array): Promise<void> => {
-    let off = 0;
-    while (off < bytes.byteLength) off += (await handle.write(bytes, off)).bytesWritten;
+  const write = (bytes: Uint8Array): void => {
+    out.write(bytes);
     size += bytes.byteLength;
   };
-  const file = async (entryName: string, bytes: Uint8Array): Promise<void> => {
-    await write(regularFileHeader(entryName, bytes.byteLength));
-    await write(bytes);
-    await write(padding(bytes.byteLength));
-  };
   try {
-    await file('oci-layout', serializeOciLayout());
+    const layout = serializeOciLayout();
+    write(
+      concat(regularFileHeader('oci-layout', layout.byteLength), layout, padding(layout.byteLength))
+    );
     for (const b of blobs) {
       throwIfAborted(options.signal);
-      await write(regularFileHeader(blobPath(b.digest), b.size));
-      const read: { expectedSize: number; signal?: AbortSignal } = { expectedSize: b.size };
-      if (options.signal !== undefined) read.signal = options.signal;
-      for await (const chunk of registry.streamBlob(b.digest, read)) {
-        await write(chunk);
-        loaded += chunk.byteLength;
-        options.onProgress?.({ phase: 'export', loaded, total });
-      }
-      await write(padding(b.size));
+      write(regularFileHeader(blobPath(b.digest), b.size));
+      // Reads, hashing and writes overlap; the digest is verified before the file is published.
+      await registry.copyBlobInto(out, b.digest, b.size, options.signal);
+      size += b.size;
+      write(padding(b.size));
+      await out.reserve(WRITES_IN_FLIGHT);
+      loaded += b.size;
+      options.onProgress?.({ phase: 'export', loaded, total });
     }
-    await file('index.json', index);
-    await write(END_OF_ARCHIVE);
-    await handle.sync();
-    await handle.close();
+    write(
+      concat(
+        regularFileHeader('index.json', index.byteLength),
+        index,
+        padding(index.byteLength),
+        END_OF_ARCHIVE
+      )
+    );
+    await out.finish(true);
+  } catch (e) {
+    await out.abort();
+    throw ioError(e, 'write the archive', path);
+  }
+  try {
     if (options.overwrite === true) {
       await rename(temp, path);
     } else {
@@ -129,7 +144,6 @@ export async function exportArchive(
       await unlink(temp);
     }
   } catch (e) {
-    await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
     throw ioError(e, 'write the archive', path);
   }

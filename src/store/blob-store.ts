@@ -167,42 +167,48 @@ export class BlobStore {
       if (size !== expected)
         throw sizeMismatch(options.expectedDigest, expected, size, false, path);
       out = await TempFile.create(this.#tempPath());
-      const hasher = new Digester();
-      const buffers = Array.from({ length: COPY_BUFFERS }, () =>
-        Buffer.allocUnsafeSlow(COPY_CHUNK)
-      );
-      let index = 0;
-      let reading = fdRead(input, buffers[0] as Buffer, 0, COPY_CHUNK, 0);
-      for (;;) {
-        const n = await reading;
-        if (n === 0) break;
-        throwIfAborted(options.signal);
-        const chunk = (buffers[index % COPY_BUFFERS] as Buffer).subarray(0, n);
-        const position = hasher.size;
-        // The buffer read next was written two chunks ago: that write must be done.
-        await out.reserve(COPY_BUFFERS - 2);
-        reading = fdRead(
-          input,
-          buffers[++index % COPY_BUFFERS] as Buffer,
-          0,
-          COPY_CHUNK,
-          position + n
-        );
-        hasher.update(chunk);
-        if (hasher.size > expected)
-          throw sizeMismatch(options.expectedDigest, expected, hasher.size, true, path);
-        out.write(chunk);
-        options.onProgress?.({ phase: 'write', loaded: hasher.size, total: expected });
-      }
-      const { digest, size: written } = hasher.finish();
-      if (written !== expected)
-        throw sizeMismatch(options.expectedDigest, expected, written, false, path);
+      const { digest, size: written } = await pump(input, expected, out, options, path);
       this.#checkExpected(digest, written, options);
       await out.finish(options.sync === true);
       return { digest, size: written, tempPath: out.path, synced: options.sync === true };
     } catch (e) {
       await out?.abort();
       throw writeError(e, options.signal, out?.path ?? path);
+    } finally {
+      await fdClose(input).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Appends a blob to `out` (an archive being written), verifying size and digest on the way.
+   * Small blobs are read whole; large ones go through the overlapped copy pipeline.
+   */
+  async copyInto(out: TempFile, digest: Digest, size: number, signal?: AbortSignal): Promise<void> {
+    const path = this.path(digest);
+    if (size <= SMALL_COPY) {
+      out.write(await this.read(digest, size));
+      return;
+    }
+    let input: number;
+    try {
+      input = await fdOpen(path, 'r');
+    } catch (e) {
+      throw readError(e, digest, path);
+    }
+    try {
+      // 1 MiB buffers: an export streams many blobs and must stay small in memory.
+      const actual = await pump(
+        input,
+        size,
+        out,
+        signal === undefined ? {} : { signal },
+        path,
+        SMALL_COPY
+      );
+      if (actual.size !== size) throw sizeMismatch(digest, size, actual.size, false, path);
+      if (actual.digest !== digest) throw digestMismatch(digest, actual.digest, path);
+    } catch (e) {
+      throw e instanceof RunledgerError ? e : readError(e, digest, path);
     } finally {
       await fdClose(input).catch(() => undefined);
     }
@@ -400,6 +406,45 @@ function closeFds(pending: readonly PendingBlob[]): void {
   }
 }
 
+/**
+ * Copies `expected` bytes from `input` into `out`, hashing on the main thread while reads run
+ * ahead into rotating buffers and writes stay in flight.
+ */
+async function pump(
+  input: number,
+  expected: number,
+  out: TempFile,
+  options: { signal?: AbortSignal; onProgress?: (p: Progress) => void; expectedDigest?: Digest },
+  path: string,
+  chunkSize: number = COPY_CHUNK
+): Promise<{ digest: Digest; size: number }> {
+  const hasher = new Digester();
+  const buffers = Array.from({ length: COPY_BUFFERS }, () => Buffer.allocUnsafeSlow(chunkSize));
+  let index = 0;
+  let reading = fdRead(input, buffers[0] as Buffer, 0, chunkSize, 0);
+  for (;;) {
+    const n = await reading;
+    if (n === 0) break;
+    throwIfAborted(options.signal);
+    const chunk = (buffers[index % COPY_BUFFERS] as Buffer).subarray(0, n);
+    const position = hasher.size;
+    // The buffer read next was written two chunks ago: that write must be done.
+    await out.reserve(COPY_BUFFERS - 2);
+    reading = fdRead(input, buffers[++index % COPY_BUFFERS] as Buffer, 0, chunkSize, position + n);
+    hasher.update(chunk);
+    if (hasher.size > expected) {
+      await reading.catch(() => undefined);
+      throw sizeMismatch(options.expectedDigest, expected, hasher.size, true, path);
+    }
+    out.write(chunk);
+    options.onProgress?.({ phase: 'write', loaded: hasher.size, total: expected });
+  }
+  return hasher.finish();
+}
+
+/** Blobs up to this size are copied into archives by one read. */
+const SMALL_COPY = 1 << 20;
+
 /** Copy buffers of 4 MiB, four in rotation: one being read, one hashed, two being written. */
 const COPY_CHUNK = 4 << 20;
 const COPY_BUFFERS = 4;
@@ -409,7 +454,7 @@ const STREAM_WRITES = 4;
 const BACKGROUND_SYNC_BYTES = 128 << 20;
 
 /** A temp file written by positional writes kept in flight, with background flushing. */
-class TempFile {
+export class TempFile {
   readonly path: string;
   readonly #fd: number;
   readonly #writes: Promise<void>[] = [];
@@ -418,6 +463,7 @@ class TempFile {
   #background: Promise<void> = Promise.resolve();
   #failed: unknown;
 
+  /** @internal Use {@link TempFile.create}. */
   private constructor(path: string, fd: number) {
     this.path = path;
     this.#fd = fd;

@@ -20,6 +20,7 @@ import {
   BlobStore,
   SYNCFS_THRESHOLD,
   type PendingBlob,
+  type TempFile,
   type WriteBlobOptions,
 } from './blob-store.js';
 import { walkClosure } from './closure.js';
@@ -451,6 +452,19 @@ export class LocalRegistry {
     await this.#blobs.publish(p);
     await this.#blobs.syncBlobDir();
     return { digest: p.digest, size: p.size };
+  }
+
+  /**
+   * Appends a blob, verified, to an output file being written (archive export).
+   * @internal
+   */
+  async copyBlobInto(
+    out: TempFile,
+    digest: Digest,
+    size: number,
+    signal?: AbortSignal
+  ): Promise<void> {
+    await this.#blobs.copyInto(out, parseDigest(digest), size, signal);
   }
 
   /**
