@@ -20,6 +20,9 @@ import { END_OF_ARCHIVE, padding, regularFileHeader } from './tar.js';
 
 /** Archive writes kept in flight while the next blob is read. */
 const WRITES_IN_FLIGHT = 8;
+/** Reused read buffers for small blobs: more than the blobs WRITES_IN_FLIGHT can cover. */
+const RING = 8;
+const SMALL_BLOB = 1 << 20;
 
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -99,11 +102,18 @@ export async function exportArchive(
     write(
       concat(regularFileHeader('oci-layout', layout.byteLength), layout, padding(layout.byteLength))
     );
+    // Small blobs are read into a ring of reused buffers; a slot is reused only after the
+    // writes that used it finished (at most WRITES_IN_FLIGHT writes, 3 per blob, stay queued).
+    const ring = Array.from({ length: RING }, () => Buffer.allocUnsafeSlow(SMALL_BLOB));
+    let slot = 0;
     for (const b of blobs) {
       throwIfAborted(options.signal);
       write(regularFileHeader(blobPath(b.digest), b.size));
       // Reads, hashing and writes overlap; the digest is verified before the file is published.
-      await registry.copyBlobInto(out, b.digest, b.size, options.signal);
+      await registry.copyBlobInto(out, b.digest, b.size, {
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        scratch: ring[slot++ % RING] as Buffer,
+      });
       size += b.size;
       write(padding(b.size));
       await out.reserve(WRITES_IN_FLIGHT);

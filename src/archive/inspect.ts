@@ -3,7 +3,6 @@
  * Reads what an `.ommx` archive holds — reference, manifest, config, sizes — in one streaming
  * pass, without touching any registry. Small blobs are kept in memory (bounded) and verified.
  */
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { ioError, RunledgerError } from '../errors.js';
 import { MAX_MANIFEST_SIZE } from '../oci/descriptor.js';
@@ -13,7 +12,7 @@ import { parseManifest } from '../oci/manifest.js';
 import { ANNOTATION_REF_NAME } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import { cleanEntryName } from './import.js';
-import { archiveInvalid as invalid, readTar } from './tar.js';
+import { archiveInvalid as invalid, fileChunks, readTar } from './tar.js';
 
 /** What {@link inspectArchive} found. */
 export interface ArchiveSummary {
@@ -51,9 +50,7 @@ export async function inspectArchive(path: string): Promise<ArchiveSummary> {
   let index: ImageIndex | undefined;
   let keptBytes = 0;
   try {
-    for await (const { header, body } of readTar(
-      createReadStream(path, { highWaterMark: 1 << 20 })
-    )) {
+    for await (const { header, body } of readTar(fileChunks(path))) {
       const name = cleanEntryName(header.name);
       if (header.type !== '0' && header.type !== '7') continue;
       if (name === 'index.json') {
@@ -65,7 +62,7 @@ export async function inspectArchive(path: string): Promise<ArchiveSummary> {
             header.name
           );
         const chunks: Uint8Array[] = [];
-        for await (const c of body) chunks.push(c);
+        for await (const c of body) chunks.push(Uint8Array.from(c));
         index = parseImageIndex(Buffer.concat(chunks));
         continue;
       }
@@ -77,7 +74,7 @@ export async function inspectArchive(path: string): Promise<ArchiveSummary> {
       const chunks: Uint8Array[] = [];
       for await (const c of body) {
         h.update(c);
-        if (keep) chunks.push(c);
+        if (keep) chunks.push(Uint8Array.from(c)); // ring buffers are reused: copy what is kept
       }
       if (h.finish().digest !== digest)
         throw invalid(

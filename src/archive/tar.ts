@@ -4,6 +4,7 @@
  * archives. Written here rather than taken from a package because the reader is a security
  * boundary (archives come from strangers) and must refuse, not interpret, anything unusual.
  */
+import { open } from 'node:fs/promises';
 import { RunledgerError } from '../errors.js';
 
 /** Tar's block size. */
@@ -309,5 +310,34 @@ async function* readEntries(reader: ByteReader): AsyncGenerator<TarEntry, void, 
     const pad = padding(size).byteLength;
     if (pad > 0 && (await reader.read(pad)).byteLength < pad)
       throw invalid(`The archive ends inside entry ${JSON.stringify(name)} (truncated).`, name);
+  }
+}
+
+/** Chunk size and ring length of {@link fileChunks}. */
+const RING_CHUNK = 256 << 10;
+const RING_LENGTH = 16;
+
+/**
+ * A file's bytes as chunks read into a ring of reused buffers, so reading a large archive
+ * allocates nothing per chunk (memory stays flat instead of waiting for GC). A chunk is valid
+ * until 15 more chunks have been read: consumers that keep bytes longer must copy them.
+ * @param path - the file
+ * @returns the chunks
+ * @throws the file system's errors (callers wrap them)
+ */
+export async function* fileChunks(path: string): AsyncGenerator<Uint8Array, void, undefined> {
+  const handle = await open(path, 'r');
+  try {
+    const ring = Array.from({ length: RING_LENGTH }, () => Buffer.allocUnsafeSlow(RING_CHUNK));
+    let position = 0;
+    for (let i = 0; ; i++) {
+      const buffer = ring[i % RING_LENGTH] as Buffer;
+      const { bytesRead } = await handle.read(buffer, 0, RING_CHUNK, position);
+      if (bytesRead === 0) return;
+      position += bytesRead;
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close();
   }
 }

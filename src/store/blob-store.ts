@@ -183,10 +183,16 @@ export class BlobStore {
    * Appends a blob to `out` (an archive being written), verifying size and digest on the way.
    * Small blobs are read whole; large ones go through the overlapped copy pipeline.
    */
-  async copyInto(out: TempFile, digest: Digest, size: number, signal?: AbortSignal): Promise<void> {
+  async copyInto(
+    out: TempFile,
+    digest: Digest,
+    size: number,
+    signal?: AbortSignal,
+    scratch?: Buffer
+  ): Promise<void> {
     const path = this.path(digest);
-    if (size <= SMALL_COPY) {
-      out.write(await this.read(digest, size));
+    if (size <= SMALL_COPY && scratch !== undefined && scratch.byteLength >= size) {
+      out.write(await this.readInto(digest, size, scratch));
       return;
     }
     let input: number;
@@ -211,6 +217,35 @@ export class BlobStore {
       throw e instanceof RunledgerError ? e : readError(e, digest, path);
     } finally {
       await fdClose(input).catch(() => undefined);
+    }
+  }
+
+  /** Reads a small blob into `buffer` (reused by the caller), verifying size and digest. */
+  async readInto(digest: Digest, size: number, buffer: Buffer): Promise<Uint8Array> {
+    const path = this.path(digest);
+    let fd: number;
+    try {
+      fd = await fdOpen(path, 'r');
+    } catch (e) {
+      throw readError(e, digest, path);
+    }
+    try {
+      let n = 0;
+      for (;;) {
+        const got = await fdRead(fd, buffer, n, Math.min(buffer.byteLength - n, size + 1 - n), n);
+        if (got === 0) break;
+        n += got;
+        if (n > size) break;
+      }
+      if (n !== size) throw sizeMismatch(digest, size, n, false, path);
+      const bytes = buffer.subarray(0, n);
+      const actual = digestOf(bytes);
+      if (actual !== digest) throw digestMismatch(digest, actual, path);
+      return bytes;
+    } catch (e) {
+      throw e instanceof RunledgerError ? e : readError(e, digest, path);
+    } finally {
+      await fdClose(fd).catch(() => undefined);
     }
   }
 

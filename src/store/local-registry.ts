@@ -462,9 +462,9 @@ export class LocalRegistry {
     out: TempFile,
     digest: Digest,
     size: number,
-    signal?: AbortSignal
+    options: { signal?: AbortSignal; scratch?: Buffer } = {}
   ): Promise<void> {
-    await this.#blobs.copyInto(out, parseDigest(digest), size, signal);
+    await this.#blobs.copyInto(out, parseDigest(digest), size, options.signal, options.scratch);
   }
 
   /**
