@@ -43,6 +43,9 @@ export type {
   PutBlobOptions,
   GcOptions,
   ListRefsOptions,
+  PruneOptions,
+  PruneReport,
+  PrunedRef,
 } from './store/local-registry.js';
 export { parseDuration } from './store/duration.js';
 export type {

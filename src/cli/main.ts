@@ -16,6 +16,7 @@ import { importCommand } from './commands/import.js';
 import { inspect } from './commands/inspect.js';
 import { gc } from './commands/gc.js';
 import { ls } from './commands/ls.js';
+import { prune } from './commands/prune.js';
 import { restore } from './commands/restore.js';
 import { rm } from './commands/rm.js';
 import { runs } from './commands/runs.js';
@@ -38,6 +39,7 @@ const COMMANDS: readonly Command[] = [
   tag,
   rm,
   restore,
+  prune,
   gc,
   fsck,
   size,

@@ -24,6 +24,7 @@ import {
   type WriteBlobOptions,
 } from './blob-store.js';
 import { walkClosure } from './closure.js';
+import { parseDuration } from './duration.js';
 import { readRefTable, writeRefTable, type RefTable } from './index-json.js';
 import { checkStore } from './fsck.js';
 import { collectGarbage } from './gc.js';
@@ -67,6 +68,33 @@ export interface StoreContext {
   lock<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): Promise<T>;
 }
 
+/** Options of {@link LocalRegistry.prune}. */
+export interface PruneOptions {
+  /** Remove the references; without it prune only reports. @default false */
+  readonly delete?: boolean;
+  /** Include anonymous experiments, not only anonymous artifacts. @default false */
+  readonly experiments?: boolean;
+  /** Only references set at least this long ago (`30d`, or milliseconds). */
+  readonly olderThan?: string | number;
+  /** The clock, for tests. @default Date.now() */
+  readonly now?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** One reference {@link LocalRegistry.prune} found. */
+export interface PrunedRef {
+  readonly reference: string;
+  readonly kind: 'artifact' | 'experiment';
+  readonly digest: Digest;
+  readonly updatedAt?: string;
+}
+
+/** What {@link LocalRegistry.prune} found and did. */
+export interface PruneReport {
+  readonly dryRun: boolean;
+  readonly refs: readonly PrunedRef[];
+}
+
 /** Options of {@link LocalRegistry.listRefs}. */
 export interface ListRefsOptions {
   /** Only references starting with this text. */
@@ -78,6 +106,9 @@ export interface ListRefsOptions {
 /** Annotation on an `index.json` entry: when runledger last set that reference (RFC 3339). */
 const ANNOTATION_UPDATED_AT = 'io.runledger.ref.updated-at';
 const CHECKPOINT_RE = /^[0-9a-f]{8}\.runledger\.local\/checkpoint:/;
+/** Anonymous names: both the 8-hex host and the exact tag shape (so `x.runledger.local/anonymous:v1` is not). */
+const ANONYMOUS_RE =
+  /^[0-9a-f]{8}\.runledger\.local\/(anonymous|experiment):\d{8}T\d{6}-[0-9a-f]{12}$/;
 const PUBLISH_CONCURRENCY = 32;
 
 /**
@@ -670,6 +701,73 @@ export class LocalRegistry {
       await this.#requireClosure(name, desc);
       return { result: 'created' as const, set: [name, desc] };
     });
+  }
+
+  /**
+   * Removes anonymous references (`<id8>.runledger.local/anonymous:…`, and with `experiments`
+   * also `…/experiment:…`): a dry run unless `delete` is set. Blobs stay until `gc`. Deletion is
+   * compare-and-delete under the lock, so a reference replaced since the listing is kept.
+   * @param options - delete, experiments, olderThan (`7d` or ms, by when the ref was set), signal
+   * @returns the references found (and removed unless dry run)
+   * @throws RunledgerError `ARGUMENT_INVALID` for a bad duration, `LOCK_TIMEOUT`
+   * @example
+   * ```ts
+   * await registry.prune({ delete: true, experiments: true, olderThan: '30d' });
+   * ```
+   */
+  async prune(options: PruneOptions = {}): Promise<PruneReport> {
+    const olderThan =
+      options.olderThan === undefined
+        ? undefined
+        : typeof options.olderThan === 'number'
+          ? options.olderThan
+          : parseDuration(options.olderThan);
+    const now = options.now ?? Date.now();
+    const table = await readRefTable(this.root);
+    const refs: PrunedRef[] = [];
+    for (const [reference, d] of [...table.named].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const m = ANONYMOUS_RE.exec(reference);
+      if (m === null) continue;
+      const kind = m[1] === 'experiment' ? 'experiment' : 'artifact';
+      if (kind === 'experiment' && options.experiments !== true) continue;
+      const updatedAt = d.annotations?.[ANNOTATION_UPDATED_AT];
+      if (olderThan !== undefined) {
+        const t = updatedAt === undefined ? NaN : Date.parse(updatedAt);
+        if (!(now - t >= olderThan)) continue;
+      }
+      refs.push({
+        reference,
+        kind,
+        digest: d.digest,
+        ...(updatedAt === undefined ? {} : { updatedAt }),
+      });
+    }
+    if (options.delete === true && refs.length > 0) {
+      await this.#mutateMany(options.signal, (current) => {
+        // Compare-and-delete: a reference replaced since the listing is kept.
+        const gone = refs.filter((r) => current.named.get(r.reference)?.digest === r.digest);
+        return gone.map((r) => r.reference);
+      });
+    }
+    return { dryRun: options.delete !== true, refs };
+  }
+
+  async #mutateMany(
+    signal: AbortSignal | undefined,
+    pick: (table: RefTable) => string[]
+  ): Promise<void> {
+    await withLock(
+      this.#lockPath,
+      async () => {
+        const table = await readRefTable(this.root);
+        const remove = pick(table);
+        if (remove.length === 0) return;
+        const named = new Map(table.named);
+        for (const r of remove) named.delete(r);
+        await writeRefTable(this.root, { named, unnamed: table.unnamed });
+      },
+      this.#lockOptions(signal)
+    );
   }
 
   /**
