@@ -203,6 +203,11 @@ export class Experiment extends ReadableScope {
     return [...this.#openRuns.keys()].sort((a, b) => a - b);
   }
 
+  /** The runs still open, in run id order (e.g. to retry `finish()` after a failed close). */
+  get openRuns(): Run[] {
+    return this.openRunIds.map((id) => this.#openRuns.get(id) as Run);
+  }
+
   /** The manifest annotations set so far. */
   get annotations(): Readonly<Record<string, string>> {
     return Object.fromEntries([...this.#annotations].sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -214,7 +214,9 @@ export class Run {
   /**
    * Closes the run as finished.
    * @returns when its blobs are durable and the experiment records it
-   * @throws RunledgerError `RUN_CLOSED` when already closed, `IO_ERROR`
+   * @throws RunledgerError `RUN_CLOSED` when already closed; `IO_ERROR` when its blobs cannot
+   *   be made durable — the run then stays open with everything logged, and `finish()` can be
+   *   called again
    */
   finish(): Promise<void> {
     return this.close('finished', undefined);
@@ -236,7 +238,14 @@ export class Run {
     await Promise.allSettled([...this.#inflight]);
     // Content is flushed now; the directory entries become durable with the next manifest
     // written to the store (commit or checkpoint), which fsyncs blobs/sha256 before its ref.
-    await this.#batch?.commit({ syncDirectory: false });
+    try {
+      await this.#batch?.commit({ syncDirectory: false });
+    } catch (e) {
+      // Nothing logged is lost: the run stays open and finish() can be called again once the
+      // cause (a full disk, say) is fixed.
+      this.#closing = false;
+      throw e;
+    }
     this.#closed = true;
     this.#host.closed({
       runId: this.runId,

@@ -24,6 +24,8 @@ export interface PendingBlob {
   synced: boolean;
   /** The temp file, still open, so a later fsync needs no reopen (small batches only). */
   fd?: number | undefined;
+  /** Whether it is already linked under its digest (a retried commit skips it). */
+  published?: boolean;
 }
 
 /** Options for writing one blob. */
@@ -281,31 +283,28 @@ export class BlobStore {
    * corrupt existing blob is replaced by the verified temp.
    */
   async publish(p: PendingBlob): Promise<void> {
+    // On failure the temp file is kept, so the caller can retry (or discard it).
     const target = this.path(p.digest);
     try {
       await link(p.tempPath, target);
-      await unlink(p.tempPath).catch(() => undefined);
-      return;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') {
-        await unlink(p.tempPath).catch(() => undefined);
-        throw ioError(e, 'publish blob', target);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(e, 'publish blob', target);
+      const good = await this.verifyFile(p.digest, p.size).catch(() => false);
+      try {
+        if (good) {
+          const now = new Date();
+          await utimes(target, now, now);
+        } else {
+          await rename(p.tempPath, target); // repair: the existing file was corrupt
+          p.published = true;
+          return;
+        }
+      } catch (e2) {
+        throw ioError(e2, 'publish blob', target);
       }
     }
-    const good = await this.verifyFile(p.digest, p.size).catch(() => false);
-    try {
-      if (good) {
-        const now = new Date();
-        await utimes(target, now, now);
-        await unlink(p.tempPath).catch(() => undefined);
-      } else {
-        await rename(p.tempPath, target); // repair: the existing file was corrupt
-      }
-    } catch (e) {
-      await unlink(p.tempPath).catch(() => undefined);
-      throw ioError(e, 'publish blob', target);
-    }
+    p.published = true;
+    await unlink(p.tempPath).catch(() => undefined);
   }
 
   async syncBlobDir(): Promise<void> {

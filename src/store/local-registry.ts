@@ -229,7 +229,8 @@ export class BlobBatch {
    *   makes the new names durable) to a later write in the same store, e.g. the manifest that
    *   references them: content is flushed either way. @default syncDirectory true
    * @returns the committed blobs
-   * @throws RunledgerError `IO_ERROR`, `ABORTED` (the batch is discarded then)
+   * @throws RunledgerError `IO_ERROR`, `ABORTED` — the batch stays as it was: commit it again
+   *   once the cause is fixed, or discard it
    */
   async commit(
     options: { signal?: AbortSignal; syncDirectory?: boolean } = {}
@@ -240,16 +241,17 @@ export class BlobBatch {
     try {
       throwIfAborted(options.signal);
       await this.#blobs.syncTemps(pending);
+      const todo = pending.filter((p) => p.published !== true);
       let next = 0;
       const worker = async (): Promise<void> => {
-        while (next < pending.length) await this.#blobs.publish(pending[next++] as PendingBlob);
+        while (next < todo.length) await this.#blobs.publish(todo[next++] as PendingBlob);
       };
-      await Promise.all(
-        Array.from({ length: Math.min(PUBLISH_CONCURRENCY, pending.length) }, worker)
-      );
+      await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, todo.length) }, worker));
       if (pending.length > 0 && options.syncDirectory !== false) await this.#blobs.syncBlobDir();
     } catch (e) {
-      await this.#blobs.discard(pending);
+      // Nothing is thrown away: the batch can be committed again once the cause is fixed
+      // (disk space, permissions), or discarded.
+      this.#closed = false;
       throw e;
     }
     return pending.map((p) => ({ digest: p.digest, size: p.size }));
@@ -461,8 +463,7 @@ export class LocalRegistry {
    */
   async putBlob(bytes: Uint8Array, options: PutBlobOptions = {}): Promise<BlobInfo> {
     const p = this.#blobs.writeTempBytes(bytes, { ...options, sync: true });
-    await this.#blobs.publish(p);
-    await this.#blobs.syncBlobDir();
+    await this.#publishOne(p);
     return { digest: p.digest, size: p.size };
   }
 
@@ -480,8 +481,7 @@ export class LocalRegistry {
   ): Promise<BlobInfo> {
     const writeOptions: WriteBlobOptions = { ...options, sync: true };
     const p = await this.#blobs.writeTempStream(source, writeOptions);
-    await this.#blobs.publish(p);
-    await this.#blobs.syncBlobDir();
+    await this.#publishOne(p);
     return { digest: p.digest, size: p.size };
   }
 
@@ -512,9 +512,18 @@ export class LocalRegistry {
    */
   async putBlobFile(path: string, options: PutBlobOptions = {}): Promise<BlobInfo> {
     const p = await this.#blobs.writeTempFile(path, { ...options, sync: true });
-    await this.#blobs.publish(p);
-    await this.#blobs.syncBlobDir();
+    await this.#publishOne(p);
     return { digest: p.digest, size: p.size };
+  }
+
+  async #publishOne(p: PendingBlob): Promise<void> {
+    try {
+      await this.#blobs.publish(p);
+      await this.#blobs.syncBlobDir();
+    } catch (e) {
+      await this.#blobs.discard([p]);
+      throw e;
+    }
   }
 
   /**

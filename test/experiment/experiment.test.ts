@@ -658,3 +658,28 @@ describe('determinism', () => {
     expect(b).toBe(a);
   });
 });
+
+describe('a run whose blobs cannot be made durable', () => {
+  it('stays open with everything logged, and finishes once the cause is fixed', async () => {
+    const { registry, exp } = await newExperiment();
+    const { rename, mkdir } = await import('node:fs/promises');
+    const blobs = join(registry.root, 'blobs', 'sha256');
+    const run = exp.startRun();
+    run.logParameter('kept', 'yes');
+    await run.logJson('result', { objective: 42 });
+    // Break the blob directory (root ignores permissions, so replace it with a file).
+    await rename(blobs, `${blobs}.away`);
+    await writeFile(blobs, 'not a directory');
+    await expectCode(run.finish(), 'IO_ERROR');
+    expect(exp.openRunIds).toEqual([0]);
+    await expectCode(exp.commit(), 'RUNS_OPEN');
+    await rm(blobs);
+    await rename(`${blobs}.away`, blobs);
+    await mkdir(blobs, { recursive: true });
+    await exp.openRuns[0]!.finish();
+    const sealed = await exp.commit();
+    expect(sealed.runs[0]!.parameters).toEqual({ kept: 'yes' });
+    expect(await sealed.runs[0]!.getJson('result')).toEqual({ objective: 42 });
+    expect((await registry.fsck()).ok).toBe(true);
+  });
+});
