@@ -69,6 +69,7 @@ export class Experiment extends ReadableScope {
   readonly #reader: AttachmentReader;
   readonly #closedRuns = new Map<number, ClosedRunState>();
   readonly #openRuns = new Map<number, Run>();
+  readonly #inflight = new Set<Promise<unknown>>();
   #batch: BlobBatch | undefined;
   #nextRunId = 0;
   #sealed: SealedExperiment | undefined;
@@ -188,9 +189,23 @@ export class Experiment extends ReadableScope {
   }
 
   async #flush(): Promise<void> {
+    // Writes in flight belong to the batch being committed: let them land first.
+    await Promise.allSettled([...this.#inflight]);
     const batch = this.#batch;
     this.#batch = undefined;
-    await batch?.commit();
+    try {
+      await batch?.commit();
+    } catch (e) {
+      this.#batch ??= batch; // kept, not lost: the next flush commits it again
+      throw e;
+    }
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#inflight.add(p);
+    const done = (): void => void this.#inflight.delete(p);
+    p.then(done, done);
+    return p;
   }
 
   /** Whether {@link Experiment.commit} has succeeded. */
@@ -347,7 +362,7 @@ export class Experiment extends ReadableScope {
     bytes: Uint8Array,
     options?: LogAttachmentOptions
   ): Promise<void> {
-    return this.#writer.logAttachment(name, mediaType, bytes, options);
+    return this.#track(this.#writer.logAttachment(name, mediaType, bytes, options));
   }
 
   /**
@@ -359,7 +374,7 @@ export class Experiment extends ReadableScope {
    * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `EXPERIMENT_SEALED`
    */
   logJson(name: string, value: unknown, options?: LogAttachmentOptions): Promise<void> {
-    return this.#writer.logJson(name, value, options);
+    return this.#track(this.#writer.logJson(name, value, options));
   }
 
   /**
@@ -371,7 +386,7 @@ export class Experiment extends ReadableScope {
    * @throws RunledgerError `ATTACHMENT_EXISTS`, `EXPERIMENT_SEALED`
    */
   logText(name: string, text: string, options?: LogAttachmentOptions): Promise<void> {
-    return this.#writer.logText(name, text, options);
+    return this.#track(this.#writer.logText(name, text, options));
   }
 
   /**
@@ -383,7 +398,7 @@ export class Experiment extends ReadableScope {
    * @throws RunledgerError `ARGUMENT_INVALID`, `IO_ERROR`, `ATTACHMENT_EXISTS`, `EXPERIMENT_SEALED`
    */
   logFile(name: string, path: string, options?: LogFileOptions): Promise<void> {
-    return this.#writer.logFile(name, path, options);
+    return this.#track(this.#writer.logFile(name, path, options));
   }
 
   /**
@@ -401,7 +416,7 @@ export class Experiment extends ReadableScope {
     value: T,
     options?: LogAttachmentOptions
   ): Promise<void> {
-    return this.#writer.logWithCodec(codec, name, value, options);
+    return this.#track(this.#writer.logWithCodec(codec, name, value, options));
   }
 
   /**

@@ -140,6 +140,14 @@ export class BlobBatch {
   }
 
   #add(p: PendingBlob): BlobInfo {
+    if (this.#closed) {
+      // Committed while this blob was being written: it would never be published.
+      void this.#blobs.discard([p]);
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `Blob ${p.digest} was written into a batch that was committed meanwhile; write it again.`
+      );
+    }
     if (this.#pending.has(p.digest)) void this.#blobs.discard([p]);
     else this.#pending.set(p.digest, p);
     return { digest: p.digest, size: p.size };

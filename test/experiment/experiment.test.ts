@@ -683,3 +683,24 @@ describe('a run whose blobs cannot be made durable', () => {
     expect((await registry.fsck()).ok).toBe(true);
   });
 });
+
+describe('experiment-level writes in flight', () => {
+  it('a read (which flushes the batch) waits for them, so none is left out', async () => {
+    const { exp } = await newExperiment();
+    const dir = await tempDir();
+    const big = join(dir, 'big.bin');
+    await writeFile(big, Buffer.alloc(16 << 20, 7));
+    await exp.logJson('first', 1);
+    // The read starts from inside the copy (its first progress event), so it flushes the batch
+    // while the file is still being written into it.
+    let read: Promise<unknown> | undefined;
+    await exp.logFile('big', big, {
+      onProgress: () => void (read ??= exp.getJson('first')),
+    });
+    expect(await read).toBe(1);
+    const sealed = await exp.commit();
+    expect(sealed.attachmentNames).toEqual(['big', 'first']);
+    expect((await sealed.getBlob('big')).byteLength).toBe(16 << 20);
+    expect((await sealed.registry.fsck()).ok).toBe(true);
+  });
+});
