@@ -8,7 +8,6 @@
  */
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { ioError, isRunledgerError, throwIfAborted } from '../errors.js';
 import { MAX_MANIFEST_SIZE } from '../oci/descriptor.js';
 import { isDigest, type Digest } from '../oci/digest.js';
@@ -67,10 +66,9 @@ async function readAll(body: AsyncIterable<Uint8Array>, size: number): Promise<U
   return out;
 }
 
-/** What a pass over an archive or layout collected. */
+/** What a pass over an archive or layout collected (the blobs are in the batch). */
 interface Collected {
   index: ImageIndex | undefined;
-  readonly sizes: Map<Digest, number>;
 }
 
 /**
@@ -107,20 +105,13 @@ export async function importArchive(
       : await collectTar(batch, path, options);
     const { name, descriptor } = await verify(batch, collected, as);
     await batch.commit(options.signal === undefined ? {} : { signal: options.signal });
-    const reference = name ?? (await anonymousName(registry));
+    const reference = name ?? (await registry.anonymousReference('anonymous'));
     const result = await registry.publishRef(reference, descriptor);
     return { reference: normalizeReference(reference), descriptor, result };
   } catch (e) {
     await batch.discard().catch(() => undefined);
     throw isRunledgerError(e) ? e : ioError(e, 'read the archive', path);
   }
-}
-
-async function anonymousName(registry: LocalRegistry): Promise<string> {
-  const d = new Date();
-  const p = (n: number): string => String(n).padStart(2, '0');
-  const ts = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}T${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-  return `${(await registry.id()).slice(0, 8)}.runledger.local/anonymous:${ts}-${randomBytes(6).toString('hex')}`;
 }
 
 function parseIndexBytes(bytes: Uint8Array, entry: string): ImageIndex {
@@ -140,7 +131,7 @@ async function collectTar(
   path: string,
   options: ImportArchiveOptions
 ): Promise<Collected> {
-  const collected: Collected = { index: undefined, sizes: new Map() };
+  const collected: Collected = { index: undefined };
   let layoutSeen = false;
   let loaded = 0;
   // Reused read buffers keep memory flat; blob writes hold at most 5 chunks (TempFile), well
@@ -213,7 +204,6 @@ async function collectTar(
         }
         throw e;
       }
-      collected.sizes.set(digest, header.size);
       loaded += header.size;
       options.onProgress?.({ phase: 'import', loaded, total: undefined });
     }
@@ -259,7 +249,7 @@ async function collectDirectory(
     });
     index = { ...index, manifests: chosen };
   }
-  const collected: Collected = { index, sizes: new Map() };
+  const collected: Collected = { index };
   const manifest = index.manifests[0];
   if (index.manifests.length !== 1 || manifest === undefined) return collected; // verify() reports it
   const wanted = new Map<Digest, Descriptor>([[manifest.digest, manifest]]);
@@ -282,7 +272,6 @@ async function collectDirectory(
       }
       throw e;
     }
-    collected.sizes.set(d.digest, s.size);
   };
   await copy(manifest);
   const bytes = await batch.readPending(manifest.digest, MAX_MANIFEST_SIZE);
@@ -294,7 +283,7 @@ async function collectDirectory(
       // verify() reports the manifest as invalid
     }
   }
-  for (const d of wanted.values()) if (!collected.sizes.has(d.digest)) await copy(d);
+  for (const d of wanted.values()) if (batch.pendingSize(d.digest) === undefined) await copy(d);
   return collected;
 }
 
@@ -329,8 +318,8 @@ async function verify(
   }
   const check = (x: Descriptor, what: string): void => {
     const entry = `blobs/sha256/${x.digest.slice(7)}`;
-    const size = collected.sizes.get(x.digest);
-    if (size === undefined || !batch.hasPending(x.digest)) {
+    const size = batch.pendingSize(x.digest);
+    if (size === undefined) {
       throw invalid(`The archive lacks ${what} ${x.digest} (entry ${entry}).`, entry);
     }
     if (size !== x.size)

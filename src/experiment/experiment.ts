@@ -3,7 +3,6 @@
  * Experiment: runs and experiment-level attachments, committed into one OMMX experiment artifact
  * in the local registry.
  */
-import { randomBytes } from 'node:crypto';
 import type { Table } from 'apache-arrow';
 import { importArchive } from '../archive/import.js';
 import { RunledgerError } from '../errors.js';
@@ -43,10 +42,6 @@ export interface CreateExperimentOptions {
 
 /** Manifest annotation keys with this prefix belong to OMMX. */
 const RESERVED_ANNOTATION_PREFIX = 'org.ommx.v1.';
-
-function pad(n: number, width = 2): string {
-  return String(n).padStart(width, '0');
-}
 
 /**
  * An experiment being recorded: open runs, collect their parameters and attachments, attach
@@ -118,14 +113,7 @@ export class Experiment extends ReadableScope {
     const name = reference === undefined ? undefined : normalizeReference(reference);
     for (const key of Object.keys(options.annotations ?? {})) checkAnnotationKey(key);
     const registry = options.registry ?? (await LocalRegistry.open());
-    let ref = name;
-    if (ref === undefined) {
-      const id8 = (await registry.id()).slice(0, 8);
-      const d = new Date();
-      const ts = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}T${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`;
-      ref = `${id8}.runledger.local/experiment:${ts}-${randomBytes(6).toString('hex')}`;
-    }
-    const exp = new Experiment(ref, registry);
+    const exp = new Experiment(name ?? (await registry.anonymousReference('experiment')), registry);
     for (const [k, v] of Object.entries(options.annotations ?? {})) exp.setAnnotation(k, v);
     return exp;
   }

@@ -381,23 +381,19 @@ export class BlobStore {
     if (actual.digest !== digest) throw digestMismatch(digest, actual.digest, path);
   }
 
-  /** Every blob file name under `blobs/sha256`, split into digests and stray names. */
-  async list(): Promise<{ digests: Digest[]; stray: string[] }> {
+  /** The digests of the blob files under `blobs/sha256`, sorted (other names are ignored). */
+  async list(): Promise<Digest[]> {
     let names: string[];
     try {
       names = await readdir(this.blobDir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { digests: [], stray: [] };
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw ioError(e, 'list', this.blobDir);
     }
-    const digests: Digest[] = [];
-    const stray: string[] = [];
-    for (const n of names.sort()) {
-      const d = `sha256:${n}`;
-      if (isDigest(d)) digests.push(d);
-      else stray.push(n);
-    }
-    return { digests, stray };
+    return names
+      .sort()
+      .map((n) => `sha256:${n}`)
+      .filter(isDigest);
   }
 
   async delete(digest: Digest): Promise<void> {

@@ -29,7 +29,7 @@ export async function checkStore(
       for (const digest of m.keys()) owners.set(digest, [...(owners.get(digest) ?? []), name]);
     }
   }
-  const { digests } = await store.blobs.list();
+  const digests = await store.blobs.list();
   let bytes = 0;
   for (const digest of digests) {
     throwIfAborted(options.signal);

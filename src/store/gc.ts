@@ -34,7 +34,7 @@ export async function collectGarbage(store: StoreContext, options: GcOptions): P
   const now = options.now ?? Date.now();
   let table = await readRefTable(store.root);
   let marked = await mark(store, table);
-  const { digests } = await store.blobs.list();
+  const digests = await store.blobs.list();
   let reachableSize = 0;
   let reachableCount = 0;
   const candidates: { digest: Digest; size: number }[] = [];

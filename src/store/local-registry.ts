@@ -209,12 +209,7 @@ export class BlobBatch {
     }
   }
 
-  /** Whether a blob of this digest was written into the batch. */
-  hasPending(digest: Digest): boolean {
-    return this.#pending.has(digest);
-  }
-
-  /** The size of a blob written into the batch. */
+  /** The size of a blob written into the batch, or undefined when it has none of that digest. */
   pendingSize(digest: Digest): number | undefined {
     return this.#pending.get(digest)?.size;
   }
@@ -401,6 +396,24 @@ export class LocalRegistry {
       );
     }
     return created;
+  }
+
+  /**
+   * A fresh anonymous reference in this store: `<id8>.runledger.local/<kind>:<YYYYMMDDTHHMMSS>-<12 hex>`
+   * (local time), the shape {@link LocalRegistry.prune} recognises.
+   * @param kind - `experiment` for anonymous experiments, `anonymous` for other artifacts
+   * @returns the reference
+   * @throws RunledgerError `IO_ERROR`
+   * @example
+   * ```ts
+   * await registry.anonymousReference('experiment');
+   * ```
+   */
+  async anonymousReference(kind: 'experiment' | 'anonymous'): Promise<string> {
+    const d = new Date();
+    const p = (n: number): string => String(n).padStart(2, '0');
+    const ts = `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}T${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+    return `${(await this.id()).slice(0, 8)}.runledger.local/${kind}:${ts}-${randomBytes(6).toString('hex')}`;
   }
 
   // ---- blobs -------------------------------------------------------------------------------

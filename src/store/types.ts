@@ -52,7 +52,7 @@ export interface GcReport {
 
 /** A problem {@link LocalRegistry.fsck} found. */
 export interface FsckProblem {
-  readonly kind: 'corrupt' | 'missing' | 'invalid-manifest' | 'stray-file' | 'size-mismatch';
+  readonly kind: 'corrupt' | 'missing' | 'invalid-manifest' | 'size-mismatch';
   readonly digest?: Digest;
   readonly path?: string;
   /** The references whose closure contains it. */
