@@ -65,7 +65,21 @@ export type ErrorCode =
   /** A file exists where runledger would write, and overwriting was not asked for. */
   | 'FILE_EXISTS'
   /** An archive (or layout directory) is malformed or hostile; the message names the entry. */
-  | 'ARCHIVE_INVALID';
+  | 'ARCHIVE_INVALID'
+  /** A solver adapter cannot take this Instance (a kind of variable or constraint it lacks). */
+  | 'UNSUPPORTED_INSTANCE'
+  /** The solver proved the Instance infeasible. */
+  | 'SOLVER_INFEASIBLE'
+  /** The solver proved the Instance unbounded. */
+  | 'SOLVER_UNBOUNDED'
+  /** The solver stopped without a usable solution (error, or a limit before any feasible point). */
+  | 'SOLVER_FAILED'
+  /** Something passed as a solver or sampler adapter does not follow the adapter contract. */
+  | 'ADAPTER_INVALID'
+  /** A solve opened with `openSolve` was closed before `decode` gave it a Solution. */
+  | 'SOLVE_NOT_DECODED'
+  /** An optional dependency (e.g. the `highs` package) is not installed. */
+  | 'DEPENDENCY_MISSING';
 
 /** Structured facts about an error: the digest, reference, path… it concerns. */
 export type ErrorData = Readonly<Record<string, unknown>>;
