@@ -10,13 +10,29 @@ import { jsonCodec } from './json.js';
 import { msgpackCodec } from './msgpack.js';
 import { npyCodec } from './npy.js';
 import { textCodec } from './text.js';
+import { instanceCodec } from './instance.js';
+import { parametricInstanceCodec } from './parametric-instance.js';
+import { sampleSetCodec } from './sample-set.js';
+import { solutionCodec } from './solution.js';
 
-export { arrowCodec, bytesCodec, jsonCodec, msgpackCodec, npyCodec, textCodec };
+export {
+  arrowCodec,
+  bytesCodec,
+  instanceCodec,
+  jsonCodec,
+  msgpackCodec,
+  npyCodec,
+  parametricInstanceCodec,
+  sampleSetCodec,
+  solutionCodec,
+  textCodec,
+};
 export { npyArray } from './npy.js';
 export type { NpyArray, NpyData, NpyDtype } from './npy.js';
 
 /**
- * The six built-in codecs: JSON, text, bytes, msgpack, npy, Arrow. Their media types differ, so
+ * The ten built-in codecs: JSON, text, bytes, msgpack, npy, Arrow, and OMMX's Instance,
+ * ParametricInstance, Solution and SampleSet. Their media types differ, so
  * a reader can pick the codec for stored content by its media type.
  *
  * @example
@@ -31,4 +47,8 @@ export const builtinCodecs: readonly AttachmentCodec<unknown>[] = Object.freeze(
   msgpackCodec,
   npyCodec,
   arrowCodec,
+  instanceCodec as AttachmentCodec<unknown>,
+  parametricInstanceCodec as AttachmentCodec<unknown>,
+  solutionCodec as AttachmentCodec<unknown>,
+  sampleSetCodec as AttachmentCodec<unknown>,
 ]);

@@ -88,3 +88,43 @@ export { inspectArchive } from './archive/inspect.js';
 export type { ArchiveSummary } from './archive/inspect.js';
 export { inspectExperimentArchive } from './experiment/inspect.js';
 export type { ExperimentArchiveSummary } from './experiment/inspect.js';
+
+export { Artifact, MEDIA_TYPE_ARTIFACT } from './experiment/artifact.js';
+export type { LayerSelector } from './experiment/artifact.js';
+export { OpenSolve, SolveView } from './experiment/solve.js';
+export type { OpenSolveOutcome, SolveControls } from './experiment/solve.js';
+
+export { Instance } from './ommx/instance.js';
+export type { StateInput } from './ommx/instance.js';
+export { ParametricInstance } from './ommx/parametric-instance.js';
+export { SampleSet } from './ommx/sample-set.js';
+export { Solution } from './ommx/solution.js';
+export { Expr, InstanceBuilder, Variable, constant, linear, sum } from './ommx/builder.js';
+export type {
+  Comparison,
+  ConstraintOptions,
+  InstanceBuilderOptions,
+  LabelOptions,
+  Operand,
+  VariableOptions,
+} from './ommx/builder.js';
+export type { EvaluateOptions } from './ommx/evaluate.js';
+export {
+  MEDIA_TYPE_INSTANCE,
+  MEDIA_TYPE_INSTANCE_V1,
+  MEDIA_TYPE_PARAMETRIC_INSTANCE,
+  MEDIA_TYPE_PARAMETRIC_INSTANCE_V1,
+  MEDIA_TYPE_SAMPLE_SET,
+  MEDIA_TYPE_SAMPLE_SET_V1,
+  MEDIA_TYPE_SOLUTION,
+  MEDIA_TYPE_SOLUTION_V1,
+} from './ommx/media-types.js';
+export type { OmmxMessageKind } from './ommx/media-types.js';
+export type * from './ommx/types.js';
+export type {
+  DiagnosticsSink,
+  PreparedSolve,
+  SamplerAdapter,
+  SolveContext,
+  SolverAdapter,
+} from './solve/adapter.js';

@@ -40,6 +40,12 @@ describe('README', () => {
     if (code.includes('inspectArchive(')) {
       expect(out).toBe('ghcr.io/acme/qap:shared true\n');
     }
+    if (code.includes("new InstanceBuilder({ name: 'tiny-lp' })")) {
+      expect(out).toBe('12 true\n1 tiny-lp\n');
+    }
+    if (code.includes("Experiment.create('ghcr.io/acme/knapsack:demo')")) {
+      expect(out).toBe('runledger.adapters.highs.HighsAdapter finished 20\n[ 20, 20 ]\n');
+    }
     if (code.includes("Experiment.create('ghcr.io/acme/qap:tai20a'")) {
       expect(out.split('\n')[0]).toBe('71 3');
       expect(out).toContain('10n, 20n, 40n');

@@ -1,27 +1,27 @@
 /**
  * @module cli/demo-study
- * The demo study `runledger demo` records: random 0/1 knapsack instances (a small integer
- * program) solved by a greedy heuristic and by local search over a parameter grid, each scored
- * against the exact optimum from dynamic programming. Everything is seeded, so the study commits
- * to the same digest every time. (The HiGHS LP/MIP study replaces it once the solver adapter lands.)
+ * The demo study `runledger demo` records: random LP (production planning) and MIP
+ * (multi-dimensional knapsack) instances, built with `InstanceBuilder`, each solved by HiGHS over
+ * a grid of instance size, presolve and time limit. Every solve is recorded (input Instance,
+ * options, Solution with its wall-clock start and end), and each run's parameters carry the
+ * outcome, so `runledger runs` compares them at a glance. Instances are seeded; timings are
+ * real, so each recording is a new artifact, committed under a fresh tag and moved to `:latest`.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Experiment } from '../experiment/experiment.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
+import { InstanceBuilder, sum } from '../ommx/builder.js';
+import type { Instance } from '../ommx/instance.js';
+import { HighsAdapter } from '../solve/adapters/highs.js';
 import type { LocalRegistry } from '../store/local-registry.js';
+import { isRunledgerError } from '../errors.js';
 
-/** Where the demo study is committed. */
-export const DEMO_REFERENCE = 'runledger.local/demo/knapsack:grid-v1';
+/** The repository the demo study is committed to; `:latest` names the newest recording. */
+export const DEMO_REPOSITORY = 'runledger.local/demo/lp-mip';
+/** The newest demo study. */
+export const DEMO_REFERENCE: string = `${DEMO_REPOSITORY}:latest`;
 
-interface Instance {
-  readonly weights: readonly number[];
-  readonly values: readonly number[];
-  readonly capacity: number;
-}
-
-/** mulberry32: a small seeded PRNG, so the study is reproducible. */
+/** mulberry32: a small seeded PRNG, so the instances are the same every time. */
 function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -33,146 +33,126 @@ function rng(seed: number): () => number {
   };
 }
 
-function makeInstance(n: number, seed: number): Instance {
-  const r = rng(seed * 7919 + n);
-  const weights = Array.from({ length: n }, () => 1 + Math.floor(r() * 100));
-  const values = Array.from(
-    { length: n },
-    (_, i) => 1 + Math.floor(r() * 60) + Math.floor((weights[i] as number) * 0.4)
+/** Production planning LP: n products, n/4 resources; maximize profit. */
+function productionLp(n: number, seed: number): Instance {
+  const r = rng(seed * 1000 + n);
+  const b = new InstanceBuilder({
+    name: `production-lp-${n}-s${seed}`,
+    description: 'random production planning LP (runledger demo)',
+    authors: ['runledger demo'],
+  });
+  const x = Array.from({ length: n }, (_, i) =>
+    b.continuous('make', { subscripts: [i], lower: 0, upper: 5 + Math.floor(r() * 20) })
   );
-  return { weights, values, capacity: Math.floor(weights.reduce((a, b) => a + b, 0) / 2) };
-}
-
-function optimum(inst: Instance): number {
-  const best = new Array<number>(inst.capacity + 1).fill(0);
-  inst.weights.forEach((w, i) => {
-    const v = inst.values[i] as number;
-    for (let c = inst.capacity; c >= w; c--)
-      best[c] = Math.max(best[c] as number, (best[c - w] as number) + v);
-  });
-  return best[inst.capacity] as number;
-}
-
-function evaluate(inst: Instance, x: readonly boolean[]): { value: number; weight: number } {
-  let value = 0;
-  let weight = 0;
-  x.forEach((on, i) => {
-    if (on) {
-      value += inst.values[i] as number;
-      weight += inst.weights[i] as number;
-    }
-  });
-  return { value, weight };
-}
-
-function greedy(inst: Instance): boolean[] {
-  const order = inst.weights
-    .map((_, i) => i)
-    .sort(
-      (a, b) =>
-        (inst.values[b] as number) / (inst.weights[b] as number) -
-          (inst.values[a] as number) / (inst.weights[a] as number) || a - b
-    );
-  const x = new Array<boolean>(inst.weights.length).fill(false);
-  let room = inst.capacity;
-  for (const i of order) {
-    if ((inst.weights[i] as number) <= room) {
-      x[i] = true;
-      room -= inst.weights[i] as number;
-    }
+  const resources = Math.max(2, Math.floor(n / 4));
+  for (let k = 0; k < resources; k++) {
+    const use = x.map((xi) => xi.times(Math.round(1 + r() * 9)));
+    b.addConstraint(sum(use).leq(Math.round(n * 12 * (0.5 + r()))), {
+      name: 'capacity',
+      subscripts: [k],
+    });
   }
-  return x;
+  b.maximize(sum(x.map((xi) => xi.times(Math.round(5 + r() * 45)))));
+  return b.build();
 }
 
-/** Greedy start, then random swap moves kept when feasible and not worse. */
-function localSearch(inst: Instance, iterations: number, seed: number, log: string[]): boolean[] {
-  const r = rng(seed);
-  const x = greedy(inst);
-  let { value, weight } = evaluate(inst, x);
-  for (let it = 0; it < iterations; it++) {
-    const i = Math.floor(r() * x.length);
-    const j = Math.floor(r() * x.length);
-    const dv =
-      (x[i] ? -(inst.values[i] as number) : (inst.values[i] as number)) +
-      (i !== j ? (x[j] ? -(inst.values[j] as number) : (inst.values[j] as number)) : 0);
-    const dw =
-      (x[i] ? -(inst.weights[i] as number) : (inst.weights[i] as number)) +
-      (i !== j ? (x[j] ? -(inst.weights[j] as number) : (inst.weights[j] as number)) : 0);
-    if (weight + dw <= inst.capacity && dv >= 0) {
-      x[i] = !x[i];
-      if (i !== j) x[j] = !x[j];
-      if (dv > 0) log.push(`iteration ${it}: value ${value} -> ${value + dv}`);
-      value += dv;
-      weight += dw;
-    }
+/** Multi-dimensional knapsack MIP: n binary items, 3 weight constraints; maximize value. */
+function knapsackMip(n: number, seed: number): Instance {
+  const r = rng(seed * 2000 + n);
+  const b = new InstanceBuilder({
+    name: `knapsack-mip-${n}-s${seed}`,
+    description: 'random multi-dimensional 0/1 knapsack (runledger demo)',
+    authors: ['runledger demo'],
+  });
+  const x = Array.from({ length: n }, (_, i) => b.binary('take', { subscripts: [i] }));
+  for (let k = 0; k < 3; k++) {
+    const w = x.map(() => 1 + Math.floor(r() * 100));
+    const cap = Math.floor(w.reduce((a, c) => a + c, 0) / 3);
+    b.addConstraint(sum(x.map((xi, i) => xi.times(w[i] as number))).leq(cap), {
+      name: 'weight',
+      subscripts: [k],
+    });
   }
-  return x;
+  b.maximize(sum(x.map((xi) => xi.times(1 + Math.floor(r() * 80)))));
+  return b.build();
+}
+
+/** A fresh tag for one recording: the UTC time and a nonce. */
+function freshTag(now: Date): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `grid-${t}-${randomBytes(3).toString('hex')}`;
 }
 
 /**
- * Records the demo study (24 runs) into `registry` and commits it.
+ * Records the demo study (32 runs: LP and MIP × 2 sizes × 2 seeds × presolve on/off × 2 time
+ * limits) into `registry`, commits it under a fresh tag and points `:latest` at it.
  * @param registry - the local registry
- * @returns the sealed experiment
+ * @returns the sealed experiment (under its fresh tag)
+ * @throws RunledgerError `DEPENDENCY_MISSING` when the `highs` package is not installed
  */
 export async function recordDemoStudy(registry: LocalRegistry): Promise<SealedExperiment> {
-  const exp = await Experiment.create(DEMO_REFERENCE, {
+  const reference = `${DEMO_REPOSITORY}:${freshTag(new Date())}`;
+  const exp = await Experiment.create(reference, {
     registry,
     annotations: {
       'org.opencontainers.image.description':
-        'runledger demo: 0/1 knapsack, greedy vs local search',
+        'runledger demo: random LP and MIP instances solved by HiGHS over a parameter grid',
     },
   });
-  const sizes = [20, 40, 80];
+  const kinds = ['lp', 'mip'] as const;
+  const sizes = { lp: [40, 400], mip: [30, 120] };
   const seeds = [1, 2];
-  const strategies = ['greedy', 'local-search'];
-  const budgets = [200, 2000];
+  const presolves = [true, false];
+  const timeLimits = [0.05, 5];
   await exp.logJson('study', {
-    problem: '0/1 knapsack',
+    problems: {
+      lp: 'production planning LP (continuous)',
+      mip: 'multi-dimensional 0/1 knapsack (3 weight constraints)',
+    },
     sizes,
     seeds,
-    strategies,
-    iterations: budgets,
-    reference: 'exact optimum by dynamic programming',
+    presolve: presolves,
+    time_limit_s: timeLimits,
+    solver: 'HiGHS (npm highs, WebAssembly)',
   });
-  const scratch = await mkdtemp(join(tmpdir(), 'runledger-demo-'));
-  try {
-    for (const n of sizes) {
+  for (const kind of kinds) {
+    for (const n of sizes[kind]) {
       for (const seed of seeds) {
-        const inst = makeInstance(n, seed);
-        const best = optimum(inst);
-        for (const strategy of strategies) {
-          for (const iterations of budgets) {
+        const instance = kind === 'lp' ? productionLp(n, seed) : knapsackMip(n, seed);
+        for (const presolve of presolves) {
+          for (const timeLimit of timeLimits) {
             await exp.run(async (run) => {
+              run.logParameter('problem', kind);
               run.logParameter('n', n);
               run.logParameter('seed', seed);
-              run.logParameter('strategy', strategy);
-              run.logParameter('iterations', iterations);
-              const log = [
-                `knapsack n=${n} seed=${seed} capacity=${inst.capacity} strategy=${strategy} iterations=${iterations}`,
-              ];
-              const x =
-                strategy === 'greedy' ? greedy(inst) : localSearch(inst, iterations, seed, log);
-              const { value, weight } = evaluate(inst, x);
-              log.push(`final value ${value} (optimum ${best}), weight ${weight}/${inst.capacity}`);
-              run.logParameter('objective', value);
-              run.logParameter('optimum', best);
-              run.logParameter('gap', (best - value) / best);
-              await run.logJson('solution', {
-                selected: x.flatMap((on, i) => (on ? [i] : [])),
-                value,
-                weight,
-                capacity: inst.capacity,
-              });
-              const logPath = join(scratch, `run-${run.runId}.log`);
-              await writeFile(logPath, `${log.join('\n')}\n`);
-              await run.logFile('log', logPath, { filename: 'solver.log' });
+              run.logParameter('presolve', presolve);
+              run.logParameter('time_limit', timeLimit);
+              try {
+                const solution = await run.logSolve(HighsAdapter, instance, {
+                  timeLimit,
+                  presolve,
+                });
+                run.logParameter('objective', solution.objective);
+                run.logParameter('optimality', solution.optimality);
+                run.logParameter('feasible', solution.feasible);
+                const start = Date.parse(solution.metadata?.start ?? '');
+                const end = Date.parse(solution.metadata?.end ?? '');
+                if (!Number.isNaN(start) && !Number.isNaN(end)) {
+                  run.logParameter('solve_ms', end - start);
+                }
+              } catch (e) {
+                // A time limit hit before any feasible point is a result too: the failed solve
+                // is recorded with its input and options, and the run says why.
+                if (!isRunledgerError(e, 'SOLVER_FAILED')) throw e;
+                run.logParameter('optimality', 'no solution');
+              }
             });
           }
         }
       }
     }
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
   }
-  return exp.commit();
+  const sealed = await exp.commit();
+  await registry.replaceRef(DEMO_REFERENCE, await registry.resolve(sealed.reference));
+  return sealed;
 }

@@ -22,6 +22,7 @@ import { rm } from './commands/rm.js';
 import { runs } from './commands/runs.js';
 import { show } from './commands/show.js';
 import { size } from './commands/size.js';
+import { solves } from './commands/solves.js';
 import { tag } from './commands/tag.js';
 import type { CliIo, Command, CommandContext } from './types.js';
 
@@ -32,6 +33,7 @@ const COMMANDS: readonly Command[] = [
   ls,
   show,
   runs,
+  solves,
   get,
   exportCommand,
   importCommand,
@@ -73,6 +75,9 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   FILE_EXISTS: 'Pass --force to overwrite the file.',
   ARCHIVE_INVALID:
     'The archive is damaged or unsafe and nothing was imported; ask its author for a fresh copy.',
+  DEPENDENCY_MISSING: 'Install the optional package it names (npm install highs) and retry.',
+  PAYLOAD_INVALID:
+    'The stored content does not decode as its media type says; "runledger fsck" checks the bytes themselves.',
 };
 
 function usageText(): string {

@@ -32,6 +32,19 @@ export function runRows(sealed: SealedExperiment): RunRows {
 }
 
 /**
+ * Rows of any Arrow table (column order kept; int64 as bigint, missing as null).
+ * @param table - the table
+ * @returns column names and cell values
+ */
+export function arrowRows(table: Table): RunRows {
+  const names = table.schema.fields.map((f) => f.name);
+  const vectors = names.map((n) => table.getChild(n));
+  const rows: unknown[][] = [];
+  for (let i = 0; i < table.numRows; i++) rows.push(vectors.map((v) => v?.get(i) ?? null));
+  return { columns: names, rows };
+}
+
+/**
  * A cell as text: null as empty, floats as JavaScript prints them (NaN, Infinity kept).
  * @param v - a cell
  * @returns its text

@@ -13,6 +13,8 @@ import type { BlobBatch, LocalRegistry } from '../store/local-registry.js';
 import type { Progress } from '../store/types.js';
 import { assertCodec, encodeWith, type AttachmentCodec } from './codec.js';
 import { detectMediaType, validateFilename } from './media-type.js';
+import { decodePayload, type EncodedPayload, type OmmxPayload } from './payloads.js';
+import { ommxPayloadType, type OmmxMessageKind } from '../ommx/media-types.js';
 import {
   compressZstd,
   decompressZstd,
@@ -139,7 +141,8 @@ export class AttachmentWriter {
     mediaType: string,
     write: () => Promise<{ digest: Descriptor['digest']; size: number }>,
     compression: Compression,
-    filename?: string
+    filename?: string,
+    annotations: Readonly<Record<string, string>> = {}
   ): Promise<void> {
     try {
       const { digest, size } = await write();
@@ -147,7 +150,8 @@ export class AttachmentWriter {
         mediaType: storedMediaType(mediaType, compression),
         digest,
         size,
-        annotations: compression === 'zstd' ? { [ZSTD_ANNOTATION]: 'zstd' } : {},
+        annotations:
+          compression === 'zstd' ? { ...annotations, [ZSTD_ANNOTATION]: 'zstd' } : { ...annotations },
       };
       const record: AttachmentRecord = { name, descriptor, mediaType, compression };
       this.#records.set(name, filename === undefined ? record : { ...record, filename });
@@ -192,6 +196,25 @@ export class AttachmentWriter {
         return this.#sink.batch().putBlob(payload);
       },
       compression
+    );
+  }
+
+  /**
+   * Logs an OMMX message (Instance, ParametricInstance, Solution, SampleSet) as v2 protobuf, with
+   * the descriptor annotations OMMX mirrors from it (never compressed, as OMMX).
+   * @param name - unique in the scope
+   * @param payload - the encoded message: media type, bytes, descriptor annotations
+   * @throws RunledgerError as {@link AttachmentWriter.logAttachment}
+   */
+  async logPayload(name: string, payload: EncodedPayload): Promise<void> {
+    const n = this.#reserve(name, false);
+    await this.#store(
+      n,
+      payload.mediaType,
+      () => this.#sink.batch().putBlob(payload.bytes),
+      'none',
+      undefined,
+      payload.annotations
     );
   }
 
@@ -450,15 +473,35 @@ export class AttachmentReader {
   }
 
   /**
-   * An attachment decoded by its media type: JSON parsed, anything else as bytes.
+   * An attachment decoded by its media type: JSON parsed, OMMX messages (v1 or v2) decoded into
+   * Instance / ParametricInstance / Solution / SampleSet, anything else as bytes.
    * @param name - the attachment
    * @returns the value or bytes
-   * @throws RunledgerError as {@link AttachmentReader.getBlob}
+   * @throws RunledgerError as {@link AttachmentReader.getBlob}, `PAYLOAD_INVALID`
    */
   async getAttachment(name: string): Promise<unknown> {
     const r = this.record(name);
+    const type = ommxPayloadType(r.mediaType);
+    if (type !== undefined) return this.getPayload(name, type.kind);
     const bytes = await this.getBlob(name);
     return r.mediaType === 'application/json' ? parseJson(bytes, name) : bytes;
+  }
+
+  /**
+   * An OMMX message attachment, decoded (v1 or v2 by its media type), with its descriptor
+   * annotations merged where the message lacks them. The media type is checked before any read.
+   * @param name - the attachment
+   * @param kind - the message kind expected
+   * @returns the decoded message
+   * @throws RunledgerError `MEDIA_TYPE_MISMATCH`, `PAYLOAD_INVALID`, and as {@link AttachmentReader.getBlob}
+   */
+  async getPayload<K extends OmmxMessageKind>(name: string, kind: K): Promise<OmmxPayload<K>> {
+    const r = this.#expect(
+      name,
+      (t) => ommxPayloadType(t)?.kind === kind,
+      `an OMMX ${kind} (application/org.ommx.v2.${kind})`
+    );
+    return decodePayload(kind, await this.getBlob(name), r.mediaType, r.descriptor.annotations);
   }
 
   /**

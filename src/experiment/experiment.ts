@@ -25,10 +25,18 @@ import {
   serializeExperimentConfig,
   type AttachmentTableConfig,
   type RunConfig,
+  type SolveConfig,
 } from './config.js';
 import { encodeRunParameters, ParameterTable, type ParameterValue } from './parameters.js';
 import { failureReason, Run, type ClosedRunState } from './run.js';
 import { ReadableScope } from './scope.js';
+import { encodePayload } from './payloads.js';
+import type { Instance } from '../ommx/instance.js';
+import type { ParametricInstance } from '../ommx/parametric-instance.js';
+import type { SampleSet } from '../ommx/sample-set.js';
+import type { Solution } from '../ommx/solution.js';
+import type { SolveRecord } from './solve.js';
+import { solvesTable } from './solves-table.js';
 import { loadSealed, SealedExperiment, SealedRun } from './sealed.js';
 import { runParametersTable } from './table.js';
 
@@ -313,6 +321,8 @@ export class Experiment extends ReadableScope {
             reason: s.reason,
             parameters: values.get(s.runId) ?? {},
             records: s.attachments,
+            solves: s.solves,
+            samplings: s.samplings,
             registry: this.registry,
           })
       );
@@ -327,6 +337,15 @@ export class Experiment extends ReadableScope {
       this.#closedParameters(),
       [...this.#closedRuns.keys()].sort((a, b) => a - b)
     );
+  }
+
+  /**
+   * The solves table of the runs closed so far (see `SealedExperiment.solvesDf`).
+   * @returns an Arrow table, one row per Solve
+   * @throws RunledgerError `DIGEST_MISMATCH`, `PAYLOAD_INVALID`
+   */
+  solvesDf(): Promise<Table> {
+    return solvesTable(this.runs);
   }
 
   #closedParameters(): ParameterTable {
@@ -408,6 +427,53 @@ export class Experiment extends ReadableScope {
   }
 
   /**
+   * Logs an OMMX Instance as an experiment-level attachment (v2 protobuf, OMMX's mirrored
+   * descriptor annotations).
+   * @param name - unique name
+   * @param instance - the Instance
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `EXPERIMENT_SEALED`
+   */
+  async logInstance(name: string, instance: Instance): Promise<void> {
+    return this.#track(this.#writer.logPayload(name, encodePayload('instance', instance)));
+  }
+
+  /**
+   * Logs an OMMX ParametricInstance as an experiment-level attachment.
+   * @param name - unique name
+   * @param value - the ParametricInstance
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `EXPERIMENT_SEALED`
+   */
+  async logParametricInstance(name: string, value: ParametricInstance): Promise<void> {
+    return this.#track(
+      this.#writer.logPayload(name, encodePayload('parametric-instance', value))
+    );
+  }
+
+  /**
+   * Logs an OMMX Solution as an experiment-level attachment.
+   * @param name - unique name
+   * @param solution - the Solution
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `EXPERIMENT_SEALED`
+   */
+  async logSolution(name: string, solution: Solution): Promise<void> {
+    return this.#track(this.#writer.logPayload(name, encodePayload('solution', solution)));
+  }
+
+  /**
+   * Logs an OMMX SampleSet as an experiment-level attachment.
+   * @param name - unique name
+   * @param sampleSet - the SampleSet
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `EXPERIMENT_SEALED`
+   */
+  async logSampleSet(name: string, sampleSet: SampleSet): Promise<void> {
+    return this.#track(this.#writer.logPayload(name, encodePayload('sample-set', sampleSet)));
+  }
+
+  /**
    * Seals the experiment into one OMMX experiment artifact and publishes its reference
    * (insert-or-conflict). Layers: experiment attachments by name, then each run's attachments by
    * name in run id order, then the run-parameter table. On failure nothing is lost: the
@@ -450,12 +516,32 @@ export class Experiment extends ReadableScope {
       const runs: RunConfig[] = [...this.#closedRuns.values()]
         .sort((a, b) => a.runId - b.runId)
         .map((r) => {
+          const attachments = table(r.attachments);
+          // OMMX's layer order: each solve's input, output, diagnostics, in id order; then samplings.
+          const calls = (records: readonly SolveRecord[]): SolveConfig[] =>
+            records.map((c) => {
+              const push = (d: Descriptor): number => layers.push(d) - 1;
+              const input = push(c.input);
+              const output = c.output === undefined ? undefined : push(c.output);
+              const diagnostics = c.diagnostics === undefined ? undefined : push(c.diagnostics);
+              return {
+                id: c.id,
+                status: c.status,
+                input,
+                ...(output === undefined ? {} : { output }),
+                adapter: c.adapter,
+                adapterOptions: c.adapterOptions,
+                ...(diagnostics === undefined ? {} : { diagnostics }),
+              };
+            });
+          const solves = calls(r.solves);
+          const samplings = calls(r.samplings);
           const run: RunConfig = {
             runId: r.runId,
             status: r.status,
-            attachments: table(r.attachments),
-            solves: [],
-            samplings: [],
+            attachments,
+            solves,
+            samplings,
           };
           return r.reason === undefined ? run : { ...run, reason: r.reason };
         });

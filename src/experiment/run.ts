@@ -14,6 +14,20 @@ import {
 import type { AttachmentCodec } from './codec.js';
 import type { RunStatus } from './config.js';
 import type { ParameterValue } from './parameters.js';
+import type { Instance } from '../ommx/instance.js';
+import type { ParametricInstance } from '../ommx/parametric-instance.js';
+import type { SampleSet } from '../ommx/sample-set.js';
+import type { Solution } from '../ommx/solution.js';
+import type { SamplerAdapter, SolverAdapter } from '../solve/adapter.js';
+import { encodePayload } from './payloads.js';
+import {
+  openSolve,
+  recordCall,
+  type OpenSolve,
+  type SolveControls,
+  type SolveHost,
+  type SolveRecord,
+} from './solve.js';
 
 /** What an open run needs from its experiment. @internal */
 export interface RunHost {
@@ -30,6 +44,10 @@ export interface ClosedRunState {
   readonly status: RunStatus;
   readonly reason: string | undefined;
   readonly attachments: ReadonlyMap<string, AttachmentRecord>;
+  /** Solves in solve id order. */
+  readonly solves: readonly SolveRecord[];
+  /** Samplings in sampling id order. */
+  readonly samplings: readonly SolveRecord[];
 }
 
 const MAX_REASON = 512;
@@ -77,6 +95,11 @@ export class Run {
   readonly #host: RunHost;
   readonly #writer: AttachmentWriter;
   readonly #inflight = new Set<Promise<unknown>>();
+  readonly #solves: SolveRecord[] = [];
+  readonly #samplings: SolveRecord[] = [];
+  readonly #nextIds = { solve: 0, sampling: 0 };
+  readonly #solveHost: SolveHost;
+  readonly #openSolves = new Set<OpenSolve>();
   #batch: BlobBatch | undefined;
   #closing = false;
   #closed = false;
@@ -94,6 +117,16 @@ export class Run {
       },
       () => this.#assertOpen()
     );
+    this.#solveHost = {
+      assertOpen: () => this.#assertOpen(),
+      putBlob: (bytes) => (this.#batch ??= host.registry.batch()).putBlob(bytes),
+      nextId: (kind) => this.#nextIds[kind]++,
+      record: (kind, record) => {
+        const list = kind === 'solve' ? this.#solves : this.#samplings;
+        list.push(record);
+        list.sort((a, b) => a.id - b.id);
+      },
+    };
   }
 
   /** Whether the run is closed (finished, failed or interrupted). */
@@ -212,6 +245,153 @@ export class Run {
   }
 
   /**
+   * Logs an OMMX Instance (v2 protobuf, with OMMX's mirrored descriptor annotations).
+   * @param name - unique in this run
+   * @param instance - the Instance
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
+   */
+  async logInstance(name: string, instance: Instance): Promise<void> {
+    return this.#track(this.#writer.logPayload(name, encodePayload('instance', instance)));
+  }
+
+  /**
+   * Logs an OMMX ParametricInstance.
+   * @param name - unique in this run
+   * @param value - the ParametricInstance
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
+   */
+  async logParametricInstance(name: string, value: ParametricInstance): Promise<void> {
+    return this.#track(
+      this.#writer.logPayload(name, encodePayload('parametric-instance', value))
+    );
+  }
+
+  /**
+   * Logs an OMMX Solution.
+   * @param name - unique in this run
+   * @param solution - the Solution
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
+   */
+  async logSolution(name: string, solution: Solution): Promise<void> {
+    return this.#track(this.#writer.logPayload(name, encodePayload('solution', solution)));
+  }
+
+  /**
+   * Logs an OMMX SampleSet.
+   * @param name - unique in this run
+   * @param sampleSet - the SampleSet
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
+   */
+  async logSampleSet(name: string, sampleSet: SampleSet): Promise<void> {
+    return this.#track(this.#writer.logPayload(name, encodePayload('sample-set', sampleSet)));
+  }
+
+  /**
+   * Solves `instance` with a solver adapter and records the call as a Solve: the caller's
+   * Instance as input (the adapter gets a deep copy), the adapter's name, the options as JSON
+   * (checked before solving), the Solution as output, and — with `storeDiagnostics` — what the
+   * adapter reported. The Solution's process metadata gets the wall-clock start and end, the
+   * input's digest and the options, where the adapter left them empty. When the adapter throws,
+   * the Solve is recorded as failed (interrupted for an abort) without output, and the adapter's
+   * own error is rethrown.
+   * @param adapter - a {@link SolverAdapter}, e.g. `HighsAdapter`
+   * @param instance - the problem
+   * @param options - adapter options (a plain JSON object)
+   * @param controls - storeDiagnostics, signal
+   * @returns the recorded Solution
+   * @throws RunledgerError `ADAPTER_INVALID`, `ARGUMENT_INVALID` (options not JSON, or naming
+   *   `diagnostics`; the adapter is then never called), `RUN_CLOSED`; the adapter's errors
+   * @example
+   * ```ts
+   * const solution = await run.logSolve(HighsAdapter, instance, { timeLimit: 10 });
+   * ```
+   */
+  logSolve<O extends object>(
+    adapter: SolverAdapter<O>,
+    instance: Instance,
+    options: O = {} as O,
+    controls: SolveControls = {}
+  ): Promise<Solution> {
+    return this.#track(
+      recordCall<Solution>(
+        this.#solveHost,
+        'solve',
+        adapter as SolverAdapter<object>,
+        instance,
+        options,
+        controls
+      )
+    );
+  }
+
+  /**
+   * Samples `instance` with a sampler adapter and records the call as a Sampling (SampleSet
+   * output); otherwise as {@link Run.logSolve}. A sampling with no feasible sample is still
+   * finished.
+   * @param adapter - a {@link SamplerAdapter}
+   * @param instance - the problem
+   * @param options - adapter options (a plain JSON object)
+   * @param controls - storeDiagnostics, signal
+   * @returns the recorded SampleSet
+   * @throws as {@link Run.logSolve}
+   * @example
+   * ```ts
+   * const samples = await run.logSample(MySampler, instance, { reads: 100 });
+   * ```
+   */
+  logSample<O extends object>(
+    adapter: SamplerAdapter<O>,
+    instance: Instance,
+    options: O = {} as O,
+    controls: SolveControls = {}
+  ): Promise<SampleSet> {
+    return this.#track(
+      recordCall<SampleSet>(
+        this.#solveHost,
+        'sampling',
+        adapter as SamplerAdapter<object>,
+        instance,
+        options,
+        controls
+      )
+    );
+  }
+
+  /**
+   * Opens a solve driven by hand: the adapter's `prepare` builds the backend model
+   * (`solverInput`), you run the backend and `decode` its output, then `close()` records it. A
+   * failing `prepare` is recorded as a failed solve and rethrown.
+   * @param adapter - a {@link SolverAdapter} with `prepare`
+   * @param instance - the problem
+   * @param options - adapter options (a plain JSON object)
+   * @param controls - storeDiagnostics, signal
+   * @returns the open solve
+   * @throws as {@link Run.logSolve}
+   * @example
+   * ```ts
+   * await using solve = await run.openSolve(HighsAdapter, instance);
+   * await solve.decode(runHighsMyself(solve.solverInput));
+   * ```
+   */
+  openSolve<O extends object, I, Out>(
+    adapter: SolverAdapter<O, I, Out>,
+    instance: Instance,
+    options: O = {} as O,
+    controls: SolveControls = {}
+  ): Promise<OpenSolve<I, Out>> {
+    return this.#track(
+      openSolve(this.#solveHost, adapter, instance, options, controls).then((solve) => {
+        this.#openSolves.add(solve as OpenSolve);
+        return solve;
+      })
+    );
+  }
+
+  /**
    * Closes the run as finished.
    * @returns when its blobs are durable and the experiment records it
    * @throws RunledgerError `RUN_CLOSED` when already closed; `IO_ERROR` when its blobs cannot
@@ -236,6 +416,13 @@ export class Run {
     this.#assertOpen();
     this.#closing = true;
     await Promise.allSettled([...this.#inflight]);
+    // A solve opened by hand and never closed is kept, as failed: what it took in is recorded.
+    for (const solve of this.#openSolves) {
+      if (solve.outcome === undefined) {
+        await solve.fail(new Error(`run ${this.runId} closed before the solve was`));
+      }
+    }
+    this.#openSolves.clear();
     // Content is flushed now; the directory entries become durable with the next manifest
     // written to the store (commit or checkpoint), which fsyncs blobs/sha256 before its ref.
     try {
@@ -252,6 +439,8 @@ export class Run {
       status,
       reason,
       attachments: new Map(this.#writer.records),
+      solves: [...this.#solves],
+      samplings: [...this.#samplings],
     });
   }
 }

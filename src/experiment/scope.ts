@@ -5,6 +5,10 @@
  */
 import type { AttachmentCodec } from './codec.js';
 import type { AttachmentReader, WriteAttachmentOptions } from './attachments.js';
+import type { Instance } from '../ommx/instance.js';
+import type { ParametricInstance } from '../ommx/parametric-instance.js';
+import type { SampleSet } from '../ommx/sample-set.js';
+import type { Solution } from '../ommx/solution.js';
 
 /** A scope whose attachments can be read. */
 export abstract class ReadableScope {
@@ -64,6 +68,48 @@ export abstract class ReadableScope {
    */
   getBlob(name: string): Promise<Uint8Array> {
     return this.reader.getBlob(name);
+  }
+
+  /**
+   * An OMMX Instance attachment (v1 or v2), decoded; descriptor annotations fill what the message
+   * lacks.
+   * @param name - the attachment
+   * @returns the Instance
+   * @throws RunledgerError `MEDIA_TYPE_MISMATCH` (checked before reading), `PAYLOAD_INVALID`,
+   *   `ATTACHMENT_NOT_FOUND`
+   */
+  getInstance(name: string): Promise<Instance> {
+    return this.reader.getPayload(name, 'instance');
+  }
+
+  /**
+   * An OMMX ParametricInstance attachment (v1 or v2), decoded.
+   * @param name - the attachment
+   * @returns the ParametricInstance
+   * @throws RunledgerError `MEDIA_TYPE_MISMATCH`, `PAYLOAD_INVALID`, `ATTACHMENT_NOT_FOUND`
+   */
+  getParametricInstance(name: string): Promise<ParametricInstance> {
+    return this.reader.getPayload(name, 'parametric-instance');
+  }
+
+  /**
+   * An OMMX Solution attachment (v1 or v2), decoded.
+   * @param name - the attachment
+   * @returns the Solution
+   * @throws RunledgerError `MEDIA_TYPE_MISMATCH`, `PAYLOAD_INVALID`, `ATTACHMENT_NOT_FOUND`
+   */
+  getSolution(name: string): Promise<Solution> {
+    return this.reader.getPayload(name, 'solution');
+  }
+
+  /**
+   * An OMMX SampleSet attachment (v1 or v2), decoded.
+   * @param name - the attachment
+   * @returns the SampleSet
+   * @throws RunledgerError `MEDIA_TYPE_MISMATCH`, `PAYLOAD_INVALID`, `ATTACHMENT_NOT_FOUND`
+   */
+  getSampleSet(name: string): Promise<SampleSet> {
+    return this.reader.getPayload(name, 'sample-set');
   }
 
   /**

@@ -18,9 +18,12 @@ import {
   type ExperimentConfig,
   type ExperimentStatus,
   type RunStatus,
+  type SolveConfig,
 } from './config.js';
 import { decodeRunParameters, type ParameterTable, type ParameterValue } from './parameters.js';
 import { ReadableScope } from './scope.js';
+import { SolveView, type SolveRecord } from './solve.js';
+import { solvesTable } from './solves-table.js';
 import { runParametersTable } from './table.js';
 
 /** A closed run: immutable. */
@@ -35,6 +38,10 @@ export class SealedRun extends ReadableScope {
   readonly #reader: AttachmentReader;
   /** @internal */
   readonly records: ReadonlyMap<string, AttachmentRecord>;
+  /** Solver calls, in solve id order. */
+  readonly solves: readonly SolveView[];
+  /** Sampler calls, in sampling id order. */
+  readonly samplings: readonly SolveView[];
 
   /** @internal */
   constructor(init: {
@@ -43,10 +50,14 @@ export class SealedRun extends ReadableScope {
     reason: string | undefined;
     parameters: Record<string, ParameterValue>;
     records: ReadonlyMap<string, AttachmentRecord>;
+    solves: readonly SolveRecord[];
+    samplings: readonly SolveRecord[];
     registry: LocalRegistry;
   }) {
     super();
     this.runId = init.runId;
+    this.solves = init.solves.map((r) => new SolveView('solve', r, init.registry));
+    this.samplings = init.samplings.map((r) => new SolveView('sampling', r, init.registry));
     this.status = init.status;
     this.reason = init.reason;
     this.parameters = Object.freeze({ ...init.parameters });
@@ -125,6 +136,8 @@ export class SealedExperiment extends ReadableScope {
               a,
             ])
           ),
+          solves: r.solves.map((c) => solveRecord(c, layers)),
+          samplings: r.samplings.map((c) => solveRecord(c, layers)),
           registry: init.registry,
         })
     );
@@ -164,6 +177,22 @@ export class SealedExperiment extends ReadableScope {
       this.#parameters,
       this.runs.map((r) => r.runId)
     );
+  }
+
+  /**
+   * The solves table: one row per Solve of every run (`run_id`, `solve_id`, `adapter`, `status`,
+   * `objective`, `feasible`, `optimality`, `started_at`, `ended_at`, `duration_ms`, then
+   * `options.<name>` per adapter option). Reads each Solution.
+   * @returns an Apache Arrow table
+   * @throws RunledgerError `DIGEST_MISMATCH`, `PAYLOAD_INVALID`
+   * @example
+   * ```ts
+   * const solves = await sealed.solvesDf();
+   * solves.getChild('objective')?.toArray();
+   * ```
+   */
+  solvesDf(): Promise<Table> {
+    return solvesTable(this.runs);
   }
 }
 
@@ -211,4 +240,18 @@ export async function loadSealed(
     parameters,
     registry,
   });
+}
+
+/** A solve record from the config's layer references (in bounds: checked at parse). */
+function solveRecord(c: SolveConfig, layers: readonly Descriptor[]): SolveRecord {
+  const at = (i: number): Descriptor => layers[i] as Descriptor;
+  return {
+    id: c.id,
+    status: c.status,
+    input: at(c.input),
+    adapter: c.adapter,
+    adapterOptions: c.adapterOptions,
+    ...(c.output === undefined ? {} : { output: at(c.output) }),
+    ...(c.diagnostics === undefined ? {} : { diagnostics: at(c.diagnostics) }),
+  };
 }

@@ -17,7 +17,9 @@ import {
   tableToIPC,
   isArrowTable,
   Utf8,
+  vectorFromArray,
   type Data,
+  type Vector,
 } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
 import { compareNames, type ParameterColumn, type ParameterTable } from './parameters.js';
@@ -310,4 +312,54 @@ export function tableFromArrowFile(bytes: Uint8Array): Table {
       cause,
     });
   }
+}
+
+/** One column of {@link typedColumnsTable}. */
+export interface TypedColumn {
+  readonly name: string;
+  readonly type: 'int64' | 'float64' | 'bool' | 'utf8';
+  /** One value per row; null is a missing cell. */
+  readonly values: readonly (number | boolean | string | null)[];
+}
+
+/**
+ * A table from typed columns (all of one length), in the order given. Int64 columns take safe
+ * integers.
+ * @param columns - the columns
+ * @returns the Arrow table
+ * @throws RunledgerError `ARGUMENT_INVALID` when column lengths differ or names repeat
+ * @example
+ * ```ts
+ * typedColumnsTable([{ name: 'run_id', type: 'int64', values: [0, 1] }]);
+ * ```
+ */
+export function typedColumnsTable(columns: readonly TypedColumn[]): Table {
+  const vectors: Record<string, Vector> = {};
+  const length = columns[0]?.values.length ?? 0;
+  for (const c of columns) {
+    if (c.values.length !== length || Object.prototype.hasOwnProperty.call(vectors, c.name)) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `Column ${JSON.stringify(c.name)} repeats or has ${c.values.length} rows instead of ${length}.`
+      );
+    }
+    switch (c.type) {
+      case 'int64':
+        vectors[c.name] = vectorFromArray(
+          c.values.map((v) => (v === null ? null : BigInt(v as number))),
+          new Int64()
+        );
+        break;
+      case 'float64':
+        vectors[c.name] = vectorFromArray(c.values as (number | null)[], new Float64());
+        break;
+      case 'bool':
+        vectors[c.name] = vectorFromArray(c.values as (boolean | null)[], new Bool());
+        break;
+      case 'utf8':
+        vectors[c.name] = vectorFromArray(c.values as (string | null)[], new Utf8());
+        break;
+    }
+  }
+  return new Table(vectors);
 }

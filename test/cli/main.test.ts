@@ -30,6 +30,7 @@ describe('runledger CLI', () => {
       'ls',
       'show',
       'runs',
+      'solves',
       'get',
       'tag',
       'rm',

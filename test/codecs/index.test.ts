@@ -6,24 +6,32 @@ import { jsonCodec } from '../../codecs/json.js';
 import { msgpackCodec } from '../../codecs/msgpack.js';
 import { npyArray, npyCodec } from '../../codecs/npy.js';
 import { textCodec } from '../../codecs/text.js';
+import { instanceCodec } from '../../codecs/instance.js';
+import { parametricInstanceCodec } from '../../codecs/parametric-instance.js';
+import { sampleSetCodec } from '../../codecs/sample-set.js';
+import { solutionCodec } from '../../codecs/solution.js';
 import { assertCodec } from '../../src/experiment/codec.js';
 
 describe('codecs/index', () => {
-  it('exports exactly the six codecs, npyArray and builtinCodecs', () => {
+  it('exports exactly the ten codecs, npyArray and builtinCodecs', () => {
     expect(Object.keys(codecs).sort()).toEqual([
       'arrowCodec',
       'builtinCodecs',
       'bytesCodec',
+      'instanceCodec',
       'jsonCodec',
       'msgpackCodec',
       'npyArray',
       'npyCodec',
+      'parametricInstanceCodec',
+      'sampleSetCodec',
+      'solutionCodec',
       'textCodec',
     ]);
     expect(codecs.npyArray).toBe(npyArray);
   });
 
-  it('builtinCodecs lists the six codecs of the per-codec modules, frozen', () => {
+  it('builtinCodecs lists the ten codecs of the per-codec modules, frozen', () => {
     expect(codecs.builtinCodecs).toEqual([
       jsonCodec,
       textCodec,
@@ -31,6 +39,10 @@ describe('codecs/index', () => {
       msgpackCodec,
       npyCodec,
       arrowCodec,
+      instanceCodec,
+      parametricInstanceCodec,
+      solutionCodec,
+      sampleSetCodec,
     ]);
     expect(Object.isFrozen(codecs.builtinCodecs)).toBe(true);
   });
@@ -46,6 +58,10 @@ describe('codecs/index', () => {
       'application/msgpack',
       'application/vnd.numpy',
       'application/vnd.apache.arrow.file',
+      'application/org.ommx.v2.instance',
+      'application/org.ommx.v2.parametric-instance',
+      'application/org.ommx.v2.solution',
+      'application/org.ommx.v2.sample-set',
     ]);
   });
 });

@@ -3,14 +3,15 @@
  * `runledger demo`: record the demo study into the local registry and print its run table.
  */
 import { formatTable } from '../format.js';
-import { recordDemoStudy } from '../demo-study.js';
+import { DEMO_REFERENCE, recordDemoStudy } from '../demo-study.js';
 import { cellText, runRows, toJsonRows } from '../run-table.js';
 import type { Command } from '../types.js';
 
 export const demo: Command = {
   name: 'demo',
   usage: 'demo',
-  summary: 'record a demo optimization study (24 runs) into the local registry and print its runs',
+  summary:
+    'record a demo optimization study (random LP/MIP solved by HiGHS, 32 runs) and print its runs',
   arity: [0, 0],
   async run(ctx) {
     const registry = await ctx.openRegistry();
@@ -34,8 +35,9 @@ export const demo: Command = {
     );
     for (const line of formatTable(rows.columns, shown)) ctx.print(line);
     ctx.print('');
-    ctx.print(`Next: runledger show ${sealed.reference}`);
-    ctx.print(`      runledger get ${sealed.reference} --run 0 log`);
+    ctx.print(`Also tagged ${DEMO_REFERENCE}. Next:`);
+    ctx.print(`  runledger solves ${DEMO_REFERENCE}`);
+    ctx.print(`  runledger show ${DEMO_REFERENCE}`);
     return 0;
   },
 };

@@ -53,6 +53,12 @@ export const show: Command = {
           ])
         ),
         attachments: attachments(r, (n) => r.records.get(n)?.descriptor.size ?? 0),
+        solves: r.solves.map((c) => ({ solveId: c.id, status: c.status, adapter: c.adapter })),
+        samplings: r.samplings.map((c) => ({
+          samplingId: c.id,
+          status: c.status,
+          adapter: c.adapter,
+        })),
       })),
     };
     if (ctx.json) {
@@ -80,15 +86,29 @@ export const show: Command = {
     }
     if (summary.runs.length > 0) {
       ctx.print('');
+      const calls = (list: readonly { status: string }[]): string => {
+        if (list.length === 0) return '';
+        const failed = list.filter((c) => c.status !== 'finished').length;
+        return failed === 0 ? String(list.length) : `${list.length} (${failed} not finished)`;
+      };
+      const withCalls = summary.runs.some((r) => r.solves.length + r.samplings.length > 0);
       const rows = summary.runs.map((r) => [
         String(r.runId),
         r.status,
         String(Object.keys(r.parameters).length),
+        ...(withCalls ? [calls(r.solves), calls(r.samplings)] : []),
         r.attachments.map((a) => a.name).join(', '),
         r.reason ?? '',
       ]);
-      for (const line of formatTable(['RUN', 'STATUS', 'PARAMS', 'ATTACHMENTS', 'REASON'], rows))
-        ctx.print(line);
+      const header = [
+        'RUN',
+        'STATUS',
+        'PARAMS',
+        ...(withCalls ? ['SOLVES', 'SAMPLINGS'] : []),
+        'ATTACHMENTS',
+        'REASON',
+      ];
+      for (const line of formatTable(header, rows)) ctx.print(line);
     }
     return 0;
   },

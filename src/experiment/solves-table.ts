@@ -1,0 +1,103 @@
+/**
+ * @module experiment/solves-table
+ * The table of solver calls of an experiment (beyond OMMX, which has no solves table): one row
+ * per Solve, with what its Solution says and its adapter options as columns.
+ */
+import type { Table } from 'apache-arrow';
+import type { Solution } from '../ommx/solution.js';
+import type { SolveView } from './solve.js';
+import { typedColumnsTable, type TypedColumn } from './table.js';
+
+type Cell = number | boolean | string | null;
+
+/** How many Solutions are read at once. */
+const CONCURRENCY = 8;
+
+/**
+ * Builds the solves table: `run_id`, `solve_id`, `adapter`, `status`, `objective`,
+ * `feasible`, `optimality`, `started_at`, `ended_at`, `duration_ms` (from the Solution's process
+ * metadata), then `options.<name>` for every adapter option (in first-appearance order; numbers
+ * → float64, or int64 when every value is an integer; booleans → bool; strings → utf8; anything
+ * else, or a column mixing types, → its JSON text). Failed solves have null Solution columns.
+ * @param runs - run id and its solves, in run id order
+ * @returns the Arrow table
+ * @throws RunledgerError `DIGEST_MISMATCH`, `PAYLOAD_INVALID` when a stored Solution is damaged
+ * @example
+ * ```ts
+ * const df = await solvesTable(sealed.runs.map((r) => ({ runId: r.runId, solves: r.solves })));
+ * ```
+ */
+export async function solvesTable(
+  runs: readonly { readonly runId: number; readonly solves: readonly SolveView[] }[]
+): Promise<Table> {
+  const rows = runs.flatMap((r) => r.solves.map((s) => ({ runId: r.runId, solve: s })));
+  const outputs: (Solution | undefined)[] = new Array<Solution | undefined>(rows.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < rows.length) {
+      const i = next++;
+      outputs[i] = (await (rows[i] as (typeof rows)[number]).solve.getOutput()) as
+        | Solution
+        | undefined;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, worker));
+
+  const time = (s: string | undefined): number | null => {
+    const t = s === undefined ? NaN : Date.parse(s);
+    return Number.isNaN(t) ? null : t;
+  };
+  const columns: TypedColumn[] = [
+    { name: 'run_id', type: 'int64', values: rows.map((r) => r.runId) },
+    { name: 'solve_id', type: 'int64', values: rows.map((r) => r.solve.id) },
+    { name: 'adapter', type: 'utf8', values: rows.map((r) => r.solve.adapter) },
+    { name: 'status', type: 'utf8', values: rows.map((r) => r.solve.status) },
+    { name: 'objective', type: 'float64', values: outputs.map((o) => o?.objective ?? null) },
+    { name: 'feasible', type: 'bool', values: outputs.map((o) => o?.feasible ?? null) },
+    { name: 'optimality', type: 'utf8', values: outputs.map((o) => o?.optimality ?? null) },
+    {
+      name: 'started_at',
+      type: 'utf8',
+      values: outputs.map((o) => o?.metadata?.start ?? null),
+    },
+    { name: 'ended_at', type: 'utf8', values: outputs.map((o) => o?.metadata?.end ?? null) },
+    {
+      name: 'duration_ms',
+      type: 'float64',
+      values: outputs.map((o) => {
+        const a = time(o?.metadata?.start);
+        const b = time(o?.metadata?.end);
+        return a === null || b === null ? null : b - a;
+      }),
+    },
+  ];
+  const names: string[] = [];
+  for (const r of rows) {
+    for (const k of Object.keys(r.solve.adapterOptions)) if (!names.includes(k)) names.push(k);
+  }
+  for (const name of names) {
+    const raw = rows.map((r) =>
+      Object.prototype.hasOwnProperty.call(r.solve.adapterOptions, name)
+        ? r.solve.adapterOptions[name]
+        : undefined
+    );
+    columns.push(optionColumn(`options.${name}`, raw));
+  }
+  return typedColumnsTable(columns);
+}
+
+function optionColumn(name: string, raw: readonly unknown[]): TypedColumn {
+  const present = raw.filter((v) => v !== undefined && v !== null);
+  const all = (t: string): boolean => present.every((v) => typeof v === t);
+  const cells = (f: (v: unknown) => Cell): Cell[] =>
+    raw.map((v) => (v === undefined || v === null ? null : f(v)));
+  if (present.length > 0 && all('number')) {
+    const ints = present.every((v) => Number.isSafeInteger(v));
+    return { name, type: ints ? 'int64' : 'float64', values: cells((v) => v as number) };
+  }
+  if (present.length > 0 && all('boolean')) {
+    return { name, type: 'bool', values: cells((v) => v as boolean) };
+  }
+  if (all('string')) return { name, type: 'utf8', values: cells((v) => v as string) };
+  return { name, type: 'utf8', values: cells((v) => JSON.stringify(v)) };
+}
