@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { DEMO_REFERENCE } from '../../src/cli/demo-study.js';
+import type { Solution } from '../../src/ommx/solution.js';
+import { validateOmmxExperimentLayout } from '../helpers/ommx-validator.js';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { tableFromArrowFile } from '../../src/experiment/table.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
@@ -27,46 +29,62 @@ async function cli(args: string[], cwd?: string) {
 }
 
 describe('runledger demo', () => {
-  it('records a 24-run study with parameters, JSON and file attachments, and prints its runs', async () => {
-    const root = await tempDir();
-    const first = await cli(['--root', root, 'demo']);
-    expect(first.err).toBe('');
-    expect(first.code).toBe(0);
-    expect(first.out).toContain(`Recorded 24 runs as ${DEMO_REFERENCE}`);
-    expect(first.out).toMatch(
-      /run_id\s+status\s+gap\s+iterations\s+n\s+objective\s+optimum\s+seed\s+strategy/
-    );
-    const registry = await LocalRegistry.open(root);
-    const sealed = await Experiment.load(DEMO_REFERENCE, { registry });
-    expect(sealed.runs).toHaveLength(24);
-    expect(sealed.attachmentNames).toEqual(['study']);
-    for (const run of sealed.runs) {
-      expect(run.status).toBe('finished');
-      expect(run.attachmentNames).toEqual(['log', 'solution']);
-      expect(Object.keys(run.parameters).sort()).toEqual([
-        'gap',
-        'iterations',
-        'n',
-        'objective',
-        'optimum',
-        'seed',
-        'strategy',
-      ]);
-      const solution = (await run.getJson('solution')) as { value: number };
-      expect(BigInt(solution.value)).toBe(run.parameters['objective']);
-      expect(Number(run.parameters['objective'])).toBeLessThanOrEqual(
-        Number(run.parameters['optimum'])
+  it(
+    'records a 32-run HiGHS study (every solve recorded), prints its runs and moves :latest',
+    async () => {
+      const root = await tempDir();
+      const first = await cli(['--root', root, 'demo']);
+      expect(first.err).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.out).toMatch(/Recorded 32 runs as runledger\.local\/demo\/lp-mip:grid-/);
+      expect(first.out).toMatch(
+        /run_id\s+status\s+feasible\s+n\s+objective\s+optimality\s+presolve\s+problem\s+seed\s+solve_ms\s+time_limit/
       );
-    }
-    expect(await sealed.runs[3]!.getText('log')).toContain('knapsack n=20 seed=1');
-    expect((await registry.fsck()).ok).toBe(true);
-    // Seeded and timestamp-free: recording it again commits the very same artifact.
-    const again = await cli(['--root', root, 'demo', '--json']);
-    expect(JSON.parse(again.out)).toMatchObject({
-      reference: DEMO_REFERENCE,
-      manifestDigest: sealed.manifestDigest,
-    });
-  });
+      const registry = await LocalRegistry.open(root);
+      const sealed = await Experiment.load(DEMO_REFERENCE, { registry });
+      expect(first.out).toContain(sealed.manifestDigest);
+      expect(sealed.runs).toHaveLength(32);
+      expect(sealed.attachmentNames).toEqual(['study']);
+      for (const run of sealed.runs) {
+        expect(run.status).toBe('finished');
+        expect(run.solves).toHaveLength(1);
+        const solve = run.solves[0]!;
+        expect(solve.adapter).toBe('runledger.adapters.highs.HighsAdapter');
+        expect(solve.adapterOptions).toEqual({
+          presolve: run.parameters['presolve'],
+          timeLimit: run.parameters['time_limit'],
+        });
+        const input = await solve.getInput();
+        expect(input.decisionVariables).toHaveLength(Number(run.parameters['n']));
+        if (solve.status === 'finished') {
+          const solution = (await solve.getOutput()) as Solution;
+          expect(solution.objective).toBe(Number(run.parameters['objective']));
+          expect(solution.optimality).toBe(run.parameters['optimality']);
+          expect(solution.feasible).toBe(true);
+        } else {
+          expect(run.parameters['optimality']).toBe('no solution');
+        }
+      }
+      // (Whether a time limit was hit depends on the machine's speed: not asserted.)
+      expect((await sealed.solvesDf()).numRows).toBe(32);
+      expect((await registry.fsck()).ok).toBe(true);
+      await validateOmmxExperimentLayout(root, DEMO_REFERENCE);
+      // Solve times are real, so a second recording is a new artifact under a new tag, and
+      // :latest moves to it; the first stays.
+      const again = JSON.parse((await cli(['--root', root, 'demo', '--json'])).out) as {
+        reference: string;
+        manifestDigest: string;
+      };
+      const firstReference = /Recorded 32 runs as (\S+)/.exec(first.out)?.[1] ?? '';
+      expect(again.reference).toMatch(/^runledger\.local\/demo\/lp-mip:grid-/);
+      expect(again.reference).not.toBe(firstReference);
+      expect((await registry.resolve(DEMO_REFERENCE)).digest).toBe(again.manifestDigest);
+      expect((await registry.resolve(firstReference)).digest).toBe(sealed.manifestDigest);
+      const solves = await cli(['--root', root, 'solves', DEMO_REFERENCE, '--json']);
+      expect(JSON.parse(solves.out)).toHaveLength(32);
+    },
+    180_000
+  );
 });
 
 describe('experiment commands', () => {
