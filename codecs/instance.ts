@@ -31,7 +31,10 @@ export const instanceCodec: AttachmentCodec<Instance> = {
    */
   encode(value: Instance): Uint8Array {
     if (!(value instanceof Instance)) {
-      throw new RunledgerError('ARGUMENT_INVALID', 'The instanceCodec codec encodes only Instance objects.');
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        'The instanceCodec codec encodes only Instance objects.'
+      );
     }
     return value.encode();
   },

@@ -31,7 +31,10 @@ export const parametricInstanceCodec: AttachmentCodec<ParametricInstance> = {
    */
   encode(value: ParametricInstance): Uint8Array {
     if (!(value instanceof ParametricInstance)) {
-      throw new RunledgerError('ARGUMENT_INVALID', 'The parametricInstanceCodec codec encodes only ParametricInstance objects.');
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        'The parametricInstanceCodec codec encodes only ParametricInstance objects.'
+      );
     }
     return value.encode();
   },

@@ -31,7 +31,10 @@ export const sampleSetCodec: AttachmentCodec<SampleSet> = {
    */
   encode(value: SampleSet): Uint8Array {
     if (!(value instanceof SampleSet)) {
-      throw new RunledgerError('ARGUMENT_INVALID', 'The sampleSetCodec codec encodes only SampleSet objects.');
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        'The sampleSetCodec codec encodes only SampleSet objects.'
+      );
     }
     return value.encode();
   },

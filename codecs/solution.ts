@@ -31,7 +31,10 @@ export const solutionCodec: AttachmentCodec<Solution> = {
    */
   encode(value: Solution): Uint8Array {
     if (!(value instanceof Solution)) {
-      throw new RunledgerError('ARGUMENT_INVALID', 'The solutionCodec codec encodes only Solution objects.');
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        'The solutionCodec codec encodes only Solution objects.'
+      );
     }
     return value.encode();
   },

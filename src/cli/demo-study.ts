@@ -79,7 +79,10 @@ function knapsackMip(n: number, seed: number): Instance {
 
 /** A fresh tag for one recording: the UTC time and a nonce. */
 function freshTag(now: Date): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const t = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `grid-${t}-${randomBytes(3).toString('hex')}`;
 }
 

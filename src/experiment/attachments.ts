@@ -151,7 +151,9 @@ export class AttachmentWriter {
         digest,
         size,
         annotations:
-          compression === 'zstd' ? { ...annotations, [ZSTD_ANNOTATION]: 'zstd' } : { ...annotations },
+          compression === 'zstd'
+            ? { ...annotations, [ZSTD_ANNOTATION]: 'zstd' }
+            : { ...annotations },
       };
       const record: AttachmentRecord = { name, descriptor, mediaType, compression };
       this.#records.set(name, filename === undefined ? record : { ...record, filename });

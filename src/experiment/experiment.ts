@@ -446,9 +446,7 @@ export class Experiment extends ReadableScope {
    * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `EXPERIMENT_SEALED`
    */
   async logParametricInstance(name: string, value: ParametricInstance): Promise<void> {
-    return this.#track(
-      this.#writer.logPayload(name, encodePayload('parametric-instance', value))
-    );
+    return this.#track(this.#writer.logPayload(name, encodePayload('parametric-instance', value)));
   }
 
   /**

@@ -263,9 +263,7 @@ export class Run {
    * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
    */
   async logParametricInstance(name: string, value: ParametricInstance): Promise<void> {
-    return this.#track(
-      this.#writer.logPayload(name, encodePayload('parametric-instance', value))
-    );
+    return this.#track(this.#writer.logPayload(name, encodePayload('parametric-instance', value)));
   }
 
   /**

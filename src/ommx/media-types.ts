@@ -27,9 +27,10 @@ export type OmmxMessageKind = 'instance' | 'parametric-instance' | 'solution' | 
 export function ommxPayloadType(
   mediaType: string
 ): { readonly kind: OmmxMessageKind; readonly version: 1 | 2 } | undefined {
-  const m = /^application\/org\.ommx\.v([12])\.(instance|parametric-instance|solution|sample-set)$/.exec(
-    mediaType
-  );
+  const m =
+    /^application\/org\.ommx\.v([12])\.(instance|parametric-instance|solution|sample-set)$/.exec(
+      mediaType
+    );
   if (m === null) return undefined;
   return { kind: m[2] as OmmxMessageKind, version: m[1] === '1' ? 1 : 2 };
 }

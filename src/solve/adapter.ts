@@ -98,7 +98,11 @@ export interface SamplerAdapter<Options extends object = Record<string, unknown>
    * @param context - signal, diagnostics sink
    * @returns the SampleSet
    */
-  sample(instance: Instance, options: Options, context: SolveContext): SampleSet | Promise<SampleSet>;
+  sample(
+    instance: Instance,
+    options: Options,
+    context: SolveContext
+  ): SampleSet | Promise<SampleSet>;
 }
 
 /**
@@ -115,7 +119,10 @@ export function assertAdapter(adapter: unknown, method: 'solve' | 'sample' | 'pr
   const a = adapter as { name?: unknown } & Record<string, unknown>;
   const kind = method === 'sample' ? 'SamplerAdapter' : 'SolverAdapter';
   if (typeof a !== 'object' || a === null) {
-    throw new RunledgerError('ADAPTER_INVALID', `Expected a ${kind} object, got ${typeof adapter}.`);
+    throw new RunledgerError(
+      'ADAPTER_INVALID',
+      `Expected a ${kind} object, got ${typeof adapter}.`
+    );
   }
   if (typeof a.name !== 'string' || a.name.length === 0) {
     throw new RunledgerError('ADAPTER_INVALID', `The ${kind} has no name (a non-empty string).`);

@@ -29,62 +29,58 @@ async function cli(args: string[], cwd?: string) {
 }
 
 describe('runledger demo', () => {
-  it(
-    'records a 32-run HiGHS study (every solve recorded), prints its runs and moves :latest',
-    async () => {
-      const root = await tempDir();
-      const first = await cli(['--root', root, 'demo']);
-      expect(first.err).toBe('');
-      expect(first.code).toBe(0);
-      expect(first.out).toMatch(/Recorded 32 runs as runledger\.local\/demo\/lp-mip:grid-/);
-      expect(first.out).toMatch(
-        /run_id\s+status\s+feasible\s+n\s+objective\s+optimality\s+presolve\s+problem\s+seed\s+solve_ms\s+time_limit/
-      );
-      const registry = await LocalRegistry.open(root);
-      const sealed = await Experiment.load(DEMO_REFERENCE, { registry });
-      expect(first.out).toContain(sealed.manifestDigest);
-      expect(sealed.runs).toHaveLength(32);
-      expect(sealed.attachmentNames).toEqual(['study']);
-      for (const run of sealed.runs) {
-        expect(run.status).toBe('finished');
-        expect(run.solves).toHaveLength(1);
-        const solve = run.solves[0]!;
-        expect(solve.adapter).toBe('runledger.adapters.highs.HighsAdapter');
-        expect(solve.adapterOptions).toEqual({
-          presolve: run.parameters['presolve'],
-          timeLimit: run.parameters['time_limit'],
-        });
-        const input = await solve.getInput();
-        expect(input.decisionVariables).toHaveLength(Number(run.parameters['n']));
-        if (solve.status === 'finished') {
-          const solution = (await solve.getOutput()) as Solution;
-          expect(solution.objective).toBe(Number(run.parameters['objective']));
-          expect(solution.optimality).toBe(run.parameters['optimality']);
-          expect(solution.feasible).toBe(true);
-        } else {
-          expect(run.parameters['optimality']).toBe('no solution');
-        }
+  it('records a 32-run HiGHS study (every solve recorded), prints its runs and moves :latest', async () => {
+    const root = await tempDir();
+    const first = await cli(['--root', root, 'demo']);
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/Recorded 32 runs as runledger\.local\/demo\/lp-mip:grid-/);
+    expect(first.out).toMatch(
+      /run_id\s+status\s+feasible\s+n\s+objective\s+optimality\s+presolve\s+problem\s+seed\s+solve_ms\s+time_limit/
+    );
+    const registry = await LocalRegistry.open(root);
+    const sealed = await Experiment.load(DEMO_REFERENCE, { registry });
+    expect(first.out).toContain(sealed.manifestDigest);
+    expect(sealed.runs).toHaveLength(32);
+    expect(sealed.attachmentNames).toEqual(['study']);
+    for (const run of sealed.runs) {
+      expect(run.status).toBe('finished');
+      expect(run.solves).toHaveLength(1);
+      const solve = run.solves[0]!;
+      expect(solve.adapter).toBe('runledger.adapters.highs.HighsAdapter');
+      expect(solve.adapterOptions).toEqual({
+        presolve: run.parameters['presolve'],
+        timeLimit: run.parameters['time_limit'],
+      });
+      const input = await solve.getInput();
+      expect(input.decisionVariables).toHaveLength(Number(run.parameters['n']));
+      if (solve.status === 'finished') {
+        const solution = (await solve.getOutput()) as Solution;
+        expect(solution.objective).toBe(Number(run.parameters['objective']));
+        expect(solution.optimality).toBe(run.parameters['optimality']);
+        expect(solution.feasible).toBe(true);
+      } else {
+        expect(run.parameters['optimality']).toBe('no solution');
       }
-      // (Whether a time limit was hit depends on the machine's speed: not asserted.)
-      expect((await sealed.solvesDf()).numRows).toBe(32);
-      expect((await registry.fsck()).ok).toBe(true);
-      await validateOmmxExperimentLayout(root, DEMO_REFERENCE);
-      // Solve times are real, so a second recording is a new artifact under a new tag, and
-      // :latest moves to it; the first stays.
-      const again = JSON.parse((await cli(['--root', root, 'demo', '--json'])).out) as {
-        reference: string;
-        manifestDigest: string;
-      };
-      const firstReference = /Recorded 32 runs as (\S+)/.exec(first.out)?.[1] ?? '';
-      expect(again.reference).toMatch(/^runledger\.local\/demo\/lp-mip:grid-/);
-      expect(again.reference).not.toBe(firstReference);
-      expect((await registry.resolve(DEMO_REFERENCE)).digest).toBe(again.manifestDigest);
-      expect((await registry.resolve(firstReference)).digest).toBe(sealed.manifestDigest);
-      const solves = await cli(['--root', root, 'solves', DEMO_REFERENCE, '--json']);
-      expect(JSON.parse(solves.out)).toHaveLength(32);
-    },
-    180_000
-  );
+    }
+    // (Whether a time limit was hit depends on the machine's speed: not asserted.)
+    expect((await sealed.solvesDf()).numRows).toBe(32);
+    expect((await registry.fsck()).ok).toBe(true);
+    await validateOmmxExperimentLayout(root, DEMO_REFERENCE);
+    // Solve times are real, so a second recording is a new artifact under a new tag, and
+    // :latest moves to it; the first stays.
+    const again = JSON.parse((await cli(['--root', root, 'demo', '--json'])).out) as {
+      reference: string;
+      manifestDigest: string;
+    };
+    const firstReference = /Recorded 32 runs as (\S+)/.exec(first.out)?.[1] ?? '';
+    expect(again.reference).toMatch(/^runledger\.local\/demo\/lp-mip:grid-/);
+    expect(again.reference).not.toBe(firstReference);
+    expect((await registry.resolve(DEMO_REFERENCE)).digest).toBe(again.manifestDigest);
+    expect((await registry.resolve(firstReference)).digest).toBe(sealed.manifestDigest);
+    const solves = await cli(['--root', root, 'solves', DEMO_REFERENCE, '--json']);
+    expect(JSON.parse(solves.out)).toHaveLength(32);
+  }, 180_000);
 });
 
 describe('experiment commands', () => {

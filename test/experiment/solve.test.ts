@@ -102,9 +102,14 @@ describe('logSolve', () => {
     const { exp } = await newExperiment();
     await exp.run(async (run) => {
       await run.logJson('notes', { a: 1 });
-      await run.logSolve(fixedStateAdapter(BEST, { calls: [] }, { step: 1 }), knapsack(), {}, {
-        storeDiagnostics: true,
-      });
+      await run.logSolve(
+        fixedStateAdapter(BEST, { calls: [] }, { step: 1 }),
+        knapsack(),
+        {},
+        {
+          storeDiagnostics: true,
+        }
+      );
     });
     const sealed = await exp.commit();
     expect(sealed.manifest.layers.map((l) => l.mediaType)).toEqual([
@@ -126,9 +131,14 @@ describe('logSolve', () => {
     const report = { phase: 'presolve', gap: Infinity, low: -Infinity, cuts: 3 };
     const seen: Seen = { calls: [] };
     await exp.run((run) =>
-      run.logSolve(fixedStateAdapter(BEST, seen, report), knapsack(), {}, {
-        storeDiagnostics: true,
-      })
+      run.logSolve(
+        fixedStateAdapter(BEST, seen, report),
+        knapsack(),
+        {},
+        {
+          storeDiagnostics: true,
+        }
+      )
     );
     expect(seen.calls[0]?.hasDiagnostics).toBe(true);
     const sealed = await exp.commit();
@@ -139,9 +149,14 @@ describe('logSolve', () => {
     const { exp } = await newExperiment();
     const report = { handle: new Map([[1, 2]]) } as unknown as Record<string, unknown>;
     await exp.run((run) =>
-      run.logSolve(fixedStateAdapter(BEST, { calls: [] }, report), knapsack(), {}, {
-        storeDiagnostics: true,
-      })
+      run.logSolve(
+        fixedStateAdapter(BEST, { calls: [] }, report),
+        knapsack(),
+        {},
+        {
+          storeDiagnostics: true,
+        }
+      )
     );
     const sealed = await exp.commit();
     const s = sealed.runs[0]?.solves[0];
@@ -192,10 +207,7 @@ describe('logSolve', () => {
     const { exp } = await newExperiment();
     const run = exp.startRun();
     for (const bad of [null, {}, { name: 'x' }, { name: '', solve: () => undefined }, 'highs']) {
-      await expectCode(
-        run.logSolve(bad as never, knapsack()),
-        'ADAPTER_INVALID'
-      );
+      await expectCode(run.logSolve(bad as never, knapsack()), 'ADAPTER_INVALID');
     }
     await run.finish();
     expect((await exp.commit()).runs[0]?.solves).toEqual([]);
@@ -282,7 +294,10 @@ describe('logSample', () => {
   it('rejects a solver adapter without sample()', async () => {
     const { exp } = await newExperiment();
     const run = exp.startRun();
-    await expectCode(run.logSample(fixedStateAdapter(BEST) as never, knapsack()), 'ADAPTER_INVALID');
+    await expectCode(
+      run.logSample(fixedStateAdapter(BEST) as never, knapsack()),
+      'ADAPTER_INVALID'
+    );
     await run.finish();
   });
 });
@@ -293,9 +308,14 @@ describe('openSolve', () => {
     const seen: Seen = { calls: [] };
     const adapter = fixedStateAdapter(BEST, seen);
     const result = await exp.run(async (run) => {
-      const solve = await run.openSolve(adapter, knapsack(), { mode: 'manual' }, {
-        storeDiagnostics: true,
-      });
+      const solve = await run.openSolve(
+        adapter,
+        knapsack(),
+        { mode: 'manual' },
+        {
+          storeDiagnostics: true,
+        }
+      );
       expect(solve.solveId).toBe(0);
       expect(solve.outcome).toBeUndefined();
       expect(solve.solverInput).toEqual(BEST);
@@ -386,9 +406,14 @@ describe('openSolve', () => {
   it('fail(error) records a failed solve with options and diagnostics (§9.45)', async () => {
     const { exp } = await newExperiment();
     const run = exp.startRun();
-    const solve = await run.openSolve(fixedStateAdapter(BEST), knapsack(), { k: 'v' }, {
-      storeDiagnostics: true,
-    });
+    const solve = await run.openSolve(
+      fixedStateAdapter(BEST),
+      knapsack(),
+      { k: 'v' },
+      {
+        storeDiagnostics: true,
+      }
+    );
     solve.diagnostics?.record({ note: 'about to fail' });
     await solve.fail(new Error('backend crashed'));
     expect(solve.outcome).toBe('failed');

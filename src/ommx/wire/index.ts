@@ -1,8 +1,9 @@
 /**
  * @module ommx/wire
  * The one home of OMMX protobuf encoding and decoding (ommx-reference §10). Writes `ommx.v2`
- * roots, byte-compatible with OMMX's prost encoder (map entries sorted by key, so equal data
- * gives equal bytes); reads `ommx.v1` and `ommx.v2` roots into the model of `ommx/types`.
+ * roots by the rules of OMMX's prost encoder (field order, default omission, map entries sorted
+ * by key — see `fields.ts`), so equal data gives equal bytes; reads `ommx.v1` and `ommx.v2` roots
+ * into the model of `ommx/types`.
  */
 import { RunledgerError } from '../../errors.js';
 import type {
@@ -69,7 +70,8 @@ function decode<T>(root: Root, version: 1 | 2, bytes: Uint8Array, read: (b: Uint
 /** The sentence fragment for a low-level failure (ours, the protobuf runtime's, or a range error). */
 function reason(e: unknown): string {
   if (e instanceof WireError) return e.message;
-  if (e instanceof RangeError) return 'the data ends inside a field (truncated)';
+  if (e instanceof RangeError && e.message === 'premature EOF')
+    return 'the data ends inside a field (truncated)';
   if (e instanceof Error) return `not a valid protobuf message (${e.message})`;
   return 'not a valid protobuf message';
 }
