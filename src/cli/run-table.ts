@@ -4,7 +4,13 @@
  * experiment's Arrow parameter table.
  */
 import type { Table } from 'apache-arrow';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { RunledgerError, ioError } from '../errors.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
+import { tableToArrowFile } from '../experiment/table.js';
+import { formatTable } from './format.js';
+import type { CommandContext } from './types.js';
 
 /** Plain rows for printing. */
 export interface RunRows {
@@ -85,4 +91,48 @@ export function toJsonRows(t: RunRows): Record<string, unknown>[] {
       })
     )
   );
+}
+
+/** The output options a table command takes: `--csv`, `--json` or `--arrow FILE`. */
+export const TABLE_OPTIONS = { csv: { type: 'boolean' }, arrow: { type: 'string' } } as const;
+
+/**
+ * Prints a table as the command line asked: an aligned text table, CSV (`--csv`), JSON
+ * (`--json`), or an Arrow IPC file (`--arrow FILE`).
+ * @param ctx - the command context
+ * @param table - the Arrow table (written as is with `--arrow`)
+ * @param rows - its rows for the text forms
+ * @param options - `what` names the rows in the `--arrow` message; `cell` formats text cells
+ * @throws RunledgerError `USAGE` for more than one format, `IO_ERROR` when the file cannot be written
+ */
+export async function printTable(
+  ctx: CommandContext,
+  table: Table,
+  rows: RunRows,
+  options: { readonly what: string; readonly cell?: (v: unknown) => string }
+): Promise<void> {
+  const formats = [ctx.values['csv'] === true, ctx.json, ctx.values['arrow'] !== undefined];
+  if (formats.filter(Boolean).length > 1) {
+    throw new RunledgerError('USAGE', 'Choose one of --csv, --json and --arrow.');
+  }
+  const arrow = ctx.values['arrow'];
+  if (typeof arrow === 'string') {
+    const path = resolve(ctx.io.cwd ?? process.cwd(), arrow);
+    try {
+      await writeFile(path, tableToArrowFile(table));
+    } catch (e) {
+      throw ioError(e, 'write', path);
+    }
+    ctx.print(`Wrote ${table.numRows} ${options.what} to ${path}`);
+  } else if (ctx.json) ctx.printJson(toJsonRows(rows));
+  else if (ctx.values['csv'] === true) ctx.io.stdout.write(toCsv(rows));
+  else {
+    const cell = options.cell ?? cellText;
+    for (const line of formatTable(
+      rows.columns,
+      rows.rows.map((r) => r.map(cell))
+    )) {
+      ctx.print(line);
+    }
+  }
 }

@@ -80,18 +80,43 @@ function time(fn) {
   return { result, seconds: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * The straightforward evaluation, producing the same Solution shape: every variable row with its
+ * value (bounds and integrality checked), every constraint row with its value, feasibility and
+ * used variable ids, through Map lookups.
+ */
 function naiveEvaluate(instance, state, atol = 1e-6) {
-  let objective = instance.objective.constant;
-  for (const t of instance.objective.terms) objective += t.coefficient * state.get(t.id);
+  const value = (f) => {
+    let v = f.constant;
+    for (const t of f.terms) v += t.coefficient * state.get(t.id);
+    return v;
+  };
   let feasible = true;
-  const values = [];
-  for (const c of instance.constraints) {
-    let v = c.function.constant;
-    for (const t of c.function.terms) v += t.coefficient * state.get(t.id);
-    values.push(v);
-    if (c.equality === 'equal-to-zero' ? Math.abs(v) > atol : v > atol) feasible = false;
-  }
-  return { objective, feasible, values };
+  const decisionVariables = instance.decisionVariables.map((v) => {
+    const x = state.get(v.id);
+    if (v.bound !== undefined && (x < v.bound.lower - atol || x > v.bound.upper + atol)) {
+      feasible = false;
+    }
+    return { ...v, value: x };
+  });
+  const constraints = instance.constraints.map((c) => {
+    const v = value(c.function);
+    const ok = c.equality === 'equal-to-zero' ? Math.abs(v) < atol : v < atol;
+    if (!ok) feasible = false;
+    const used = [...new Set(c.function.terms.map((t) => t.id))].sort((a, b) => a - b);
+    return {
+      id: c.id,
+      equality: c.equality,
+      evaluatedValue: v,
+      feasible: ok,
+      usedDecisionVariableIds: used,
+      subscripts: c.subscripts,
+      parameters: c.parameters,
+      removedReasonParameters: {},
+      provenance: c.provenance,
+    };
+  });
+  return { objective: value(instance.objective), feasible, decisionVariables, constraints };
 }
 
 let shared;
@@ -196,7 +221,7 @@ export const cases = [
       return {
         ours: Math.min(...ours),
         peer: Math.min(...peer),
-        peerName: 'naive Map loop (objective + constraint values only)',
+        peerName: 'straightforward Map-lookup evaluation, same rows',
         extra: { feasible: a.feasible },
       };
     },

@@ -10,6 +10,7 @@ import { tableFromArrowFile } from '../../src/experiment/table.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { memoryIo } from '../helpers/memory-io.js';
 import { tempDir } from '../helpers/temp.js';
+import { failingAdapter, fixedStateAdapter, knapsack } from '../helpers/ommx.js';
 
 async function cli(args: string[], cwd?: string) {
   let bytes = Buffer.alloc(0);
@@ -216,5 +217,53 @@ describe('experiment commands', () => {
     expect(missing.code).toBe(2);
     const noName = await cli(['--root', root, 'get', 'ghcr.io/acme/cli:v1', 'nope']);
     expect(noName.err).toMatch(/^runledger: ATTACHMENT_NOT_FOUND: /);
+  });
+
+  it('solves prints the solves table as text, CSV, JSON and Arrow; show counts solves', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const exp = await Experiment.create('ghcr.io/acme/cli:solves', { registry });
+    await exp.run(async (run) => {
+      await run.logSolve(fixedStateAdapter({ 0: 0, 1: 1, 2: 1 }), knapsack(), { seed: 1 });
+    });
+    await exp
+      .run((run) => run.logSolve(failingAdapter(new Error('no')), knapsack(), { seed: 2 }))
+      .catch(() => undefined);
+    await exp.commit();
+    const text = await cli(['--root', root, 'solves', 'ghcr.io/acme/cli:solves']);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/run_id\s+solve_id\s+adapter\s+status\s+objective\s+feasible/);
+    expect(text.out).toMatch(/0\s+0\s+tests\.FixedState\s+finished\s+20\s+true\s+unspecified/);
+    expect(text.out).toMatch(/1\s+0\s+tests\.Failing\s+failed/);
+    const csv = await cli(['--root', root, 'solves', 'ghcr.io/acme/cli:solves', '--csv']);
+    expect(csv.out.split('\n')[0]).toBe(
+      'run_id,solve_id,adapter,status,objective,feasible,optimality,started_at,ended_at,duration_ms,options.seed'
+    );
+    const json = JSON.parse(
+      (await cli(['--root', root, 'solves', 'ghcr.io/acme/cli:solves', '--json'])).out
+    ) as Record<string, unknown>[];
+    expect(json.map((r) => [r['run_id'], r['status'], r['objective'], r['options.seed']])).toEqual([
+      [0, 'finished', 20, 1],
+      [1, 'failed', null, 2],
+    ]);
+    const out = await tempDir();
+    const arrow = await cli(
+      ['--root', root, 'solves', 'ghcr.io/acme/cli:solves', '--arrow', 's.arrow'],
+      out
+    );
+    expect(arrow.out).toContain('Wrote 2 solves to');
+    expect(tableFromArrowFile(await readFile(join(out, 's.arrow'))).numRows).toBe(2);
+    const both = await cli([
+      '--root',
+      root,
+      'solves',
+      'ghcr.io/acme/cli:solves',
+      '--csv',
+      '--json',
+    ]);
+    expect(both.code).toBe(2);
+    const show = await cli(['--root', root, 'show', 'ghcr.io/acme/cli:solves']);
+    expect(show.out).toMatch(/RUN\s+STATUS\s+PARAMS\s+SOLVES\s+SAMPLINGS/);
+    expect(show.out).toMatch(/\n1\s+failed\s+0\s+1 \(1 not finished\)/);
   });
 });
