@@ -502,12 +502,13 @@ export class SolveView {
   readonly status: RunStatus;
   /** The adapter's name. */
   readonly adapter: string;
-  /** The adapter options as recorded. */
-  readonly adapterOptions: Readonly<Record<string, unknown>>;
+  /** The adapter options as recorded, as JSON text. */
+  readonly adapterOptionsJson: string;
   readonly inputDescriptor: Descriptor;
   readonly outputDescriptor: Descriptor | undefined;
   readonly diagnosticsDescriptor: Descriptor | undefined;
   readonly #registry: LocalRegistry;
+  #options: Readonly<Record<string, unknown>> | undefined;
 
   /** @internal */
   constructor(kind: 'solve' | 'sampling', record: SolveRecord, registry: LocalRegistry) {
@@ -515,11 +516,21 @@ export class SolveView {
     this.kind = kind;
     this.status = record.status;
     this.adapter = record.adapter;
-    this.adapterOptions = parseOptions(record.adapterOptions, record.adapter);
+    this.adapterOptionsJson = record.adapterOptions;
     this.inputDescriptor = record.input;
     this.outputDescriptor = record.output;
     this.diagnosticsDescriptor = record.diagnostics;
     this.#registry = registry;
+  }
+
+  /**
+   * The adapter options as recorded, parsed (on first use, so an odd record never stops an
+   * experiment from loading). Python's `json.dumps` may write `NaN` and `Infinity`: they are read.
+   * @throws RunledgerError `PAYLOAD_INVALID` when the text is not a JSON object
+   */
+  get adapterOptions(): Readonly<Record<string, unknown>> {
+    this.#options ??= parseOptions(this.adapterOptionsJson, this.adapter);
+    return this.#options;
   }
 
   async #read(d: Descriptor): Promise<{ bytes: Uint8Array; mediaType: string }> {
@@ -567,20 +578,54 @@ export class SolveView {
 function parseOptions(text: string, adapter: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parsePythonJson(text);
   } catch (cause) {
     throw new RunledgerError(
-      'EXPERIMENT_INVALID',
+      'PAYLOAD_INVALID',
       `The recorded options of adapter ${adapter} are not JSON.`,
       { data: { adapter }, cause }
     );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new RunledgerError(
-      'EXPERIMENT_INVALID',
+      'PAYLOAD_INVALID',
       `The recorded options of adapter ${adapter} are not a JSON object.`,
       { data: { adapter } }
     );
   }
   return value as Record<string, unknown>;
+}
+
+const NON_FINITE: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Number.POSITIVE_INFINITY,
+  '-Infinity': Number.NEGATIVE_INFINITY,
+};
+
+/**
+ * JSON.parse, also accepting the bare `NaN`, `Infinity` and `-Infinity` Python's `json.dumps`
+ * writes: outside strings they are swapped for marker strings, then revived as numbers.
+ */
+function parsePythonJson(text: string): unknown {
+  const marker = `\u0000runledger-non-finite:`;
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    const word = ['-Infinity', 'Infinity', 'NaN'].find((w) => text.startsWith(w, i));
+    if (word !== undefined) {
+      out += JSON.stringify(marker + word);
+      i += word.length - 1;
+    } else out += c;
+  }
+  return JSON.parse(out, (_key, v: unknown) =>
+    typeof v === 'string' && v.startsWith(marker) ? NON_FINITE[v.slice(marker.length)] : v
+  );
 }

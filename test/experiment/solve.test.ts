@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/experiment/experiment.js';
+import { SolveView } from '../../src/experiment/solve.js';
+import { parseDigest } from '../../src/oci/digest.js';
 import { Instance } from '../../src/ommx/instance.js';
 import { SampleSet } from '../../src/ommx/sample-set.js';
 import { Solution } from '../../src/ommx/solution.js';
@@ -550,5 +552,37 @@ describe('solvesDf', () => {
     expect(col('options.presolve')).toEqual([true, null, null]);
     expect(col('options.mode')).toEqual([null, null, 'x']);
     expect((col('duration_ms')[0] as number) >= 0).toBe(true);
+  });
+});
+
+describe('SolveView.adapterOptions', () => {
+  const input = {
+    mediaType: 'application/org.ommx.v2.instance',
+    digest: parseDigest(`sha256:${'0'.repeat(64)}`),
+    size: 0,
+  };
+  const view = async (text: string): Promise<SolveView> =>
+    new SolveView(
+      'solve',
+      { id: 0, status: 'finished', input, adapter: 'py.Adapter', adapterOptions: text },
+      await LocalRegistry.open(await tempDir())
+    );
+
+  it("reads what Python's json.dumps writes, NaN and Infinity included", async () => {
+    const v = await view(
+      '{"gap": NaN, "bounds": [Infinity, -Infinity], "name": "NaN \\" Infinity"}'
+    );
+    expect(v.adapterOptions).toEqual({
+      gap: Number.NaN,
+      bounds: [Infinity, -Infinity],
+      name: 'NaN " Infinity',
+    });
+  });
+
+  it('reports options that are not a JSON object when read, not when loaded', async () => {
+    const v = await view('[1, 2]');
+    expect(v.adapterOptionsJson).toBe('[1, 2]');
+    expect(() => v.adapterOptions).toThrow(/not a JSON object/);
+    await expect((async () => (await view('{oops')).adapterOptions)()).rejects.toThrow(/not JSON/);
   });
 });
