@@ -4,8 +4,8 @@
  * special-constraint collections (indicator, one-hot, SOS1) the model cannot hold. runledger
  * writes no features; a payload that needs one is refused rather than read as a weaker problem.
  */
-import { k, LD, other, VARINT } from './fields.js';
-import { malformed, type ProtoReader, WireError } from './protobuf.js';
+import { k, LD, other, VARINT, writeEmptyMessage } from './fields.js';
+import { malformed, type ProtoReader, type ProtoWriter, WireError } from './protobuf.js';
 
 /** What each `ommx.v2.Feature` value means, for the refusal message. */
 const FEATURE_NAMES: Readonly<Record<number, string>> = {
@@ -16,6 +16,9 @@ const FEATURE_NAMES: Readonly<Record<number, string>> = {
 
 /** The three special-constraint families. */
 export type SpecialConstraint = 'indicator' | 'one-hot' | 'SOS1';
+
+/** The families in the order of their collection fields in every v2 root. */
+const FAMILIES: readonly SpecialConstraint[] = ['indicator', 'one-hot', 'SOS1'];
 
 function checkFeature(value: number): void {
   if (value === 0) throw malformed('required_features lists FEATURE_UNSPECIFIED');
@@ -58,4 +61,34 @@ export function checkSpecialCollection(
     other(r, t, `the ${family} constraint collection`, definition ? [1, 2] : [1]);
   }
   r.leave(end);
+}
+
+/**
+ * Reads field `key` when it is one of a v2 root's three special-constraint collections, which
+ * stand at fields `first` (indicator), `first + 1` (one-hot) and `first + 2` (SOS1); see
+ * {@link checkSpecialCollection}.
+ * @returns whether `key` was one of them (else nothing was read)
+ * @throws WireError `unsupported` naming the family of a collection that holds a constraint
+ */
+export function readSpecialCollections(
+  r: ProtoReader,
+  key: number,
+  first: number,
+  definition: boolean
+): boolean {
+  if ((key & 7) !== LD) return false;
+  const family = FAMILIES[(key >>> 3) - first];
+  if (family === undefined) return false;
+  checkSpecialCollection(r, family, definition);
+  return true;
+}
+
+/**
+ * Writes the three special-constraint collections of a v2 root as empty messages at fields
+ * `first`, `first + 1` and `first + 2`, as OMMX's writer always does.
+ */
+export function writeSpecialCollections(w: ProtoWriter, first: number): void {
+  writeEmptyMessage(w, first);
+  writeEmptyMessage(w, first + 1);
+  writeEmptyMessage(w, first + 2);
 }

@@ -218,6 +218,11 @@ export function sortedEntries<V>(map: ReadonlyMap<number, V>): [number, V][] {
   return entries;
 }
 
+/** A copy of a numeric-keyed map, ascending by key (v2 maps arrive sorted; v1 ones may not). */
+export function sortedMap<V>(map: ReadonlyMap<number, V>): Map<number, V> {
+  return new Map(sortedEntries(map));
+}
+
 /** Bytes of a `uint64` map key inside an entry (omitted when 0). */
 function keyLength(key: number): number {
   return key === 0 ? 0 : 1 + varintLength(key);
@@ -479,6 +484,9 @@ export function readEntryInto<V>(
 
 const KEY_1_VARINT = (1 << 3) | WireType.Varint;
 const KEY_2_LD = (2 << 3) | WireType.LengthDelimited;
+
+/** `T` with its properties writable: a model row or root while a reader builds it. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A mutable label under construction. */
 export interface LabelDraft {

@@ -11,17 +11,21 @@ import type {
   ParametricInstanceData,
   Sense,
 } from '../types.js';
-import { checkSpecialCollection, readRequiredFeatures } from './features.js';
+import {
+  readRequiredFeatures,
+  readSpecialCollections,
+  writeSpecialCollections,
+} from './features.js';
 import {
   k,
   LD,
   other,
   readStringMapEntry,
   VARINT,
-  writeEmptyMessage,
   writeEnum,
   writeStringMap,
   type LabelDraft,
+  type Mutable,
 } from './fields.js';
 import {
   readDescription,
@@ -69,13 +73,7 @@ export function writeInstance(i: InstanceData): Uint8Array {
   writeConstraintCollection(w, 5, i.constraints, i.removedConstraints);
   writeEnum(w, 6, senseToWire(i.sense));
   if (i.parameters !== undefined) writeParameters(w, 7, i.parameters);
-  writeEmptyMessage(w, 8);
-  writeEmptyMessage(w, 9);
-  writeEmptyMessage(w, 10);
-  writeDependency(w, 11, i.decisionVariableDependency);
-  writeNamedFunctionTable(w, 12, i.namedFunctions);
-  writeStringMap(w, 13, i.annotations);
-  return w.finish();
+  return writeRootTail(w, i);
 }
 
 /**
@@ -92,12 +90,22 @@ export function writeParametricInstance(p: ParametricInstanceData): Uint8Array {
   writeFunction(w, 5, p.objective);
   writeConstraintCollection(w, 6, p.constraints, p.removedConstraints);
   writeEnum(w, 7, senseToWire(p.sense));
-  writeEmptyMessage(w, 8);
-  writeEmptyMessage(w, 9);
-  writeEmptyMessage(w, 10);
-  writeDependency(w, 11, p.decisionVariableDependency);
-  writeNamedFunctionTable(w, 12, p.namedFunctions);
-  writeStringMap(w, 13, p.annotations);
+  return writeRootTail(w, p);
+}
+
+/** The model's fields both roots have, but for the description, variables and parameters. */
+type RootTail = Omit<ParametricInstanceData, 'description' | 'decisionVariables' | 'parameters'>;
+
+/**
+ * Writes the fields both roots end with — the empty special-constraint collections 8–10,
+ * decision_variable_dependency = 11, named_functions = 12, annotations = 13 — and returns the
+ * bytes.
+ */
+function writeRootTail(w: ProtoWriter, d: RootTail): Uint8Array {
+  writeSpecialCollections(w, 8);
+  writeDependency(w, 11, d.decisionVariableDependency);
+  writeNamedFunctionTable(w, 12, d.namedFunctions);
+  writeStringMap(w, 13, d.annotations);
   return w.finish();
 }
 
@@ -166,29 +174,37 @@ function readRoot(bytes: Uint8Array, layout: RootLayout): CommonParts {
       readConstraintCollection(reader, parts.constraints);
     else if (t === k(layout.sense, VARINT)) parts.sense = readSense(reader);
     else if (ld && field === layout.parameters) parts.parameters = readParameters(reader);
-    else if (t === k(8, LD)) checkSpecialCollection(reader, 'indicator', true);
-    else if (t === k(9, LD)) checkSpecialCollection(reader, 'one-hot', true);
-    else if (t === k(10, LD)) checkSpecialCollection(reader, 'SOS1', true);
     else if (t === k(11, LD)) readDependencyEntry(reader, parts.dependency);
     else if (t === k(12, LD)) readNamedFunctionTable(reader, parts.namedFunctions);
     else if (t === k(13, LD)) readStringMapEntry(reader, parts.annotations);
-    else other(reader, t, 'the root message', known);
+    else if (!readSpecialCollections(reader, t, 8, true))
+      other(reader, t, 'the root message', known);
   }
+  if (parts.objective === undefined) throw malformed('it has no objective');
   return parts;
 }
 
-/** Decodes `ommx.v2.Instance` (see {@link writeInstance} for the fields). */
-export function readInstance(bytes: Uint8Array): InstanceData {
-  const p = readRoot(bytes, INSTANCE);
-  if (p.objective === undefined) throw malformed('it has no objective');
-  const out: { -readonly [K in keyof InstanceData]: InstanceData[K] } = {
-    decisionVariables: finishVariables(p.variables),
-    objective: p.objective,
+/**
+ * The model's fields both roots have after their variables (and parameters), in the model's
+ * order; `objective` is known to be present ({@link readRoot} checks it).
+ */
+function finishRootTail(p: CommonParts): RootTail {
+  return {
+    objective: p.objective as FunctionData,
     ...finishConstraints(p.constraints),
     sense: p.sense,
     decisionVariableDependency: finishDependency(p.dependency),
     namedFunctions: finishNamedFunctions(p.namedFunctions),
     annotations: p.annotations,
+  };
+}
+
+/** Decodes `ommx.v2.Instance` (see {@link writeInstance} for the fields). */
+export function readInstance(bytes: Uint8Array): InstanceData {
+  const p = readRoot(bytes, INSTANCE);
+  const out: Mutable<InstanceData> = {
+    decisionVariables: finishVariables(p.variables),
+    ...finishRootTail(p),
   };
   if (p.description !== undefined) out.description = p.description;
   if (p.parameters !== undefined) out.parameters = p.parameters;
@@ -198,16 +214,10 @@ export function readInstance(bytes: Uint8Array): InstanceData {
 /** Decodes `ommx.v2.ParametricInstance` (see {@link writeParametricInstance}). */
 export function readParametricInstance(bytes: Uint8Array): ParametricInstanceData {
   const p = readRoot(bytes, PARAMETRIC);
-  if (p.objective === undefined) throw malformed('it has no objective');
-  const out: { -readonly [K in keyof ParametricInstanceData]: ParametricInstanceData[K] } = {
+  const out: Mutable<ParametricInstanceData> = {
     decisionVariables: finishVariables(p.variables),
     parameters: finishParameters(p.parameterTable),
-    objective: p.objective,
-    ...finishConstraints(p.constraints),
-    sense: p.sense,
-    decisionVariableDependency: finishDependency(p.dependency),
-    namedFunctions: finishNamedFunctions(p.namedFunctions),
-    annotations: p.annotations,
+    ...finishRootTail(p),
   };
   if (p.description !== undefined) out.description = p.description;
   return out;

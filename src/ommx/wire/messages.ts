@@ -29,6 +29,7 @@ import {
   readPackedDouble,
   readPackedU64,
   readU64DoubleEntry,
+  sortedMap,
   VARINT,
   varintLength,
   writeDouble,
@@ -36,6 +37,7 @@ import {
   writePackedDouble,
   writePackedU64,
   writeU64DoubleMap,
+  type Mutable,
 } from './fields.js';
 import { malformed, type ProtoReader, type ProtoWriter } from './protobuf.js';
 
@@ -461,17 +463,30 @@ export function writeParameters(
   w.join();
 }
 
-/** Reads an `ommx.v1.Parameters` into a map in ascending id order. */
-export function readParameters(r: ProtoReader): Map<number, number> {
+/**
+ * Reads a message whose one field is `map<uint64, double> entries = 1` (`ommx.v1.Parameters`,
+ * `ommx.v1.State`) into `into`, in the order of the entries.
+ * @param message - the message's name, for errors
+ */
+export function readDoubleMapMessage(
+  r: ProtoReader,
+  into: Map<number, number>,
+  message: string
+): void {
   const end = r.enter();
-  const map = new Map<number, number>();
   while (r.pos < end) {
     const t = r.key();
-    if (t === k(1, LD)) readU64DoubleEntry(r, map);
-    else other(r, t, 'Parameters', [1]);
+    if (t === k(1, LD)) readU64DoubleEntry(r, into);
+    else other(r, t, message, [1]);
   }
   r.leave(end);
-  return new Map([...map].sort((a, b) => a[0] - b[0]));
+}
+
+/** Reads an `ommx.v1.Parameters` into a map in ascending id order. */
+export function readParameters(r: ProtoReader): Map<number, number> {
+  const map = new Map<number, number>();
+  readDoubleMapMessage(r, map, 'Parameters');
+  return sortedMap(map);
 }
 
 // ---- Description, ProcessMetadata ---------------------------------------------------------
@@ -495,9 +510,7 @@ export function writeDescription(w: ProtoWriter, field: number, d: InstanceDescr
 /** Reads an `ommx.v1.Instance.Description`. */
 export function readDescription(r: ProtoReader): InstanceDescription {
   const end = r.enter();
-  const d: {
-    -readonly [K in keyof InstanceDescription]: InstanceDescription[K];
-  } & { authors: string[] } = { authors: [] };
+  const d: Mutable<InstanceDescription> & { authors: string[] } = { authors: [] };
   while (r.pos < end) {
     const t = r.key();
     switch (t) {
@@ -547,7 +560,7 @@ export function writeMetadata(w: ProtoWriter, field: number, m: ProcessMetadata)
 /** Reads an `ommx.v1.ProcessMetadata`. */
 export function readMetadata(r: ProtoReader): ProcessMetadata {
   const end = r.enter();
-  const m: { -readonly [K in keyof ProcessMetadata]: ProcessMetadata[K] } = {};
+  const m: Mutable<ProcessMetadata> = {};
   while (r.pos < end) {
     const t = r.key();
     switch (t) {

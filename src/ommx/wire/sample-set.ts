@@ -11,31 +11,35 @@ import type {
   SampleSetData,
   Sense,
 } from '../types.js';
-import { checkSpecialCollection, readRequiredFeatures } from './features.js';
+import {
+  readRequiredFeatures,
+  readSpecialCollections,
+  writeSpecialCollections,
+} from './features.js';
 import {
   boolMapLength,
   I64,
   k,
   LD,
   ldLength,
-  packedU64Length,
-  writeEntryHead,
   other,
-  readEntryInto,
+  packedU64Length,
   readPackedU64,
   readStringMapEntry,
   readU64BoolEntry,
+  sortedMap,
   VARINT,
-  writeEmptyMessage,
+  writeEntryHead,
   writeEnum,
-  writeLabelMap,
   writeOptionalDouble,
   writePackedU64,
   writeStringMap,
   writeU64BoolMap,
+  type Mutable,
 } from './fields.js';
 import {
   equalityToWire,
+  groupSamples,
   readEquality,
   readMetadata,
   readSampledValues,
@@ -43,63 +47,63 @@ import {
   senseToWire,
   writeMetadata,
   writeSampledValues,
-  groupSamples,
 } from './messages.js';
 import { malformed, ProtoReader, ProtoWriter } from './protobuf.js';
 import {
-  byId,
-  checkSideKeys,
-  finishVariableRows,
   finishNamed,
+  finishStageConstraints,
+  finishVariableRows,
   namedTableDraft,
-  readContextEntry,
   readNamedTable,
-  readRemovedReasonEntry,
+  readStageConstraints,
   readVariableTable,
+  stageConstraintsDraft,
   variableTableDraft,
   withContext,
-  writeContexts,
-  writeRemovedReasonEntry,
   writeSampledVariableEntry,
+  writeStageConstraints,
+  writeTable,
   type ContextDraft,
-  type RemovedReasonDraft,
 } from './tables.js';
 
+/** Writes one `SampledDecisionVariableTable` entry: `{kind = 1, bound = 2, samples = 3}`. */
+function writeSampledVariable(w: ProtoWriter, v: SampledDecisionVariableData): void {
+  writeSampledVariableEntry(w, 1, v.id, v.kind, v.bound, v.samples);
+}
+
 /**
- * Writes `SampledRegularConstraintCollection{entries = 1, removed_reasons = 2, contexts = 3}`;
- * rows `SampledRegularConstraint{equality = 1, evaluated_values = 2, feasible = 3,
- * used_decision_variable_ids = 4, dual_variables = 5}`.
+ * Writes one `SampledRegularConstraintCollection` entry: `SampledRegularConstraint{equality = 1,
+ * evaluated_values = 2, feasible = 3, used_decision_variable_ids = 4, dual_variables = 5}`.
  */
-function writeSampledConstraints(
-  w: ProtoWriter,
-  field: number,
-  constraints: readonly SampledConstraintData[]
-): void {
-  const rows = byId(constraints);
-  w.tag(field, LD).fork();
-  for (const c of rows) {
-    const equality = equalityToWire(c.equality);
-    const values = groupSamples(c.evaluatedValues);
-    const duals = c.dualVariables === undefined ? undefined : groupSamples(c.dualVariables);
-    const body =
-      (equality === 0 ? 0 : 2) +
-      ldLength(2, values.length) +
-      boolMapLength(3, c.feasible) +
-      packedU64Length(4, c.usedDecisionVariableIds) +
-      (duals === undefined ? 0 : ldLength(5, duals.length));
-    writeEntryHead(w, 1, c.id, body);
-    writeEnum(w, 1, equality);
-    writeSampledValues(w, 2, values);
-    writeU64BoolMap(w, 3, c.feasible);
-    writePackedU64(w, 4, c.usedDecisionVariableIds);
-    if (duals !== undefined) writeSampledValues(w, 5, duals);
-  }
-  for (const c of rows) {
-    if (c.removedReason !== undefined)
-      writeRemovedReasonEntry(w, 2, c.id, c.removedReason, c.removedReasonParameters);
-  }
-  writeContexts(w, 3, rows);
-  w.join();
+function writeSampledConstraint(w: ProtoWriter, c: SampledConstraintData): void {
+  const equality = equalityToWire(c.equality);
+  const values = groupSamples(c.evaluatedValues);
+  const duals = c.dualVariables === undefined ? undefined : groupSamples(c.dualVariables);
+  const body =
+    (equality === 0 ? 0 : 2) +
+    ldLength(2, values.length) +
+    boolMapLength(3, c.feasible) +
+    packedU64Length(4, c.usedDecisionVariableIds) +
+    (duals === undefined ? 0 : ldLength(5, duals.length));
+  writeEntryHead(w, 1, c.id, body);
+  writeEnum(w, 1, equality);
+  writeSampledValues(w, 2, values);
+  writeU64BoolMap(w, 3, c.feasible);
+  writePackedU64(w, 4, c.usedDecisionVariableIds);
+  if (duals !== undefined) writeSampledValues(w, 5, duals);
+}
+
+/** Writes one `SampledNamedFunctionTable` entry: `{evaluated_values = 1, used ids = 2}`. */
+function writeSampledNamedFunction(w: ProtoWriter, f: SampledNamedFunctionData): void {
+  const values = groupSamples(f.evaluatedValues);
+  writeEntryHead(
+    w,
+    1,
+    f.id,
+    ldLength(1, values.length) + packedU64Length(2, f.usedDecisionVariableIds)
+  );
+  writeSampledValues(w, 1, values);
+  writePackedU64(w, 2, f.usedDecisionVariableIds);
 }
 
 /**
@@ -113,35 +117,15 @@ function writeSampledConstraints(
 export function writeSampleSet(s: SampleSetData): Uint8Array {
   const w = new ProtoWriter();
   writeSampledValues(w, 2, groupSamples(s.objectives));
-  const variables = byId(s.decisionVariables);
-  w.tag(3, LD).fork();
-  for (const v of variables) writeSampledVariableEntry(w, 1, v.id, v.kind, v.bound, v.samples);
-  writeLabelMap(w, 2, variables);
-  w.join();
-  writeSampledConstraints(w, 4, s.constraints);
+  writeTable(w, 3, s.decisionVariables, writeSampledVariable);
+  writeStageConstraints(w, 4, s.constraints, writeSampledConstraint);
   writeU64BoolMap(w, 5, s.feasible);
   writeEnum(w, 6, senseToWire(s.sense));
   writeU64BoolMap(w, 7, s.feasibleRelaxed);
-  const named = byId(s.namedFunctions);
-  w.tag(8, LD).fork();
-  for (const f of named) {
-    const values = groupSamples(f.evaluatedValues);
-    writeEntryHead(
-      w,
-      1,
-      f.id,
-      ldLength(1, values.length) + packedU64Length(2, f.usedDecisionVariableIds)
-    );
-    writeSampledValues(w, 1, values);
-    writePackedU64(w, 2, f.usedDecisionVariableIds);
-  }
-  writeLabelMap(w, 2, named);
-  w.join();
+  writeTable(w, 8, s.namedFunctions, writeSampledNamedFunction);
   if (s.metadata !== undefined) writeMetadata(w, 9, s.metadata);
   writeStringMap(w, 10, s.annotations);
-  writeEmptyMessage(w, 11);
-  writeEmptyMessage(w, 12);
-  writeEmptyMessage(w, 13);
+  writeSpecialCollections(w, 11);
   writeOptionalDouble(w, 14, s.feasibilityAtol);
   return w.finish();
 }
@@ -216,9 +200,28 @@ function readSampledNamed(r: ProtoReader): SampledNamedDraft {
   return row;
 }
 
-/** Sorts a map by key (v2 maps arrive sorted; v1-derived ones may not). */
-function sortedBoolMap(map: Map<number, boolean>): Map<number, boolean> {
-  return new Map([...map].sort((a, b) => a[0] - b[0]));
+/** A decoded sampled constraint (its removed reason is added by `finishStageConstraints`). */
+function toSampledConstraint(
+  id: number,
+  row: SampledRowDraft,
+  removedReasonParameters: Record<string, string>,
+  context: ContextDraft | undefined
+): Mutable<SampledConstraintData> {
+  if (row.evaluatedValues === undefined)
+    throw malformed(`constraint ${id} has no evaluated_values`);
+  const c: Mutable<SampledConstraintData> = withContext(
+    {
+      id,
+      equality: row.equality,
+      evaluatedValues: row.evaluatedValues,
+      feasible: sortedMap(row.feasible),
+      usedDecisionVariableIds: row.usedDecisionVariableIds,
+      removedReasonParameters,
+    },
+    context
+  );
+  if (row.dualVariables !== undefined) c.dualVariables = row.dualVariables;
+  return c;
 }
 
 /** Decodes `ommx.v2.SampleSet` (see {@link writeSampleSet} for the fields). */
@@ -226,9 +229,7 @@ export function readSampleSet(bytes: Uint8Array): SampleSetData {
   const r = new ProtoReader(bytes);
   let objectives: Map<number, number> | undefined;
   const variables = variableTableDraft();
-  const rows = new Map<number, SampledRowDraft>();
-  const reasons = new Map<number, RemovedReasonDraft>();
-  const contexts = new Map<number, ContextDraft>();
+  const constraintDraft = stageConstraintsDraft<SampledRowDraft>();
   const feasible = new Map<number, boolean>();
   let sense: Sense = 'unspecified';
   const feasibleRelaxed = new Map<number, boolean>();
@@ -249,19 +250,16 @@ export function readSampleSet(bytes: Uint8Array): SampleSetData {
       case k(3, LD):
         readVariableTable(r, 'sampled', variables);
         break;
-      case k(4, LD): {
-        const end = r.enter();
-        while (r.pos < end) {
-          const u = r.key();
-          if (u === k(1, LD)) {
-            readEntryInto(r, rows, 'a sampled constraint entry', readSampledRow, defaultSampledRow);
-          } else if (u === k(2, LD)) readRemovedReasonEntry(r, reasons);
-          else if (u === k(3, LD)) readContextEntry(r, contexts);
-          else other(r, u, 'SampledRegularConstraintCollection', [1, 2, 3]);
-        }
-        r.leave(end);
+      case k(4, LD):
+        readStageConstraints(
+          r,
+          constraintDraft,
+          readSampledRow,
+          defaultSampledRow,
+          'SampledRegularConstraintCollection',
+          'a sampled constraint entry'
+        );
         break;
-      }
       case k(5, LD):
         readU64BoolEntry(r, feasible);
         break;
@@ -280,20 +278,12 @@ export function readSampleSet(bytes: Uint8Array): SampleSetData {
       case k(10, LD):
         readStringMapEntry(r, annotations);
         break;
-      case k(11, LD):
-        checkSpecialCollection(r, 'indicator', false);
-        break;
-      case k(12, LD):
-        checkSpecialCollection(r, 'one-hot', false);
-        break;
-      case k(13, LD):
-        checkSpecialCollection(r, 'SOS1', false);
-        break;
       case k(14, I64):
         feasibilityAtol = r.double();
         break;
       default:
-        other(r, t, 'SampleSet', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+        if (!readSpecialCollections(r, t, 11, false))
+          other(r, t, 'SampleSet', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
     }
   }
   if (objectives === undefined) throw malformed('it has no objectives');
@@ -302,31 +292,7 @@ export function readSampleSet(bytes: Uint8Array): SampleSetData {
     if (row.samples === undefined) throw malformed(`decision variable ${id} has no samples`);
   }
   const decisionVariables = finishVariableRows<SampledDecisionVariableData>(variables);
-
-  checkSideKeys(reasons, rows, 'removed_reasons');
-  checkSideKeys(contexts, rows, 'constraint contexts');
-  const constraints: SampledConstraintData[] = [];
-  for (const [id, row] of rows) {
-    if (row.evaluatedValues === undefined)
-      throw malformed(`constraint ${id} has no evaluated_values`);
-    const reason = reasons.get(id);
-    const c: { -readonly [K in keyof SampledConstraintData]: SampledConstraintData[K] } =
-      withContext(
-        {
-          id,
-          equality: row.equality,
-          evaluatedValues: row.evaluatedValues,
-          feasible: sortedBoolMap(row.feasible),
-          usedDecisionVariableIds: row.usedDecisionVariableIds,
-          removedReasonParameters: reason?.parameters ?? {},
-        },
-        contexts.get(id)
-      );
-    if (row.dualVariables !== undefined) c.dualVariables = row.dualVariables;
-    if (reason !== undefined) c.removedReason = reason.reason;
-    constraints.push(c);
-  }
-  constraints.sort((a, b) => a.id - b.id);
+  const constraints = finishStageConstraints(constraintDraft, toSampledConstraint);
 
   const namedFunctions: SampledNamedFunctionData[] = finishNamed(named, (id, row) => {
     if (row.evaluatedValues === undefined)
@@ -338,12 +304,12 @@ export function readSampleSet(bytes: Uint8Array): SampleSetData {
     };
   });
 
-  const out: { -readonly [K in keyof SampleSetData]: SampleSetData[K] } = {
+  const out: Mutable<SampleSetData> = {
     objectives,
     decisionVariables,
     constraints,
-    feasible: sortedBoolMap(feasible),
-    feasibleRelaxed: sortedBoolMap(feasibleRelaxed),
+    feasible: sortedMap(feasible),
+    feasibleRelaxed: sortedMap(feasibleRelaxed),
     sense,
     namedFunctions,
     annotations,

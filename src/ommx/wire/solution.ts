@@ -13,28 +13,30 @@ import type {
   Sense,
   SolutionData,
 } from '../types.js';
-import { checkSpecialCollection, readRequiredFeatures } from './features.js';
 import {
+  readRequiredFeatures,
+  readSpecialCollections,
+  writeSpecialCollections,
+} from './features.js';
+import {
+  doubleLength,
   I64,
   k,
   LD,
   other,
-  readEntryInto,
+  packedU64Length,
   readPackedU64,
   readStringMapEntry,
   VARINT,
   writeBool,
   writeDouble,
-  writeEmptyMessage,
-  writeEnum,
-  writeLabelMap,
   writeEntryHead,
-  doubleLength,
-  packedU64Length,
+  writeEnum,
   writeOptionalBool,
   writeOptionalDouble,
   writePackedU64,
   writeStringMap,
+  type Mutable,
 } from './fields.js';
 import {
   equalityToWire,
@@ -50,107 +52,81 @@ import {
 } from './messages.js';
 import { ProtoReader, ProtoWriter } from './protobuf.js';
 import {
-  byId,
-  checkSideKeys,
-  finishVariableRows,
   finishNamed,
+  finishStageConstraints,
+  finishVariableRows,
   namedTableDraft,
-  readContextEntry,
   readNamedTable,
-  readRemovedReasonEntry,
+  readStageConstraints,
   readVariableTable,
+  stageConstraintsDraft,
   variableTableDraft,
   withContext,
-  writeContexts,
-  writeRemovedReasonEntry,
+  writeStageConstraints,
+  writeTable,
   writeVariableEntry,
   type ContextDraft,
-  type RemovedReasonDraft,
 } from './tables.js';
 
-/**
- * Writes `EvaluatedRegularConstraintCollection{entries = 1, removed_reasons = 2, contexts = 3}`;
- * rows `EvaluatedRegularConstraint{equality = 1, evaluated_value = 2, feasible = 3,
- * used_decision_variable_ids = 4, optional dual_variable = 5}`.
- */
-function writeEvaluatedConstraints(
-  w: ProtoWriter,
-  field: number,
-  constraints: readonly EvaluatedConstraintData[]
-): void {
-  const rows = byId(constraints);
-  w.tag(field, LD).fork();
-  for (const c of rows) {
-    const equality = equalityToWire(c.equality);
-    const body =
-      (equality === 0 ? 0 : 2) +
-      doubleLength(2, c.evaluatedValue) +
-      (c.feasible ? 2 : 0) +
-      packedU64Length(4, c.usedDecisionVariableIds) +
-      (c.dualVariable === undefined ? 0 : 9);
-    if (writeEntryHead(w, 1, c.id, body)) {
-      writeEnum(w, 1, equality);
-      writeDouble(w, 2, c.evaluatedValue);
-      writeBool(w, 3, c.feasible);
-      writePackedU64(w, 4, c.usedDecisionVariableIds);
-      writeOptionalDouble(w, 5, c.dualVariable);
-    }
-  }
-  for (const c of rows) {
-    if (c.removedReason !== undefined)
-      writeRemovedReasonEntry(w, 2, c.id, c.removedReason, c.removedReasonParameters);
-  }
-  writeContexts(w, 3, rows);
-  w.join();
+/** Writes one `EvaluatedDecisionVariableTable` entry: `{kind = 1, bound = 2, value = 3}`. */
+function writeEvaluatedVariable(w: ProtoWriter, v: EvaluatedDecisionVariableData): void {
+  writeVariableEntry(w, 1, v.id, v.kind, v.bound, v.value);
 }
 
-/** Writes `EvaluatedNamedFunctionTable{entries = 1 ({evaluated_value = 1, used ids = 2}), labels = 2}`. */
-function writeEvaluatedNamedFunctions(
-  w: ProtoWriter,
-  field: number,
-  namedFunctions: readonly EvaluatedNamedFunctionData[]
-): void {
-  const rows = byId(namedFunctions);
-  w.tag(field, LD).fork();
-  for (const f of rows) {
-    const body = doubleLength(1, f.evaluatedValue) + packedU64Length(2, f.usedDecisionVariableIds);
-    if (writeEntryHead(w, 1, f.id, body)) {
-      writeDouble(w, 1, f.evaluatedValue);
-      writePackedU64(w, 2, f.usedDecisionVariableIds);
-    }
+/**
+ * Writes one `EvaluatedRegularConstraintCollection` entry: `EvaluatedRegularConstraint{
+ * equality = 1, evaluated_value = 2, feasible = 3, used_decision_variable_ids = 4,
+ * optional dual_variable = 5}`.
+ */
+function writeEvaluatedConstraint(w: ProtoWriter, c: EvaluatedConstraintData): void {
+  const equality = equalityToWire(c.equality);
+  const body =
+    (equality === 0 ? 0 : 2) +
+    doubleLength(2, c.evaluatedValue) +
+    (c.feasible ? 2 : 0) +
+    packedU64Length(4, c.usedDecisionVariableIds) +
+    (c.dualVariable === undefined ? 0 : 9);
+  if (writeEntryHead(w, 1, c.id, body)) {
+    writeEnum(w, 1, equality);
+    writeDouble(w, 2, c.evaluatedValue);
+    writeBool(w, 3, c.feasible);
+    writePackedU64(w, 4, c.usedDecisionVariableIds);
+    writeOptionalDouble(w, 5, c.dualVariable);
   }
-  writeLabelMap(w, 2, rows);
-  w.join();
+}
+
+/** Writes one `EvaluatedNamedFunctionTable` entry: `{evaluated_value = 1, used ids = 2}`. */
+function writeEvaluatedNamedFunction(w: ProtoWriter, f: EvaluatedNamedFunctionData): void {
+  const body = doubleLength(1, f.evaluatedValue) + packedU64Length(2, f.usedDecisionVariableIds);
+  if (writeEntryHead(w, 1, f.id, body)) {
+    writeDouble(w, 1, f.evaluatedValue);
+    writePackedU64(w, 2, f.usedDecisionVariableIds);
+  }
 }
 
 /**
  * Encodes `ommx.v2.Solution`: required_features = 1 (none), objective = 2,
  * decision_variables = 3 (`EvaluatedDecisionVariableTable{entries = 1 ({kind, bound, value}),
  * labels = 2}`), evaluated_regular_constraints = 4, feasible = 5, optimality = 6,
- * relaxation = 7, optional feasible_relaxed = 8, sense = 9, evaluated_named_functions = 10,
- * metadata = 11, annotations = 12, evaluated indicator/one-hot/SOS1 = 13/14/15 (written
- * empty, as OMMX does), optional feasibility_atol = 16.
+ * relaxation = 7, optional feasible_relaxed = 8, sense = 9, evaluated_named_functions = 10
+ * (`{entries = 1 ({evaluated_value = 1, used ids = 2}), labels = 2}`), metadata = 11,
+ * annotations = 12, evaluated indicator/one-hot/SOS1 = 13/14/15 (written empty, as OMMX does),
+ * optional feasibility_atol = 16.
  */
 export function writeSolution(s: SolutionData): Uint8Array {
   const w = new ProtoWriter();
   writeDouble(w, 2, s.objective);
-  const variables = byId(s.decisionVariables);
-  w.tag(3, LD).fork();
-  for (const v of variables) writeVariableEntry(w, 1, v.id, v.kind, v.bound, v.value);
-  writeLabelMap(w, 2, variables);
-  w.join();
-  writeEvaluatedConstraints(w, 4, s.constraints);
+  writeTable(w, 3, s.decisionVariables, writeEvaluatedVariable);
+  writeStageConstraints(w, 4, s.constraints, writeEvaluatedConstraint);
   writeBool(w, 5, s.feasible);
   writeEnum(w, 6, optimalityToWire(s.optimality));
   writeEnum(w, 7, relaxationToWire(s.relaxation));
   writeOptionalBool(w, 8, s.feasibleRelaxed);
   writeEnum(w, 9, senseToWire(s.sense));
-  writeEvaluatedNamedFunctions(w, 10, s.namedFunctions);
+  writeTable(w, 10, s.namedFunctions, writeEvaluatedNamedFunction);
   if (s.metadata !== undefined) writeMetadata(w, 11, s.metadata);
   writeStringMap(w, 12, s.annotations);
-  writeEmptyMessage(w, 13);
-  writeEmptyMessage(w, 14);
-  writeEmptyMessage(w, 15);
+  writeSpecialCollections(w, 13);
   writeOptionalDouble(w, 16, s.feasibilityAtol);
   return w.finish();
 }
@@ -225,14 +201,34 @@ function readEvaluatedNamed(r: ProtoReader): EvaluatedNamedDraft {
   return row;
 }
 
+/** A decoded evaluated constraint (its removed reason is added by `finishStageConstraints`). */
+function toEvaluatedConstraint(
+  id: number,
+  row: EvaluatedRowDraft,
+  removedReasonParameters: Record<string, string>,
+  context: ContextDraft | undefined
+): Mutable<EvaluatedConstraintData> {
+  const c: Mutable<EvaluatedConstraintData> = withContext(
+    {
+      id,
+      equality: row.equality,
+      evaluatedValue: row.evaluatedValue,
+      feasible: row.feasible,
+      usedDecisionVariableIds: row.usedDecisionVariableIds,
+      removedReasonParameters,
+    },
+    context
+  );
+  if (row.dualVariable !== undefined) c.dualVariable = row.dualVariable;
+  return c;
+}
+
 /** Decodes `ommx.v2.Solution` (see {@link writeSolution} for the fields). */
 export function readSolution(bytes: Uint8Array): SolutionData {
   const r = new ProtoReader(bytes);
   let objective = 0;
   const variables = variableTableDraft();
-  const rows = new Map<number, EvaluatedRowDraft>();
-  const reasons = new Map<number, RemovedReasonDraft>();
-  const contexts = new Map<number, ContextDraft>();
+  const constraintDraft = stageConstraintsDraft<EvaluatedRowDraft>();
   let feasible = false;
   let optimality: Optimality = 'unspecified';
   let relaxation: Relaxation = 'unrelaxed';
@@ -255,25 +251,16 @@ export function readSolution(bytes: Uint8Array): SolutionData {
       case k(3, LD):
         readVariableTable(r, 'evaluated', variables);
         break;
-      case k(4, LD): {
-        const end = r.enter();
-        while (r.pos < end) {
-          const u = r.key();
-          if (u === k(1, LD)) {
-            readEntryInto(
-              r,
-              rows,
-              'an evaluated constraint entry',
-              readEvaluatedRow,
-              defaultEvaluatedRow
-            );
-          } else if (u === k(2, LD)) readRemovedReasonEntry(r, reasons);
-          else if (u === k(3, LD)) readContextEntry(r, contexts);
-          else other(r, u, 'EvaluatedRegularConstraintCollection', [1, 2, 3]);
-        }
-        r.leave(end);
+      case k(4, LD):
+        readStageConstraints(
+          r,
+          constraintDraft,
+          readEvaluatedRow,
+          defaultEvaluatedRow,
+          'EvaluatedRegularConstraintCollection',
+          'an evaluated constraint entry'
+        );
         break;
-      }
       case k(5, VARINT):
         feasible = r.bool();
         break;
@@ -298,52 +285,19 @@ export function readSolution(bytes: Uint8Array): SolutionData {
       case k(12, LD):
         readStringMapEntry(r, annotations);
         break;
-      case k(13, LD):
-        checkSpecialCollection(r, 'indicator', false);
-        break;
-      case k(14, LD):
-        checkSpecialCollection(r, 'one-hot', false);
-        break;
-      case k(15, LD):
-        checkSpecialCollection(r, 'SOS1', false);
-        break;
       case k(16, I64):
         feasibilityAtol = r.double();
         break;
       default:
-        other(r, t, 'Solution', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+        if (!readSpecialCollections(r, t, 13, false))
+          other(r, t, 'Solution', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
     }
   }
 
-  const decisionVariables = finishVariableRows<EvaluatedDecisionVariableData>(variables);
-
-  checkSideKeys(reasons, rows, 'removed_reasons');
-  checkSideKeys(contexts, rows, 'constraint contexts');
-  const constraints: EvaluatedConstraintData[] = [];
-  for (const [id, row] of rows) {
-    const reason = reasons.get(id);
-    const c: { -readonly [K in keyof EvaluatedConstraintData]: EvaluatedConstraintData[K] } =
-      withContext(
-        {
-          id,
-          equality: row.equality,
-          evaluatedValue: row.evaluatedValue,
-          feasible: row.feasible,
-          usedDecisionVariableIds: row.usedDecisionVariableIds,
-          removedReasonParameters: reason?.parameters ?? {},
-        },
-        contexts.get(id)
-      );
-    if (row.dualVariable !== undefined) c.dualVariable = row.dualVariable;
-    if (reason !== undefined) c.removedReason = reason.reason;
-    constraints.push(c);
-  }
-  constraints.sort((a, b) => a.id - b.id);
-
-  const out: { -readonly [K in keyof SolutionData]: SolutionData[K] } = {
+  const out: Mutable<SolutionData> = {
     objective,
-    decisionVariables,
-    constraints,
+    decisionVariables: finishVariableRows<EvaluatedDecisionVariableData>(variables),
+    constraints: finishStageConstraints(constraintDraft, toEvaluatedConstraint),
     feasible,
     optimality,
     relaxation,

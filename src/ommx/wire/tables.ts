@@ -77,6 +77,27 @@ export function byId<T extends { readonly id: number }>(rows: readonly T[]): rea
   return rows;
 }
 
+/**
+ * Writes a v2 table `{entries = 1, labels = 2}` as field `field`, rows ascending by id:
+ * `writeEntry` writes one row's `entries` entry (field 1), then come the labels of the rows that
+ * have one, then whatever `writeMore` writes (the created-stage variable table's
+ * `fixed_values = 3`).
+ */
+export function writeTable<T extends Label & { readonly id: number }>(
+  w: ProtoWriter,
+  field: number,
+  items: readonly T[],
+  writeEntry: (w: ProtoWriter, row: T) => void,
+  writeMore?: (w: ProtoWriter, rows: readonly T[]) => void
+): void {
+  const rows = byId(items);
+  w.tag(field, LD).fork();
+  for (const row of rows) writeEntry(w, row);
+  writeLabelMap(w, 2, rows);
+  if (writeMore !== undefined) writeMore(w, rows);
+  w.join();
+}
+
 // ---- decision variables -------------------------------------------------------------------
 
 /**
@@ -140,20 +161,23 @@ export function writeSampledVariableEntry(
   writeSampledValues(w, 3, groups);
 }
 
+function writeCreatedVariable(w: ProtoWriter, v: DecisionVariableData): void {
+  writeVariableEntry(w, 1, v.id, v.kind, v.bound, undefined);
+}
+
+function writeFixedValues(w: ProtoWriter, rows: readonly DecisionVariableData[]): void {
+  for (const v of rows) {
+    if (v.substitutedValue !== undefined) writeU64DoubleEntry(w, 3, v.id, v.substitutedValue);
+  }
+}
+
 /** Writes `v2.DecisionVariableTable{entries = 1, labels = 2, fixed_values = 3}` as `field`. */
 export function writeDecisionVariableTable(
   w: ProtoWriter,
   field: number,
   variables: readonly DecisionVariableData[]
 ): void {
-  const rows = byId(variables);
-  w.tag(field, LD).fork();
-  for (const v of rows) writeVariableEntry(w, 1, v.id, v.kind, v.bound, undefined);
-  writeLabelMap(w, 2, rows);
-  for (const v of rows) {
-    if (v.substitutedValue !== undefined) writeU64DoubleEntry(w, 3, v.id, v.substitutedValue);
-  }
-  w.join();
+  writeTable(w, field, variables, writeCreatedVariable, writeFixedValues);
 }
 
 /** A decision-variable table being read (maps merge if the table field repeats). */
@@ -402,6 +426,101 @@ export function withContext<T extends object>(
   return out;
 }
 
+// ---- constraints: the evaluated and sampled collections ------------------------------------
+
+/** What an evaluated or a sampled constraint row has besides its stage's values. */
+interface StageConstraint extends Label {
+  readonly id: number;
+  removedReason?: string;
+  readonly removedReasonParameters: Readonly<Record<string, string>>;
+  readonly provenance: readonly Provenance[];
+}
+
+/**
+ * Writes an `EvaluatedRegularConstraintCollection` or a `SampledRegularConstraintCollection`
+ * (`{entries = 1, removed_reasons = 2, contexts = 3}`) as field `field`, rows ascending by id;
+ * `writeEntry` writes one row's `entries` entry (field 1).
+ */
+export function writeStageConstraints<T extends StageConstraint>(
+  w: ProtoWriter,
+  field: number,
+  constraints: readonly T[],
+  writeEntry: (w: ProtoWriter, c: T) => void
+): void {
+  const rows = byId(constraints);
+  w.tag(field, LD).fork();
+  for (const c of rows) writeEntry(w, c);
+  for (const c of rows) {
+    if (c.removedReason !== undefined)
+      writeRemovedReasonEntry(w, 2, c.id, c.removedReason, c.removedReasonParameters);
+  }
+  writeContexts(w, 3, rows);
+  w.join();
+}
+
+/** An evaluated or sampled constraint collection being read (maps merge if the field repeats). */
+export interface StageConstraintsDraft<R> {
+  readonly rows: Map<number, R>;
+  readonly reasons: Map<number, RemovedReasonDraft>;
+  readonly contexts: Map<number, ContextDraft>;
+}
+
+/** An empty {@link StageConstraintsDraft}. */
+export function stageConstraintsDraft<R>(): StageConstraintsDraft<R> {
+  return { rows: new Map(), reasons: new Map(), contexts: new Map() };
+}
+
+/**
+ * Reads a collection written by {@link writeStageConstraints} into `draft`, its rows by
+ * `readRow` (a missing row value is `defaultRow()`).
+ * @param message - the collection's message name, for errors
+ * @param entry - what one of its entries is called, for errors
+ */
+export function readStageConstraints<R>(
+  r: ProtoReader,
+  draft: StageConstraintsDraft<R>,
+  readRow: (r: ProtoReader) => R,
+  defaultRow: () => R,
+  message: string,
+  entry: string
+): void {
+  const end = r.enter();
+  while (r.pos < end) {
+    const t = r.key();
+    if (t === k(1, LD)) readEntryInto(r, draft.rows, entry, readRow, defaultRow);
+    else if (t === k(2, LD)) readRemovedReasonEntry(r, draft.reasons);
+    else if (t === k(3, LD)) readContextEntry(r, draft.contexts);
+    else other(r, t, message, [1, 2, 3]);
+  }
+  r.leave(end);
+}
+
+/**
+ * Builds the constraints of an evaluated or sampled collection, ascending by id: `build` turns a
+ * row into the model's constraint, given its removal's parameters (`{}` without a removal) and
+ * its context (for {@link withContext}); the removed reason, if any, is added last.
+ */
+export function finishStageConstraints<R, T extends StageConstraint>(
+  draft: StageConstraintsDraft<R>,
+  build: (
+    id: number,
+    row: R,
+    removedReasonParameters: Record<string, string>,
+    context: ContextDraft | undefined
+  ) => T
+): T[] {
+  checkSideKeys(draft.reasons, draft.rows, 'removed_reasons');
+  checkSideKeys(draft.contexts, draft.rows, 'constraint contexts');
+  const out: T[] = [];
+  for (const [id, row] of draft.rows) {
+    const reason = draft.reasons.get(id);
+    const c = build(id, row, reason?.parameters ?? {}, draft.contexts.get(id));
+    if (reason !== undefined) c.removedReason = reason.reason;
+    out.push(c);
+  }
+  return sortById(out);
+}
+
 // ---- constraints: the created-stage collection --------------------------------------------
 
 function writeRegularConstraintEntry(w: ProtoWriter, field: number, c: ConstraintData): void {
@@ -585,20 +704,18 @@ export function finishDependency(
 
 // ---- named functions ----------------------------------------------------------------------
 
+function writeNamedFunctionEntry(w: ProtoWriter, f: NamedFunctionData): void {
+  writeEntryHead(w, 1, f.id, ldLength(1, functionLength(f.function)));
+  writeFunction(w, 1, f.function);
+}
+
 /** Writes `v2.NamedFunctionTable{entries = 1 (NamedFunction{function = 1}), labels = 2}`. */
 export function writeNamedFunctionTable(
   w: ProtoWriter,
   field: number,
   namedFunctions: readonly NamedFunctionData[]
 ): void {
-  const rows = byId(namedFunctions);
-  w.tag(field, LD).fork();
-  for (const f of rows) {
-    writeEntryHead(w, 1, f.id, ldLength(1, functionLength(f.function)));
-    writeFunction(w, 1, f.function);
-  }
-  writeLabelMap(w, 2, rows);
-  w.join();
+  writeTable(w, field, namedFunctions, writeNamedFunctionEntry);
 }
 
 /** A named-function table (any stage) being read: rows of type `R` and labels. */

@@ -52,15 +52,17 @@ import {
   readPackedU64,
   readStringMapEntry,
   readU64BoolEntry,
-  readU64DoubleEntry,
   sortById,
+  sortedMap,
   VARINT,
   withLabel,
   type LabelDraft,
+  type Mutable,
 } from './fields.js';
 import {
   readBound,
   readDescription,
+  readDoubleMapMessage,
   readEquality,
   readFunction,
   readKind,
@@ -146,10 +148,7 @@ function readVariable(r: ProtoReader): V1Variable {
 }
 
 function toVariable(v: V1Variable): DecisionVariableData {
-  const out: { -readonly [K in keyof DecisionVariableData]: DecisionVariableData[K] } = withLabel(
-    { id: v.id, kind: v.kind },
-    v.label
-  );
+  const out: Mutable<DecisionVariableData> = withLabel({ id: v.id, kind: v.kind }, v.label);
   if (v.bound !== undefined) out.bound = v.bound;
   if (v.substitutedValue !== undefined) out.substitutedValue = v.substitutedValue;
   return out;
@@ -230,10 +229,6 @@ function readParameter(r: ProtoReader): ParameterData {
   }
   r.leave(end);
   return withLabel({ id }, label);
-}
-
-function sortedMap<V>(map: Map<number, V>): Map<number, V> {
-  return new Map([...map].sort((a, b) => a[0] - b[0]));
 }
 
 // ---- Instance, ParametricInstance ---------------------------------------------------------
@@ -328,11 +323,14 @@ function readV1InstanceParts(bytes: Uint8Array, layout: V1Layout): V1InstancePar
   return p;
 }
 
-/** Decodes an `ommx.v1.Instance` into the model. */
-export function readInstanceV1(bytes: Uint8Array): InstanceData {
-  const p = readV1InstanceParts(bytes, INSTANCE);
-  const out: { -readonly [K in keyof InstanceData]: InstanceData[K] } = {
-    decisionVariables: p.variables,
+/**
+ * The model's fields both roots have but for the description, variables and parameters, in the
+ * model's order; `objective` is known to be present ({@link readV1InstanceParts} checks it).
+ */
+function finishInstanceTail(
+  p: V1InstanceParts
+): Omit<ParametricInstanceData, 'description' | 'decisionVariables' | 'parameters'> {
+  return {
     objective: p.objective as FunctionData,
     constraints: p.constraints,
     removedConstraints: p.removed,
@@ -341,6 +339,12 @@ export function readInstanceV1(bytes: Uint8Array): InstanceData {
     namedFunctions: p.namedFunctions,
     annotations: p.annotations,
   };
+}
+
+/** Decodes an `ommx.v1.Instance` into the model. */
+export function readInstanceV1(bytes: Uint8Array): InstanceData {
+  const p = readV1InstanceParts(bytes, INSTANCE);
+  const out: Mutable<InstanceData> = { decisionVariables: p.variables, ...finishInstanceTail(p) };
   if (p.description !== undefined) out.description = p.description;
   if (p.parameters !== undefined) out.parameters = p.parameters;
   return out;
@@ -349,22 +353,27 @@ export function readInstanceV1(bytes: Uint8Array): InstanceData {
 /** Decodes an `ommx.v1.ParametricInstance` into the model. */
 export function readParametricInstanceV1(bytes: Uint8Array): ParametricInstanceData {
   const p = readV1InstanceParts(bytes, PARAMETRIC);
-  const out: { -readonly [K in keyof ParametricInstanceData]: ParametricInstanceData[K] } = {
+  const out: Mutable<ParametricInstanceData> = {
     decisionVariables: p.variables,
     parameters: p.parameterList,
-    objective: p.objective as FunctionData,
-    constraints: p.constraints,
-    removedConstraints: p.removed,
-    sense: p.sense,
-    decisionVariableDependency: finishDependency(p.dependency),
-    namedFunctions: p.namedFunctions,
-    annotations: p.annotations,
+    ...finishInstanceTail(p),
   };
   if (p.description !== undefined) out.description = p.description;
   return out;
 }
 
 // ---- Solution -----------------------------------------------------------------------------
+
+/** Sorts the rows of a v1 Solution or SampleSet by id in place, checking that no id repeats. */
+function sortRows(
+  variables: { readonly id: number }[],
+  constraints: { readonly id: number }[],
+  namedFunctions: { readonly id: number }[]
+): void {
+  checkUniqueIds(sortById(variables), 'decision variable');
+  checkUniqueIds(sortById(constraints), 'constraint');
+  checkUniqueIds(sortById(namedFunctions), 'named function');
+}
 
 /** Whether a constraint value is feasible under OMMX's default tolerance (v1 has no flag). */
 function feasibleAt(equality: Equality, value: number): boolean {
@@ -432,22 +441,21 @@ function readEvaluatedConstraint(r: ProtoReader): EvaluatedConstraintData {
       );
   }
   r.leave(end);
-  const c: { -readonly [K in keyof EvaluatedConstraintData]: EvaluatedConstraintData[K] } =
-    Object.assign(
-      withLabel(
-        {
-          id,
-          equality,
-          evaluatedValue,
-          feasible: feasibleAt(equality, evaluatedValue),
-          usedDecisionVariableIds: used,
-          // Parameters of a removal only exist with a reason (the model has no other place).
-          removedReasonParameters: removedReason === undefined ? {} : removedReasonParameters,
-        },
-        label
-      ),
-      { provenance: [] }
-    );
+  const c: Mutable<EvaluatedConstraintData> = Object.assign(
+    withLabel(
+      {
+        id,
+        equality,
+        evaluatedValue,
+        feasible: feasibleAt(equality, evaluatedValue),
+        usedDecisionVariableIds: used,
+        // Parameters of a removal only exist with a reason (the model has no other place).
+        removedReasonParameters: removedReason === undefined ? {} : removedReasonParameters,
+      },
+      label
+    ),
+    { provenance: [] }
+  );
   if (dual !== undefined) c.dualVariable = dual;
   if (removedReason !== undefined) c.removedReason = removedReason;
   return c;
@@ -479,16 +487,6 @@ function readEvaluatedNamedFunction(r: ProtoReader): EvaluatedNamedFunctionData 
   return withLabel({ id, evaluatedValue, usedDecisionVariableIds: used }, label);
 }
 
-function readState(r: ProtoReader, into: Map<number, number>): void {
-  const end = r.enter();
-  while (r.pos < end) {
-    const t = r.key();
-    if (t === k(1, LD)) readU64DoubleEntry(r, into);
-    else other(r, t, 'State', [1]);
-  }
-  r.leave(end);
-}
-
 /**
  * Decodes an `ommx.v1.Solution`: state = 1, objective = 2, decision_variables = 3,
  * evaluated_constraints = 4, feasible = 5, optimality = 6, relaxation = 7,
@@ -515,7 +513,7 @@ export function readSolutionV1(bytes: Uint8Array): SolutionData {
     const t = r.key();
     switch (t) {
       case k(1, LD):
-        readState(r, state);
+        readDoubleMapMessage(r, state, 'State');
         break;
       case k(2, I64):
         objective = r.double();
@@ -566,16 +564,15 @@ export function readSolutionV1(bytes: Uint8Array): SolutionData {
       throw malformed(
         `decision variable ${v.id} has a value neither in state nor substituted_value`
       );
-    const out: {
-      -readonly [K in keyof EvaluatedDecisionVariableData]: EvaluatedDecisionVariableData[K];
-    } = withLabel({ id: v.id, kind: v.kind, value }, v.label);
+    const out: Mutable<EvaluatedDecisionVariableData> = withLabel(
+      { id: v.id, kind: v.kind, value },
+      v.label
+    );
     if (v.bound !== undefined) out.bound = v.bound;
     return out;
   });
-  checkUniqueIds(sortById(decisionVariables), 'decision variable');
-  checkUniqueIds(sortById(constraints), 'constraint');
-  checkUniqueIds(sortById(namedFunctions), 'named function');
-  const out: { -readonly [K in keyof SolutionData]: SolutionData[K] } = {
+  sortRows(decisionVariables, constraints, namedFunctions);
+  const out: Mutable<SolutionData> = {
     objective,
     decisionVariables,
     constraints,
@@ -611,9 +608,10 @@ function readSampledVariable(r: ProtoReader): SampledDecisionVariableData {
   r.leave(end);
   if (v === undefined) throw malformed('a SampledDecisionVariable has no decision_variable');
   // OMMX refuses a missing `samples`; "not sampled" reads here as no samples.
-  const out: {
-    -readonly [K in keyof SampledDecisionVariableData]: SampledDecisionVariableData[K];
-  } = withLabel({ id: v.id, kind: v.kind, samples: samples ?? new Map() }, v.label);
+  const out: Mutable<SampledDecisionVariableData> = withLabel(
+    { id: v.id, kind: v.kind, samples: samples ?? new Map() },
+    v.label
+  );
   if (v.bound !== undefined) out.bound = v.bound;
   return out;
 }
@@ -654,21 +652,20 @@ function readSampledConstraint(r: ProtoReader): SampledConstraintData {
   }
   r.leave(end);
   if (evaluatedValues === undefined) throw malformed(`constraint ${id} has no evaluated_values`);
-  const c: { -readonly [K in keyof SampledConstraintData]: SampledConstraintData[K] } =
-    Object.assign(
-      withLabel(
-        {
-          id,
-          equality,
-          evaluatedValues,
-          feasible: sortedMap(feasible),
-          usedDecisionVariableIds: used,
-          removedReasonParameters: removedReason === undefined ? {} : removedReasonParameters,
-        },
-        label
-      ),
-      { provenance: [] }
-    );
+  const c: Mutable<SampledConstraintData> = Object.assign(
+    withLabel(
+      {
+        id,
+        equality,
+        evaluatedValues,
+        feasible: sortedMap(feasible),
+        usedDecisionVariableIds: used,
+        removedReasonParameters: removedReason === undefined ? {} : removedReasonParameters,
+      },
+      label
+    ),
+    { provenance: [] }
+  );
   if (removedReason !== undefined) c.removedReason = removedReason;
   return c;
 }
@@ -756,11 +753,9 @@ export function readSampleSetV1(bytes: Uint8Array): SampleSetData {
     }
   }
   if (objectives === undefined) throw malformed('it has no objectives');
-  checkUniqueIds(sortById(decisionVariables), 'decision variable');
-  checkUniqueIds(sortById(constraints), 'constraint');
-  checkUniqueIds(sortById(namedFunctions), 'named function');
+  sortRows(decisionVariables, constraints, namedFunctions);
   const relaxedKnown = feasibleRelaxed.size > 0;
-  const out: { -readonly [K in keyof SampleSetData]: SampleSetData[K] } = {
+  const out: Mutable<SampleSetData> = {
     objectives,
     decisionVariables,
     constraints,
