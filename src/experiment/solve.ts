@@ -141,7 +141,6 @@ class Recording {
   readonly collector: Collector | undefined;
   readonly #input: Promise<{ digest: Descriptor['digest']; size: number }>;
   readonly inputPayload: EncodedPayload;
-  #done = false;
 
   constructor(
     host: SolveHost,
@@ -161,10 +160,6 @@ class Recording {
     this.#input = host.putBlob(this.inputPayload.bytes);
     // A failure here surfaces when the call is recorded; keep it from being unhandled meanwhile.
     this.#input.catch(() => undefined);
-  }
-
-  get closed(): boolean {
-    return this.#done;
   }
 
   async inputDescriptor(): Promise<Descriptor> {
@@ -190,7 +185,6 @@ class Recording {
   }
 
   async finish(status: RunStatus, output: EncodedPayload | undefined): Promise<void> {
-    this.#done = true;
     const input = await this.inputDescriptor();
     let out: Descriptor | undefined;
     if (output !== undefined) {
