@@ -40,6 +40,8 @@ export type ErrorCode =
   | 'USAGE'
   /** A parameter name or value is not accepted (type, range, a different value for a logged name). */
   | 'PARAMETER_INVALID'
+  /** A metric name, value, step or timestamp is not accepted. */
+  | 'METRIC_INVALID'
   /** A parameter's type clashes with the type of its column in other runs. */
   | 'PARAMETER_TYPE_CONFLICT'
   /** An attachment name is already used in its scope (experiment or run). */

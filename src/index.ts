@@ -128,3 +128,7 @@ export type {
   SolveContext,
   SolverAdapter,
 } from './solve/adapter.js';
+
+export { currentExperiment, currentRun, lastRun } from './experiment/context.js';
+export { MEDIA_TYPE_METRICS, METRICS_ATTACHMENT } from './experiment/metrics.js';
+export type { LogMetricOptions, MetricSeries } from './experiment/metrics.js';

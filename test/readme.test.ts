@@ -40,6 +40,9 @@ describe('README', () => {
     if (code.includes('inspectArchive(')) {
       expect(out).toBe('ghcr.io/acme/qap:shared true\n');
     }
+    if (code.includes("Experiment.create('ghcr.io/acme/train:v1')")) {
+      expect(out).toBe('[ 1, 0.5, 0.3333333333333333 ]\n');
+    }
     if (code.includes("new InstanceBuilder({ name: 'tiny-lp' })")) {
       expect(out).toBe('12 true\n1 tiny-lp\n');
     }

@@ -37,6 +37,7 @@ import type { SampleSet } from '../ommx/sample-set.js';
 import type { Solution } from '../ommx/solution.js';
 import type { SolveRecord } from './solve.js';
 import { solvesTable } from './solves-table.js';
+import { withRun } from './context.js';
 import { loadSealed, SealedExperiment, SealedRun } from './sealed.js';
 import { runParametersTable } from './table.js';
 
@@ -282,7 +283,7 @@ export class Experiment extends ReadableScope {
     const run = this.startRun();
     let result: T;
     try {
-      result = await fn(run);
+      result = await withRun(this, run, () => fn(run));
     } catch (error) {
       if (!run.closed) {
         const interrupted = error instanceof Error && error.name === 'AbortError';

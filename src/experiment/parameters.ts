@@ -61,23 +61,44 @@ const LONE_SURROGATE = /\p{Cs}/u;
  * ```
  */
 export function validateParameterName(name: unknown): asserts name is string {
+  validateName(name, 'parameter', 'PARAMETER_INVALID');
+}
+
+/**
+ * Checks a parameter or metric name: a non-empty string of at most 256 characters, no control
+ * characters, no lone surrogates.
+ * @param name - the name to check
+ * @param noun - `parameter` or `metric`, for the message
+ * @param code - the error code to throw
+ * @throws RunledgerError with `code`, naming the rule the name breaks
+ * @example
+ * ```ts
+ * validateName('loss', 'metric', 'METRIC_INVALID');
+ * ```
+ */
+export function validateName(
+  name: unknown,
+  noun: 'parameter' | 'metric',
+  code: 'PARAMETER_INVALID' | 'METRIC_INVALID'
+): asserts name is string {
+  const Noun = noun === 'parameter' ? 'Parameter' : 'Metric';
   const fail = (why: string): never => {
-    throw new RunledgerError('PARAMETER_INVALID', why, { data: { name } });
+    throw new RunledgerError(code, why, { data: { name } });
   };
-  if (typeof name !== 'string') fail(`A parameter name must be a string, not ${describe(name)}.`);
+  if (typeof name !== 'string') fail(`A ${noun} name must be a string, not ${describe(name)}.`);
   const s = name as string;
-  if (s === '') fail('A parameter name must not be empty.');
+  if (s === '') fail(`A ${noun} name must not be empty.`);
   const m = CONTROL.exec(s);
   if (m !== null) {
     const cp = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-    fail(`Parameter name ${JSON.stringify(s)} contains the control character U+${cp}.`);
+    fail(`${Noun} name ${JSON.stringify(s)} contains the control character U+${cp}.`);
   }
-  if (LONE_SURROGATE.test(s)) fail(`Parameter name ${JSON.stringify(s)} has a lone surrogate.`);
+  if (LONE_SURROGATE.test(s)) fail(`${Noun} name ${JSON.stringify(s)} has a lone surrogate.`);
   if (s.length > PARAMETER_NAME_MAX_LENGTH) {
     const length = [...s].length;
     if (length > PARAMETER_NAME_MAX_LENGTH) {
       fail(
-        `Parameter name ${JSON.stringify(s.slice(0, 32))}… has ${length} characters, ` +
+        `${Noun} name ${JSON.stringify(s.slice(0, 32))}… has ${length} characters, ` +
           `more than the ${PARAMETER_NAME_MAX_LENGTH} allowed.`
       );
     }

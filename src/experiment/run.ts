@@ -20,6 +20,15 @@ import type { SampleSet } from '../ommx/sample-set.js';
 import type { Solution } from '../ommx/solution.js';
 import type { SamplerAdapter, SolverAdapter } from '../solve/adapter.js';
 import { encodePayload } from './payloads.js';
+import { runClosed } from './context.js';
+import {
+  MEDIA_TYPE_METRICS,
+  METRICS_ATTACHMENT,
+  MetricLog,
+  checkPoint,
+  type LogMetricOptions,
+} from './metrics.js';
+import { validateName } from './parameters.js';
 import {
   openSolve,
   recordCall,
@@ -100,6 +109,7 @@ export class Run {
   readonly #nextIds = { solve: 0, sampling: 0 };
   readonly #solveHost: SolveHost;
   readonly #openSolves = new Set<OpenSolve>();
+  readonly #metrics = new MetricLog();
   #batch: BlobBatch | undefined;
   #closing = false;
   #closed = false;
@@ -170,6 +180,52 @@ export class Run {
   logParameter(name: string, value: ParameterValue): void {
     this.#assertOpen();
     this.#host.logParameter(this.runId, name, value);
+  }
+
+  /**
+   * Logs one point of a stepped metric (beyond OMMX): a float64 value at a step (a non-negative
+   * integer; by default one more than this metric's last step, from 0) and a timestamp
+   * (milliseconds since the epoch; default now). The history is stored columnar at run close as
+   * the run attachment `runledger.metrics`.
+   * @param name - the metric (same rules as parameter names)
+   * @param value - a number (NaN and ±Infinity kept)
+   * @param options - step, timestamp
+   * @throws RunledgerError `METRIC_INVALID`, `RUN_CLOSED`
+   * @example
+   * ```ts
+   * for (let epoch = 0; epoch < 3; epoch++) run.logMetric('loss', 1 / (epoch + 1));
+   * ```
+   */
+  logMetric(name: string, value: number, options?: LogMetricOptions): void {
+    this.#assertOpen();
+    this.#metrics.log(name, value, options);
+  }
+
+  /**
+   * Logs several metrics at once, sharing one step (when given) and one timestamp.
+   * @param values - metric name → value
+   * @param options - step, timestamp
+   * @throws RunledgerError `METRIC_INVALID` (nothing of the record is logged), `RUN_CLOSED`
+   * @example
+   * ```ts
+   * run.logMetrics({ loss: 0.3, accuracy: 0.91 }, { step: 10 });
+   * ```
+   */
+  logMetrics(values: Readonly<Record<string, number>>, options: LogMetricOptions = {}): void {
+    this.#assertOpen();
+    const timestamp = options.timestamp ?? Date.now();
+    const shared: LogMetricOptions =
+      options.step === undefined ? { timestamp } : { step: options.step, timestamp };
+    if (values === null || typeof values !== 'object') {
+      throw new RunledgerError('METRIC_INVALID', 'logMetrics takes an object of name → number.');
+    }
+    const entries = Object.entries(values);
+    // Check the whole record first, so a bad entry logs nothing.
+    for (const [name, value] of entries) {
+      validateName(name, 'metric', 'METRIC_INVALID');
+      checkPoint(name, value, shared.step ?? 0, timestamp);
+    }
+    for (const [name, value] of entries) this.#metrics.log(name, value, shared);
   }
 
   /**
@@ -405,6 +461,18 @@ export class Run {
     if (!this.closed) await this.close('failed', 'disposed before finish()');
   }
 
+  /** The metrics attachment, its blob put into the run's batch; undefined without metrics. */
+  async #metricsRecord(): Promise<AttachmentRecord | undefined> {
+    if (this.#metrics.size === 0) return undefined;
+    const put = await (this.#batch ??= this.#host.registry.batch()).putBlob(this.#metrics.encode());
+    return {
+      name: METRICS_ATTACHMENT,
+      descriptor: { mediaType: MEDIA_TYPE_METRICS, ...put, annotations: {} },
+      mediaType: MEDIA_TYPE_METRICS,
+      compression: 'none',
+    };
+  }
+
   /**
    * Closes the run with a status. Waits for attachment writes in flight, makes the run's blobs
    * durable in one step, then hands it to the experiment.
@@ -421,9 +489,11 @@ export class Run {
       }
     }
     this.#openSolves.clear();
+    let metrics: AttachmentRecord | undefined;
     // Content is flushed now; the directory entries become durable with the next manifest
     // written to the store (commit or checkpoint), which fsyncs blobs/sha256 before its ref.
     try {
+      metrics = await this.#metricsRecord();
       await this.#batch?.commit({ syncDirectory: false });
     } catch (e) {
       // Nothing logged is lost: the run stays open and finish() can be called again once the
@@ -432,11 +502,15 @@ export class Run {
       throw e;
     }
     this.#closed = true;
+    runClosed(this);
     this.#host.closed({
       runId: this.runId,
       status,
       reason,
-      attachments: new Map(this.#writer.records),
+      attachments:
+        metrics === undefined
+          ? new Map(this.#writer.records)
+          : new Map([...this.#writer.records, [METRICS_ATTACHMENT, metrics]]),
       solves: [...this.#solves],
       samplings: [...this.#samplings],
     });

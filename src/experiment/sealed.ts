@@ -24,6 +24,13 @@ import { decodeRunParameters, type ParameterTable, type ParameterValue } from '.
 import { ReadableScope } from './scope.js';
 import { SolveView, type SolveRecord } from './solve.js';
 import { solvesTable } from './solves-table.js';
+import {
+  decodeMetrics,
+  METRICS_ATTACHMENT,
+  metricSeries,
+  type MetricSeries,
+  type MetricTable,
+} from './metrics.js';
 import { runParametersTable } from './table.js';
 
 /** A closed run: immutable. */
@@ -68,6 +75,43 @@ export class SealedRun extends ReadableScope {
   /** @internal */
   protected get reader(): AttachmentReader {
     return this.#reader;
+  }
+
+  async #metrics(): Promise<MetricTable | undefined> {
+    if (!this.records.has(METRICS_ATTACHMENT)) return undefined;
+    return decodeMetrics(await this.#reader.getBlob(METRICS_ATTACHMENT));
+  }
+
+  /**
+   * The names of the metrics this run logged, in first-logged order.
+   * @returns the names (empty when it logged none)
+   * @throws RunledgerError `PAYLOAD_INVALID`, `DIGEST_MISMATCH`
+   */
+  async metricNames(): Promise<string[]> {
+    return [...((await this.#metrics())?.names ?? [])];
+  }
+
+  /**
+   * One metric's history: steps, timestamps and values in logged order.
+   * @param name - the metric
+   * @returns the series (empty arrays when the run never logged it)
+   * @throws RunledgerError `PAYLOAD_INVALID`, `DIGEST_MISMATCH`
+   * @example
+   * ```ts
+   * const loss = await sealed.runs[0].getMetric('loss');
+   * loss.values; // Float64Array
+   * ```
+   */
+  async getMetric(name: string): Promise<MetricSeries> {
+    const table = await this.#metrics();
+    return table === undefined
+      ? {
+          name,
+          steps: new Float64Array(0),
+          timestamps: new Float64Array(0),
+          values: new Float64Array(0),
+        }
+      : metricSeries(table, name);
   }
 }
 
@@ -177,6 +221,29 @@ export class SealedExperiment extends ReadableScope {
       this.#parameters,
       this.runs.map((r) => r.runId)
     );
+  }
+
+  /**
+   * One metric of one run (see `SealedRun.getMetric`).
+   * @param runId - the run
+   * @param name - the metric
+   * @returns the series
+   * @throws RunledgerError `ARGUMENT_INVALID` for a run id the experiment does not have
+   * @example
+   * ```ts
+   * (await sealed.runMetrics(0, 'loss')).values;
+   * ```
+   */
+  runMetrics(runId: number, name: string): Promise<MetricSeries> {
+    const run = this.runs.find((r) => r.runId === runId);
+    if (run === undefined) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `Experiment ${this.reference} has no run ${String(runId)}.`,
+        { data: { reference: this.reference, runId } }
+      );
+    }
+    return run.getMetric(name);
   }
 
   /**
