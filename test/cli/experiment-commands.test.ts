@@ -225,6 +225,8 @@ describe('experiment commands', () => {
     const exp = await Experiment.create('ghcr.io/acme/cli:solves', { registry });
     await exp.run(async (run) => {
       await run.logSolve(fixedStateAdapter({ 0: 0, 1: 1, 2: 1 }), knapsack(), { seed: 1 });
+      run.logMetric('gap', 0.5);
+      run.logMetric('bound', 21);
     });
     await exp
       .run((run) => run.logSolve(failingAdapter(new Error('no')), knapsack(), { seed: 2 }))
@@ -263,7 +265,12 @@ describe('experiment commands', () => {
     ]);
     expect(both.code).toBe(2);
     const show = await cli(['--root', root, 'show', 'ghcr.io/acme/cli:solves']);
-    expect(show.out).toMatch(/RUN\s+STATUS\s+PARAMS\s+SOLVES\s+SAMPLINGS/);
+    expect(show.out).toMatch(/RUN\s+STATUS\s+PARAMS\s+SOLVES\s+SAMPLINGS\s+METRICS\s+ATTACHMENTS/);
+    expect(show.out).toMatch(/\n0\s+finished\s+0\s+1\s+gap, bound\s+runledger\.metrics/);
+    const showJson = JSON.parse(
+      (await cli(['--root', root, 'show', 'ghcr.io/acme/cli:solves', '--json'])).out
+    ) as { runs: { metrics: string[] }[] };
+    expect(showJson.runs.map((r) => r.metrics)).toEqual([['gap', 'bound'], []]);
     expect(show.out).toMatch(/\n1\s+failed\s+0\s+1 \(1 not finished\)/);
   });
 });

@@ -29,6 +29,7 @@ export const show: Command = {
         sealed.manifest.layers[sealed.config.attachments.entries.get(n) ?? -1]?.size ?? 0,
       ])
     );
+    const metricNames = await Promise.all(sealed.runs.map((r) => r.metricNames()));
     const summary = {
       reference: sealed.reference,
       manifestDigest: sealed.manifestDigest,
@@ -36,7 +37,7 @@ export const show: Command = {
       status: sealed.status,
       annotations: sealed.annotations,
       attachments: attachments(sealed, (n) => expRecords.get(n) ?? 0),
-      runs: sealed.runs.map((r) => ({
+      runs: sealed.runs.map((r, i) => ({
         runId: r.runId,
         status: r.status,
         ...(r.reason === undefined ? {} : { reason: r.reason }),
@@ -59,6 +60,7 @@ export const show: Command = {
           status: c.status,
           adapter: c.adapter,
         })),
+        metrics: metricNames[i] ?? [],
       })),
     };
     if (ctx.json) {
@@ -92,11 +94,13 @@ export const show: Command = {
         return failed === 0 ? String(list.length) : `${list.length} (${failed} not finished)`;
       };
       const withCalls = summary.runs.some((r) => r.solves.length + r.samplings.length > 0);
+      const withMetrics = summary.runs.some((r) => r.metrics.length > 0);
       const rows = summary.runs.map((r) => [
         String(r.runId),
         r.status,
         String(Object.keys(r.parameters).length),
         ...(withCalls ? [calls(r.solves), calls(r.samplings)] : []),
+        ...(withMetrics ? [r.metrics.join(', ')] : []),
         r.attachments.map((a) => a.name).join(', '),
         r.reason ?? '',
       ]);
@@ -105,6 +109,7 @@ export const show: Command = {
         'STATUS',
         'PARAMS',
         ...(withCalls ? ['SOLVES', 'SAMPLINGS'] : []),
+        ...(withMetrics ? ['METRICS'] : []),
         'ATTACHMENTS',
         'REASON',
       ];
