@@ -132,3 +132,5 @@ export type {
 export { currentExperiment, currentRun, lastRun } from './experiment/context.js';
 export { MEDIA_TYPE_METRICS, METRICS_ATTACHMENT } from './experiment/metrics.js';
 export type { LogMetricOptions, MetricSeries } from './experiment/metrics.js';
+export { MEDIA_TYPE_RUN, RUN_ATTACHMENT } from './experiment/run-record.js';
+export type { RunError, RunInfo, RunOptions } from './experiment/run-record.js';

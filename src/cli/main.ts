@@ -3,11 +3,11 @@
  * `runledger` command line: `main(argv, io)` parses, dispatches to one file per command,
  * and returns the exit code (0 ok, 1 error, 2 usage). Only `cli/` writes to the terminal.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isRunledgerError, RunledgerError, type ErrorCode } from '../errors.js';
 import { LocalRegistry } from '../store/local-registry.js';
+import { runledgerVersion } from '../version.js';
 import { demo } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { fsck } from './commands/fsck.js';
@@ -98,22 +98,6 @@ function usageText(): string {
   ].join('\n');
 }
 
-function version(): string {
-  // src/cli/ when run from source, dist/src/cli/ when built: the package root is 2 or 3 up.
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'runledger' && pkg.version !== undefined) return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return 'unknown';
-}
-
 /**
  * Runs the command line.
  * @param argv - the arguments after the program name
@@ -132,7 +116,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (at === undefined || command === undefined) {
       const globals = parse(argv, {});
       if (globals.values['version'] === true) {
-        io.stdout.write(`${version()}\n`);
+        io.stdout.write(`${runledgerVersion()}\n`);
         return 0;
       }
       if (globals.values['help'] === true) {

@@ -381,9 +381,12 @@ export class AttachmentReader {
     this.#beforeRead = beforeRead;
   }
 
-  /** Attachment names, sorted. */
+  /**
+   * Attachment names, sorted; runledger's own extension attachments (`runledger.run`,
+   * `runledger.metrics`) are left out — they are read through their own APIs, and by name.
+   */
   get names(): string[] {
-    return [...this.#records().keys()].sort();
+    return [...this.#records().keys()].filter((n) => !n.startsWith(RESERVED_PREFIX)).sort();
   }
 
   /**

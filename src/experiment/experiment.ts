@@ -38,6 +38,7 @@ import type { Solution } from '../ommx/solution.js';
 import type { SolveRecord } from './solve.js';
 import { solvesTable } from './solves-table.js';
 import { withRun } from './context.js';
+import { checkRunName, generateRunName, type RunOptions } from './run-record.js';
 import { loadSealed, SealedExperiment, SealedRun } from './sealed.js';
 import { runParametersTable } from './table.js';
 
@@ -47,6 +48,11 @@ export interface CreateExperimentOptions {
   readonly registry?: LocalRegistry;
   /** Manifest annotations (keys starting `org.ommx.v1.` are reserved). */
   readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * Leave wall-clock times and the host name out of the run records, so the same study recorded
+   * twice commits to the same digest. @default false
+   */
+  readonly reproducible?: boolean;
 }
 
 /** Manifest annotation keys with this prefix belong to OMMX. */
@@ -76,14 +82,21 @@ export class Experiment extends ReadableScope {
   readonly #inflight = new Set<Promise<unknown>>();
   #batch: BlobBatch | undefined;
   #nextRunId = 0;
+  readonly #runNames = new Set<string>();
+  readonly #reproducible: boolean;
   #sealed: SealedExperiment | undefined;
   #committing = false;
 
   /** @internal Use {@link Experiment.create}. */
-  constructor(reference: string, registry: LocalRegistry) {
+  constructor(
+    reference: string,
+    registry: LocalRegistry,
+    options: { reproducible?: boolean } = {}
+  ) {
     super();
     this.reference = reference;
     this.registry = registry;
+    this.#reproducible = options.reproducible === true;
     const scope = `experiment ${reference}`;
     this.#writer = new AttachmentWriter(
       scope,
@@ -122,7 +135,11 @@ export class Experiment extends ReadableScope {
     const name = reference === undefined ? undefined : normalizeReference(reference);
     for (const key of Object.keys(options.annotations ?? {})) checkAnnotationKey(key);
     const registry = options.registry ?? (await LocalRegistry.open());
-    const exp = new Experiment(name ?? (await registry.anonymousReference('experiment')), registry);
+    const exp = new Experiment(
+      name ?? (await registry.anonymousReference('experiment')),
+      registry,
+      options.reproducible === undefined ? {} : { reproducible: options.reproducible }
+    );
     for (const [k, v] of Object.entries(options.annotations ?? {})) exp.setAnnotation(k, v);
     return exp;
   }
@@ -245,49 +262,76 @@ export class Experiment extends ReadableScope {
 
   /**
    * Opens a run. Close it with `finish()` or `await using`; a run disposed before `finish()` is
-   * recorded as failed.
+   * recorded as failed. (It is not made the current run: `exp.run(fn)` does that.)
+   * @param options - name (generated when absent), tags
    * @returns the open run, with the next run id
-   * @throws RunledgerError `EXPERIMENT_SEALED`
+   * @throws RunledgerError `EXPERIMENT_SEALED`, `ARGUMENT_INVALID` (name, tags)
    * @example
    * ```ts
    * { await using run = exp.startRun(); run.logParameter('seed', 1); await run.finish(); }
    * ```
    */
-  startRun(): Run {
+  startRun(options: RunOptions = {}): Run {
+    return this.#open(options, undefined);
+  }
+
+  #open(options: RunOptions, parentRunId: number | undefined): Run {
     this.#assertUnsealed();
-    const runId = this.#nextRunId++;
-    const run = new Run(runId, {
-      registry: this.registry,
-      logParameter: (id, name, value) => this.#logParameter(id, name, value),
-      closed: (state) => {
-        this.#openRuns.delete(state.runId);
-        this.#closedRuns.set(state.runId, state);
+    if (options.name !== undefined) checkRunName(options.name);
+    const runId = this.#nextRunId;
+    const name = options.name ?? generateRunName(this.reference, runId, this.#runNames);
+    const run = new Run(
+      runId,
+      {
+        registry: this.registry,
+        logParameter: (id, n, value) => this.#logParameter(id, n, value),
+        closed: (state) => {
+          this.#openRuns.delete(state.runId);
+          this.#closedRuns.set(state.runId, state);
+        },
+        startChild: (parent, childOptions) => this.#open(childOptions, parent.runId),
+        runScoped: (child, fn) => this.#runScoped(child, fn),
       },
-    });
+      { name, tags: options.tags ?? {}, parentRunId, reproducible: this.#reproducible }
+    );
+    this.#nextRunId++;
+    this.#runNames.add(name);
     this.#openRuns.set(runId, run);
     return run;
   }
 
   /**
-   * Runs `fn` in a new run: finished when `fn` returns, failed (reason `"<ErrorName>: <message>"`)
-   * when it throws, and the error rethrown. An `AbortError` closes the run as interrupted.
+   * Runs `fn` in a new run: finished when `fn` returns, failed (reason `"<ErrorName>: <message>"`,
+   * and the error's type, message and stack in the run record) when it throws, and the error
+   * rethrown. An `AbortError` closes the run as interrupted. Inside `fn` and everything it awaits,
+   * `currentRun()` is this run.
    * @param fn - the trial
+   * @param options - name (generated when absent), tags
    * @returns what `fn` returns
-   * @throws whatever `fn` throws; RunledgerError `EXPERIMENT_SEALED`
+   * @throws whatever `fn` throws; RunledgerError `EXPERIMENT_SEALED`, `ARGUMENT_INVALID`
    * @example
    * ```ts
    * const objective = await exp.run(async (run) => { run.logParameter('seed', 7); return 42; });
    * ```
    */
-  async run<T>(fn: (run: Run) => T | Promise<T>): Promise<T> {
-    const run = this.startRun();
+  run<T>(fn: (run: Run) => T | Promise<T>, options: RunOptions = {}): Promise<T> {
+    let run: Run;
+    try {
+      run = this.startRun(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#runScoped(run, fn);
+  }
+
+  async #runScoped<T>(run: Run, fn: (run: Run) => T | Promise<T>): Promise<T> {
     let result: T;
     try {
       result = await withRun(this, run, () => fn(run));
     } catch (error) {
       if (!run.closed) {
         const interrupted = error instanceof Error && error.name === 'AbortError';
-        await run.close(interrupted ? 'interrupted' : 'failed', failureReason(error));
+        await run.close(interrupted ? 'interrupted' : 'failed', failureReason(error), error);
       }
       throw error;
     }

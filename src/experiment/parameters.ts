@@ -65,10 +65,10 @@ export function validateParameterName(name: unknown): asserts name is string {
 }
 
 /**
- * Checks a parameter or metric name: a non-empty string of at most 256 characters, no control
+ * Checks a parameter, metric, tag or run name: a non-empty string of at most 256 characters, no control
  * characters, no lone surrogates.
  * @param name - the name to check
- * @param noun - `parameter` or `metric`, for the message
+ * @param noun - `parameter`, `metric`, `tag` or `run`, for the message
  * @param code - the error code to throw
  * @throws RunledgerError with `code`, naming the rule the name breaks
  * @example
@@ -78,10 +78,10 @@ export function validateParameterName(name: unknown): asserts name is string {
  */
 export function validateName(
   name: unknown,
-  noun: 'parameter' | 'metric',
-  code: 'PARAMETER_INVALID' | 'METRIC_INVALID'
+  noun: 'parameter' | 'metric' | 'tag' | 'run',
+  code: 'PARAMETER_INVALID' | 'METRIC_INVALID' | 'ARGUMENT_INVALID'
 ): asserts name is string {
-  const Noun = noun === 'parameter' ? 'Parameter' : 'Metric';
+  const Noun = noun[0]!.toUpperCase() + noun.slice(1);
   const fail = (why: string): never => {
     throw new RunledgerError(code, why, { data: { name } });
   };

@@ -30,6 +30,14 @@ import {
 } from './metrics.js';
 import { validateName } from './parameters.js';
 import {
+  checkTag,
+  encodeRunRecord,
+  MEDIA_TYPE_RUN,
+  RUN_ATTACHMENT,
+  runError,
+  type RunOptions,
+} from './run-record.js';
+import {
   openSolve,
   recordCall,
   type OpenSolve,
@@ -45,6 +53,19 @@ export interface RunHost {
   logParameter(runId: number, name: string, value: ParameterValue): void;
   /** Called once when the run closes, after its blobs are durable. */
   closed(run: ClosedRunState): void;
+  /** Opens a child run of `parent`. */
+  startChild(parent: Run, options: RunOptions): Run;
+  /** Runs `fn` in `run` (current run, closed by the outcome). */
+  runScoped<T>(run: Run, fn: (run: Run) => T | Promise<T>): Promise<T>;
+}
+
+/** Who a run is, set when it opens. @internal */
+export interface RunIdentity {
+  readonly name: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly parentRunId: number | undefined;
+  /** Leave wall-clock times and the host out of the run record. */
+  readonly reproducible: boolean;
 }
 
 /** A run's state at close. @internal */
@@ -101,6 +122,14 @@ export function failureReason(error: unknown): string {
 export class Run {
   /** Allocated when the run opened, from 0. */
   readonly runId: number;
+  /** Given, or generated (`clever-rabbit-492`), unique in the experiment. */
+  readonly name: string;
+  /** The run this one was opened under (`run.child`), if any. */
+  readonly parentRunId: number | undefined;
+  readonly #tags: Record<string, string> = {};
+  readonly #startedAt = new Date();
+  readonly #reproducible: boolean;
+  readonly #children = new Set<Run>();
   readonly #host: RunHost;
   readonly #writer: AttachmentWriter;
   readonly #inflight = new Set<Promise<unknown>>();
@@ -115,9 +144,16 @@ export class Run {
   #closed = false;
 
   /** @internal Use `experiment.run()` or `experiment.startRun()`. */
-  constructor(runId: number, host: RunHost) {
+  constructor(runId: number, host: RunHost, identity: RunIdentity) {
     this.runId = runId;
     this.#host = host;
+    this.name = identity.name;
+    this.parentRunId = identity.parentRunId;
+    this.#reproducible = identity.reproducible;
+    for (const [k, v] of Object.entries(identity.tags)) {
+      checkTag(k, v);
+      this.#tags[k] = v;
+    }
     this.#writer = new AttachmentWriter(
       `run ${runId}`,
       {
@@ -180,6 +216,68 @@ export class Run {
   logParameter(name: string, value: ParameterValue): void {
     this.#assertOpen();
     this.#host.logParameter(this.runId, name, value);
+  }
+
+  /** The run's tags so far. */
+  get tags(): Readonly<Record<string, string>> {
+    return { ...this.#tags };
+  }
+
+  /**
+   * Sets a tag (replacing its value), while the run is open.
+   * @param key - parameter-name rules
+   * @param value - a string
+   * @throws RunledgerError `ARGUMENT_INVALID`, `RUN_CLOSED`
+   * @example
+   * ```ts
+   * run.setTag('stage', 'grid');
+   * ```
+   */
+  setTag(key: string, value: string): void {
+    this.#assertOpen();
+    checkTag(key, value);
+    this.#tags[key] = value;
+  }
+
+  /**
+   * Sets several tags; nothing is set if one is invalid.
+   * @param tags - key → value
+   * @throws RunledgerError `ARGUMENT_INVALID`, `RUN_CLOSED`
+   */
+  setTags(tags: Readonly<Record<string, string>>): void {
+    this.#assertOpen();
+    for (const [k, v] of Object.entries(tags)) checkTag(k, v);
+    Object.assign(this.#tags, tags);
+  }
+
+  /**
+   * Opens a nested run: an ordinary run with its own id whose `parent_run_id` is this run.
+   * Close it with `finish()`; this run cannot finish while a child is open.
+   * @param options - name, tags
+   * @returns the child run
+   * @throws RunledgerError `RUN_CLOSED`, `ARGUMENT_INVALID`
+   */
+  startChild(options: RunOptions = {}): Run {
+    this.#assertOpen();
+    const child = this.#host.startChild(this, options);
+    this.#children.add(child);
+    return child;
+  }
+
+  /**
+   * Runs `fn` in a nested run (the current run inside it), closed like `exp.run`: finished when
+   * `fn` returns, failed when it throws (the error is rethrown; catch it and this run goes on).
+   * @param fn - the nested trial
+   * @param options - name, tags
+   * @returns what `fn` returns
+   * @throws whatever `fn` throws
+   * @example
+   * ```ts
+   * await run.child(async (c) => { c.logParameter('fold', 1); }, { name: 'fold-1' });
+   * ```
+   */
+  child<T>(fn: (run: Run) => T | Promise<T>, options: RunOptions = {}): Promise<T> {
+    return this.#host.runScoped(this.startChild(options), fn);
   }
 
   /**
@@ -461,6 +559,26 @@ export class Run {
     if (!this.closed) await this.close('failed', 'disposed before finish()');
   }
 
+  /** The `runledger.run` attachment, its blob put into the run's batch. */
+  async #runRecord(error: unknown): Promise<AttachmentRecord> {
+    const bytes = encodeRunRecord({
+      name: this.name,
+      tags: this.#tags,
+      parentRunId: this.parentRunId,
+      startedAt: this.#startedAt,
+      endedAt: new Date(),
+      error: error === undefined ? undefined : runError(error),
+      reproducible: this.#reproducible,
+    });
+    const put = await (this.#batch ??= this.#host.registry.batch()).putBlob(bytes);
+    return {
+      name: RUN_ATTACHMENT,
+      descriptor: { mediaType: MEDIA_TYPE_RUN, ...put, annotations: {} },
+      mediaType: MEDIA_TYPE_RUN,
+      compression: 'none',
+    };
+  }
+
   /** The metrics attachment, its blob put into the run's batch; undefined without metrics. */
   async #metricsRecord(): Promise<AttachmentRecord | undefined> {
     if (this.#metrics.size === 0) return undefined;
@@ -478,8 +596,21 @@ export class Run {
    * durable in one step, then hands it to the experiment.
    * @internal
    */
-  async close(status: RunStatus, reason: string | undefined): Promise<void> {
+  async close(status: RunStatus, reason: string | undefined, error?: unknown): Promise<void> {
     this.#assertOpen();
+    const open = [...this.#children].filter((c) => !c.closed);
+    if (open.length > 0 && status === 'finished') {
+      const ids = open.map((c) => c.runId);
+      throw new RunledgerError(
+        'RUNS_OPEN',
+        `Run ${this.runId} cannot finish while its child run(s) ${ids.join(', ')} are open; finish them first.`,
+        { data: { runId: this.runId, openRunIds: ids } }
+      );
+    }
+    // A parent that fails or is interrupted takes its open children with it.
+    for (const c of open) {
+      if (!c.closed) await c.close(status, `parent run ${this.runId} ${status}`);
+    }
     this.#closing = true;
     await Promise.allSettled([...this.#inflight]);
     // A solve opened by hand and never closed is kept, as failed: what it took in is recorded.
@@ -490,10 +621,12 @@ export class Run {
     }
     this.#openSolves.clear();
     let metrics: AttachmentRecord | undefined;
+    let record: AttachmentRecord;
     // Content is flushed now; the directory entries become durable with the next manifest
     // written to the store (commit or checkpoint), which fsyncs blobs/sha256 before its ref.
     try {
       metrics = await this.#metricsRecord();
+      record = await this.#runRecord(error);
       await this.#batch?.commit({ syncDirectory: false });
     } catch (e) {
       // Nothing logged is lost: the run stays open and finish() can be called again once the
@@ -507,10 +640,11 @@ export class Run {
       runId: this.runId,
       status,
       reason,
-      attachments:
-        metrics === undefined
-          ? new Map(this.#writer.records)
-          : new Map([...this.#writer.records, [METRICS_ATTACHMENT, metrics]]),
+      attachments: new Map([
+        ...this.#writer.records,
+        [RUN_ATTACHMENT, record],
+        ...(metrics === undefined ? [] : ([[METRICS_ATTACHMENT, metrics]] as const)),
+      ]),
       solves: [...this.#solves],
       samplings: [...this.#samplings],
     });

@@ -24,6 +24,18 @@ import { decodeRunParameters, type ParameterTable, type ParameterValue } from '.
 import { ReadableScope } from './scope.js';
 import { SolveView, type SolveRecord } from './solve.js';
 import { solvesTable } from './solves-table.js';
+import { decodeRunRecord, RUN_ATTACHMENT, type RunInfo } from './run-record.js';
+
+const EMPTY_INFO: RunInfo = {
+  name: undefined,
+  tags: {},
+  parentRunId: undefined,
+  startedAt: undefined,
+  endedAt: undefined,
+  error: undefined,
+  host: undefined,
+  runledgerVersion: undefined,
+};
 import {
   decodeMetrics,
   METRICS_ATTACHMENT,
@@ -75,6 +87,25 @@ export class SealedRun extends ReadableScope {
   /** @internal */
   protected get reader(): AttachmentReader {
     return this.#reader;
+  }
+
+  #info: Promise<RunInfo> | undefined;
+
+  /**
+   * The run record (beyond OMMX): name, tags, parent, wall-clock start and end, the error that
+   * ended it, host, runledger version. Runs recorded without runledger have no name.
+   * @returns the record (read once, then cached)
+   * @throws RunledgerError `PAYLOAD_INVALID`, `DIGEST_MISMATCH`
+   * @example
+   * ```ts
+   * const { name, tags, startedAt } = await sealed.runs[0].getInfo();
+   * ```
+   */
+  getInfo(): Promise<RunInfo> {
+    this.#info ??= this.records.has(RUN_ATTACHMENT)
+      ? this.#reader.getBlob(RUN_ATTACHMENT).then(decodeRunRecord)
+      : Promise.resolve(EMPTY_INFO);
+    return this.#info;
   }
 
   async #metrics(): Promise<MetricTable | undefined> {

@@ -45,7 +45,7 @@ describe('export, inspect, import', () => {
       reference: 'ghcr.io/acme/arch:v1',
       digest: sealed.manifestDigest,
       artifactType: 'application/org.ommx.v1.experiment',
-      layers: 2,
+      layers: 4, // the dataset, a runledger.run record per run, the parameter table
       experiment: {
         status: 'finished',
         runCount: 2,

@@ -266,7 +266,7 @@ describe('experiment commands', () => {
     expect(both.code).toBe(2);
     const show = await cli(['--root', root, 'show', 'ghcr.io/acme/cli:solves']);
     expect(show.out).toMatch(/RUN\s+STATUS\s+PARAMS\s+SOLVES\s+SAMPLINGS\s+METRICS\s+ATTACHMENTS/);
-    expect(show.out).toMatch(/\n0\s+finished\s+0\s+1\s+gap, bound\s+runledger\.metrics/);
+    expect(show.out).toMatch(/\n0\s+finished\s+0\s+1\s+gap, bound\n/);
     const showJson = JSON.parse(
       (await cli(['--root', root, 'show', 'ghcr.io/acme/cli:solves', '--json'])).out
     ) as { runs: { metrics: string[] }[] };

@@ -524,12 +524,15 @@ describe('commit, load and list', () => {
     }
     const sealed = await exp.commit();
     const types = sealed.manifest.layers.map((l) => l.mediaType);
+    // Each run: b, runledger.run (its record), same — by name, as OMMX orders attachments.
     expect(types).toEqual([
       'application/json',
       'application/json',
       'text/plain; charset=utf-8',
+      'application/vnd.runledger.run.v1+json',
       'application/json',
       'text/plain; charset=utf-8',
+      'application/vnd.runledger.run.v1+json',
       'application/json',
       'application/org.ommx.v1.experiment.run-parameters+msgpack',
     ]);
@@ -537,7 +540,7 @@ describe('commit, load and list', () => {
       ['a-exp', 0],
       ['z-exp', 1],
     ]);
-    expect(sealed.manifest.layers[3]!.digest).toBe(sealed.manifest.layers[5]!.digest);
+    expect(sealed.manifest.layers[4]!.digest).toBe(sealed.manifest.layers[7]!.digest);
     expect(sealed.manifest.artifactType).toBe('application/org.ommx.v1.experiment');
     expect(sealed.manifest.config.mediaType).toBe('application/org.ommx.v1.experiment.config+json');
     const configText = new TextDecoder().decode(
@@ -545,10 +548,10 @@ describe('commit, load and list', () => {
     );
     expect(
       configText.startsWith(
-        '{"status":"finished","attachments":{"entries":{"a-exp":0,"z-exp":1}},"runs":[{"run_id":0,"status":"finished","attachments":{"entries":{"b":2,"same":3}},"solves":[],"samplings":[]}'
+        '{"status":"finished","attachments":{"entries":{"a-exp":0,"z-exp":1}},"runs":[{"run_id":0,"status":"finished","attachments":{"entries":{"b":2,"runledger.run":3,"same":4}},"solves":[],"samplings":[]}'
       )
     ).toBe(true);
-    expect(configText.endsWith('"run_parameters":6}')).toBe(true);
+    expect(configText.endsWith('"run_parameters":8}')).toBe(true);
   });
 
   it('publishes insert-or-conflict; on conflict nothing is lost and a later commit succeeds', async () => {
@@ -619,7 +622,7 @@ describe('commit, load and list', () => {
     expect((e.config['runs'] as unknown[])[0]).toEqual({
       run_id: 0,
       status: 'finished',
-      attachments: { entries: {} },
+      attachments: { entries: { 'runledger.run': 0 } },
       solves: [],
       samplings: [],
     });
@@ -638,6 +641,7 @@ describe('determinism', () => {
     const exp = await Experiment.create('ghcr.io/acme/det:v1', {
       registry,
       annotations: { k: 'v' },
+      reproducible: true, // no wall-clock times or host in the run records
     });
     await exp.logJson('settings', { b: 2, a: 1 });
     const runs = [0, 1, 2, 3].map(() => exp.startRun());
@@ -651,7 +655,7 @@ describe('determinism', () => {
     return (await exp.commit()).manifestDigest;
   }
 
-  it('the same study recorded twice (other clock, other mtimes, other close order) has one digest', async () => {
+  it('the same study recorded twice (other clock, other mtimes, other close order) has one digest, when reproducible', async () => {
     const a = await study({ reverseClose: false, mtime: new Date('2020-01-01T00:00:00Z') });
     await new Promise((r) => setTimeout(r, 1100));
     const b = await study({ reverseClose: true, mtime: new Date('2024-06-01T12:00:00Z') });

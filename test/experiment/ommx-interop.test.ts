@@ -411,6 +411,7 @@ describe('a committed runledger experiment against the OMMX validator', () => {
     expect(Object.keys(config.runs[1].attachments.entries)).toEqual([
       'plot',
       'raw',
+      'runledger.run',
       FULLWIDTH_TILDE,
       GRINNING_FACE,
     ]);

@@ -116,15 +116,16 @@ describe('logSolve', () => {
     const sealed = await exp.commit();
     expect(sealed.manifest.layers.map((l) => l.mediaType)).toEqual([
       'application/json',
+      'application/vnd.runledger.run.v1+json',
       'application/org.ommx.v2.instance',
       'application/org.ommx.v2.solution',
       'application/org.ommx.diagnostic+msgpack',
       'application/org.ommx.v1.experiment.run-parameters+msgpack',
     ]);
     expect(sealed.config.runs[0]?.solves[0]).toMatchObject({
-      input: 1,
-      output: 2,
-      diagnostics: 3,
+      input: 2,
+      output: 3,
+      diagnostics: 4,
     });
   });
 

@@ -1,0 +1,283 @@
+/**
+ * @module experiment/run-record
+ * What runledger knows about a run beyond OMMX — name, tags, parent, wall-clock start and end,
+ * the error that ended it — stored at close as the run attachment `runledger.run`
+ * (`application/vnd.runledger.run.v1+json`, canonical JSON), an ordinary attachment to OMMX's
+ * readers. Also: run names (given, or generated like `clever-rabbit-492`) and tag checks.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { RunledgerError } from '../errors.js';
+import { canonicalJsonBytes, type JsonValue } from '../oci/canonical-json.js';
+import { runledgerVersion } from '../version.js';
+import { validateName } from './parameters.js';
+
+/** The run attachment holding the run record. */
+export const RUN_ATTACHMENT = 'runledger.run';
+/** Its media type. */
+export const MEDIA_TYPE_RUN = 'application/vnd.runledger.run.v1+json';
+
+/** What ended a failed or interrupted run. */
+export interface RunError {
+  /** The error's name, e.g. `TypeError`. */
+  readonly type: string;
+  readonly message: string;
+  readonly stack?: string;
+}
+
+/** A run's record (the `runledger.run` attachment, read back). */
+export interface RunInfo {
+  /** Undefined for runs recorded without runledger (e.g. by OMMX). */
+  readonly name: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly parentRunId: number | undefined;
+  /** RFC 3339; absent in reproducible experiments. */
+  readonly startedAt: string | undefined;
+  readonly endedAt: string | undefined;
+  readonly error: RunError | undefined;
+  /** The machine it ran on; absent in reproducible experiments. */
+  readonly host: string | undefined;
+  /** The runledger version that recorded it. */
+  readonly runledgerVersion: string | undefined;
+}
+
+/** Options of a new run. */
+export interface RunOptions {
+  /** Its name; generated (`<adjective>-<animal>-<number>`, unique in the experiment) when absent. */
+  readonly name?: string;
+  /** Tags: string keys (parameter-name rules) → string values. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Checks a tag.
+ * @param key - parameter-name rules
+ * @param value - a string
+ * @throws RunledgerError `ARGUMENT_INVALID`
+ * @example
+ * ```ts
+ * checkTag('stage', 'grid');
+ * ```
+ */
+export function checkTag(key: string, value: unknown): void {
+  validateName(key, 'tag', 'ARGUMENT_INVALID');
+  if (typeof value !== 'string') {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `The value of tag ${JSON.stringify(key)} must be a string, not ${typeof value}.`,
+      { data: { key } }
+    );
+  }
+}
+
+/**
+ * Checks a run name: parameter-name rules.
+ * @param name - the name
+ * @throws RunledgerError `ARGUMENT_INVALID`
+ */
+export function checkRunName(name: unknown): asserts name is string {
+  validateName(name, 'run', 'ARGUMENT_INVALID');
+}
+
+const ADJECTIVES = [
+  'amber',
+  'bold',
+  'brave',
+  'bright',
+  'calm',
+  'clever',
+  'crisp',
+  'daring',
+  'eager',
+  'fancy',
+  'fast',
+  'gentle',
+  'glad',
+  'golden',
+  'grand',
+  'happy',
+  'humble',
+  'jolly',
+  'keen',
+  'kind',
+  'lively',
+  'lucky',
+  'merry',
+  'mighty',
+  'noble',
+  'proud',
+  'quick',
+  'quiet',
+  'rapid',
+  'shiny',
+  'silent',
+  'smart',
+  'snowy',
+  'steady',
+  'sunny',
+  'swift',
+  'tidy',
+  'vivid',
+  'warm',
+  'witty',
+];
+const ANIMALS = [
+  'badger',
+  'bat',
+  'bear',
+  'beaver',
+  'bison',
+  'crane',
+  'crow',
+  'deer',
+  'dolphin',
+  'eagle',
+  'falcon',
+  'ferret',
+  'finch',
+  'fox',
+  'gecko',
+  'heron',
+  'ibis',
+  'jaguar',
+  'koala',
+  'lark',
+  'lemur',
+  'lion',
+  'lynx',
+  'mole',
+  'moose',
+  'newt',
+  'otter',
+  'owl',
+  'panda',
+  'puffin',
+  'rabbit',
+  'raven',
+  'seal',
+  'shark',
+  'sparrow',
+  'swan',
+  'tiger',
+  'toad',
+  'walrus',
+  'wolf',
+];
+
+/**
+ * A generated run name, `<adjective>-<animal>-<number>`, derived from the experiment's reference
+ * and the run id (so a study recorded twice names its runs alike), skipping names in use.
+ * @param reference - the experiment's reference
+ * @param runId - the run id
+ * @param taken - names already used in the experiment
+ * @returns the name
+ * @example
+ * ```ts
+ * generateRunName('ghcr.io/acme/qap:v1', 0, new Set()); // e.g. 'clever-rabbit-492'
+ * ```
+ */
+export function generateRunName(
+  reference: string,
+  runId: number,
+  taken: ReadonlySet<string>
+): string {
+  for (let attempt = 0; ; attempt++) {
+    const h = createHash('sha256').update(`${reference}\u0000${runId}\u0000${attempt}`).digest();
+    const name = `${ADJECTIVES[h[0]! % ADJECTIVES.length]}-${ANIMALS[h[1]! % ANIMALS.length]}-${h.readUInt16BE(2) % 1000}`;
+    if (!taken.has(name)) return name;
+  }
+}
+
+/** The error of a failed run, as recorded. */
+export function runError(error: unknown): RunError {
+  if (error instanceof Error) {
+    const out: { type: string; message: string; stack?: string } = {
+      type: error.name || error.constructor.name || 'Error',
+      message: error.message,
+    };
+    if (typeof error.stack === 'string') out.stack = error.stack;
+    return out;
+  }
+  return { type: typeof error, message: String(error) };
+}
+
+/**
+ * The `runledger.run` attachment bytes.
+ * @internal
+ */
+export function encodeRunRecord(record: {
+  name: string;
+  tags: Readonly<Record<string, string>>;
+  parentRunId: number | undefined;
+  startedAt: Date;
+  endedAt: Date;
+  error: RunError | undefined;
+  reproducible: boolean;
+}): Uint8Array {
+  const value: Record<string, JsonValue> = {
+    name: record.name,
+    tags: { ...record.tags },
+    runledger: runledgerVersion(),
+  };
+  if (record.parentRunId !== undefined) value['parent_run_id'] = record.parentRunId;
+  if (record.error !== undefined) value['error'] = { ...record.error };
+  if (!record.reproducible) {
+    value['started_at'] = record.startedAt.toISOString();
+    value['ended_at'] = record.endedAt.toISOString();
+    value['host'] = hostname();
+  }
+  return canonicalJsonBytes(value);
+}
+
+/**
+ * Reads a `runledger.run` attachment (tolerant: unknown fields are ignored).
+ * @param bytes - the attachment
+ * @returns the record
+ * @throws RunledgerError `PAYLOAD_INVALID`
+ * @example
+ * ```ts
+ * decodeRunRecord(await sealedRun.getBlob('runledger.run')).name;
+ * ```
+ */
+export function decodeRunRecord(bytes: Uint8Array): RunInfo {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Record<
+      string,
+      unknown
+    >;
+  } catch (cause) {
+    throw new RunledgerError('PAYLOAD_INVALID', 'The runledger.run attachment is not JSON.', {
+      cause,
+    });
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new RunledgerError('PAYLOAD_INVALID', 'The runledger.run attachment is not an object.');
+  }
+  const str = (k: string): string | undefined => (typeof v[k] === 'string' ? v[k] : undefined);
+  const tags: Record<string, string> = {};
+  const t = v['tags'];
+  if (t !== null && typeof t === 'object' && !Array.isArray(t)) {
+    for (const [k, val] of Object.entries(t)) if (typeof val === 'string') tags[k] = val;
+  }
+  const e = v['error'] as Record<string, unknown> | undefined;
+  const error: RunError | undefined =
+    e !== null && typeof e === 'object' && typeof e['type'] === 'string'
+      ? {
+          type: e['type'],
+          message: typeof e['message'] === 'string' ? e['message'] : '',
+          ...(typeof e['stack'] === 'string' ? { stack: e['stack'] } : {}),
+        }
+      : undefined;
+  const parent = v['parent_run_id'];
+  return {
+    name: str('name'),
+    tags,
+    parentRunId: Number.isSafeInteger(parent) ? (parent as number) : undefined,
+    startedAt: str('started_at'),
+    endedAt: str('ended_at'),
+    error,
+    host: str('host'),
+    runledgerVersion: str('runledger'),
+  };
+}
