@@ -124,7 +124,8 @@ async function recordExperiment(root, work) {
 
   // The artifact: one JSON layer per run, plus the run-parameter table.
   if (sealed.runs.length !== work.length) throw new Error(`sealed ${sealed.runs.length} runs`);
-  if (sealed.manifest.layers.length !== work.length + 1) {
+  // Per run: its JSON result and its runledger.run record; then the parameter table.
+  if (sealed.manifest.layers.length !== 2 * work.length + 1) {
     throw new Error(`the artifact has ${sealed.manifest.layers.length} layers`);
   }
   const last = sealed.runs.at(-1);
