@@ -37,6 +37,7 @@ import type { SampleSet } from '../ommx/sample-set.js';
 import type { Solution } from '../ommx/solution.js';
 import type { SolveRecord } from './solve.js';
 import { solvesTable } from './solves-table.js';
+import { runsTable } from './runs-table.js';
 import { withRun } from './context.js';
 import { checkRunName, generateRunName, type RunOptions } from './run-record.js';
 import { loadSealed, SealedExperiment, SealedRun } from './sealed.js';
@@ -382,6 +383,15 @@ export class Experiment extends ReadableScope {
       this.#closedParameters(),
       [...this.#closedRuns.keys()].sort((a, b) => a - b)
     );
+  }
+
+  /**
+   * The runs table of the runs closed so far (see `SealedExperiment.runsDf`).
+   * @returns an Arrow table, one row per closed run
+   * @throws RunledgerError `PAYLOAD_INVALID`, `DIGEST_MISMATCH`
+   */
+  runsDf(): Promise<Table> {
+    return runsTable(this.runs, this.runParametersDf());
   }
 
   /**

@@ -24,6 +24,7 @@ import { decodeRunParameters, type ParameterTable, type ParameterValue } from '.
 import { ReadableScope } from './scope.js';
 import { SolveView, type SolveRecord } from './solve.js';
 import { solvesTable } from './solves-table.js';
+import { runsTable } from './runs-table.js';
 import { decodeRunRecord, RUN_ATTACHMENT, type RunInfo } from './run-record.js';
 
 const EMPTY_INFO: RunInfo = {
@@ -252,6 +253,23 @@ export class SealedExperiment extends ReadableScope {
       this.#parameters,
       this.runs.map((r) => r.runId)
     );
+  }
+
+  /**
+   * The runs table (beyond OMMX), in MLflow's `search_runs` naming: `run_id`, `name`, `status`,
+   * `parent_run_id`, `started_at`, `ended_at`, `duration_ms`, `params.<name>`, `metrics.<name>`
+   * (the value at the largest step), `tags.<name>`, `solve_count`. Reads each run's record and
+   * metrics.
+   * @returns an Apache Arrow table
+   * @throws RunledgerError `PAYLOAD_INVALID`, `DIGEST_MISMATCH`
+   * @example
+   * ```ts
+   * const df = await sealed.runsDf();
+   * df.getChild('metrics.loss')?.toArray();
+   * ```
+   */
+  runsDf(): Promise<Table> {
+    return runsTable(this.runs, this.runParametersDf());
   }
 
   /**

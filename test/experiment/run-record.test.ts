@@ -169,3 +169,66 @@ describe('nested runs', () => {
     expect(byId.get(c2.runId)?.reason).toBe(`parent run ${p2.runId} failed`);
   });
 });
+
+describe('runsDf', () => {
+  it("has MLflow's search_runs columns: record, params.*, metrics.* (last value), tags.*, solve_count", async () => {
+    const { exp } = await newExperiment();
+    await exp.run(
+      async (run) => {
+        run.logParameter('solver', 'highs');
+        run.logParameter('time_limit', 10);
+        run.logMetric('loss', 0.9, { step: 0 });
+        run.logMetric('loss', 0.1, { step: 5 });
+        run.logMetric('loss', 0.5, { step: 2 }); // logged last, but not the largest step
+        await run.child((c) => c.logParameter('fold', 1), { name: 'fold-1', tags: { fold: '1' } });
+      },
+      { name: 'main', tags: { stage: 'grid' } }
+    );
+    await exp
+      .run(
+        (run) => {
+          run.logParameter('solver', 'scip');
+          throw new Error('no');
+        },
+        { name: 'broken' }
+      )
+      .catch(() => undefined);
+    const live = await exp.runsDf();
+    const sealed = await exp.commit();
+    const df = await sealed.runsDf();
+    expect(live.numRows).toBe(3);
+    expect(df.schema.fields.map((f) => f.name)).toEqual([
+      'run_id',
+      'name',
+      'status',
+      'parent_run_id',
+      'started_at',
+      'ended_at',
+      'duration_ms',
+      'params.solver',
+      'params.time_limit',
+      'params.fold',
+      'metrics.loss',
+      'tags.fold',
+      'tags.stage',
+      'solve_count',
+    ]);
+    const col = (name: string): unknown[] => {
+      const v = df.getChild(name);
+      if (v === null) throw new Error(name);
+      return [...v.toArray()].map((x: unknown, i: number) => (v.isValid(i) ? x : null));
+    };
+    expect(col('run_id')).toEqual([0n, 1n, 2n]);
+    expect(col('name')).toEqual(['main', 'fold-1', 'broken']);
+    expect(col('status')).toEqual(['finished', 'finished', 'failed']);
+    expect(col('parent_run_id')).toEqual([null, 0n, null]);
+    expect(col('params.solver')).toEqual(['highs', null, 'scip']);
+    expect(col('params.time_limit')).toEqual([10n, null, null]);
+    expect(col('params.fold')).toEqual([null, 1n, null]);
+    expect(col('metrics.loss')).toEqual([0.1, null, null]);
+    expect(col('tags.stage')).toEqual(['grid', null, null]);
+    expect(col('tags.fold')).toEqual([null, '1', null]);
+    expect(col('solve_count')).toEqual([0n, 0n, 0n]);
+    expect((col('duration_ms') as number[]).every((d) => d >= 0)).toBe(true);
+  });
+});
