@@ -403,3 +403,27 @@ export function takeRows(table: Table, rows: readonly number[]): Table {
   });
   return typedColumnsTable(columns);
 }
+
+/**
+ * Some columns of a table, in the order given, optionally renamed.
+ * @param table - the table
+ * @param columns - the names to keep
+ * @param rename - the new name of each kept column
+ * @returns a new table sharing the column data
+ * @example
+ * ```ts
+ * selectColumns(df, ['run_id', 'params.seed'], (n) => n.replace(/^params\./, ''));
+ * ```
+ */
+export function selectColumns(
+  table: Table,
+  columns: readonly string[],
+  rename: (name: string) => string = (n) => n
+): Table {
+  const vectors: Record<string, Vector> = {};
+  for (const c of columns) {
+    const v = table.getChild(c);
+    if (v !== null) vectors[rename(c)] = v;
+  }
+  return new Table(vectors);
+}

@@ -273,4 +273,64 @@ describe('experiment commands', () => {
     expect(showJson.runs.map((r) => r.metrics)).toEqual([['gap', 'bound'], []]);
     expect(show.out).toMatch(/\n1\s+failed\s+0\s+1 \(1 not finished\)/);
   });
+
+  it('runs --all-columns, --where and --sort filter and order the runs table', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const exp = await Experiment.create('ghcr.io/acme/cli:where', { registry });
+    for (const [i, limit] of [10, 20, 40].entries()) {
+      await exp.run(
+        (run) => {
+          run.logParameter('time_limit', limit);
+          run.logMetric('gap', 1 / (i + 1));
+        },
+        { name: `trial-${i}`, tags: { stage: i === 2 ? 'final' : 'grid' } }
+      );
+    }
+    await exp.commit();
+    const ref = 'ghcr.io/acme/cli:where';
+    const all = await cli(['--root', root, 'runs', ref, '--all-columns', '--csv']);
+    expect(all.code).toBe(0);
+    expect(all.out.split('\n')[0]).toBe(
+      'run_id,name,status,parent_run_id,started_at,ended_at,duration_ms,params.time_limit,metrics.gap,tags.stage,solve_count'
+    );
+    const where = await cli([
+      '--root',
+      root,
+      'runs',
+      ref,
+      '--where',
+      "params.time_limit >= 20 and tags.stage = 'grid' or name like 'trial-0'",
+      '--json',
+    ]);
+    expect(JSON.parse(where.out)).toEqual([
+      { run_id: 0, status: 'finished', time_limit: 10 },
+      { run_id: 1, status: 'finished', time_limit: 20 },
+    ]);
+    const sorted = await cli([
+      '--root',
+      root,
+      'runs',
+      ref,
+      '--all-columns',
+      '--sort',
+      'metrics.gap asc',
+      '--json',
+    ]);
+    expect((JSON.parse(sorted.out) as { name: string }[]).map((r) => r.name)).toEqual([
+      'trial-2',
+      'trial-1',
+      'trial-0',
+    ]);
+    const out = await tempDir();
+    const arrow = await cli(
+      ['--root', root, 'runs', ref, '--where', 'params.time_limit > 10', '--arrow', 'w.arrow'],
+      out
+    );
+    expect(arrow.out).toContain('Wrote 2 runs to');
+    expect(tableFromArrowFile(await readFile(join(out, 'w.arrow'))).numRows).toBe(2);
+    const bad = await cli(['--root', root, 'runs', ref, '--where', 'params.time_limt > 1']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^runledger: USAGE: .*params\.time_limt/);
+  });
 });

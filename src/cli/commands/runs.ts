@@ -1,21 +1,60 @@
 /**
  * @module cli/commands/runs
- * `runledger runs <ref>`: the run table, as text, CSV, JSON or an Arrow IPC file.
+ * `runledger runs <ref>`: the run table, as text, CSV, JSON or an Arrow IPC file; with
+ * `--all-columns` the full runs table (names, tags, parents, times, metrics, solve counts), and
+ * `--where` / `--sort` over its columns.
  */
+import type { Table } from 'apache-arrow';
 import { Experiment } from '../../experiment/experiment.js';
-import { printTable, runRows, TABLE_OPTIONS } from '../run-table.js';
+import { parseSort, parseWhere, type Row } from '../../experiment/query.js';
+import { selectColumns, takeRows } from '../../experiment/table.js';
+import { arrowRows, printTable, runRows, TABLE_OPTIONS } from '../run-table.js';
 import type { Command } from '../types.js';
 
 export const runs: Command = {
   name: 'runs',
-  usage: 'runs <ref> [--csv | --json | --arrow FILE]',
-  summary: 'the run table: run_id, status and one column per parameter',
-  options: TABLE_OPTIONS,
+  usage:
+    'runs <ref> [--all-columns] [--where EXPR] [--sort "COL [asc|desc], …"] [--csv | --json | --arrow FILE]',
+  summary: 'the run table: run_id, status and one column per parameter (or every column)',
+  options: {
+    ...TABLE_OPTIONS,
+    'all-columns': { type: 'boolean' },
+    where: { type: 'string' },
+    sort: { type: 'string' },
+  },
   arity: [1, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
     const sealed = await Experiment.load(ctx.positionals[0] as string, { registry });
-    await printTable(ctx, sealed.runParametersDf(), runRows(sealed), { what: 'runs' });
+    const all = ctx.values['all-columns'] === true;
+    const where = ctx.values['where'];
+    const sort = ctx.values['sort'];
+    if (!all && where === undefined && sort === undefined) {
+      await printTable(ctx, sealed.runParametersDf(), runRows(sealed), { what: 'runs' });
+      return 0;
+    }
+    const df = await sealed.runsDf();
+    const columns = df.schema.fields.map((f) => f.name);
+    // Parse both before reading any row, so a bad expression fails fast.
+    const keep = typeof where === 'string' ? parseWhere(where, columns) : () => true;
+    const order = typeof sort === 'string' ? parseSort(sort, columns) : undefined;
+    const { rows: cells } = arrowRows(df);
+    const objects = cells.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])) as Row);
+    let picked = objects.map((_, i) => i).filter((i) => keep(objects[i] as Row));
+    if (order !== undefined) {
+      picked = picked.sort((a, b) => order(objects[a] as Row, objects[b] as Row));
+    }
+    const selected: Table = takeRows(df, picked);
+    const shown = all ? selected : defaultView(selected);
+    await printTable(ctx, shown, arrowRows(shown), { what: 'runs' });
     return 0;
   },
 };
+
+/** The default view of the runs table: run_id, status and the parameters (without `params.`). */
+function defaultView(table: Table): Table {
+  const keep = table.schema.fields
+    .map((f) => f.name)
+    .filter((n) => n === 'run_id' || n === 'status' || n.startsWith('params.'));
+  return selectColumns(table, keep, (n) => n.replace(/^params\./, ''));
+}
