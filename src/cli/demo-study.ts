@@ -124,32 +124,38 @@ export async function recordDemoStudy(registry: LocalRegistry): Promise<SealedEx
         const instance = kind === 'lp' ? productionLp(n, seed) : knapsackMip(n, seed);
         for (const presolve of presolves) {
           for (const timeLimit of timeLimits) {
-            await exp.run(async (run) => {
-              run.logParameter('problem', kind);
-              run.logParameter('n', n);
-              run.logParameter('seed', seed);
-              run.logParameter('presolve', presolve);
-              run.logParameter('time_limit', timeLimit);
-              try {
-                const solution = await run.logSolve(HighsAdapter, instance, {
-                  timeLimit,
-                  presolve,
-                });
-                run.logParameter('objective', solution.objective);
-                run.logParameter('optimality', solution.optimality);
-                run.logParameter('feasible', solution.feasible);
-                const start = Date.parse(solution.metadata?.start ?? '');
-                const end = Date.parse(solution.metadata?.end ?? '');
-                if (!Number.isNaN(start) && !Number.isNaN(end)) {
-                  run.logParameter('solve_ms', end - start);
+            await exp.run(
+              async (run) => {
+                run.logParameter('problem', kind);
+                run.logParameter('n', n);
+                run.logParameter('seed', seed);
+                run.logParameter('presolve', presolve);
+                run.logParameter('time_limit', timeLimit);
+                try {
+                  const solution = await run.logSolve(HighsAdapter, instance, {
+                    timeLimit,
+                    presolve,
+                  });
+                  run.logParameter('objective', solution.objective);
+                  run.logParameter('optimality', solution.optimality);
+                  run.logParameter('feasible', solution.feasible);
+                  const start = Date.parse(solution.metadata?.start ?? '');
+                  const end = Date.parse(solution.metadata?.end ?? '');
+                  if (!Number.isNaN(start) && !Number.isNaN(end)) {
+                    run.logParameter('solve_ms', end - start);
+                  }
+                } catch (e) {
+                  // A time limit hit before any feasible point is a result too: the failed solve
+                  // is recorded with its input and options, and the run says why.
+                  if (!isRunledgerError(e, 'SOLVER_FAILED')) throw e;
+                  run.logParameter('optimality', 'no solution');
                 }
-              } catch (e) {
-                // A time limit hit before any feasible point is a result too: the failed solve
-                // is recorded with its input and options, and the run says why.
-                if (!isRunledgerError(e, 'SOLVER_FAILED')) throw e;
-                run.logParameter('optimality', 'no solution');
+              },
+              {
+                name: `${kind}-n${n}-s${seed}-${presolve ? 'presolve' : 'nopresolve'}-t${timeLimit}`,
+                tags: { problem: kind, solver: 'highs' },
               }
-            });
+            );
           }
         }
       }

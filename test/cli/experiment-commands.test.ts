@@ -46,6 +46,12 @@ describe('runledger demo', () => {
     expect(sealed.attachmentNames).toEqual(['study']);
     for (const run of sealed.runs) {
       expect(run.status).toBe('finished');
+      const p = run.parameters;
+      const info = await run.getInfo();
+      expect(info.name).toBe(
+        `${String(p['problem'])}-n${String(p['n'])}-s${String(p['seed'])}-${p['presolve'] === true ? 'presolve' : 'nopresolve'}-t${String(p['time_limit'])}`
+      );
+      expect(info.tags).toEqual({ problem: p['problem'], solver: 'highs' });
       expect(run.solves).toHaveLength(1);
       const solve = run.solves[0]!;
       expect(solve.adapter).toBe('runledger.adapters.highs.HighsAdapter');
