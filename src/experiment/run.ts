@@ -560,7 +560,7 @@ export class Run {
   }
 
   /** The `runledger.run` attachment, its blob put into the run's batch. */
-  async #runRecord(error: unknown): Promise<AttachmentRecord> {
+  #runRecord(error: unknown): Promise<AttachmentRecord> {
     const bytes = encodeRunRecord({
       name: this.name,
       tags: this.#tags,
@@ -570,23 +570,26 @@ export class Run {
       error: error === undefined ? undefined : runError(error),
       reproducible: this.#reproducible,
     });
-    const put = await (this.#batch ??= this.#host.registry.batch()).putBlob(bytes);
-    return {
-      name: RUN_ATTACHMENT,
-      descriptor: { mediaType: MEDIA_TYPE_RUN, ...put, annotations: {} },
-      mediaType: MEDIA_TYPE_RUN,
-      compression: 'none',
-    };
+    return this.#putExtension(RUN_ATTACHMENT, MEDIA_TYPE_RUN, bytes);
   }
 
   /** The metrics attachment, its blob put into the run's batch; undefined without metrics. */
   async #metricsRecord(): Promise<AttachmentRecord | undefined> {
     if (this.#metrics.size === 0) return undefined;
-    const put = await (this.#batch ??= this.#host.registry.batch()).putBlob(this.#metrics.encode());
+    return this.#putExtension(METRICS_ATTACHMENT, MEDIA_TYPE_METRICS, this.#metrics.encode());
+  }
+
+  /** One of runledger's own run attachments, written at close into the run's batch. */
+  async #putExtension(
+    name: string,
+    mediaType: string,
+    bytes: Uint8Array
+  ): Promise<AttachmentRecord> {
+    const put = await (this.#batch ??= this.#host.registry.batch()).putBlob(bytes);
     return {
-      name: METRICS_ATTACHMENT,
-      descriptor: { mediaType: MEDIA_TYPE_METRICS, ...put, annotations: {} },
-      mediaType: MEDIA_TYPE_METRICS,
+      name,
+      descriptor: { mediaType, ...put, annotations: {} },
+      mediaType,
       compression: 'none',
     };
   }

@@ -6,6 +6,7 @@
 import type { Table } from 'apache-arrow';
 import type { MetricSeries } from './metrics.js';
 import type { SealedRun } from './sealed.js';
+import { durationMs } from './solves-table.js';
 import { typedColumnsTable, type TypedColumn } from './table.js';
 
 /**
@@ -46,10 +47,6 @@ export async function runsTable(runs: readonly SealedRun[], parameters: Table): 
       return out;
     })
   );
-  const time = (s: string | undefined): number | null => {
-    const t = s === undefined ? NaN : Date.parse(s);
-    return Number.isNaN(t) ? null : t;
-  };
   const columns: TypedColumn[] = [
     { name: 'run_id', type: 'int64', values: runs.map((r) => r.runId) },
     { name: 'name', type: 'utf8', values: infos.map((i) => i.name ?? null) },
@@ -60,11 +57,7 @@ export async function runsTable(runs: readonly SealedRun[], parameters: Table): 
     {
       name: 'duration_ms',
       type: 'float64',
-      values: infos.map((i) => {
-        const a = time(i.startedAt);
-        const b = time(i.endedAt);
-        return a === null || b === null ? null : b - a;
-      }),
+      values: infos.map((i) => durationMs(i.startedAt, i.endedAt)),
     },
   ];
   // Parameters: the parameter table's rows are the runs in run id order (plus any run id only

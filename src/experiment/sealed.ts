@@ -109,9 +109,14 @@ export class SealedRun extends ReadableScope {
     return this.#info;
   }
 
-  async #metrics(): Promise<MetricTable | undefined> {
-    if (!this.records.has(METRICS_ATTACHMENT)) return undefined;
-    return decodeMetrics(await this.#reader.getBlob(METRICS_ATTACHMENT));
+  #metricTable: Promise<MetricTable | undefined> | undefined;
+
+  /** The decoded metrics attachment (read once, then cached), if the run logged metrics. */
+  #metrics(): Promise<MetricTable | undefined> {
+    this.#metricTable ??= this.records.has(METRICS_ATTACHMENT)
+      ? this.#reader.getBlob(METRICS_ATTACHMENT).then(decodeMetrics)
+      : Promise.resolve(undefined);
+    return this.#metricTable;
   }
 
   /**

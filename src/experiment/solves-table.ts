@@ -43,10 +43,6 @@ export async function solvesTable(
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, worker));
 
-  const time = (s: string | undefined): number | null => {
-    const t = s === undefined ? NaN : Date.parse(s);
-    return Number.isNaN(t) ? null : t;
-  };
   const columns: TypedColumn[] = [
     { name: 'run_id', type: 'int64', values: rows.map((r) => r.runId) },
     { name: 'solve_id', type: 'int64', values: rows.map((r) => r.solve.id) },
@@ -64,11 +60,7 @@ export async function solvesTable(
     {
       name: 'duration_ms',
       type: 'float64',
-      values: outputs.map((o) => {
-        const a = time(o?.metadata?.start);
-        const b = time(o?.metadata?.end);
-        return a === null || b === null ? null : b - a;
-      }),
+      values: outputs.map((o) => durationMs(o?.metadata?.start, o?.metadata?.end)),
     },
   ];
   const names: string[] = [];
@@ -100,4 +92,20 @@ function optionColumn(name: string, raw: readonly unknown[]): TypedColumn {
   }
   if (all('string')) return { name, type: 'utf8', values: cells((v) => v as string) };
   return { name, type: 'utf8', values: cells((v) => JSON.stringify(v)) };
+}
+
+/**
+ * Milliseconds from one RFC 3339 time to another, or null when either is missing or unreadable.
+ * @param start - RFC 3339 text
+ * @param end - RFC 3339 text
+ * @returns the duration, or null
+ * @example
+ * ```ts
+ * durationMs('2026-01-01T00:00:00Z', '2026-01-01T00:00:01.5Z'); // 1500
+ * ```
+ */
+export function durationMs(start: string | undefined, end: string | undefined): number | null {
+  const a = start === undefined ? NaN : Date.parse(start);
+  const b = end === undefined ? NaN : Date.parse(end);
+  return Number.isNaN(a) || Number.isNaN(b) ? null : b - a;
 }
