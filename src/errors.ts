@@ -64,6 +64,12 @@ export type ErrorCode =
   | 'EXPERIMENT_SEALED'
   /** An artifact is not a valid OMMX experiment (OMMX's loader rules). */
   | 'EXPERIMENT_INVALID'
+  /** A write to an experiment whose scope failed (its failed checkpoint is what to restore). */
+  | 'EXPERIMENT_FAILED'
+  /** Fork or push of an experiment that was never committed. */
+  | 'EXPERIMENT_UNCOMMITTED'
+  /** No checkpoint (nor crash journal) of the requested experiment name. */
+  | 'CHECKPOINT_NOT_FOUND'
   /** A file exists where runledger would write, and overwriting was not asked for. */
   | 'FILE_EXISTS'
   /** An archive (or layout directory) is malformed or hostile; the message names the entry. */

@@ -59,9 +59,26 @@ export type {
 } from './store/types.js';
 
 export { Experiment } from './experiment/experiment.js';
-export type { CreateExperimentOptions } from './experiment/experiment.js';
+export type {
+  CreateExperimentOptions,
+  ExperimentCheckpoint,
+  ExperimentState,
+  RestoreOptions,
+} from './experiment/experiment.js';
+export {
+  AutosavePolicy,
+  checkpointReference,
+  listExperimentCheckpoints,
+} from './experiment/checkpoint.js';
+export type {
+  CheckpointStatus,
+  ExperimentCheckpointRef,
+  ListCheckpointsOptions,
+} from './experiment/checkpoint.js';
+export type { Durability } from './experiment/journal.js';
 export { Run, failureReason } from './experiment/run.js';
 export { SealedExperiment, SealedRun } from './experiment/sealed.js';
+export type { ForkOptions } from './experiment/sealed.js';
 export { listExperiments } from './experiment/list.js';
 export type { ExperimentRef, ListExperimentsOptions } from './experiment/list.js';
 export type { AttachmentCodec } from './experiment/codec.js';
@@ -133,4 +150,4 @@ export { currentExperiment, currentRun, lastRun } from './experiment/context.js'
 export { MEDIA_TYPE_METRICS, METRICS_ATTACHMENT } from './experiment/metrics.js';
 export type { LogMetricOptions, MetricSeries } from './experiment/metrics.js';
 export { MEDIA_TYPE_RUN, RUN_ATTACHMENT } from './experiment/run-record.js';
-export type { RunError, RunInfo, RunOptions } from './experiment/run-record.js';
+export type { RunError, RunInfo, RunOptions, RunScopeOptions } from './experiment/run-record.js';

@@ -73,6 +73,11 @@ export interface AttachmentSink {
   batch(): BlobBatch;
   /** Makes pending writes readable (commits the batch) before a read. */
   flush(): Promise<void>;
+  /**
+   * Called once an attachment is recorded, with the batch its blob is in (the crash journal makes
+   * it durable here). The log call resolves after it.
+   */
+  stored?(record: AttachmentRecord, batch: BlobBatch): Promise<void>;
 }
 
 /**
@@ -109,6 +114,15 @@ export class AttachmentWriter {
     return this.#records;
   }
 
+  /**
+   * Adds records whose blobs are already in the store (crash recovery); names already taken are
+   * left as they are.
+   * @internal
+   */
+  adopt(records: readonly AttachmentRecord[]): void {
+    for (const r of records) if (!this.#records.has(r.name)) this.#records.set(r.name, r);
+  }
+
   #reserve(name: unknown, internal: boolean): string {
     this.#guard();
     if (typeof name !== 'string' || name.length === 0) {
@@ -139,13 +153,14 @@ export class AttachmentWriter {
   async #store(
     name: string,
     mediaType: string,
-    write: () => Promise<{ digest: Descriptor['digest']; size: number }>,
+    write: (batch: BlobBatch) => Promise<{ digest: Descriptor['digest']; size: number }>,
     compression: Compression,
     filename?: string,
     annotations: Readonly<Record<string, string>> = {}
   ): Promise<void> {
     try {
-      const { digest, size } = await write();
+      const batch = this.#sink.batch();
+      const { digest, size } = await write(batch);
       const descriptor: Descriptor = {
         mediaType: storedMediaType(mediaType, compression),
         digest,
@@ -155,8 +170,10 @@ export class AttachmentWriter {
             ? { ...annotations, [ZSTD_ANNOTATION]: 'zstd' }
             : { ...annotations },
       };
-      const record: AttachmentRecord = { name, descriptor, mediaType, compression };
-      this.#records.set(name, filename === undefined ? record : { ...record, filename });
+      const plain: AttachmentRecord = { name, descriptor, mediaType, compression };
+      const record = filename === undefined ? plain : { ...plain, filename };
+      await this.#sink.stored?.(record, batch);
+      this.#records.set(name, record);
     } finally {
       this.#pending.delete(name);
     }
@@ -193,9 +210,9 @@ export class AttachmentWriter {
     await this.#store(
       n,
       mediaType,
-      async () => {
+      async (batch) => {
         const payload = compression === 'zstd' ? await compressZstd(bytes) : bytes;
-        return this.#sink.batch().putBlob(payload);
+        return batch.putBlob(payload);
       },
       compression
     );
@@ -213,7 +230,7 @@ export class AttachmentWriter {
     await this.#store(
       n,
       payload.mediaType,
-      () => this.#sink.batch().putBlob(payload.bytes),
+      (batch) => batch.putBlob(payload.bytes),
       'none',
       undefined,
       payload.annotations
@@ -302,7 +319,7 @@ export class AttachmentWriter {
     await this.#store(
       n,
       mediaType,
-      async () => {
+      async (batch) => {
         if (compression === 'none') {
           const put: {
             signal?: AbortSignal;
@@ -311,10 +328,10 @@ export class AttachmentWriter {
           } = { expectedSize: info.size };
           if (options.signal !== undefined) put.signal = options.signal;
           if (options.onProgress !== undefined) put.onProgress = options.onProgress;
-          return this.#sink.batch().putBlobFile(path, put);
+          return batch.putBlobFile(path, put);
         }
         // zstd here is whole-buffer (the wasm codec has no streaming API): bounded by memory.
-        return this.#sink.batch().putBlob(await compressZstd(await readFile(path)));
+        return batch.putBlob(await compressZstd(await readFile(path)));
       },
       compression,
       filename

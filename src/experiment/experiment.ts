@@ -5,7 +5,7 @@
  */
 import type { Table } from 'apache-arrow';
 import { importArchive } from '../archive/import.js';
-import { RunledgerError } from '../errors.js';
+import { RunledgerError, isRunledgerError } from '../errors.js';
 import { MEDIA_TYPE_MANIFEST } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
@@ -24,6 +24,7 @@ import {
   MEDIA_TYPE_RUN_PARAMETERS,
   serializeExperimentConfig,
   type AttachmentTableConfig,
+  type ExperimentStatus,
   type RunConfig,
   type SolveConfig,
 } from './config.js';
@@ -39,8 +40,39 @@ import type { SolveRecord } from './solve.js';
 import { solvesTable } from './solves-table.js';
 import { runsTable } from './runs-table.js';
 import { withRun } from './context.js';
-import { checkRunName, generateRunName, type RunOptions } from './run-record.js';
-import { loadSealed, SealedExperiment, SealedRun } from './sealed.js';
+import {
+  checkRunName,
+  generateRunName,
+  type RunOptions,
+  type RunScopeOptions,
+} from './run-record.js';
+import {
+  loadSealed,
+  loadSealedAt,
+  SealedExperiment,
+  SealedRun,
+  setForkFactory,
+  type ExperimentSeed,
+  type ForkOptions,
+} from './sealed.js';
+import {
+  AutosavePolicy,
+  AutosaveSchedule,
+  checkpointReference,
+  type CheckpointStatus,
+} from './checkpoint.js';
+import {
+  column,
+  decodeValue,
+  encodeValue,
+  findStaleJournals,
+  Journal,
+  removeJournals,
+  type Durability,
+  type JournalContents,
+  type JournalRecord,
+} from './journal.js';
+import { unwatchSignals, watchSignals, type Interruptible } from './signals.js';
 import { runParametersTable } from './table.js';
 
 /** Options of {@link Experiment.create}. */
@@ -54,6 +86,33 @@ export interface CreateExperimentOptions {
    * twice commits to the same digest. @default false
    */
   readonly reproducible?: boolean;
+  /**
+   * While runs are open, SIGINT / SIGTERM close them as `interrupted`, write an `interrupted`
+   * checkpoint and end the process with 130 / 143. @default true
+   */
+  readonly handleSignals?: boolean;
+  /**
+   * Keep a crash journal of open runs under `<root>/.runledger/journal/`, so
+   * `restoreFromCheckpoint` recovers them after the process is killed. @default true
+   */
+  readonly journal?: boolean;
+  /**
+   * How soon a journaled write is durable: `'batched'` within a second, `'always'` before the log
+   * call returns (one fsync per call). @default 'batched'
+   */
+  readonly durable?: Durability;
+}
+
+/** What an experiment object is: recording, committed, or ended by a failure. */
+export type ExperimentState = 'unsealed' | 'sealed' | 'failed';
+
+/** Internal construction options. */
+interface ExperimentInit {
+  readonly reproducible?: boolean;
+  readonly handleSignals?: boolean;
+  readonly journal?: boolean;
+  readonly durable?: Durability;
+  readonly seed?: ExperimentSeed;
 }
 
 /** Manifest annotation keys with this prefix belong to OMMX. */
@@ -70,12 +129,11 @@ const RESERVED_ANNOTATION_PREFIX = 'org.ommx.v1.';
  * const sealed = await exp.commit();
  * ```
  */
-export class Experiment extends ReadableScope {
-  /** The full reference the experiment commits under. */
-  readonly reference: string;
+export class Experiment extends ReadableScope implements Interruptible {
+  #reference: string;
   readonly registry: LocalRegistry;
   readonly #annotations = new Map<string, string>();
-  readonly #parameters = new ParameterTable();
+  readonly #parameters: ParameterTable;
   readonly #writer: AttachmentWriter;
   readonly #reader: AttachmentReader;
   readonly #closedRuns = new Map<number, ClosedRunState>();
@@ -87,17 +145,39 @@ export class Experiment extends ReadableScope {
   readonly #reproducible: boolean;
   #sealed: SealedExperiment | undefined;
   #committing = false;
+  #failure: string | undefined;
+  readonly #subject: Descriptor | undefined;
+  #schedule = new AutosaveSchedule(AutosavePolicy.everyRunClose());
+  /** Checkpoint writes, one after another. */
+  #queue: Promise<void> = Promise.resolve();
+  #autosaveQueued: Promise<void> | undefined;
+  /** Set while closes are part of a larger step (failure, recovery) that checkpoints itself. */
+  #quiet = false;
+  #lastCheckpointError: unknown;
+  readonly #handleSignals: boolean;
+  readonly #journal: Journal | undefined;
 
   /** @internal Use {@link Experiment.create}. */
-  constructor(
-    reference: string,
-    registry: LocalRegistry,
-    options: { reproducible?: boolean } = {}
-  ) {
+  constructor(reference: string, registry: LocalRegistry, options: ExperimentInit = {}) {
     super();
-    this.reference = reference;
+    this.#reference = reference;
     this.registry = registry;
     this.#reproducible = options.reproducible === true;
+    this.#handleSignals = options.handleSignals !== false;
+    const seed = options.seed;
+    this.#subject = seed?.subject;
+    this.#parameters = seed?.parameters ?? new ParameterTable();
+    for (const r of seed?.runs ?? []) {
+      this.#closedRuns.set(r.runId, r);
+      if (r.runId >= this.#nextRunId) this.#nextRunId = r.runId + 1;
+    }
+    for (const n of seed?.runNames ?? []) this.#runNames.add(n);
+    for (const [k, v] of Object.entries(seed?.annotations ?? {})) this.#annotations.set(k, v);
+    const journal =
+      options.journal === false
+        ? undefined
+        : new Journal(registry, reference, seed?.subject, options.durable ?? 'batched');
+    this.#journal = journal;
     const scope = `experiment ${reference}`;
     this.#writer = new AttachmentWriter(
       scope,
@@ -105,8 +185,17 @@ export class Experiment extends ReadableScope {
         registry,
         batch: () => (this.#batch ??= registry.batch()),
         flush: () => this.#flush(),
+        ...(journal === undefined
+          ? {}
+          : {
+              stored: async (record: AttachmentRecord, batch: BlobBatch) => {
+                await batch.publishNow([record.descriptor.digest]);
+                journal.append({ t: 'eatt', record, at: Date.now() });
+              },
+            }),
       },
-      () => this.#assertUnsealed()
+      () => this.#assertUnsealed(),
+      seed?.attachments ?? []
     );
     this.#reader = new AttachmentReader(
       scope,
@@ -193,7 +282,38 @@ export class Experiment extends ReadableScope {
     return this.#reader;
   }
 
+  /** The full reference the experiment commits under (changed by {@link Experiment.rename}). */
+  get reference(): string {
+    return this.#reference;
+  }
+
+  /** `unsealed` while recording, `sealed` once committed, `failed` after its scope failed. */
+  get state(): ExperimentState {
+    return this.#sealed !== undefined
+      ? 'sealed'
+      : this.#failure !== undefined
+        ? 'failed'
+        : 'unsealed';
+  }
+
+  /** Why the experiment's scope failed (`"<ErrorName>: <message>"`), once `state` is `failed`. */
+  get failureReason(): string | undefined {
+    return this.#failure;
+  }
+
+  /** The manifest this experiment was forked or restored from (its OCI `subject`), if any. */
+  get subject(): Descriptor | undefined {
+    return this.#subject;
+  }
+
   #assertUnsealed(): void {
+    if (this.#failure !== undefined) {
+      throw new RunledgerError(
+        'EXPERIMENT_FAILED',
+        `Experiment ${this.reference} failed (${this.#failure}) and is read-only; continue it with Experiment.restoreFromCheckpoint(${JSON.stringify(this.reference)}).`,
+        { data: { reference: this.reference, reason: this.#failure } }
+      );
+    }
     if (this.#sealed !== undefined || this.#committing) {
       throw new RunledgerError(
         'EXPERIMENT_SEALED',
@@ -259,6 +379,7 @@ export class Experiment extends ReadableScope {
       );
     }
     this.#annotations.set(key, value);
+    this.#journal?.append({ t: 'ann', key, value, at: Date.now() });
   }
 
   /**
@@ -276,29 +397,70 @@ export class Experiment extends ReadableScope {
     return this.#open(options, undefined);
   }
 
-  #open(options: RunOptions, parentRunId: number | undefined): Run {
+  #open(
+    options: RunOptions,
+    parentRunId: number | undefined,
+    recovered?: { runId: number; startedAt: Date }
+  ): Run {
     this.#assertUnsealed();
     if (options.name !== undefined) checkRunName(options.name);
-    const runId = this.#nextRunId;
+    const runId = recovered?.runId ?? this.#nextRunId;
     const name = options.name ?? generateRunName(this.reference, runId, this.#runNames);
+    const tags = options.tags ?? {};
+    const journal = this.#journal;
     const run = new Run(
       runId,
       {
         registry: this.registry,
         logParameter: (id, n, value) => this.#logParameter(id, n, value),
-        closed: (state) => {
-          this.#openRuns.delete(state.runId);
-          this.#closedRuns.set(state.runId, state);
-        },
+        closed: (state) => this.#runClosed(state),
         startChild: (parent, childOptions) => this.#open(childOptions, parent.runId),
-        runScoped: (child, fn) => this.#runScoped(child, fn),
+        runScoped: (child, fn, signal) => this.#runScoped(child, fn, signal),
+        journal,
       },
-      { name, tags: options.tags ?? {}, parentRunId, reproducible: this.#reproducible }
+      {
+        name,
+        tags,
+        parentRunId,
+        reproducible: this.#reproducible,
+        ...(recovered === undefined ? {} : { startedAt: recovered.startedAt }),
+      }
     );
-    this.#nextRunId++;
+    if (runId >= this.#nextRunId) this.#nextRunId = runId + 1;
     this.#runNames.add(name);
     this.#openRuns.set(runId, run);
+    journal?.append({
+      t: 'open',
+      run: runId,
+      name,
+      tags: { ...tags },
+      ...(parentRunId === undefined ? {} : { parent: parentRunId }),
+      at: (recovered?.startedAt ?? new Date()).getTime(),
+    });
+    if (this.#handleSignals && recovered === undefined) watchSignals(this);
     return run;
+  }
+
+  #runClosed(state: ClosedRunState): Promise<void> {
+    this.#openRuns.delete(state.runId);
+    this.#closedRuns.set(state.runId, state);
+    const journal = this.#journal;
+    if (journal !== undefined) {
+      journal.unwatchMetrics(state.runId);
+      journal.append({
+        t: 'close',
+        run: state.runId,
+        status: state.status,
+        ...(state.reason === undefined ? {} : { reason: state.reason }),
+        attachments: [...state.attachments.values()],
+        solves: [...state.solves],
+        samplings: [...state.samplings],
+        at: Date.now(),
+      });
+    }
+    if (this.#openRuns.size === 0) unwatchSignals(this);
+    if (this.#quiet || !this.#schedule.runClosed(Date.now())) return Promise.resolve();
+    return this.#autosave();
   }
 
   /**
@@ -315,26 +477,50 @@ export class Experiment extends ReadableScope {
    * const objective = await exp.run(async (run) => { run.logParameter('seed', 7); return 42; });
    * ```
    */
-  run<T>(fn: (run: Run) => T | Promise<T>, options: RunOptions = {}): Promise<T> {
+  run<T>(fn: (run: Run) => T | Promise<T>, options: RunScopeOptions = {}): Promise<T> {
     let run: Run;
     try {
       run = this.startRun(options);
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#runScoped(run, fn);
+    return this.#runScoped(run, fn, options.signal);
   }
 
-  async #runScoped<T>(run: Run, fn: (run: Run) => T | Promise<T>): Promise<T> {
+  async #runScoped<T>(
+    run: Run,
+    fn: (run: Run) => T | Promise<T>,
+    signal: AbortSignal | undefined
+  ): Promise<T> {
     let result: T;
+    let onAbort: (() => void) | undefined;
     try {
-      result = await withRun(this, run, () => fn(run));
+      const body = Promise.resolve(withRun(this, run, () => fn(run)));
+      if (signal === undefined) {
+        result = await body;
+      } else {
+        // The run ends when the signal fires, whatever the callback is doing.
+        const aborted = new Promise<never>((_, reject) => {
+          onAbort = () => reject(abortReason(signal));
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        });
+        body.then(undefined, () => undefined); // its later failure is not unhandled
+        result = await Promise.race([body, aborted]);
+      }
     } catch (error) {
       if (!run.closed) {
-        const interrupted = error instanceof Error && error.name === 'AbortError';
-        await run.close(interrupted ? 'interrupted' : 'failed', failureReason(error), error);
+        await run.close(
+          isInterruption(error) ? 'interrupted' : 'failed',
+          failureReason(error),
+          error
+        );
+        // An interrupted run is checkpointed whatever the autosave policy.
+        if (signal?.aborted === true) await this.#checkpointQuietly('draft', undefined);
       }
       throw error;
+    } finally {
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
     }
     if (!run.closed) await run.finish();
     return result;
@@ -352,6 +538,13 @@ export class Experiment extends ReadableScope {
       );
     }
     this.#parameters.log(runId, name, value);
+    this.#journal?.append({
+      t: 'param',
+      run: runId,
+      name,
+      value: encodeValue(value),
+      at: Date.now(),
+    });
   }
 
   /** The runs closed so far, in run id order (a closed run is final). */
@@ -530,10 +723,11 @@ export class Experiment extends ReadableScope {
    * Seals the experiment into one OMMX experiment artifact and publishes its reference
    * (insert-or-conflict). Layers: experiment attachments by name, then each run's attachments by
    * name in run id order, then the run-parameter table. On failure nothing is lost: the
-   * experiment stays unsealed and can be committed again.
+   * experiment stays unsealed and can be committed again. On success its checkpoint and crash
+   * journal are removed.
    * @param options - signal
    * @returns the sealed experiment, loaded back with OMMX's loader rules
-   * @throws RunledgerError `RUNS_OPEN`, `EXPERIMENT_SEALED`, `REF_CONFLICT`, `IO_ERROR`
+   * @throws RunledgerError `RUNS_OPEN`, `EXPERIMENT_SEALED`, `EXPERIMENT_FAILED`, `REF_CONFLICT`, `IO_ERROR`
    * @example
    * ```ts
    * const sealed = await exp.commit();
@@ -552,86 +746,591 @@ export class Experiment extends ReadableScope {
     }
     this.#committing = true;
     try {
-      await this.#flush();
-      const layers: Descriptor[] = [];
-      const table = (records: ReadonlyMap<string, AttachmentRecord>): AttachmentTableConfig => {
-        const entries = new Map<string, number>();
-        const filenames = new Map<string, string>();
-        for (const name of [...records.keys()].sort(byUtf8)) {
-          const r = records.get(name) as AttachmentRecord;
-          entries.set(name, layers.length);
-          layers.push(r.descriptor);
-          if (r.filename !== undefined) filenames.set(name, r.filename);
-        }
-        return { entries, filenames };
-      };
-      const attachments = table(this.#writer.records);
-      const runs: RunConfig[] = [...this.#closedRuns.values()]
-        .sort((a, b) => a.runId - b.runId)
-        .map((r) => {
-          const attachments = table(r.attachments);
-          // OMMX's layer order: each solve's input, output, diagnostics, in id order; then samplings.
-          const calls = (records: readonly SolveRecord[]): SolveConfig[] =>
-            records.map((c) => {
-              const push = (d: Descriptor): number => layers.push(d) - 1;
-              const input = push(c.input);
-              const output = c.output === undefined ? undefined : push(c.output);
-              const diagnostics = c.diagnostics === undefined ? undefined : push(c.diagnostics);
-              return {
-                id: c.id,
-                status: c.status,
-                input,
-                ...(output === undefined ? {} : { output }),
-                adapter: c.adapter,
-                adapterOptions: c.adapterOptions,
-                ...(diagnostics === undefined ? {} : { diagnostics }),
-              };
-            });
-          const solves = calls(r.solves);
-          const samplings = calls(r.samplings);
-          const run: RunConfig = {
-            runId: r.runId,
-            status: r.status,
-            attachments,
-            solves,
-            samplings,
-          };
-          return r.reason === undefined ? run : { ...run, reason: r.reason };
-        });
-      const batch = this.registry.batch();
-      const params = await batch.putBlob(encodeRunParameters(this.#parameters));
-      const runParameters = layers.length;
-      layers.push({ mediaType: MEDIA_TYPE_RUN_PARAMETERS, ...params, annotations: {} });
-      const configBytes = serializeExperimentConfig({
-        status: 'finished',
-        attachments,
-        runs,
-        runParameters,
-      });
-      const config = await batch.putBlob(configBytes);
-      await batch.commit(options.signal === undefined ? {} : { signal: options.signal });
-      const annotations = this.annotations;
-      const manifest: Manifest = {
-        schemaVersion: 2,
-        mediaType: MEDIA_TYPE_MANIFEST,
-        artifactType: MEDIA_TYPE_EXPERIMENT,
-        config: { mediaType: MEDIA_TYPE_EXPERIMENT_CONFIG, ...config },
-        layers,
-        ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
-      };
-      const descriptor = await this.registry.writeManifest(manifest);
+      await this.#queue; // a checkpoint being written lands first (and none starts after)
+      const descriptor = await this.#writeManifest('finished', undefined, options.signal);
       await this.registry.publishRef(
         this.reference,
         descriptor,
         options.signal === undefined ? {} : { signal: options.signal }
       );
       this.#sealed = await loadSealed(this.registry, this.reference);
-      return this.#sealed;
     } finally {
       this.#committing = false;
     }
+    // Best effort, as OMMX: the commit stands even if the checkpoint cannot be removed.
+    await this.#removeCheckpoint().catch(() => undefined);
+    await this.#journal?.close(true);
+    return this.#sealed;
+  }
+
+  /**
+   * Stores the manifest of the current state: closed runs only, experiment attachments, the
+   * run-parameter table of the closed runs; `requested_image_name` for checkpoints; the OCI
+   * `subject` of a fork or restore.
+   */
+  async #writeManifest(
+    status: ExperimentStatus,
+    reason: string | undefined,
+    signal: AbortSignal | undefined
+  ): Promise<Descriptor> {
+    // What is recorded now: attachments whose blobs the flush below makes durable, runs whose
+    // blobs their close made durable.
+    const records = new Map(this.#writer.records);
+    const closed = [...this.#closedRuns.values()].sort((a, b) => a.runId - b.runId);
+    const parameters = this.#closedParameters();
+    await this.#flush();
+    const layers: Descriptor[] = [];
+    const table = (all: ReadonlyMap<string, AttachmentRecord>): AttachmentTableConfig => {
+      const entries = new Map<string, number>();
+      const filenames = new Map<string, string>();
+      for (const name of [...all.keys()].sort(byUtf8)) {
+        const r = all.get(name) as AttachmentRecord;
+        entries.set(name, layers.length);
+        layers.push(r.descriptor);
+        if (r.filename !== undefined) filenames.set(name, r.filename);
+      }
+      return { entries, filenames };
+    };
+    const attachments = table(records);
+    const runs: RunConfig[] = closed.map((r) => {
+      const attachments = table(r.attachments);
+      // OMMX's layer order: each solve's input, output, diagnostics, in id order; then samplings.
+      const calls = (list: readonly SolveRecord[]): SolveConfig[] =>
+        list.map((c) => {
+          const push = (d: Descriptor): number => layers.push(d) - 1;
+          const input = push(c.input);
+          const output = c.output === undefined ? undefined : push(c.output);
+          const diagnostics = c.diagnostics === undefined ? undefined : push(c.diagnostics);
+          return {
+            id: c.id,
+            status: c.status,
+            input,
+            ...(output === undefined ? {} : { output }),
+            adapter: c.adapter,
+            adapterOptions: c.adapterOptions,
+            ...(diagnostics === undefined ? {} : { diagnostics }),
+          };
+        });
+      const solves = calls(r.solves);
+      const samplings = calls(r.samplings);
+      const run: RunConfig = { runId: r.runId, status: r.status, attachments, solves, samplings };
+      return r.reason === undefined ? run : { ...run, reason: r.reason };
+    });
+    const batch = this.registry.batch();
+    const params = await batch.putBlob(encodeRunParameters(parameters));
+    const runParameters = layers.length;
+    layers.push({ mediaType: MEDIA_TYPE_RUN_PARAMETERS, ...params, annotations: {} });
+    const configBytes = serializeExperimentConfig({
+      status,
+      ...(reason === undefined ? {} : { reason }),
+      ...(status === 'finished' ? {} : { requestedImageName: this.reference }),
+      attachments,
+      runs,
+      runParameters,
+    });
+    const config = await batch.putBlob(configBytes);
+    await batch.commit(signal === undefined ? {} : { signal });
+    const annotations = this.annotations;
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPE_MANIFEST,
+      artifactType: MEDIA_TYPE_EXPERIMENT,
+      config: { mediaType: MEDIA_TYPE_EXPERIMENT_CONFIG, ...config },
+      layers,
+      ...(this.#subject === undefined ? {} : { subject: this.#subject }),
+      ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
+    };
+    return this.registry.writeManifest(manifest);
+  }
+
+  /** Runs checkpoint writes one after another. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#queue.then(fn);
+    this.#queue = p.then(
+      () => undefined,
+      () => undefined
+    );
+    return p;
+  }
+
+  /** Writes a checkpoint of the current state under the rolling checkpoint reference. */
+  async #checkpointNow(
+    status: CheckpointStatus,
+    reason: string | undefined
+  ): Promise<ExperimentCheckpoint> {
+    const descriptor = await this.#writeManifest(status, reason, undefined);
+    const reference = await checkpointReference(this.registry, this.reference);
+    await this.registry.replaceRef(reference, descriptor);
+    return { reference, descriptor, status, runCount: this.#closedRuns.size };
+  }
+
+  async #removeCheckpoint(): Promise<void> {
+    const reference = await checkpointReference(this.registry, this.reference);
+    await this.registry.deleteRef(reference).catch((e: unknown) => {
+      if (!isRunledgerError(e, 'REF_NOT_FOUND')) throw e;
+    });
+  }
+
+  /**
+   * An autosave: coalesced (run closes while one waits in the queue share it), errors reported,
+   * not thrown. Resolves once the checkpoint holding the run that asked is written.
+   */
+  #autosave(): Promise<void> {
+    if (this.#autosaveQueued !== undefined) return this.#autosaveQueued;
+    this.#autosaveQueued = this.#serial(async () => {
+      this.#autosaveQueued = undefined;
+      if (this.state !== 'unsealed' || this.#committing) return;
+      this.#schedule.attempted(Date.now());
+      const schedule = this.#schedule;
+      try {
+        await this.#checkpointNow('draft', undefined);
+        schedule.saved();
+        this.#lastCheckpointError = undefined;
+      } catch (e) {
+        this.#lastCheckpointError = e;
+        process.emitWarning(
+          `runledger: autosave of experiment ${this.reference} failed: ${(e as Error).message}`,
+          { code: 'RUNLEDGER_AUTOSAVE' }
+        );
+      }
+    });
+    return this.#autosaveQueued;
+  }
+
+  /** A checkpoint that must not hide the error that caused it. */
+  async #checkpointQuietly(status: CheckpointStatus, reason: string | undefined): Promise<void> {
+    await this.#serial(() => this.#checkpointNow(status, reason)).catch((e: unknown) => {
+      this.#lastCheckpointError = e;
+      process.emitWarning(
+        `runledger: checkpoint of experiment ${this.reference} failed: ${(e as Error).message}`,
+        { code: 'RUNLEDGER_AUTOSAVE' }
+      );
+    });
+  }
+
+  /**
+   * Writes a checkpoint now (whatever the autosave policy): the closed runs and the experiment's
+   * attachments, under its rolling checkpoint reference, replacing the previous one.
+   * @param options - status (`draft` by default), reason
+   * @returns the checkpoint written
+   * @throws RunledgerError `EXPERIMENT_SEALED`, `EXPERIMENT_FAILED`, `IO_ERROR`
+   * @example
+   * ```ts
+   * await exp.checkpoint();
+   * ```
+   */
+  checkpoint(
+    options: { status?: CheckpointStatus; reason?: string } = {}
+  ): Promise<ExperimentCheckpoint> {
+    try {
+      this.#assertUnsealed();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#serial(() => this.#checkpointNow(options.status ?? 'draft', options.reason));
+  }
+
+  /**
+   * Waits until every checkpoint already due (autosaves after run closes) is written.
+   * @returns when the checkpoint queue is empty; the error of the last one that failed is in
+   *   {@link Experiment.lastCheckpointError}
+   */
+  autosaveSettled(): Promise<void> {
+    return this.#queue;
+  }
+
+  /** Why the last checkpoint attempt failed (autosave errors are reported, not thrown). */
+  get lastCheckpointError(): unknown {
+    return this.#lastCheckpointError;
+  }
+
+  /** The autosave policy of this session (`everyRunClose` until set). */
+  get autosavePolicy(): AutosavePolicy {
+    return this.#schedule.policy;
+  }
+
+  /**
+   * Sets when run closes write a `draft` checkpoint; the schedule starts afresh.
+   * @param policy - e.g. `AutosavePolicy.everyNRuns(10)`
+   * @throws RunledgerError `ARGUMENT_INVALID`
+   */
+  setAutosavePolicy(policy: AutosavePolicy): void {
+    if (!(policy instanceof AutosavePolicy)) {
+      throw new RunledgerError('ARGUMENT_INVALID', 'setAutosavePolicy takes an AutosavePolicy.');
+    }
+    this.#schedule = new AutosaveSchedule(policy);
+  }
+
+  /**
+   * Ends the experiment's scope with an error: open runs are closed (as `interrupted` for an
+   * `AbortError` or a signal, else `failed`), a checkpoint of that status with the reason is
+   * written (always attempted), the crash journal is removed once it is, and the experiment
+   * becomes read-only (`state` `failed`).
+   */
+  async #failScope(status: 'failed' | 'interrupted', reason: string): Promise<void> {
+    if (this.state !== 'unsealed') return;
+    this.#quiet = true;
+    try {
+      for (const run of this.openRuns) {
+        if (!run.closed) await run.close(status, reason).catch(() => undefined);
+      }
+    } finally {
+      this.#quiet = false;
+    }
+    let saved = true;
+    await this.#serial(() => this.#checkpointNow(status, reason)).catch((e: unknown) => {
+      saved = false;
+      this.#lastCheckpointError = e;
+    });
+    this.#failure = reason;
+    unwatchSignals(this);
+    await this.#journal?.close(saved);
+  }
+
+  /**
+   * Runs `fn` as the scope of this experiment (the callback form of Python's
+   * `with Experiment(...)`): commits when it returns; when it throws, closes the open runs,
+   * writes a `failed` (or, for an `AbortError`, `interrupted`) checkpoint with the reason, and
+   * rethrows — `Experiment.restoreFromCheckpoint` continues from there.
+   * @param fn - the study
+   * @returns the committed experiment
+   * @throws whatever `fn` throws; what {@link Experiment.commit} throws
+   * @example
+   * ```ts
+   * const sealed = await exp.use(async (e) => {
+   *   await e.run((run) => run.logParameter('seed', 1));
+   * });
+   * ```
+   */
+  async use(fn: (exp: Experiment) => unknown): Promise<SealedExperiment> {
+    try {
+      await fn(this);
+      return await this.commit();
+    } catch (error) {
+      await this.#failScope(isInterruption(error) ? 'interrupted' : 'failed', failureReason(error));
+      throw error;
+    }
+  }
+
+  /**
+   * Creates an experiment and runs `fn` as its scope (see {@link Experiment#use}).
+   * @param reference - where it commits; anonymous when undefined
+   * @param fn - the study
+   * @param options - as {@link Experiment.create}
+   * @returns the committed experiment
+   * @example
+   * ```ts
+   * const sealed = await Experiment.use('ghcr.io/acme/qap:tai20a', async (exp) => {
+   *   await exp.run((run) => run.logParameter('seed', 1));
+   * });
+   * ```
+   */
+  static async use(
+    reference: string | undefined,
+    fn: (exp: Experiment) => unknown,
+    options: CreateExperimentOptions = {}
+  ): Promise<SealedExperiment> {
+    const exp = await Experiment.create(reference, options);
+    return exp.use(fn);
+  }
+
+  /** @internal Closes every open run as interrupted and writes an interrupted checkpoint. */
+  async interruptAll(signal: NodeJS.Signals): Promise<void> {
+    await this.#failScope('interrupted', signal);
+  }
+
+  /**
+   * Changes the experiment's name. Unsealed: later commits and checkpoints use the new name, and
+   * an existing checkpoint moves to the new name's slot. Committed: the new name is published for
+   * the same manifest too (the old one stays).
+   * @param reference - the new name
+   * @throws RunledgerError `REFERENCE_INVALID`, `REF_CONFLICT`, `EXPERIMENT_FAILED`
+   * @example
+   * ```ts
+   * await exp.rename('ghcr.io/acme/qap:tai20a-v2');
+   * ```
+   */
+  async rename(reference: string): Promise<void> {
+    const name = normalizeReference(reference);
+    if (this.#sealed !== undefined) {
+      this.#sealed = await this.#sealed.rename(name);
+      this.#reference = name;
+      return;
+    }
+    this.#assertUnsealed();
+    await this.#serial(async () => {
+      const old = await checkpointReference(this.registry, this.reference);
+      let had = false;
+      try {
+        await this.registry.resolve(old);
+        had = true;
+      } catch (e) {
+        if (!isRunledgerError(e, 'REF_NOT_FOUND')) throw e;
+      }
+      this.#reference = name;
+      this.#journal?.append({ t: 'rename', reference: name, at: Date.now() });
+      if (had) {
+        await this.#checkpointNow('draft', undefined);
+        await this.registry.deleteRef(old).catch(() => undefined);
+      }
+    });
+  }
+
+  /**
+   * A new unsealed experiment from this committed one (see `SealedExperiment.fork`).
+   * @param reference - the child's name; anonymous when omitted
+   * @param options - handleSignals, journal, durable
+   * @returns the unsealed child
+   * @throws RunledgerError `EXPERIMENT_UNCOMMITTED` before a successful commit
+   */
+  fork(reference?: string, options: ForkOptions = {}): Promise<Experiment> {
+    if (this.#sealed === undefined) {
+      return Promise.reject(
+        new RunledgerError(
+          'EXPERIMENT_UNCOMMITTED',
+          `Experiment ${this.reference} must be committed before it can be forked; commit it first (a checkpoint is continued with Experiment.restoreFromCheckpoint).`,
+          { data: { reference: this.reference } }
+        )
+      );
+    }
+    return this.#sealed.fork(reference, options);
+  }
+
+  /**
+   * Continues an experiment from its checkpoint (draft, failed or interrupted) — and, beyond
+   * OMMX, from the crash journal a killed process left: every closed run, and every open run up
+   * to its last journaled write, closed as `interrupted` with reason `"process ended"`. The
+   * result is unsealed, has the same name, the checkpoint's runs, attachments and annotations,
+   * records the checkpoint as its OCI `subject`, and opens new runs after the largest run id.
+   * What the journal added is checkpointed at once and the journal removed.
+   * @param reference - the experiment's name (the name it was created with)
+   * @param options - registry, handleSignals, journal, durable
+   * @returns the unsealed experiment
+   * @throws RunledgerError `CHECKPOINT_NOT_FOUND`, `EXPERIMENT_INVALID`, `DIGEST_MISMATCH`
+   * @example
+   * ```ts
+   * const exp = await Experiment.restoreFromCheckpoint('ghcr.io/acme/qap:tai20a');
+   * ```
+   */
+  static async restoreFromCheckpoint(
+    reference: string,
+    options: RestoreOptions = {}
+  ): Promise<Experiment> {
+    const name = normalizeReference(reference);
+    const registry = options.registry ?? (await LocalRegistry.open());
+    const slot = await checkpointReference(registry, name);
+    let base: SealedExperiment | undefined;
+    try {
+      base = await loadSealed(registry, slot, { allowDraft: true });
+    } catch (e) {
+      if (!isRunledgerError(e, 'REF_NOT_FOUND')) throw e;
+    }
+    if (base !== undefined && base.config.requestedImageName !== name) {
+      throw new RunledgerError(
+        'EXPERIMENT_INVALID',
+        `Checkpoint ${slot} is of ${String(base.config.requestedImageName)}, not of ${name}.`,
+        { data: { reference: name, checkpoint: slot } }
+      );
+    }
+    const journals = await findStaleJournals(registry, name);
+    if (base === undefined) {
+      const headerBase = journals.find((j) => j.header.base !== undefined)?.header.base;
+      if (headerBase !== undefined && (await registry.hasBlob(headerBase.digest))) {
+        base = await loadSealedAt(registry, name, headerBase, { allowDraft: true });
+      }
+    }
+    if (base === undefined && journals.length === 0) {
+      throw new RunledgerError(
+        'CHECKPOINT_NOT_FOUND',
+        `No checkpoint of experiment ${name} in the store ${registry.root}; list them with \`runledger checkpoints\`.`,
+        { data: { reference: name, root: registry.root } }
+      );
+    }
+    const init: ExperimentInit = {
+      ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
+      ...(options.journal === undefined ? {} : { journal: options.journal }),
+      ...(options.durable === undefined ? {} : { durable: options.durable }),
+      ...(base === undefined ? {} : { seed: await base.seed() }),
+    };
+    const exp = new Experiment(name, registry, init);
+    if (journals.length > 0) {
+      exp.#quiet = true;
+      try {
+        for (const j of journals) await exp.#replay(j);
+      } finally {
+        exp.#quiet = false;
+      }
+      await exp.#serial(() => exp.#checkpointNow('draft', undefined));
+      await removeJournals(journals);
+    }
+    return exp;
+  }
+
+  /** Puts back what a dead process's journal recorded that this state lacks. */
+  async #replay(j: JournalContents): Promise<void> {
+    const known = new Set(this.#closedRuns.keys());
+    const opened = new Map<number, JournalRecord & { t: 'open' }>();
+    const closes = new Map<number, JournalRecord & { t: 'close' }>();
+    const params = new Map<number, [string, ParameterValue][]>();
+    const tags = new Map<number, Record<string, string>>();
+    const atts = new Map<number, AttachmentRecord[]>();
+    const solves = new Map<number, { kind: 'solve' | 'sampling'; record: SolveRecord }[]>();
+    const points = new Map<
+      number,
+      { name: string; step: number; timestamp: number; value: number }[]
+    >();
+    const lastWrite = new Map<number, number>();
+    const push = <V>(m: Map<number, V[]>, k: number, v: V): void => {
+      const list = m.get(k);
+      if (list === undefined) m.set(k, [v]);
+      else list.push(v);
+    };
+    for (const r of j.records) {
+      if ('run' in r) lastWrite.set(r.run, Math.max(lastWrite.get(r.run) ?? 0, r.at));
+      switch (r.t) {
+        case 'open':
+          opened.set(r.run, r);
+          break;
+        case 'close':
+          closes.set(r.run, r);
+          break;
+        case 'param':
+          push(params, r.run, [r.name, decodeValue(r.value)]);
+          break;
+        case 'tags':
+          tags.set(r.run, { ...tags.get(r.run), ...r.tags });
+          break;
+        case 'att':
+          push(atts, r.run, r.record);
+          break;
+        case 'solve':
+          push(solves, r.run, { kind: r.kind, record: r.record });
+          break;
+        case 'metrics': {
+          const ids = column(r.ids, Uint32Array);
+          const steps = column(r.steps, Float64Array);
+          const ts = column(r.ts, Float64Array);
+          const values = column(r.values, Float64Array);
+          for (let i = 0; i < ids.length; i++) {
+            push(points, r.run, {
+              name: r.names[ids[i] as number] as string,
+              step: steps[i] as number,
+              timestamp: ts[i] as number,
+              value: values[i] as number,
+            });
+          }
+          break;
+        }
+        case 'eatt':
+          this.#writer.adopt([r.record]);
+          break;
+        case 'ann':
+          if (!this.#annotations.has(r.key)) this.#annotations.set(r.key, r.value);
+          break;
+        default:
+          break;
+      }
+    }
+    const setParams = (runId: number): void => {
+      for (const [n, v] of params.get(runId) ?? []) this.#parameters.set(runId, n, v);
+    };
+    // Closed runs the state lacks: their close record has everything but the parameters.
+    for (const [runId, c] of [...closes].sort(([a], [b]) => a - b)) {
+      if (known.has(runId)) continue;
+      setParams(runId);
+      this.#closedRuns.set(runId, {
+        runId,
+        status: c.status,
+        reason: c.reason,
+        attachments: new Map(c.attachments.map((a) => [a.name, a])),
+        solves: c.solves,
+        samplings: c.samplings,
+      });
+      const name = opened.get(runId)?.name;
+      if (name !== undefined) this.#runNames.add(name);
+      if (runId >= this.#nextRunId) this.#nextRunId = runId + 1;
+      known.add(runId);
+    }
+    // Open runs: rebuilt, then closed as interrupted; children before their parents.
+    const open = [...opened.values()]
+      .filter((o) => !known.has(o.run) && !closes.has(o.run))
+      .sort((a, b) => b.run - a.run);
+    const runs = new Map<number, Run>();
+    for (const o of [...open].reverse()) {
+      const run = this.#open({ name: o.name, tags: { ...o.tags, ...tags.get(o.run) } }, o.parent, {
+        runId: o.run,
+        startedAt: new Date(o.at),
+      });
+      for (const [n, v] of params.get(o.run) ?? []) this.#parameters.set(o.run, n, v);
+      run.recover({
+        attachments: atts.get(o.run) ?? [],
+        solves: solves.get(o.run) ?? [],
+        metrics: points.get(o.run) ?? [],
+      });
+      runs.set(o.run, run);
+    }
+    for (const o of open) {
+      const run = runs.get(o.run) as Run;
+      if (!run.closed) {
+        await run.close(
+          'interrupted',
+          'process ended',
+          undefined,
+          new Date(lastWrite.get(o.run) ?? o.at)
+        );
+      }
+    }
   }
 }
+
+/** A checkpoint written by {@link Experiment.checkpoint}. */
+export interface ExperimentCheckpoint {
+  /** The checkpoint reference (`<id8>.runledger.local/checkpoint:<sha256 of the name>`). */
+  readonly reference: string;
+  readonly descriptor: Descriptor;
+  readonly status: CheckpointStatus;
+  /** Closed runs it holds. */
+  readonly runCount: number;
+}
+
+/** Options of {@link Experiment.restoreFromCheckpoint}. */
+export interface RestoreOptions {
+  /** @default LocalRegistry.open() */
+  readonly registry?: LocalRegistry;
+  /** As {@link CreateExperimentOptions.handleSignals}. */
+  readonly handleSignals?: boolean;
+  /** As {@link CreateExperimentOptions.journal}. */
+  readonly journal?: boolean;
+  /** As {@link CreateExperimentOptions.durable}. */
+  readonly durable?: Durability;
+}
+
+/** Whether an error means the work was interrupted rather than failed. */
+function isInterruption(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+/** The error an aborted signal stands for. */
+function abortReason(signal: AbortSignal): unknown {
+  const r: unknown = signal.reason;
+  if (r instanceof Error) return r;
+  return new DOMException(r === undefined ? 'This operation was aborted' : String(r), 'AbortError');
+}
+
+setForkFactory(async (from, reference, options) => {
+  const registry = from.registry;
+  const name =
+    reference === undefined
+      ? await registry.anonymousReference('experiment')
+      : normalizeReference(reference);
+  const seed = await from.seed();
+  return new Experiment(name, registry, {
+    ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
+    ...(options.journal === undefined ? {} : { journal: options.journal }),
+    ...(options.durable === undefined ? {} : { durable: options.durable }),
+    seed: { ...seed, annotations: {} },
+  });
+});
 
 function byUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));

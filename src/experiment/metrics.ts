@@ -136,6 +136,28 @@ export class MetricLog {
   }
 
   /**
+   * The points from index `from` on, copied (the crash journal takes them in chunks).
+   * @param from - the first point
+   * @returns every metric name so far (ids index it) and the new points' columns
+   */
+  since(from: number): {
+    names: readonly string[];
+    ids: Uint32Array;
+    steps: Float64Array;
+    timestamps: Float64Array;
+    values: Float64Array;
+  } {
+    const to = this.#size;
+    return {
+      names: [...this.#names],
+      ids: this.#nameIds.slice(from, to),
+      steps: this.#steps.data.slice(from, to),
+      timestamps: this.#timestamps.data.slice(from, to),
+      values: this.#values.data.slice(from, to),
+    };
+  }
+
+  /**
    * The stored form (see the module comment).
    * @returns msgpack bytes
    */

@@ -49,6 +49,15 @@ export interface RunOptions {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
+/** Options of a run scoped to a callback (`exp.run(fn, options)`, `run.child(fn, options)`). */
+export interface RunScopeOptions extends RunOptions {
+  /**
+   * Aborting it closes the run as `interrupted` (reason from the signal), writes a checkpoint and
+   * rejects with the signal's reason; the callback's later writes to the run fail `RUN_CLOSED`.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Checks a tag.
  * @param key - parameter-name rules

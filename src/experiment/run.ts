@@ -13,6 +13,8 @@ import {
 } from './attachments.js';
 import type { AttachmentCodec } from './codec.js';
 import type { RunStatus } from './config.js';
+import type { Descriptor } from '../oci/types.js';
+import type { Journal } from './journal.js';
 import type { ParameterValue } from './parameters.js';
 import type { Instance } from '../ommx/instance.js';
 import type { ParametricInstance } from '../ommx/parametric-instance.js';
@@ -36,6 +38,7 @@ import {
   RUN_ATTACHMENT,
   runError,
   type RunOptions,
+  type RunScopeOptions,
 } from './run-record.js';
 import {
   openSolve,
@@ -51,12 +54,18 @@ export interface RunHost {
   readonly registry: LocalRegistry;
   /** Validates and records a parameter of an open run. */
   logParameter(runId: number, name: string, value: ParameterValue): void;
-  /** Called once when the run closes, after its blobs are durable. */
-  closed(run: ClosedRunState): void;
+  /** Called once when the run closes, after its blobs are durable; resolves after the autosave. */
+  closed(run: ClosedRunState): Promise<void>;
   /** Opens a child run of `parent`. */
   startChild(parent: Run, options: RunOptions): Run;
   /** Runs `fn` in `run` (current run, closed by the outcome). */
-  runScoped<T>(run: Run, fn: (run: Run) => T | Promise<T>): Promise<T>;
+  runScoped<T>(
+    run: Run,
+    fn: (run: Run) => T | Promise<T>,
+    signal: AbortSignal | undefined
+  ): Promise<T>;
+  /** The experiment's crash journal, when it keeps one. */
+  readonly journal: Journal | undefined;
 }
 
 /** Who a run is, set when it opens. @internal */
@@ -66,6 +75,8 @@ export interface RunIdentity {
   readonly parentRunId: number | undefined;
   /** Leave wall-clock times and the host out of the run record. */
   readonly reproducible: boolean;
+  /** When it opened (a run recovered from the journal keeps its original start). */
+  readonly startedAt?: Date;
 }
 
 /** A run's state at close. @internal */
@@ -127,7 +138,7 @@ export class Run {
   /** The run this one was opened under (`run.child`), if any. */
   readonly parentRunId: number | undefined;
   readonly #tags: Record<string, string> = {};
-  readonly #startedAt = new Date();
+  readonly #startedAt: Date;
   readonly #reproducible: boolean;
   readonly #children = new Set<Run>();
   readonly #host: RunHost;
@@ -150,6 +161,8 @@ export class Run {
     this.name = identity.name;
     this.parentRunId = identity.parentRunId;
     this.#reproducible = identity.reproducible;
+    this.#startedAt = identity.startedAt ?? new Date();
+    const journal = host.journal;
     for (const [k, v] of Object.entries(identity.tags)) {
       checkTag(k, v);
       this.#tags[k] = v;
@@ -160,19 +173,61 @@ export class Run {
         registry: host.registry,
         batch: () => (this.#batch ??= host.registry.batch()),
         flush: async () => undefined,
+        ...(journal === undefined
+          ? {}
+          : {
+              stored: async (record: AttachmentRecord, batch: BlobBatch) => {
+                await batch.publishNow([record.descriptor.digest]);
+                journal.append({ t: 'att', run: runId, record, at: Date.now() });
+              },
+            }),
       },
       () => this.#assertOpen()
     );
+    journal?.watchMetrics(runId, this.#metrics);
     this.#solveHost = {
       assertOpen: () => this.#assertOpen(),
       putBlob: (bytes) => (this.#batch ??= host.registry.batch()).putBlob(bytes),
       nextId: (kind) => this.#nextIds[kind]++,
       record: (kind, record) => {
-        const list = kind === 'solve' ? this.#solves : this.#samplings;
-        list.push(record);
-        list.sort((a, b) => a.id - b.id);
+        this.#adoptSolve(kind, record);
+        if (journal !== undefined) {
+          const batch = this.#batch;
+          const digests = [record.input, record.output, record.diagnostics]
+            .filter((d): d is Descriptor => d !== undefined)
+            .map((d) => d.digest);
+          this.#track(
+            (batch === undefined ? Promise.resolve() : batch.publishNow(digests)).then(() =>
+              journal.append({ t: 'solve', run: runId, kind, record, at: Date.now() })
+            )
+          );
+        }
       },
     };
+  }
+
+  #adoptSolve(kind: 'solve' | 'sampling', record: SolveRecord): void {
+    const list = kind === 'solve' ? this.#solves : this.#samplings;
+    list.push(record);
+    list.sort((a, b) => a.id - b.id);
+    if (record.id >= this.#nextIds[kind]) this.#nextIds[kind] = record.id + 1;
+  }
+
+  /**
+   * Puts back what the crash journal recorded of this run (attachments, solves, metric points)
+   * before it is closed as interrupted.
+   * @internal
+   */
+  recover(entries: {
+    attachments: readonly AttachmentRecord[];
+    solves: readonly { kind: 'solve' | 'sampling'; record: SolveRecord }[];
+    metrics: readonly { name: string; step: number; timestamp: number; value: number }[];
+  }): void {
+    this.#writer.adopt(entries.attachments);
+    for (const s of entries.solves) this.#adoptSolve(s.kind, s.record);
+    for (const m of entries.metrics) {
+      this.#metrics.log(m.name, m.value, { step: m.step, timestamp: m.timestamp });
+    }
   }
 
   /** Whether the run is closed (finished, failed or interrupted). */
@@ -237,6 +292,12 @@ export class Run {
     this.#assertOpen();
     checkTag(key, value);
     this.#tags[key] = value;
+    this.#host.journal?.append({
+      t: 'tags',
+      run: this.runId,
+      tags: { [key]: value },
+      at: Date.now(),
+    });
   }
 
   /**
@@ -248,6 +309,7 @@ export class Run {
     this.#assertOpen();
     for (const [k, v] of Object.entries(tags)) checkTag(k, v);
     Object.assign(this.#tags, tags);
+    this.#host.journal?.append({ t: 'tags', run: this.runId, tags: { ...tags }, at: Date.now() });
   }
 
   /**
@@ -276,8 +338,14 @@ export class Run {
    * await run.child(async (c) => { c.logParameter('fold', 1); }, { name: 'fold-1' });
    * ```
    */
-  child<T>(fn: (run: Run) => T | Promise<T>, options: RunOptions = {}): Promise<T> {
-    return this.#host.runScoped(this.startChild(options), fn);
+  child<T>(fn: (run: Run) => T | Promise<T>, options: RunScopeOptions = {}): Promise<T> {
+    let child: Run;
+    try {
+      child = this.startChild(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#host.runScoped(child, fn, options.signal);
   }
 
   /**
@@ -297,6 +365,7 @@ export class Run {
   logMetric(name: string, value: number, options?: LogMetricOptions): void {
     this.#assertOpen();
     this.#metrics.log(name, value, options);
+    this.#host.journal?.metricLogged();
   }
 
   /**
@@ -324,6 +393,7 @@ export class Run {
       checkPoint(name, value, shared.step ?? 0, timestamp);
     }
     for (const [name, value] of entries) this.#metrics.log(name, value, shared);
+    this.#host.journal?.metricLogged();
   }
 
   /**
@@ -560,13 +630,13 @@ export class Run {
   }
 
   /** The `runledger.run` attachment, its blob put into the run's batch. */
-  #runRecord(error: unknown): Promise<AttachmentRecord> {
+  #runRecord(error: unknown, endedAt: Date | undefined): Promise<AttachmentRecord> {
     const bytes = encodeRunRecord({
       name: this.name,
       tags: this.#tags,
       parentRunId: this.parentRunId,
       startedAt: this.#startedAt,
-      endedAt: new Date(),
+      endedAt: endedAt ?? new Date(),
       error: error === undefined ? undefined : runError(error),
       reproducible: this.#reproducible,
     });
@@ -599,7 +669,12 @@ export class Run {
    * durable in one step, then hands it to the experiment.
    * @internal
    */
-  async close(status: RunStatus, reason: string | undefined, error?: unknown): Promise<void> {
+  async close(
+    status: RunStatus,
+    reason: string | undefined,
+    error?: unknown,
+    endedAt?: Date
+  ): Promise<void> {
     this.#assertOpen();
     const open = [...this.#children].filter((c) => !c.closed);
     if (open.length > 0 && status === 'finished') {
@@ -629,7 +704,7 @@ export class Run {
     // written to the store (commit or checkpoint), which fsyncs blobs/sha256 before its ref.
     try {
       metrics = await this.#metricsRecord();
-      record = await this.#runRecord(error);
+      record = await this.#runRecord(error, endedAt);
       await this.#batch?.commit({ syncDirectory: false });
     } catch (e) {
       // Nothing logged is lost: the run stays open and finish() can be called again once the
@@ -639,7 +714,7 @@ export class Run {
     }
     this.#closed = true;
     runClosed(this);
-    this.#host.closed({
+    await this.#host.closed({
       runId: this.runId,
       status,
       reason,

@@ -4,9 +4,9 @@
  * OMMX's loader rules.
  */
 import { exportArchive, type ExportArchiveOptions } from '../archive/export.js';
-import { RunledgerError } from '../errors.js';
+import { RunledgerError, isRunledgerError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { normalizeReference } from '../oci/reference.js';
+import { formatReference, normalizeReference, parseReference } from '../oci/reference.js';
 import type { Annotations, Descriptor, Manifest } from '../oci/types.js';
 import type { LocalRegistry } from '../store/local-registry.js';
 import type { Table } from 'apache-arrow';
@@ -45,6 +45,8 @@ import {
   type MetricTable,
 } from './metrics.js';
 import { runParametersTable } from './table.js';
+import type { Experiment } from './experiment.js';
+import type { ClosedRunState } from './run.js';
 
 /** A closed run: immutable. */
 export class SealedRun extends ReadableScope {
@@ -156,6 +158,8 @@ export class SealedRun extends ReadableScope {
 export class SealedExperiment extends ReadableScope {
   /** The full reference it was committed (or loaded) under. */
   readonly reference: string;
+  /** The manifest's descriptor (what a fork records as its OCI `subject`). */
+  readonly descriptor: Descriptor;
   readonly manifestDigest: Digest;
   readonly configDigest: Digest;
   readonly manifest: Manifest;
@@ -173,6 +177,7 @@ export class SealedExperiment extends ReadableScope {
   /** @internal Use `Experiment.load`. */
   constructor(init: {
     reference: string;
+    descriptor: Descriptor;
     manifestDigest: Digest;
     manifest: Manifest;
     config: ExperimentConfig;
@@ -181,6 +186,14 @@ export class SealedExperiment extends ReadableScope {
   }) {
     super();
     this.reference = init.reference;
+    this.descriptor = {
+      mediaType: init.descriptor.mediaType,
+      digest: init.descriptor.digest,
+      size: init.descriptor.size,
+      ...(init.manifest.artifactType === undefined
+        ? {}
+        : { artifactType: init.manifest.artifactType }),
+    };
     this.manifestDigest = init.manifestDigest;
     this.configDigest = init.manifest.config.digest;
     this.manifest = init.manifest;
@@ -315,6 +328,175 @@ export class SealedExperiment extends ReadableScope {
   solvesDf(): Promise<Table> {
     return solvesTable(this.runs);
   }
+
+  /**
+   * The experiment this one was forked or restored from (its manifest's OCI `subject`), if any.
+   * @returns the parent, loaded from the local registry, or undefined when there is none
+   * @throws RunledgerError `BLOB_NOT_FOUND` when the parent's manifest is not in the store (pull
+   *   it, or it was garbage-collected); `EXPERIMENT_INVALID`
+   * @example
+   * ```ts
+   * (await child.parent())?.reference;
+   * ```
+   */
+  async parent(): Promise<SealedExperiment | undefined> {
+    const subject = this.manifest.subject;
+    if (subject === undefined) return undefined;
+    if (!(await this.registry.hasBlob(subject.digest))) {
+      throw new RunledgerError(
+        'BLOB_NOT_FOUND',
+        `The parent ${subject.digest} of experiment ${this.reference} is not in the store ${this.registry.root}; pull it to walk further.`,
+        { data: { reference: this.reference, digest: subject.digest } }
+      );
+    }
+    const refs = await this.registry.listRefs({ includeInternal: true });
+    const named = refs.filter((r) => r.descriptor.digest === subject.digest);
+    const visible = named.find((r) => !r.reference.includes('.runledger.local/checkpoint:'));
+    const ref = parseReference(this.reference);
+    const name =
+      (visible ?? named[0])?.reference ??
+      formatReference({
+        registry: ref.registry,
+        repository: ref.repository,
+        digest: subject.digest,
+      });
+    return loadSealedAt(this.registry, name, subject, { allowDraft: true });
+  }
+
+  /**
+   * The lineage: this experiment, its parent, the parent's parent… back to the first one (or to
+   * the first parent no longer in the store).
+   * @returns the chain, this experiment first
+   * @throws RunledgerError `EXPERIMENT_INVALID`
+   * @example
+   * ```ts
+   * (await sealed.history()).map((e) => e.reference);
+   * ```
+   */
+  async history(): Promise<SealedExperiment[]> {
+    const chain: SealedExperiment[] = [this];
+    const seen = new Set<string>([this.manifestDigest]);
+    for (;;) {
+      const last = chain[chain.length - 1] as SealedExperiment;
+      let parent: SealedExperiment | undefined;
+      try {
+        parent = await last.parent();
+      } catch (e) {
+        if (isRunledgerError(e, 'BLOB_NOT_FOUND')) return chain;
+        throw e;
+      }
+      if (parent === undefined || seen.has(parent.manifestDigest)) return chain;
+      seen.add(parent.manifestDigest);
+      chain.push(parent);
+    }
+  }
+
+  /**
+   * Gives the experiment a further name: publishes `reference` for the same manifest (insert or
+   * conflict). This view stays valid under its old name.
+   * @param reference - the new name
+   * @returns the experiment under its new name
+   * @throws RunledgerError `REFERENCE_INVALID`, `REF_CONFLICT`
+   * @example
+   * ```ts
+   * const renamed = await sealed.rename('ghcr.io/acme/qap:final');
+   * ```
+   */
+  async rename(reference: string): Promise<SealedExperiment> {
+    const name = normalizeReference(reference);
+    await this.registry.publishRef(name, this.descriptor);
+    return loadSealedAt(this.registry, name, this.descriptor, { allowDraft: true });
+  }
+
+  /**
+   * A new unsealed experiment holding everything this one has (runs, solves, parameters,
+   * attachments; blobs shared by digest), recording this manifest as its OCI `subject`. Manifest
+   * annotations are not carried over. Run ids continue after the largest one here.
+   * @param reference - the child's name; anonymous when omitted
+   * @param options - handleSignals, journal options
+   * @returns the unsealed child
+   * @throws RunledgerError `REFERENCE_INVALID`, `PAYLOAD_INVALID`, `DIGEST_MISMATCH`
+   * @example
+   * ```ts
+   * const more = await sealed.fork('ghcr.io/acme/qap:tai20a-more');
+   * ```
+   */
+  fork(reference?: string, options: ForkOptions = {}): Promise<Experiment> {
+    if (forkFactory === undefined) throw new Error('runledger: experiment module not loaded');
+    return forkFactory(this, reference, options);
+  }
+
+  /**
+   * What an unsealed experiment built on this one starts from.
+   * @internal
+   */
+  async seed(): Promise<ExperimentSeed> {
+    const layers = this.manifest.layers;
+    const runNames: string[] = [];
+    for (const run of this.runs) {
+      const { name } = await run.getInfo();
+      if (name !== undefined) runNames.push(name);
+    }
+    return {
+      attachments: recordsFromTable(
+        this.config.attachments.entries,
+        this.config.attachments.filenames,
+        layers
+      ),
+      runs: this.config.runs.map((r) => ({
+        runId: r.runId,
+        status: r.status,
+        reason: r.reason,
+        attachments: new Map(
+          recordsFromTable(r.attachments.entries, r.attachments.filenames, layers).map((a) => [
+            a.name,
+            a,
+          ])
+        ),
+        solves: r.solves.map((c) => solveRecord(c, layers)),
+        samplings: r.samplings.map((c) => solveRecord(c, layers)),
+      })),
+      parameters: this.#parameters.onlyRuns(new Set(this.runs.map((r) => r.runId))),
+      runNames,
+      annotations: this.annotations,
+      subject: this.descriptor,
+    };
+  }
+}
+
+/** Options of `SealedExperiment.fork`. */
+export interface ForkOptions {
+  /** The local registry (default: the parent's). */
+  readonly registry?: LocalRegistry;
+  /** SIGINT / SIGTERM close open runs as interrupted. @default true */
+  readonly handleSignals?: boolean;
+  /** Crash journal of open runs. @default true */
+  readonly journal?: boolean;
+  /** `'always'`: every log is durable before it returns; `'batched'`: within 1 s. @default 'batched' */
+  readonly durable?: 'always' | 'batched';
+}
+
+/** What an unsealed experiment built on a stored one starts from. @internal */
+export interface ExperimentSeed {
+  readonly attachments: readonly AttachmentRecord[];
+  readonly runs: readonly ClosedRunState[];
+  readonly parameters: ParameterTable;
+  readonly runNames: readonly string[];
+  readonly annotations: Annotations;
+  readonly subject: Descriptor;
+}
+
+let forkFactory:
+  | ((
+      from: SealedExperiment,
+      reference: string | undefined,
+      options: ForkOptions
+    ) => Promise<Experiment>)
+  | undefined;
+
+/** @internal Called once by the experiment module. */
+export function setForkFactory(f: NonNullable<typeof forkFactory>): void {
+  forkFactory = f;
 }
 
 /**
@@ -327,7 +509,19 @@ export async function loadSealed(
   options: { allowDraft?: boolean } = {}
 ): Promise<SealedExperiment> {
   const name = normalizeReference(reference);
-  const desc = await registry.resolve(name);
+  return loadSealedAt(registry, name, await registry.resolve(name), options);
+}
+
+/**
+ * Loads the experiment manifest `desc` (known as `name`) with OMMX's loader rules.
+ * @internal
+ */
+export async function loadSealedAt(
+  registry: LocalRegistry,
+  name: string,
+  desc: Descriptor,
+  options: { allowDraft?: boolean } = {}
+): Promise<SealedExperiment> {
   const { manifest } = await registry.readManifest(desc.digest);
   const fail = (why: string): never => {
     throw new RunledgerError('EXPERIMENT_INVALID', `${name} is not an OMMX experiment: ${why}.`, {
@@ -355,6 +549,7 @@ export async function loadSealed(
   }
   return new SealedExperiment({
     reference: name,
+    descriptor: desc,
     manifestDigest: desc.digest,
     manifest,
     config,

@@ -260,6 +260,22 @@ export class BlobBatch {
     return pending.map((p) => ({ digest: p.digest, size: p.size }));
   }
 
+  /**
+   * Publishes some blobs of the batch now, content flushed (the fsync of `blobs/sha256` is left to
+   * the caller, as with `commit({ syncDirectory: false })`). They stay in the batch, so a later
+   * {@link BlobBatch.commit} skips them. Digests the batch does not hold are ignored.
+   * @param digests - blobs of this batch
+   * @throws RunledgerError `IO_ERROR`
+   */
+  async publishNow(digests: readonly Digest[]): Promise<void> {
+    const todo = digests
+      .map((d) => this.#pending.get(d))
+      .filter((p): p is PendingBlob => p !== undefined && p.published !== true);
+    if (todo.length === 0) return;
+    await this.#blobs.syncTemps(todo);
+    for (const p of todo) if (p.published !== true) await this.#blobs.publish(p);
+  }
+
   /** Drops every blob of the batch (their temp files are removed). */
   async discard(): Promise<void> {
     this.#closed = true;

@@ -79,7 +79,9 @@ describe('LocalRegistry.prune', () => {
     );
     await registry.prune({ delete: true });
     const gc = await registry.gc({ delete: true, gracePeriod: 0 });
-    expect(gc.deleted.count).toBe(3); // manifest, config and layer of the anonymous artifact
+    // Manifest, config and layer of the anonymous artifact, and the manifest and config of the
+    // experiment's draft checkpoint (autosaved at run close, its reference removed by commit).
+    expect(gc.deleted.count).toBe(5);
     expect(await registry.listRefs()).not.toContainEqual(
       expect.objectContaining({ reference: anon })
     );

@@ -1,0 +1,272 @@
+/**
+ * @module experiment/checkpoint
+ * Checkpoints as OMMX has them (ommx-reference §1.6–1.8): one rolling checkpoint reference per
+ * requested experiment name, the autosave policy deciding when a run close writes one, and the
+ * listing of checkpoints.
+ */
+import { createHash } from 'node:crypto';
+import { RunledgerError, isRunledgerError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import { normalizeReference } from '../oci/reference.js';
+import type { Annotations } from '../oci/types.js';
+import { LocalRegistry } from '../store/local-registry.js';
+import {
+  MEDIA_TYPE_EXPERIMENT,
+  MEDIA_TYPE_EXPERIMENT_CONFIG,
+  parseExperimentConfig,
+  type ExperimentStatus,
+} from './config.js';
+
+/** A checkpoint's status: OMMX's `draft` (autosave), `failed` or `interrupted`. */
+export type CheckpointStatus = Exclude<ExperimentStatus, 'finished'>;
+
+const CHECKPOINT_STATUSES: readonly CheckpointStatus[] = ['draft', 'failed', 'interrupted'];
+
+/**
+ * The checkpoint reference of a requested experiment name in a store:
+ * `<id8>.runledger.local/checkpoint:<hex sha256 of the name>` (one rolling slot per name).
+ * @param registry - the store
+ * @param requestedName - the experiment's reference (normalised first)
+ * @returns the checkpoint reference
+ * @throws RunledgerError `REFERENCE_INVALID`, `IO_ERROR`
+ * @example
+ * ```ts
+ * await checkpointReference(registry, 'ghcr.io/acme/qap:tai20a');
+ * // '1a2b3c4d.runledger.local/checkpoint:5f0c…'
+ * ```
+ */
+export async function checkpointReference(
+  registry: LocalRegistry,
+  requestedName: string
+): Promise<string> {
+  const name = normalizeReference(requestedName);
+  const hash = createHash('sha256').update(name, 'utf8').digest('hex');
+  return `${(await registry.id()).slice(0, 8)}.runledger.local/checkpoint:${hash}`;
+}
+
+type PolicySpec =
+  | { readonly kind: 'everyRunClose' }
+  | { readonly kind: 'everyNRuns'; readonly n: number }
+  | { readonly kind: 'minInterval'; readonly seconds: number }
+  | { readonly kind: 'disabled' };
+
+/**
+ * When a run close writes a `draft` checkpoint (OMMX's `AutosavePolicy`). Session-only: a
+ * restored or forked experiment starts at the default, {@link AutosavePolicy.everyRunClose}.
+ * It never suppresses the `failed` / `interrupted` checkpoint of a failed scope.
+ *
+ * @example
+ * ```ts
+ * exp.setAutosavePolicy(AutosavePolicy.everyNRuns(10));
+ * ```
+ */
+export class AutosavePolicy {
+  /** @internal */
+  readonly spec: PolicySpec;
+
+  private constructor(spec: PolicySpec) {
+    this.spec = spec;
+  }
+
+  /** A checkpoint after every run close (the default). */
+  static everyRunClose(): AutosavePolicy {
+    return new AutosavePolicy({ kind: 'everyRunClose' });
+  }
+
+  /**
+   * A checkpoint once `n` runs closed since the policy was set or the last successful autosave.
+   * @param n - a positive integer
+   * @throws RunledgerError `ARGUMENT_INVALID`
+   */
+  static everyNRuns(n: number): AutosavePolicy {
+    if (!Number.isSafeInteger(n) || n <= 0) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `AutosavePolicy.everyNRuns needs a positive integer, got ${String(n)}.`,
+        { data: { n } }
+      );
+    }
+    return new AutosavePolicy({ kind: 'everyNRuns', n });
+  }
+
+  /**
+   * The first run close checkpoints at once, then at most one checkpoint per interval (a failed
+   * attempt uses up the interval too).
+   * @param seconds - a finite number ≥ 0
+   * @throws RunledgerError `ARGUMENT_INVALID`
+   */
+  static minInterval(seconds: number): AutosavePolicy {
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `AutosavePolicy.minInterval needs a finite number of seconds ≥ 0, got ${String(seconds)}.`,
+        { data: { seconds } }
+      );
+    }
+    return new AutosavePolicy({ kind: 'minInterval', seconds });
+  }
+
+  /** No autosave on run close. */
+  static disabled(): AutosavePolicy {
+    return new AutosavePolicy({ kind: 'disabled' });
+  }
+
+  /** `AutosavePolicy.everyNRuns(10)` and so on. */
+  toString(): string {
+    const s = this.spec;
+    switch (s.kind) {
+      case 'everyNRuns':
+        return `AutosavePolicy.everyNRuns(${s.n})`;
+      case 'minInterval':
+        return `AutosavePolicy.minInterval(${s.seconds})`;
+      default:
+        return `AutosavePolicy.${s.kind}()`;
+    }
+  }
+}
+
+/**
+ * The schedule of one session under one policy: told of run closes and attempts, it says when to
+ * checkpoint. Setting a policy starts a new schedule.
+ * @internal
+ */
+export class AutosaveSchedule {
+  readonly policy: AutosavePolicy;
+  #closesSinceSave = 0;
+  #lastAttempt: number | undefined;
+
+  constructor(policy: AutosavePolicy) {
+    this.policy = policy;
+  }
+
+  /** A run closed: whether to checkpoint now. */
+  runClosed(now: number): boolean {
+    const s = this.policy.spec;
+    this.#closesSinceSave++;
+    switch (s.kind) {
+      case 'everyRunClose':
+        return true;
+      case 'everyNRuns':
+        return this.#closesSinceSave >= s.n;
+      case 'minInterval':
+        return this.#lastAttempt === undefined || now - this.#lastAttempt >= s.seconds * 1000;
+      case 'disabled':
+        return false;
+    }
+  }
+
+  /** A checkpoint attempt began (at `now`). */
+  attempted(now: number): void {
+    this.#lastAttempt = now;
+  }
+
+  /** A checkpoint was written. */
+  saved(): void {
+    this.#closesSinceSave = 0;
+  }
+}
+
+/** One checkpoint, as OMMX's `list_experiment_checkpoints` describes it. */
+export interface ExperimentCheckpointRef {
+  /** The checkpoint's own (internal) reference. */
+  readonly checkpointImageName: string;
+  /** The experiment name it is a checkpoint of: pass it to `Experiment.restoreFromCheckpoint`. */
+  readonly requestedImageName: string;
+  readonly manifestDigest: Digest;
+  readonly configDigest: Digest;
+  /** When the checkpoint was last written (RFC 3339). */
+  readonly updatedAt: string | undefined;
+  readonly status: CheckpointStatus;
+  /** Why a failed or interrupted checkpoint's scope ended. */
+  readonly reason: string | undefined;
+  readonly runCount: number;
+  readonly solveCount: number;
+  readonly samplingCount: number;
+  readonly annotations: Annotations;
+  /** The full config JSON. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** Options of {@link listExperimentCheckpoints}. */
+export interface ListCheckpointsOptions {
+  /** Only checkpoints whose requested name starts with this text. */
+  readonly prefix?: string;
+  /** Only these statuses (`finished` is not a checkpoint status). */
+  readonly statuses?: readonly CheckpointStatus[];
+  /** @default LocalRegistry.open() */
+  readonly registry?: LocalRegistry;
+}
+
+/**
+ * Lists the experiment checkpoints of the local registry, sorted by requested name.
+ * @param options - prefix (of the requested name), statuses, registry
+ * @returns the checkpoints
+ * @throws RunledgerError `ARGUMENT_INVALID` for a status that is not draft, failed or interrupted
+ *   (checked before the registry is opened); `LAYOUT_INVALID`
+ * @example
+ * ```ts
+ * const failed = await listExperimentCheckpoints({ statuses: ['failed', 'interrupted'] });
+ * failed.map((c) => c.requestedImageName);
+ * ```
+ */
+export async function listExperimentCheckpoints(
+  options: ListCheckpointsOptions = {}
+): Promise<ExperimentCheckpointRef[]> {
+  const statuses = options.statuses;
+  if (statuses !== undefined) {
+    for (const s of statuses) {
+      if (!CHECKPOINT_STATUSES.includes(s)) {
+        throw new RunledgerError(
+          'ARGUMENT_INVALID',
+          `Checkpoint status ${JSON.stringify(s)} is not one of draft, failed, interrupted.`,
+          { data: { status: s } }
+        );
+      }
+    }
+  }
+  const registry = options.registry ?? (await LocalRegistry.open());
+  const prefix = `${(await registry.id()).slice(0, 8)}.runledger.local/checkpoint:`;
+  const refs = await registry.listRefs({ prefix, includeInternal: true });
+  const out: ExperimentCheckpointRef[] = [];
+  for (const ref of refs) {
+    try {
+      const { manifest } = await registry.readManifest(ref.descriptor.digest);
+      if (manifest.artifactType !== MEDIA_TYPE_EXPERIMENT) continue;
+      if (manifest.config.mediaType !== MEDIA_TYPE_EXPERIMENT_CONFIG) continue;
+      const bytes = await registry.readBlob(manifest.config.digest, {
+        expectedSize: manifest.config.size,
+      });
+      const config = parseExperimentConfig(bytes, manifest.layers, {
+        subject: ref.reference,
+        allowDraft: true,
+      });
+      const requested = config.requestedImageName;
+      if (requested === undefined || config.status === 'finished') continue;
+      if (options.prefix !== undefined && !requested.startsWith(options.prefix)) continue;
+      if (statuses !== undefined && !statuses.includes(config.status)) continue;
+      out.push({
+        checkpointImageName: ref.reference,
+        requestedImageName: requested,
+        manifestDigest: ref.descriptor.digest,
+        configDigest: manifest.config.digest,
+        updatedAt: ref.updatedAt,
+        status: config.status,
+        reason: config.reason,
+        runCount: config.runs.length,
+        solveCount: config.runs.reduce((n, r) => n + r.solves.length, 0),
+        samplingCount: config.runs.reduce((n, r) => n + r.samplings.length, 0),
+        annotations: manifest.annotations ?? {},
+        config: JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>,
+      });
+    } catch (e) {
+      if (!isRunledgerError(e)) throw e;
+    }
+  }
+  return out.sort((a, b) =>
+    a.requestedImageName < b.requestedImageName
+      ? -1
+      : a.requestedImageName > b.requestedImageName
+        ? 1
+        : 0
+  );
+}

@@ -1,0 +1,433 @@
+/**
+ * @module experiment/journal
+ * The crash journal of an unsealed experiment (beyond OMMX, which loses open runs on a crash):
+ * an append-only file under `<root>/.runledger/journal/` of checksummed records — runs opened,
+ * parameters, tags, metric points, attachments and solves of open runs, run closes, experiment
+ * attachments and annotations. `Experiment.restoreFromCheckpoint` replays it after the process
+ * died, so nothing logged before the last flush is lost.
+ *
+ * Frame: `u32 LE payload length`, `u32 LE CRC-32 of the payload`, payload (UTF-8 JSON). A torn
+ * or damaged frame ends the readable journal: what precedes it is kept.
+ *
+ * Durability: records are buffered and written with one `fdatasync` at most a second after the
+ * first of them (`durable: 'batched'`), or before each log call returns (`durable: 'always'`).
+ * Blobs the records name are published to the store first and `blobs/sha256` is fsynced before
+ * the journal, so a durable record never names a missing blob.
+ */
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  writeSync,
+} from 'node:fs';
+import { readdir, readFile, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import type { Descriptor } from '../oci/types.js';
+import type { LocalRegistry } from '../store/local-registry.js';
+import type { AttachmentRecord } from './attachments.js';
+import type { RunStatus } from './config.js';
+import type { MetricLog } from './metrics.js';
+import type { ParameterValue } from './parameters.js';
+import type { SolveRecord } from './solve.js';
+
+/** How soon a logged write is durable. */
+export type Durability = 'always' | 'batched';
+
+/** A parameter value as JSON (bigint and non-finite numbers spelled out). */
+type EncodedValue = boolean | number | string | { b: string } | { f: string };
+
+/** One journal record. @internal */
+export type JournalRecord =
+  | {
+      t: 'header';
+      v: 1;
+      reference: string;
+      pid: number;
+      host: string;
+      at: number;
+      base?: Descriptor;
+    }
+  | {
+      t: 'open';
+      run: number;
+      name: string;
+      tags: Record<string, string>;
+      parent?: number;
+      at: number;
+    }
+  | { t: 'param'; run: number; name: string; value: EncodedValue; at: number }
+  | { t: 'tags'; run: number; tags: Record<string, string>; at: number }
+  | {
+      t: 'metrics';
+      run: number;
+      names: string[];
+      ids: string;
+      steps: string;
+      ts: string;
+      values: string;
+      at: number;
+    }
+  | { t: 'att'; run: number; record: AttachmentRecord; at: number }
+  | { t: 'solve'; run: number; kind: 'solve' | 'sampling'; record: SolveRecord; at: number }
+  | {
+      t: 'close';
+      run: number;
+      status: RunStatus;
+      reason?: string;
+      attachments: AttachmentRecord[];
+      solves: SolveRecord[];
+      samplings: SolveRecord[];
+      at: number;
+    }
+  | { t: 'eatt'; record: AttachmentRecord; at: number }
+  | { t: 'ann'; key: string; value: string; at: number }
+  | { t: 'rename'; reference: string; at: number };
+
+/** Records that name blobs: `blobs/sha256` is fsynced before they are. */
+const NAMES_BLOBS = new Set(['att', 'solve', 'close', 'eatt']);
+const FLUSH_DELAY_MS = 1000;
+const MAX_FRAME = 512 * 1024 * 1024;
+
+/** Every journal of this process still open, flushed on exit. */
+const live = new Set<Journal>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const j of live) j.flush();
+  });
+}
+
+/** The directory of a store's journals. */
+export function journalDir(registry: LocalRegistry): string {
+  return join(registry.root, '.runledger', 'journal');
+}
+
+/** Encodes a parameter value for JSON. */
+export function encodeValue(v: ParameterValue): EncodedValue {
+  if (typeof v === 'bigint') return { b: v.toString() };
+  if (typeof v === 'number' && !Number.isFinite(v)) return { f: String(v) };
+  return v;
+}
+
+/** The value {@link encodeValue} encoded. */
+export function decodeValue(v: EncodedValue): ParameterValue {
+  if (typeof v === 'object') {
+    if ('b' in v) return BigInt(v.b);
+    return Number(v.f);
+  }
+  return v;
+}
+
+const b64 = (a: Uint32Array | Float64Array): string =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+/** Decodes a base64 column written by this platform's byte order (the journal never travels). */
+export function column<T extends Uint32Array | Float64Array>(
+  text: string,
+  Kind: { new (buffer: ArrayBuffer): T }
+): T {
+  const bytes = Buffer.from(text, 'base64');
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return new Kind(copy);
+}
+
+/**
+ * The journal of one unsealed experiment in this process. Created lazily: an experiment that
+ * logs nothing leaves no file.
+ * @internal
+ */
+export class Journal {
+  readonly #root: string;
+  readonly #dir: string;
+  readonly #blobDir: string;
+  readonly #path: string;
+  readonly #durable: Durability;
+  #header: JournalRecord & { t: 'header' };
+  #pending: JournalRecord[] = [];
+  #namesBlobs = false;
+  #fd: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #metrics = new Map<number, { log: MetricLog; done: number }>();
+  #closed = false;
+
+  constructor(
+    registry: LocalRegistry,
+    reference: string,
+    base: Descriptor | undefined,
+    durable: Durability
+  ) {
+    this.#root = registry.root;
+    this.#dir = journalDir(registry);
+    this.#blobDir = join(registry.root, 'blobs', 'sha256');
+    this.#path = join(this.#dir, `${process.pid}-${randomBytes(6).toString('hex')}.journal`);
+    this.#durable = durable;
+    this.#header = {
+      t: 'header',
+      v: 1,
+      reference,
+      pid: process.pid,
+      host: hostname(),
+      at: Date.now(),
+      ...(base === undefined ? {} : { base }),
+    };
+    live.add(this);
+    installExitHook();
+  }
+
+  /** The journal file (it exists once something was flushed). */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Appends a record: durable at once (`always`) or within a second (`batched`). */
+  append(record: JournalRecord): void {
+    if (this.#closed) return;
+    this.#pending.push(record);
+    if (NAMES_BLOBS.has(record.t)) this.#namesBlobs = true;
+    this.#schedule();
+  }
+
+  /** Journals the metric points of an open run as they are logged (taken at each flush). */
+  watchMetrics(runId: number, log: MetricLog): void {
+    this.#metrics.set(runId, { log, done: 0 });
+  }
+
+  /** A metric point was logged. */
+  metricLogged(): void {
+    if (!this.#closed) this.#schedule();
+  }
+
+  /** Stops journaling a run's points (it closed: its metrics attachment holds them). */
+  unwatchMetrics(runId: number): void {
+    this.#metrics.delete(runId);
+  }
+
+  #schedule(): void {
+    if (this.#durable === 'always') {
+      this.flush();
+      return;
+    }
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.flush();
+      }, FLUSH_DELAY_MS);
+      this.#timer.unref();
+    }
+  }
+
+  /**
+   * Writes what is buffered and makes it durable (synchronous: it runs in the exit hook too).
+   * A write error is reported as a process warning and the records are kept for the next try.
+   */
+  flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const at = Date.now();
+    const metricRecords: JournalRecord[] = [];
+    const progress: [{ done: number }, number][] = [];
+    for (const [run, m] of this.#metrics) {
+      if (m.log.size === m.done) continue;
+      const p = m.log.since(m.done);
+      metricRecords.push({
+        t: 'metrics',
+        run,
+        names: [...p.names],
+        ids: b64(p.ids),
+        steps: b64(p.steps),
+        ts: b64(p.timestamps),
+        values: b64(p.values),
+        at,
+      });
+      progress.push([m, m.log.size]);
+    }
+    const records = [...this.#pending, ...metricRecords];
+    if (records.length === 0) return;
+    try {
+      if (this.#namesBlobs) syncDirectory(this.#blobDir);
+      const first = this.#fd === undefined;
+      if (first) {
+        // Not recursive: a store whose .runledger is gone is not recreated here.
+        try {
+          mkdirSync(this.#dir);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
+        this.#fd = openSync(this.#path, 'a');
+      }
+      const frames = (first ? [this.#header, ...records] : records).map(frame);
+      const buf = Buffer.concat(frames);
+      let off = 0;
+      while (off < buf.length) off += writeSync(this.#fd as number, buf, off);
+      fdatasyncSync(this.#fd as number);
+      if (first) syncDirectory(this.#dir);
+    } catch (e) {
+      if (!existsSync(this.#root)) {
+        // The store itself is gone (a temporary one, removed): nothing left to protect.
+        this.#closed = true;
+        live.delete(this);
+        return;
+      }
+      process.emitWarning(
+        `runledger: the crash journal ${this.#path} could not be written (${(e as Error).message}); retrying with the next write.`,
+        { code: 'RUNLEDGER_JOURNAL' }
+      );
+      return;
+    }
+    this.#pending = [];
+    this.#namesBlobs = false;
+    for (const [m, done] of progress) m.done = done;
+  }
+
+  /**
+   * Stops journaling; with `remove`, deletes the file (its content is in a checkpoint or commit).
+   */
+  async close(remove: boolean): Promise<void> {
+    if (this.#closed) return;
+    if (!remove) this.flush();
+    this.#closed = true;
+    live.delete(this);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#fd !== undefined) {
+      closeSync(this.#fd);
+      this.#fd = undefined;
+      if (remove) await unlink(this.#path).catch(() => undefined);
+    }
+  }
+}
+
+function frame(record: JournalRecord): Buffer {
+  const payload = Buffer.from(JSON.stringify(record), 'utf8');
+  const head = Buffer.alloc(8);
+  head.writeUInt32LE(payload.length, 0);
+  head.writeUInt32LE(crc32(payload), 4);
+  return Buffer.concat([head, payload]);
+}
+
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A journal read back. @internal */
+export interface JournalContents {
+  readonly path: string;
+  readonly header: JournalRecord & { t: 'header' };
+  /** The reference it journals now (after renames). */
+  readonly reference: string;
+  /** Records after the header, up to the first torn or damaged frame. */
+  readonly records: readonly JournalRecord[];
+  /** Whether the file ended in a torn or damaged frame (the usual end after a crash). */
+  readonly torn: boolean;
+}
+
+/**
+ * Reads a journal file: frames until the end or the first one that is torn or fails its CRC.
+ * @returns undefined when the file has no readable header
+ */
+export function parseJournal(path: string, bytes: Uint8Array): JournalContents | undefined {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const records: JournalRecord[] = [];
+  let off = 0;
+  let torn = false;
+  while (off < buf.length) {
+    if (buf.length - off < 8) {
+      torn = true;
+      break;
+    }
+    const len = buf.readUInt32LE(off);
+    const sum = buf.readUInt32LE(off + 4);
+    if (len > MAX_FRAME || off + 8 + len > buf.length) {
+      torn = true;
+      break;
+    }
+    const payload = buf.subarray(off + 8, off + 8 + len);
+    if (crc32(payload) !== sum) {
+      torn = true;
+      break;
+    }
+    let record: JournalRecord;
+    try {
+      record = JSON.parse(payload.toString('utf8')) as JournalRecord;
+    } catch {
+      torn = true;
+      break;
+    }
+    if (typeof record !== 'object' || record === null || typeof record.t !== 'string') {
+      torn = true;
+      break;
+    }
+    records.push(record);
+    off += 8 + len;
+  }
+  const header = records.shift();
+  if (header?.t !== 'header' || typeof header.reference !== 'string') return undefined;
+  let reference = header.reference;
+  for (const r of records) if (r.t === 'rename') reference = r.reference;
+  return { path, header, reference, records, torn };
+}
+
+/** Whether the process that wrote a journal is still alive on this host. */
+function writerAlive(header: JournalRecord & { t: 'header' }): boolean {
+  if (header.host !== hostname()) return false;
+  try {
+    process.kill(header.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The journals left by processes that ended without sealing or checkpointing `reference`,
+ * oldest first. Journals still being written (by another live process, or by an experiment of
+ * this one) are left alone.
+ * @internal
+ */
+export async function findStaleJournals(
+  registry: LocalRegistry,
+  reference: string
+): Promise<JournalContents[]> {
+  const own = new Set([...live].map((j) => j.path));
+  const dir = journalDir(registry);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: JournalContents[] = [];
+  for (const n of names.filter((x) => x.endsWith('.journal')).sort()) {
+    const path = join(dir, n);
+    if (own.has(path)) continue;
+    const bytes = await readFile(path).catch(() => undefined);
+    if (bytes === undefined) continue;
+    const j = parseJournal(path, bytes);
+    if (j === undefined || j.reference !== reference) continue;
+    const ours = j.header.pid === process.pid && j.header.host === hostname();
+    if (!ours && writerAlive(j.header)) continue;
+    out.push(j);
+  }
+  return out.sort((a, b) => a.header.at - b.header.at);
+}
+
+/** Removes consumed journals. */
+export async function removeJournals(journals: readonly JournalContents[]): Promise<void> {
+  await Promise.all(journals.map((j) => unlink(j.path).catch(() => undefined)));
+}
