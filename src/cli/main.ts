@@ -9,6 +9,7 @@ import { isRunledgerError, RunledgerError, type ErrorCode } from '../errors.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import { runledgerVersion } from '../version.js';
 import { demo } from './commands/demo.js';
+import { checkpoints } from './commands/checkpoints.js';
 import { exportCommand } from './commands/export.js';
 import { fsck } from './commands/fsck.js';
 import { get } from './commands/get.js';
@@ -18,6 +19,7 @@ import { gc } from './commands/gc.js';
 import { ls } from './commands/ls.js';
 import { prune } from './commands/prune.js';
 import { restore } from './commands/restore.js';
+import { restoreCheckpoint } from './commands/restore-checkpoint.js';
 import { rm } from './commands/rm.js';
 import { runs } from './commands/runs.js';
 import { show } from './commands/show.js';
@@ -34,6 +36,8 @@ const COMMANDS: readonly Command[] = [
   show,
   runs,
   solves,
+  checkpoints,
+  restoreCheckpoint,
   get,
   exportCommand,
   importCommand,
@@ -72,6 +76,8 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
     'This artifact is not an OMMX experiment (or is damaged); "runledger ls" shows what each reference holds.',
   ATTACHMENT_NOT_FOUND:
     'Run "runledger show <ref>" to see the attachments of the experiment and of each run.',
+  CHECKPOINT_NOT_FOUND:
+    'A checkpoint lives only until its experiment is committed: "runledger ls" lists the committed ones.',
   FILE_EXISTS: 'Pass --force to overwrite the file.',
   ARCHIVE_INVALID:
     'The archive is damaged or unsafe and nothing was imported; ask its author for a fresh copy.',
@@ -170,7 +176,10 @@ function findCommand(argv: readonly string[]): number | undefined {
 function parse(
   args: readonly string[],
   options: NonNullable<Command['options']>
-): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+): {
+  values: Record<string, string | boolean | readonly string[] | undefined>;
+  positionals: string[];
+} {
   try {
     const { values, positionals } = parseArgs({
       args: [...args],
@@ -178,7 +187,10 @@ function parse(
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    return {
+      values: values as Record<string, string | boolean | readonly string[] | undefined>,
+      positionals,
+    };
   } catch (cause) {
     throw new RunledgerError('USAGE', (cause as Error).message, { cause });
   }

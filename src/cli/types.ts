@@ -17,7 +17,8 @@ export interface CliIo {
 export interface CommandContext {
   readonly io: CliIo;
   readonly positionals: readonly string[];
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  /** Option values; an option declared `multiple` gives every occurrence, in order. */
+  readonly values: Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
   readonly json: boolean;
   /** Opens the local registry named by `--root`, else `RUNLEDGER_HOME`, else the default. */
   openRegistry(): Promise<LocalRegistry>;

@@ -155,7 +155,7 @@ describe('experiment commands', () => {
     expect(text.out).toContain(`Digest      ${sealed.manifestDigest}`);
     expect(text.out).toContain('Runs        2 (1 finished, 1 failed)');
     expect(text.out).toContain('Annotation  com.example.k=v');
-    expect(text.out).toMatch(/1\s+failed\s+2\s+Error: diverged/);
+    expect(text.out).toMatch(/\n1\s+\S+\s+failed\s+2\s+Error: diverged\n/);
     const json = JSON.parse(
       (await cli(['--root', root, 'show', 'ghcr.io/acme/cli:v1', '--json'])).out
     );
@@ -286,13 +286,78 @@ describe('experiment commands', () => {
     ]);
     expect(both.code).toBe(2);
     const show = await cli(['--root', root, 'show', 'ghcr.io/acme/cli:solves']);
-    expect(show.out).toMatch(/RUN\s+STATUS\s+PARAMS\s+SOLVES\s+SAMPLINGS\s+METRICS\s+ATTACHMENTS/);
-    expect(show.out).toMatch(/\n0\s+finished\s+0\s+1\s+gap, bound\n/);
+    expect(show.out).toMatch(
+      /RUN\s+NAME\s+STATUS\s+PARAMS\s+SOLVES\s+SAMPLINGS\s+METRICS\s+ATTACHMENTS/
+    );
+    expect(show.out).toMatch(/\n0\s+\S+\s+finished\s+0\s+1\s+gap, bound\n/);
     const showJson = JSON.parse(
       (await cli(['--root', root, 'show', 'ghcr.io/acme/cli:solves', '--json'])).out
     ) as { runs: { metrics: string[] }[] };
     expect(showJson.runs.map((r) => r.metrics)).toEqual([['gap', 'bound'], []]);
-    expect(show.out).toMatch(/\n1\s+failed\s+0\s+1 \(1 not finished\)/);
+    expect(show.out).toMatch(/\n1\s+\S+\s+failed\s+0\s+1 \(1 not finished\)/);
+  });
+
+  it('show and runs display run names, parents, tags and metrics', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const ref = 'ghcr.io/acme/cli:nested';
+    const exp = await Experiment.create(ref, { registry });
+    await exp.run(
+      async (run) => {
+        run.logParameter('budget', 2);
+        await run.child(
+          (trial) => {
+            trial.logParameter('seed', 7);
+            trial.logMetric('gap', 0.25);
+          },
+          { name: 'trial-7', tags: { stage: 'grid' } }
+        );
+      },
+      { name: 'sweep', tags: { owner: 'ann', stage: 'outer' } }
+    );
+    await exp.commit();
+    const text = await cli(['--root', root, 'show', ref]);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(
+      /\nRUN\s+NAME\s+PARENT\s+STATUS\s+PARAMS\s+METRICS\s+TAGS\s+ATTACHMENTS\s+REASON\n/
+    );
+    expect(text.out).toMatch(/\n0\s+sweep\s+finished\s+1\s+owner=ann, stage=outer\n/);
+    expect(text.out).toMatch(/\n1\s+trial-7\s+0\s+finished\s+1\s+gap\s+stage=grid\n/);
+    const json = JSON.parse((await cli(['--root', root, 'show', ref, '--json'])).out) as {
+      runs: Record<string, unknown>[];
+    };
+    expect(
+      json.runs.map(({ runId, name, parentRunId, tags, metrics }) => ({
+        runId,
+        name,
+        parentRunId,
+        tags,
+        metrics,
+      }))
+    ).toEqual([
+      {
+        runId: 0,
+        name: 'sweep',
+        parentRunId: undefined,
+        tags: { owner: 'ann', stage: 'outer' },
+        metrics: [],
+      },
+      { runId: 1, name: 'trial-7', parentRunId: 0, tags: { stage: 'grid' }, metrics: ['gap'] },
+    ]);
+    expect(json.runs[0]).not.toHaveProperty('parentRunId');
+    const runs = await cli(['--root', root, 'runs', ref, '--all-columns', '--json']);
+    expect(
+      (JSON.parse(runs.out) as Record<string, unknown>[]).map((r) => [
+        r['name'],
+        r['parent_run_id'],
+        r['tags.stage'],
+        r['tags.owner'],
+        r['metrics.gap'],
+      ])
+    ).toEqual([
+      ['sweep', null, 'outer', 'ann', null],
+      ['trial-7', 0, 'grid', null, 0.25],
+    ]);
   });
 
   it('runs --all-columns, --where and --sort filter and order the runs table', async () => {

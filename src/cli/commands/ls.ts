@@ -1,8 +1,9 @@
 /**
  * @module cli/commands/ls
  * `runledger ls [prefix]`: the references of the local registry; experiments with their status
- * and counts.
+ * and counts. With `--all`, checkpoints too, with the experiment they are of.
  */
+import { listExperimentCheckpoints } from '../../experiment/checkpoint.js';
 import { listExperiments } from '../../experiment/list.js';
 import { formatTable, shortDigest } from '../format.js';
 import type { Command } from '../types.js';
@@ -25,13 +26,25 @@ export const ls: Command = {
         (e) => [e.imageName, e]
       )
     );
+    // Checkpoint references are internal (a hash of the name): say whose they are.
+    const checkpoints = new Map(
+      ctx.values['all'] === true
+        ? (await listExperimentCheckpoints({ registry })).map((c) => [c.checkpointImageName, c])
+        : []
+    );
     const entries = refs.map((r) => {
-      const e = experiments.get(r.reference);
+      const c = checkpoints.get(r.reference);
+      const e = experiments.get(r.reference) ?? c;
       return {
         reference: r.reference,
         digest: r.descriptor.digest,
         type:
-          e !== undefined ? 'experiment' : (r.descriptor.artifactType ?? r.descriptor.mediaType),
+          c !== undefined
+            ? 'checkpoint'
+            : e !== undefined
+              ? 'experiment'
+              : (r.descriptor.artifactType ?? r.descriptor.mediaType),
+        ...(c === undefined ? {} : { checkpointOf: c.requestedImageName }),
         ...(r.updatedAt === undefined ? {} : { updatedAt: r.updatedAt }),
         ...(e === undefined
           ? {}
@@ -56,7 +69,7 @@ export const ls: Command = {
     const rows = entries.map((e) => [
       e.reference,
       shortDigest(e.digest),
-      e.type,
+      e.checkpointOf === undefined ? e.type : `checkpoint of ${e.checkpointOf}`,
       e.status ?? '',
       e.runs === undefined ? '' : String(e.runs),
       e.updatedAt?.slice(0, 19).replace('T', ' ') ?? '',

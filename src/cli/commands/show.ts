@@ -1,6 +1,7 @@
 /**
  * @module cli/commands/show
- * `runledger show <ref>`: an experiment's identity, status, annotations, attachments and runs.
+ * `runledger show <ref>`: an experiment's identity, status, annotations, attachments and runs
+ * (names, parents, tags, metric names, solves).
  */
 import { Experiment } from '../../experiment/experiment.js';
 import { formatBytes, formatTable } from '../format.js';
@@ -9,7 +10,8 @@ import type { Command } from '../types.js';
 export const show: Command = {
   name: 'show',
   usage: 'show <ref>',
-  summary: 'describe an experiment: digest, status, annotations, attachments, runs',
+  summary:
+    'describe an experiment: digest, status, annotations, attachments, runs (names, parents, tags, metrics)',
   arity: [1, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
@@ -30,6 +32,7 @@ export const show: Command = {
       ])
     );
     const metricNames = await Promise.all(sealed.runs.map((r) => r.metricNames()));
+    const infos = await Promise.all(sealed.runs.map((r) => r.getInfo()));
     const summary = {
       reference: sealed.reference,
       manifestDigest: sealed.manifestDigest,
@@ -39,6 +42,10 @@ export const show: Command = {
       attachments: attachments(sealed, (n) => expRecords.get(n) ?? 0),
       runs: sealed.runs.map((r, i) => ({
         runId: r.runId,
+        // Absent for runs recorded without runledger (OMMX has no run records).
+        ...(infos[i]?.name === undefined ? {} : { name: infos[i].name }),
+        ...(infos[i]?.parentRunId === undefined ? {} : { parentRunId: infos[i].parentRunId }),
+        tags: infos[i]?.tags ?? {},
         status: r.status,
         ...(r.reason === undefined ? {} : { reason: r.reason }),
         parameters: Object.fromEntries(
@@ -95,21 +102,35 @@ export const show: Command = {
       };
       const withCalls = summary.runs.some((r) => r.solves.length + r.samplings.length > 0);
       const withMetrics = summary.runs.some((r) => r.metrics.length > 0);
+      const withParents = summary.runs.some((r) => r.parentRunId !== undefined);
+      const withTags = summary.runs.some((r) => Object.keys(r.tags).length > 0);
       const rows = summary.runs.map((r) => [
         String(r.runId),
+        r.name ?? '',
+        ...(withParents ? [r.parentRunId === undefined ? '' : String(r.parentRunId)] : []),
         r.status,
         String(Object.keys(r.parameters).length),
         ...(withCalls ? [calls(r.solves), calls(r.samplings)] : []),
         ...(withMetrics ? [r.metrics.join(', ')] : []),
+        ...(withTags
+          ? [
+              Object.entries(r.tags)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(', '),
+            ]
+          : []),
         r.attachments.map((a) => a.name).join(', '),
         r.reason ?? '',
       ]);
       const header = [
         'RUN',
+        'NAME',
+        ...(withParents ? ['PARENT'] : []),
         'STATUS',
         'PARAMS',
         ...(withCalls ? ['SOLVES', 'SAMPLINGS'] : []),
         ...(withMetrics ? ['METRICS'] : []),
+        ...(withTags ? ['TAGS'] : []),
         'ATTACHMENTS',
         'REASON',
       ];
