@@ -23,6 +23,21 @@ export type CheckpointStatus = Exclude<ExperimentStatus, 'finished'>;
 const CHECKPOINT_STATUSES: readonly CheckpointStatus[] = ['draft', 'failed', 'interrupted'];
 
 /**
+ * Checks a checkpoint status a caller gave (`finished` is not one).
+ * @internal
+ */
+export function checkCheckpointStatus(status: unknown): CheckpointStatus {
+  if (!CHECKPOINT_STATUSES.includes(status as CheckpointStatus)) {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `Checkpoint status ${JSON.stringify(status)} is not one of draft, failed, interrupted.`,
+      { data: { status } }
+    );
+  }
+  return status as CheckpointStatus;
+}
+
+/**
  * The checkpoint reference of a requested experiment name in a store:
  * `<id8>.runledger.local/checkpoint:<hex sha256 of the name>` (one rolling slot per name).
  * @param registry - the store
@@ -214,15 +229,7 @@ export async function listExperimentCheckpoints(
 ): Promise<ExperimentCheckpointRef[]> {
   const statuses = options.statuses;
   if (statuses !== undefined) {
-    for (const s of statuses) {
-      if (!CHECKPOINT_STATUSES.includes(s)) {
-        throw new RunledgerError(
-          'ARGUMENT_INVALID',
-          `Checkpoint status ${JSON.stringify(s)} is not one of draft, failed, interrupted.`,
-          { data: { status: s } }
-        );
-      }
-    }
+    for (const s of statuses) checkCheckpointStatus(s);
   }
   const registry = options.registry ?? (await LocalRegistry.open());
   const prefix = `${(await registry.id()).slice(0, 8)}.runledger.local/checkpoint:`;

@@ -58,6 +58,7 @@ import {
 import {
   AutosavePolicy,
   AutosaveSchedule,
+  checkCheckpointStatus,
   checkpointReference,
   type CheckpointStatus,
 } from './checkpoint.js';
@@ -510,8 +511,10 @@ export class Experiment extends ReadableScope implements Interruptible {
       }
     } catch (error) {
       if (!run.closed) {
+        // The signal's own reason (whatever its type) means the run was aborted, not failed.
+        const aborted = signal?.aborted === true && error === signal.reason;
         await run.close(
-          isInterruption(error) ? 'interrupted' : 'failed',
+          aborted || isInterruption(error) ? 'interrupted' : 'failed',
           failureReason(error),
           error
         );
@@ -913,7 +916,8 @@ export class Experiment extends ReadableScope implements Interruptible {
    * attachments, under its rolling checkpoint reference, replacing the previous one.
    * @param options - status (`draft` by default), reason
    * @returns the checkpoint written
-   * @throws RunledgerError `EXPERIMENT_SEALED`, `EXPERIMENT_FAILED`, `IO_ERROR`
+   * @throws RunledgerError `EXPERIMENT_SEALED`, `EXPERIMENT_FAILED`, `ARGUMENT_INVALID` (a status
+   *   other than draft, failed, interrupted), `IO_ERROR`
    * @example
    * ```ts
    * await exp.checkpoint();
@@ -922,12 +926,18 @@ export class Experiment extends ReadableScope implements Interruptible {
   checkpoint(
     options: { status?: CheckpointStatus; reason?: string } = {}
   ): Promise<ExperimentCheckpoint> {
+    let status: CheckpointStatus;
     try {
       this.#assertUnsealed();
+      // A bad status would replace the rolling checkpoint with one no restore can read.
+      status = checkCheckpointStatus(options.status ?? 'draft');
+      if (options.reason !== undefined && typeof options.reason !== 'string') {
+        throw new RunledgerError('ARGUMENT_INVALID', 'A checkpoint reason must be a string.');
+      }
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#serial(() => this.#checkpointNow(options.status ?? 'draft', options.reason));
+    return this.#serial(() => this.#checkpointNow(status, options.reason));
   }
 
   /**

@@ -466,8 +466,6 @@ export class SealedExperiment extends ReadableScope {
 
 /** Options of `SealedExperiment.fork`. */
 export interface ForkOptions {
-  /** The local registry (default: the parent's). */
-  readonly registry?: LocalRegistry;
   /** SIGINT / SIGTERM close open runs as interrupted. @default true */
   readonly handleSignals?: boolean;
   /** Crash journal of open runs. @default true */
