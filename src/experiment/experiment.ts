@@ -229,7 +229,12 @@ export class Experiment extends ReadableScope implements Interruptible {
     const exp = new Experiment(
       name ?? (await registry.anonymousReference('experiment')),
       registry,
-      options.reproducible === undefined ? {} : { reproducible: options.reproducible }
+      {
+        ...(options.reproducible === undefined ? {} : { reproducible: options.reproducible }),
+        ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
+        ...(options.journal === undefined ? {} : { journal: options.journal }),
+        ...(options.durable === undefined ? {} : { durable: options.durable }),
+      }
     );
     for (const [k, v] of Object.entries(options.annotations ?? {})) exp.setAnnotation(k, v);
     return exp;
@@ -461,7 +466,11 @@ export class Experiment extends ReadableScope implements Interruptible {
     }
     if (this.#openRuns.size === 0) unwatchSignals(this);
     if (this.#quiet || !this.#schedule.runClosed(Date.now())) return Promise.resolve();
-    return this.#autosave();
+    const saving = this.#autosave();
+    // With a journal the closed run is already safe (within a second, or at once with
+    // durable: 'always'): the close does not wait for the checkpoint. Without one the
+    // checkpoint is the only way back, and the close waits for it, as in OMMX.
+    return this.#journal === undefined ? saving : Promise.resolve();
   }
 
   /**
@@ -780,7 +789,8 @@ export class Experiment extends ReadableScope implements Interruptible {
     // blobs their close made durable.
     const records = new Map(this.#writer.records);
     const closed = [...this.#closedRuns.values()].sort((a, b) => a.runId - b.runId);
-    const parameters = this.#closedParameters();
+    // Encoded now: runs opened while this checkpoint is written log into the live table.
+    const parameterBytes = encodeRunParameters(this.#closedParameters());
     await this.#flush();
     const layers: Descriptor[] = [];
     const table = (all: ReadonlyMap<string, AttachmentRecord>): AttachmentTableConfig => {
@@ -820,7 +830,7 @@ export class Experiment extends ReadableScope implements Interruptible {
       return r.reason === undefined ? run : { ...run, reason: r.reason };
     });
     const batch = this.registry.batch();
-    const params = await batch.putBlob(encodeRunParameters(parameters));
+    const params = await batch.putBlob(parameterBytes);
     const runParameters = layers.length;
     layers.push({ mediaType: MEDIA_TYPE_RUN_PARAMETERS, ...params, annotations: {} });
     const configBytes = serializeExperimentConfig({
@@ -1165,6 +1175,7 @@ export class Experiment extends ReadableScope implements Interruptible {
     const exp = new Experiment(name, registry, init);
     if (journals.length > 0) {
       exp.#quiet = true;
+      exp.#journal?.pause(true); // what is replayed goes into the checkpoint below, not a journal
       try {
         for (const j of journals) await exp.#replay(j);
       } finally {
@@ -1172,6 +1183,7 @@ export class Experiment extends ReadableScope implements Interruptible {
       }
       await exp.#serial(() => exp.#checkpointNow('draft', undefined));
       await removeJournals(journals);
+      exp.#journal?.pause(false);
     }
     return exp;
   }
@@ -1196,7 +1208,10 @@ export class Experiment extends ReadableScope implements Interruptible {
       else list.push(v);
     };
     for (const r of j.records) {
-      if ('run' in r) lastWrite.set(r.run, Math.max(lastWrite.get(r.run) ?? 0, r.at));
+      // A metrics record is stamped at flush time: its points carry their own times.
+      if ('run' in r && r.t !== 'metrics') {
+        lastWrite.set(r.run, Math.max(lastWrite.get(r.run) ?? 0, r.at));
+      }
       switch (r.t) {
         case 'open':
           opened.set(r.run, r);
@@ -1222,6 +1237,7 @@ export class Experiment extends ReadableScope implements Interruptible {
           const ts = column(r.ts, Float64Array);
           const values = column(r.values, Float64Array);
           for (let i = 0; i < ids.length; i++) {
+            lastWrite.set(r.run, Math.max(lastWrite.get(r.run) ?? 0, ts[i] as number));
             push(points, r.run, {
               name: r.names[ids[i] as number] as string,
               step: steps[i] as number,

@@ -159,6 +159,7 @@ export class Journal {
   #timer: NodeJS.Timeout | undefined;
   readonly #metrics = new Map<number, { log: MetricLog; done: number }>();
   #closed = false;
+  #paused = false;
 
   constructor(
     registry: LocalRegistry,
@@ -191,7 +192,7 @@ export class Journal {
 
   /** Appends a record: durable at once (`always`) or within a second (`batched`). */
   append(record: JournalRecord): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#paused) return;
     this.#pending.push(record);
     if (NAMES_BLOBS.has(record.t)) this.#namesBlobs = true;
     this.#schedule();
@@ -204,7 +205,12 @@ export class Journal {
 
   /** A metric point was logged. */
   metricLogged(): void {
-    if (!this.#closed) this.#schedule();
+    if (!this.#closed && !this.#paused) this.#schedule();
+  }
+
+  /** While paused nothing is journaled (a restore replays into a checkpoint instead). */
+  pause(paused: boolean): void {
+    this.#paused = paused;
   }
 
   /** Stops journaling a run's points (it closed: its metrics attachment holds them). */
@@ -231,6 +237,7 @@ export class Journal {
    * A write error is reported as a process warning and the records are kept for the next try.
    */
   flush(): void {
+    if (this.#paused) return;
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;

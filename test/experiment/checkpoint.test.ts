@@ -9,6 +9,7 @@ import {
   AutosavePolicy,
   checkpointReference,
   listExperimentCheckpoints,
+  type ExperimentCheckpointRef,
 } from '../../src/experiment/checkpoint.js';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { listExperiments } from '../../src/experiment/list.js';
@@ -31,6 +32,15 @@ async function newExperiment(reference = NAME) {
 }
 
 /** What `use` rejected with. */
+/** The checkpoints once the experiment's background autosaves have landed. */
+async function settledCheckpoints(
+  exp: Experiment,
+  registry: LocalRegistry
+): Promise<ExperimentCheckpointRef[]> {
+  await exp.autosaveSettled();
+  return listExperimentCheckpoints({ registry });
+}
+
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   return p.then(
     () => {
@@ -325,26 +335,37 @@ describe('the failing scope: use()', () => {
 });
 
 describe('autosave', () => {
-  it('by default every run close writes a draft checkpoint before it resolves; the commit removes it', async () => {
+  it('without a journal every run close writes a draft checkpoint before it resolves, as OMMX', async () => {
+    const { registry } = await freshRegistry();
+    const exp = await Experiment.create(NAME, { registry, journal: false });
+    await exp.run((run) => run.logParameter('seed', 1));
+    const [cp] = await listExperimentCheckpoints({ registry });
+    expect([cp!.status, cp!.runCount]).toEqual(['draft', 1]);
+    await exp.run(() => undefined);
+    expect((await listExperimentCheckpoints({ registry })).map((c) => c.runCount)).toEqual([2]);
+  });
+
+  it('by default every run close writes a draft checkpoint (in the background: the journal covers the close); the commit removes it', async () => {
     const { registry, exp } = await newExperiment();
     expect(String(exp.autosavePolicy)).toBe('AutosavePolicy.everyRunClose()');
     await exp.run((run) => run.logParameter('seed', 1));
-    let [cp] = await listExperimentCheckpoints({ registry });
+    let [cp] = await settledCheckpoints(exp, registry);
     expect([cp!.status, cp!.reason, cp!.runCount]).toEqual(['draft', undefined, 1]);
-    // Closes that arrive together: each resolves once a checkpoint holding its run is written.
+    // Closes that arrive together share checkpoints; once settled, the last holds every run.
     const runs = [exp.startRun(), exp.startRun(), exp.startRun()];
     await Promise.all(runs.map((r) => r.finish()));
-    [cp] = await listExperimentCheckpoints({ registry });
+    [cp] = await settledCheckpoints(exp, registry);
     expect(cp!.runCount).toBe(4);
     // The draft does not hold a run still open.
     const open = exp.startRun();
     await exp.run(() => undefined);
+    await exp.autosaveSettled();
     const draft = await Experiment.restoreFromCheckpoint(NAME, { registry, journal: false });
     expect(draft.runs.map((r) => r.runId)).toEqual([0, 1, 2, 3, 5]);
     expect(await draft.run((run) => run.runId)).toBe(6); // the largest id + 1
     await open.finish();
     await exp.commit();
-    expect(await listExperimentCheckpoints({ registry })).toEqual([]);
+    expect(await settledCheckpoints(exp, registry)).toEqual([]);
   });
 
   it('everyNRuns(2): nothing after one run, a draft with two runs after two; commit removes it (§9.13)', async () => {
@@ -352,19 +373,19 @@ describe('autosave', () => {
     exp.setAutosavePolicy(AutosavePolicy.everyNRuns(2));
     expect(String(exp.autosavePolicy)).toBe('AutosavePolicy.everyNRuns(2)');
     await exp.run(() => undefined);
-    expect(await listExperimentCheckpoints({ registry })).toEqual([]);
+    expect(await settledCheckpoints(exp, registry)).toEqual([]);
     await exp.run(() => undefined);
-    let cps = await listExperimentCheckpoints({ registry });
+    let cps = await settledCheckpoints(exp, registry);
     expect(cps.map((c) => [c.status, c.runCount])).toEqual([['draft', 2]]);
     // The count starts again after a checkpoint.
     await exp.run(() => undefined);
-    cps = await listExperimentCheckpoints({ registry });
+    cps = await settledCheckpoints(exp, registry);
     expect(cps.map((c) => c.runCount)).toEqual([2]);
     await exp.run(() => undefined);
-    cps = await listExperimentCheckpoints({ registry });
+    cps = await settledCheckpoints(exp, registry);
     expect(cps.map((c) => c.runCount)).toEqual([4]);
     await exp.commit();
-    expect(await listExperimentCheckpoints({ registry })).toEqual([]);
+    expect(await settledCheckpoints(exp, registry)).toEqual([]);
   });
 
   it('refuses everyNRuns(0), minInterval(Infinity) and minInterval(-1) (§9.14)', async () => {
@@ -387,14 +408,14 @@ describe('autosave', () => {
     const { registry, exp } = await newExperiment();
     exp.setAutosavePolicy(AutosavePolicy.minInterval(3600));
     await exp.run(() => undefined);
-    expect((await listExperimentCheckpoints({ registry })).map((c) => c.runCount)).toEqual([1]);
+    expect((await settledCheckpoints(exp, registry)).map((c) => c.runCount)).toEqual([1]);
     await exp.run(() => undefined);
     await exp.autosaveSettled();
-    expect((await listExperimentCheckpoints({ registry })).map((c) => c.runCount)).toEqual([1]);
+    expect((await settledCheckpoints(exp, registry)).map((c) => c.runCount)).toEqual([1]);
     // Setting a policy starts a new schedule: its first close checkpoints again.
     exp.setAutosavePolicy(AutosavePolicy.minInterval(3600));
     await exp.run(() => undefined);
-    expect((await listExperimentCheckpoints({ registry })).map((c) => c.runCount)).toEqual([3]);
+    expect((await settledCheckpoints(exp, registry)).map((c) => c.runCount)).toEqual([3]);
   });
 
   it('disabled(): no draft on run close, but an explicit checkpoint and a failure checkpoint are written', async () => {
@@ -459,13 +480,15 @@ describe('checkpoint() and failing autosaves', () => {
       exp.setAutosavePolicy(AutosavePolicy.everyNRuns(2));
       await exp.run(() => undefined);
       await exp.run(() => undefined); // its autosave fails, its close does not
+      await exp.autosaveSettled();
       expect(refuse).toHaveBeenCalledTimes(1);
       expect((exp.lastCheckpointError as Error).message).toBe('The disk is full.');
       expect(warn.mock.calls[0]![1]).toMatchObject({ code: 'RUNLEDGER_AUTOSAVE' });
-      expect(await listExperimentCheckpoints({ registry })).toEqual([]);
+      expect(await settledCheckpoints(exp, registry)).toEqual([]);
       await exp.run(() => undefined); // the count was not reset by the failed attempt
+      await exp.autosaveSettled();
       expect(exp.lastCheckpointError).toBeUndefined();
-      expect((await listExperimentCheckpoints({ registry })).map((c) => c.runCount)).toEqual([3]);
+      expect((await settledCheckpoints(exp, registry)).map((c) => c.runCount)).toEqual([3]);
     } finally {
       warn.mockRestore();
       refuse.mockRestore();
@@ -672,11 +695,12 @@ describe('rename', () => {
     const { registry, exp } = await newExperiment();
     const oldSlot = await checkpointReference(registry, NAME);
     await exp.run((run) => run.logParameter('seed', 1));
+    await exp.autosaveSettled();
     await registry.resolve(oldSlot);
     await exp.rename('ghcr.io/acme/qap:renamed');
     expect(exp.reference).toBe('ghcr.io/acme/qap:renamed');
     await expectCode(registry.resolve(oldSlot), 'REF_NOT_FOUND');
-    const cps = await listExperimentCheckpoints({ registry });
+    const cps = await settledCheckpoints(exp, registry);
     expect(cps.map((c) => [c.requestedImageName, c.checkpointImageName, c.runCount])).toEqual([
       [
         'ghcr.io/acme/qap:renamed',
@@ -696,12 +720,12 @@ describe('rename', () => {
     // Later checkpoints and the commit use the new name.
     await exp.run(() => undefined);
     expect(
-      (await listExperimentCheckpoints({ registry })).map((c) => [c.requestedImageName, c.runCount])
+      (await settledCheckpoints(exp, registry)).map((c) => [c.requestedImageName, c.runCount])
     ).toEqual([['ghcr.io/acme/qap:renamed', 2]]);
     const sealed = await exp.commit();
     expect(sealed.reference).toBe('ghcr.io/acme/qap:renamed');
     await expectCode(Experiment.load(NAME, { registry }), 'REF_NOT_FOUND');
-    expect(await listExperimentCheckpoints({ registry })).toEqual([]);
+    expect(await settledCheckpoints(exp, registry)).toEqual([]);
   });
 
   it('before commit without a checkpoint writes none', async () => {
@@ -852,7 +876,7 @@ describe("OMMX's loader rules", () => {
       },
       { name: 'parent', tags: { study: 'cv' } }
     );
-    const [cp] = await listExperimentCheckpoints({ registry });
+    const [cp] = await settledCheckpoints(exp, registry);
     expect(cp!.runCount).toBe(4);
     await validateOmmxExperimentLayout(root, cp!.checkpointImageName, { allowDraft: true });
     const sealed = await exp.commit();
