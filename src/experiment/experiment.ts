@@ -991,7 +991,8 @@ export class Experiment extends ReadableScope implements Interruptible {
     if (this.state !== 'unsealed') return;
     this.#quiet = true;
     try {
-      for (const run of this.openRuns) {
+      // Children (always opened after their parents) first: each gets the scope's reason.
+      for (const run of this.openRuns.reverse()) {
         if (!run.closed) await run.close(status, reason).catch(() => undefined);
       }
     } finally {

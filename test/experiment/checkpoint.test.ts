@@ -248,7 +248,7 @@ describe('the failing scope: use()', () => {
     expect(restored.runs.map((r) => [r.runId, r.status, r.reason, r.parameters])).toEqual([
       [0, 'finished', undefined, { seed: 1n }],
       [1, 'interrupted', 'AbortError: stopped by user', { seed: 2n }],
-      [2, 'interrupted', 'parent run 1 interrupted', { seed: 4n }], // closed along with its parent
+      [2, 'interrupted', 'AbortError: stopped by user', { seed: 4n }], // closed before its parent
       [3, 'interrupted', 'AbortError: stopped by user', { seed: 3n }],
     ]);
     expect((await restored.runs[1]!.getInfo()).name).toBe('open-one');

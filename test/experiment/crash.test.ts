@@ -1,0 +1,291 @@
+/**
+ * Signals and crashes, with real child processes running the built package: SIGINT / SIGTERM
+ * close open runs as interrupted and checkpoint them (exit 130 / 143); a process killed with
+ * SIGKILL at random moments loses nothing its journal acknowledged. Also the journal's frame
+ * format (torn tails, damaged frames) in-process.
+ */
+import { spawn } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Experiment } from '../../src/experiment/experiment.js';
+import { listExperimentCheckpoints } from '../../src/experiment/checkpoint.js';
+import {
+  decodeValue,
+  encodeValue,
+  journalDir,
+  parseJournal,
+} from '../../src/experiment/journal.js';
+import { LocalRegistry } from '../../src/store/local-registry.js';
+import { DIST_INDEX, requireBuilt } from '../helpers/built.js';
+import { tempDir } from '../helpers/temp.js';
+
+const CHILD = fileURLToPath(new URL('../helpers/crash-child.mjs', import.meta.url));
+const NAME = 'ghcr.io/acme/crash:v1';
+
+interface Child {
+  /** Resolves with the complete lines printed so far once `ready` was printed. */
+  ready: Promise<void>;
+  lines: () => string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  kill: (signal: NodeJS.Signals) => void;
+}
+
+function startChild(root: string, mode: string): Child {
+  const child = spawn(process.execPath, [CHILD, DIST_INDEX, NAME, mode], {
+    env: { ...process.env, RUNLEDGER_HOME: root },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    if (out.startsWith('ready\n')) onReady();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stderr: string;
+  }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr: err })));
+  exited.then(() => onReady()); // a child that dies before `ready` must not hang the test
+  return {
+    ready,
+    // Only complete lines: a line is printed after its write returned.
+    lines: () => out.split('\n').slice(0, -1),
+    exited,
+    kill: (signal) => child.kill(signal),
+  };
+}
+
+beforeAll(() => requireBuilt());
+
+describe('signals (child process)', () => {
+  it('SIGINT closes the open runs as interrupted, writes an interrupted checkpoint and exits 130', async () => {
+    const root = await tempDir();
+    const child = startChild(root, 'signal');
+    await child.ready;
+    child.kill('SIGINT');
+    const { code, stderr } = await child.exited;
+    expect(stderr).toBe('');
+    expect(code).toBe(130);
+    const registry = await LocalRegistry.open(root);
+    const [cp] = await listExperimentCheckpoints({ registry });
+    expect([cp!.requestedImageName, cp!.status, cp!.reason, cp!.runCount]).toEqual([
+      NAME,
+      'interrupted',
+      'SIGINT',
+      3,
+    ]);
+    // The journal was folded into that checkpoint and removed.
+    expect(await readdir(journalDir(registry)).catch(() => [])).toEqual([]);
+    const exp = await Experiment.restoreFromCheckpoint(NAME, { registry, handleSignals: false });
+    expect(exp.runs.map((r) => [r.runId, r.status, r.reason, r.parameters])).toEqual([
+      [0, 'finished', undefined, { seed: 1n }],
+      [1, 'interrupted', 'SIGINT', { seed: 2n }],
+      [2, 'interrupted', 'SIGINT', { seed: 3n }],
+    ]);
+    expect(await exp.runs[2]!.getInfo()).toMatchObject({ name: 'inner', parentRunId: 1 });
+    expect(Array.from((await exp.runs[1]!.getMetric('gap')).values)).toEqual([0.5]);
+    const sealed = await exp.commit();
+    expect(sealed.runs.length).toBe(3);
+    expect((await registry.fsck()).ok).toBe(true);
+  });
+
+  it('SIGTERM does the same and exits 143', async () => {
+    const root = await tempDir();
+    const child = startChild(root, 'signal');
+    await child.ready;
+    child.kill('SIGTERM');
+    const { code, stderr } = await child.exited;
+    expect(stderr).toBe('');
+    expect(code).toBe(143);
+    const registry = await LocalRegistry.open(root);
+    const cps = await listExperimentCheckpoints({ registry });
+    expect(cps.map((c) => [c.status, c.reason, c.runCount])).toEqual([
+      ['interrupted', 'SIGTERM', 3],
+    ]);
+  });
+
+  it('handleSignals: false leaves the signal its default action (no interrupted checkpoint)', async () => {
+    const root = await tempDir();
+    const child = startChild(root, 'signal-off');
+    await child.ready;
+    child.kill('SIGINT');
+    const { code, signal } = await child.exited;
+    expect([code, signal]).toEqual([null, 'SIGINT']);
+    const registry = await LocalRegistry.open(root);
+    expect(await listExperimentCheckpoints({ registry, statuses: ['interrupted'] })).toEqual([]);
+  });
+});
+
+/** A small deterministic generator, so a failing iteration can be replayed from its seed. */
+function lcg(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+describe('crash recovery (SIGKILL at random moments)', () => {
+  const ITERATIONS = 30;
+  const seed = Number(process.env['RUNLEDGER_CRASH_SEED'] ?? 20261124);
+
+  it(`${ITERATIONS} kills: every acknowledged write comes back, closed runs finished, open runs interrupted; fsck-clean (seed ${seed})`, async () => {
+    const random = lcg(seed);
+    const seen = { closed: 0, interrupted: 0 };
+    for (let iteration = 0; iteration < ITERATIONS; iteration++) {
+      const root = await tempDir();
+      const child = startChild(root, 'loop');
+      await child.ready;
+      await new Promise((r) => setTimeout(r, Math.floor(random() * 400)));
+      child.kill('SIGKILL');
+      const { signal, stderr } = await child.exited;
+      const where = `iteration ${iteration} (seed ${seed})`;
+      expect(stderr, where).toBe('');
+      expect(signal, where).toBe('SIGKILL');
+
+      // What the child acknowledged: each line was printed after its write returned.
+      const acked = { params: new Map<number, Set<number>>(), points: new Map<number, number>() };
+      const closedAcked = new Set<number>();
+      const attachmentAcked = new Set<number>();
+      let last = -1;
+      for (const line of child.lines().slice(1)) {
+        const [kind, a, b] = line.split(' ');
+        const i = Number(a);
+        last = Math.max(last, i);
+        if (kind === 'P') {
+          const set = acked.params.get(i) ?? new Set<number>();
+          set.add(Number(b));
+          acked.params.set(i, set);
+        } else if (kind === 'M') acked.points.set(i, Number(b) + 1);
+        else if (kind === 'A') attachmentAcked.add(i);
+        else if (kind === 'C') closedAcked.add(i);
+      }
+
+      const registry = await LocalRegistry.open(root);
+      const exp = await Experiment.restoreFromCheckpoint(NAME, {
+        registry,
+        handleSignals: false,
+        journal: false,
+      });
+      const runs = exp.runs;
+      // Run ids are contiguous from 0; at most one run beyond the last acknowledged one (it may
+      // have opened, journaled, and died before printing).
+      expect(
+        runs.map((r) => r.runId),
+        where
+      ).toEqual(runs.map((_, k) => k));
+      expect(runs.length, where).toBeGreaterThanOrEqual(closedAcked.size);
+      expect(runs.length, where).toBeLessThanOrEqual(last + 2);
+      for (const run of runs) {
+        const i = run.runId;
+        const w = `${where}, run ${i}`;
+        expect(['finished', 'interrupted'], w).toContain(run.status);
+        if (closedAcked.has(i)) expect(run.status, w).toBe('finished');
+        if (run.status === 'interrupted') {
+          expect(run.reason, w).toBe('process ended');
+          seen.interrupted++;
+        } else seen.closed++;
+        const info = await run.getInfo();
+        expect([info.name, info.tags], w).toEqual([`r${i}`, { i: String(i) }]);
+        // Every acknowledged parameter is there, and nothing is invented.
+        for (const k of acked.params.get(i) ?? []) {
+          expect(run.parameters[`p${k}`], w).toBe(BigInt(i * 10 + k));
+        }
+        for (const [name, value] of Object.entries(run.parameters)) {
+          expect(value, `${w} ${name}`).toBe(BigInt(i * 10 + Number(name.slice(1))));
+        }
+        const m = await run.getMetric('m');
+        expect(m.values.length, w).toBeGreaterThanOrEqual(acked.points.get(i) ?? 0);
+        for (let s = 0; s < m.values.length; s++) {
+          expect([m.steps[s], m.values[s]], w).toEqual([s, i + s / 10]);
+        }
+        if (attachmentAcked.has(i)) expect(await run.getJson('result'), w).toEqual({ i });
+        if (run.status === 'finished') {
+          expect(Object.keys(run.parameters).length, w).toBe(5);
+          expect(m.values.length, w).toBe(5);
+        }
+      }
+      expect((await registry.fsck()).ok, where).toBe(true);
+      // The journal was consumed: a second restore finds exactly the checkpoint just written.
+      expect(await readdir(journalDir(registry)), where).toEqual([]);
+      const again = await Experiment.restoreFromCheckpoint(NAME, {
+        registry,
+        handleSignals: false,
+        journal: false,
+      });
+      expect(
+        again.runs.map((r) => [r.runId, r.status]),
+        where
+      ).toEqual(runs.map((r) => [r.runId, r.status]));
+      const sealed = await again.commit();
+      expect(sealed.runs.length, where).toBe(runs.length);
+    }
+    // The random moments did land both between and inside runs.
+    expect(seen.closed).toBeGreaterThan(0);
+    expect(seen.interrupted).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe('journal frames', () => {
+  it('reads up to a torn tail or a damaged frame, keeping what precedes it', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const exp = await Experiment.create(NAME, {
+      registry,
+      durable: 'always',
+      handleSignals: false,
+    });
+    const run = exp.startRun({ name: 'a' });
+    run.logParameter('x', 1);
+    run.logParameter('y', 2);
+    const [file] = await readdir(journalDir(registry));
+    const path = join(journalDir(registry), file!);
+    const bytes = await readFile(path);
+    const whole = parseJournal(path, bytes)!;
+    expect(whole.reference).toBe(NAME);
+    expect(whole.torn).toBe(false);
+    expect(whole.records.map((r) => r.t)).toEqual(['open', 'param', 'param']);
+    // Torn: the last frame cut short.
+    const torn = parseJournal(path, bytes.subarray(0, bytes.length - 3))!;
+    expect([torn.torn, torn.records.map((r) => r.t)]).toEqual([true, ['open', 'param']]);
+    // Damaged: one byte of the second record's payload flipped; its CRC fails, reading stops.
+    const damaged = Buffer.from(bytes);
+    const headerLen = 8 + damaged.readUInt32LE(0);
+    const openLen = 8 + damaged.readUInt32LE(headerLen);
+    damaged[headerLen + openLen + 12]! ^= 0xff;
+    const d = parseJournal(path, damaged)!;
+    expect([d.torn, d.records.map((r) => r.t)]).toEqual([true, ['open']]);
+    // No readable header: not a journal at all.
+    expect(parseJournal(path, Buffer.from('garbage'))).toBeUndefined();
+    await writeFile(join(journalDir(registry), 'x.journal'), 'garbage');
+    await run.finish();
+    await exp.commit();
+    // Commit removed this experiment's journal; the garbage file is not one and is left alone.
+    expect(await readdir(journalDir(registry))).toEqual(['x.journal']);
+  });
+
+  it('encodes every parameter value type losslessly', () => {
+    for (const v of [
+      true,
+      false,
+      0,
+      -1.5,
+      2 ** 60,
+      12n,
+      -(2n ** 63n),
+      NaN,
+      Infinity,
+      -Infinity,
+      'é',
+    ]) {
+      const back = decodeValue(JSON.parse(JSON.stringify(encodeValue(v))) as never);
+      expect(Object.is(back, v) || back === v).toBe(true);
+    }
+  });
+});

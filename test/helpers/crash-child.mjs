@@ -1,0 +1,50 @@
+// A child process for the crash suites: records runs into $RUNLEDGER_HOME through the built
+// package and prints one line per write *after* it returned, so the parent knows what the process
+// had recorded when it was killed.
+//
+//   node crash-child.mjs <dist index> <reference> <mode>
+//
+// mode `loop` (durable: 'always'): runs r0, r1, … each logging 5 parameters (p<k> = i*10+k),
+//   metric points m at steps 0..4 (value i + s/10), a JSON attachment every third run, then
+//   closing; lines "P i k", "M i s", "A i", "C i". It never ends on its own.
+// mode `signal`: one closed run, then an open run with a parameter and a nested open child,
+//   prints "ready" and waits to be signalled. `signal-off` does the same with handleSignals false.
+import { pathToFileURL } from 'node:url';
+
+const [dist, reference, mode] = process.argv.slice(2);
+const { Experiment } = await import(pathToFileURL(dist).href);
+const say = (line) => process.stdout.write(`${line}\n`);
+
+if (mode === 'loop') {
+  const exp = await Experiment.create(reference, { durable: 'always' });
+  say('ready');
+  for (let i = 0; ; i++) {
+    const run = exp.startRun({ name: `r${i}`, tags: { i: String(i) } });
+    for (let k = 0; k < 5; k++) {
+      run.logParameter(`p${k}`, i * 10 + k);
+      say(`P ${i} ${k}`);
+    }
+    for (let s = 0; s < 5; s++) {
+      run.logMetric('m', i + s / 10, { step: s });
+      say(`M ${i} ${s}`);
+    }
+    if (i % 3 === 0) {
+      await run.logJson('result', { i });
+      say(`A ${i}`);
+    }
+    await run.finish();
+    say(`C ${i}`);
+  }
+} else if (mode === 'signal' || mode === 'signal-off') {
+  const exp = await Experiment.create(reference, { handleSignals: mode === 'signal' });
+  await exp.run((run) => run.logParameter('seed', 1), { name: 'done' });
+  const outer = exp.startRun({ name: 'outer' });
+  outer.logParameter('seed', 2);
+  outer.logMetric('gap', 0.5);
+  const inner = outer.startChild({ name: 'inner' });
+  inner.logParameter('seed', 3);
+  say('ready');
+  setInterval(() => undefined, 1000); // keep running until signalled
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
