@@ -1,0 +1,82 @@
+// Case: the cost of the crash journal. 10,000 runs recorded one after the other with `exp.run`,
+// each logging 10 parameters and 3 metric points, with the journal (the default, durable within
+// a second) against the same with `journal: false`. Autosave is disabled on both sides so the
+// figure is the journal's alone (checkpoints cost the same either way and are measured in
+// `extra`). ours = runs/s with the journal, peer = runs/s without, ratio = the journal's
+// relative speed. Extra figures, each from one trial in this run: the default configuration
+// (journal + background autosave after every run close), and `durable: 'always'` (an fsync per
+// logged write) on a tenth of the runs. Trials alternate peer, ours; the best of each is kept.
+//
+// RUNLEDGER_BENCH_RUNS overrides the number of runs (default 10000); RUNLEDGER_BENCH_TRIALS the
+// number of trials per side (default 2).
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AutosavePolicy, Experiment, LocalRegistry } from '../../dist/src/index.js';
+import { fmt } from './lib.mjs';
+
+const COUNT = Number(process.env['RUNLEDGER_BENCH_RUNS'] ?? 10_000);
+const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 2));
+
+/** Records `count` runs; returns runs/s over the recording (commit not timed). */
+async function record(dir, count, options, autosave) {
+  const registry = await LocalRegistry.open(dir);
+  const exp = await Experiment.create('bench.local/journal:v1', {
+    registry,
+    handleSignals: false,
+    ...options,
+  });
+  if (!autosave) exp.setAutosavePolicy(AutosavePolicy.disabled());
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    await exp.run((run) => {
+      run.logParameter('solver', i % 3 === 0 ? 'scip' : 'highs');
+      run.logParameter('seed', i);
+      for (let k = 0; k < 8; k++) run.logParameter(`x${k}`, i * 0.5 + k);
+      for (let s = 0; s < 3; s++) run.logMetric('gap', 1 / (i + s + 1), { step: s });
+    });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await exp.autosaveSettled();
+  const sealed = await exp.commit();
+  if (sealed.runs.length !== count) throw new Error(`sealed ${sealed.runs.length} runs`);
+  const journals = readdirSync(join(dir, '.runledger')).includes('journal')
+    ? readdirSync(join(dir, '.runledger', 'journal'))
+    : [];
+  if (journals.length !== 0) throw new Error(`commit left journals: ${journals.join(', ')}`);
+  return count / seconds;
+}
+
+export const cases = [
+  {
+    name: `crash journal: ${COUNT.toLocaleString('en-US')} runs × 10 parameters + 3 metric points, with vs without`,
+    unit: 'runs/s',
+    higherIsBetter: true,
+    async run(ctx) {
+      const fresh = (p) => mkdtempSync(join(ctx.scratch, p));
+      await record(fresh('warm-'), Math.min(COUNT, 500), {}, false);
+      const o = [];
+      const p = [];
+      for (let t = 0; t < TRIALS; t++) {
+        p.push(await record(fresh('off-'), COUNT, { journal: false }, false));
+        o.push(await record(fresh('on-'), COUNT, {}, false));
+        ctx.log(`trial ${t + 1}: journal ${fmt(o.at(-1))} runs/s, none ${fmt(p.at(-1))} runs/s`);
+      }
+      const defaults = await record(fresh('default-'), COUNT, {}, true);
+      ctx.log(
+        `default (journal + autosave every run close, in the background): ${fmt(defaults)} runs/s`
+      );
+      const alwaysCount = Math.max(1, Math.floor(COUNT / 10));
+      const always = await record(fresh('always-'), alwaysCount, { durable: 'always' }, false);
+      ctx.log(`durable 'always' (${alwaysCount} runs): ${fmt(always)} runs/s`);
+      return {
+        ours: Math.max(...o),
+        peer: Math.max(...p),
+        peerName: 'the same runs with journal: false',
+        extra: {
+          'default config runs/s': Number(defaults.toFixed(1)),
+          "durable 'always' runs/s": Number(always.toFixed(1)),
+        },
+      };
+    },
+  },
+];
