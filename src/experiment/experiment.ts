@@ -3,6 +3,7 @@
  * Experiment: runs and experiment-level attachments, committed into one OMMX experiment artifact
  * in the local registry.
  */
+import { existsSync } from 'node:fs';
 import type { Table } from 'apache-arrow';
 import { importArchive } from '../archive/import.js';
 import { RunledgerError, isRunledgerError } from '../errors.js';
@@ -901,6 +902,7 @@ export class Experiment extends ReadableScope implements Interruptible {
         this.#lastCheckpointError = undefined;
       } catch (e) {
         this.#lastCheckpointError = e;
+        if (!existsSync(this.registry.root)) return; // the store itself was removed
         process.emitWarning(
           `runledger: autosave of experiment ${this.reference} failed: ${(e as Error).message}`,
           { code: 'RUNLEDGER_AUTOSAVE' }
