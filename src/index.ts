@@ -75,7 +75,8 @@ export type {
   ExperimentCheckpointRef,
   ListCheckpointsOptions,
 } from './experiment/checkpoint.js';
-export type { Durability } from './experiment/journal.js';
+export { listCrashJournals } from './experiment/journal.js';
+export type { CrashJournal, Durability } from './experiment/journal.js';
 export { Run, failureReason } from './experiment/run.js';
 export { SealedExperiment, SealedRun } from './experiment/sealed.js';
 export type { ForkOptions } from './experiment/sealed.js';

@@ -84,6 +84,7 @@ const PUBLIC_NAMES = [
   'isRunledgerError',
   'lastRun',
   'linear',
+  'listCrashJournals',
   'listExperimentCheckpoints',
   'listExperiments',
   'normalizeReference',

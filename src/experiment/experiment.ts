@@ -142,6 +142,7 @@ export class Experiment extends ReadableScope implements Interruptible {
   readonly #openRuns = new Map<number, Run>();
   readonly #inflight = new Set<Promise<unknown>>();
   #batch: BlobBatch | undefined;
+  readonly #committingBatches = new Set<Promise<unknown>>();
   #nextRunId = 0;
   readonly #runNames = new Set<string>();
   readonly #reproducible: boolean;
@@ -153,6 +154,8 @@ export class Experiment extends ReadableScope implements Interruptible {
   /** Checkpoint writes, one after another. */
   #queue: Promise<void> = Promise.resolve();
   #autosaveQueued: Promise<void> | undefined;
+  #autosaveNotBefore = 0;
+  #wake: (() => void) | undefined;
   /** Set while closes are part of a larger step (failure, recovery) that checkpoints itself. */
   #quiet = false;
   #lastCheckpointError: unknown;
@@ -190,10 +193,10 @@ export class Experiment extends ReadableScope implements Interruptible {
         ...(journal === undefined
           ? {}
           : {
-              stored: async (record: AttachmentRecord, batch: BlobBatch) => {
-                await batch.publishNow([record.descriptor.digest]);
-                journal.append({ t: 'eatt', record, at: Date.now() });
-              },
+              stored: (record: AttachmentRecord, batch: BlobBatch) =>
+                journal.appendWithBlobs({ t: 'eatt', record, at: Date.now() }, batch, [
+                  record.descriptor.digest,
+                ]),
             }),
       },
       () => this.#assertUnsealed(),
@@ -335,12 +338,22 @@ export class Experiment extends ReadableScope implements Interruptible {
     await Promise.allSettled([...this.#inflight]);
     const batch = this.#batch;
     this.#batch = undefined;
-    try {
-      await batch?.commit();
-    } catch (e) {
-      this.#batch ??= batch; // kept, not lost: the next flush commits it again
-      throw e;
+    // A flush started earlier (a background checkpoint's) may still be publishing what this
+    // one's caller wants to read: wait for it too (its own caller handles its failure).
+    const others = Promise.allSettled([...this.#committingBatches]);
+    if (batch !== undefined) {
+      const commit = batch.commit();
+      this.#committingBatches.add(commit);
+      try {
+        await commit;
+      } catch (e) {
+        this.#batch ??= batch; // kept, not lost: the next flush commits it again
+        throw e;
+      } finally {
+        this.#committingBatches.delete(commit);
+      }
     }
+    await others;
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
@@ -759,6 +772,7 @@ export class Experiment extends ReadableScope implements Interruptible {
     }
     this.#committing = true;
     try {
+      this.#wake?.();
       await this.#queue; // a checkpoint being written lands first (and none starts after)
       const descriptor = await this.#writeManifest('finished', undefined, options.signal);
       await this.registry.publishRef(
@@ -857,8 +871,23 @@ export class Experiment extends ReadableScope implements Interruptible {
     return this.registry.writeManifest(manifest);
   }
 
+  /** A wait that anything queued after it cuts short. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    }).finally(() => {
+      this.#wake = undefined;
+    });
+  }
+
   /** Runs checkpoint writes one after another. */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
+    this.#wake?.();
     const p = this.#queue.then(fn);
     this.#queue = p.then(
       () => undefined,
@@ -892,14 +921,21 @@ export class Experiment extends ReadableScope implements Interruptible {
   #autosave(): Promise<void> {
     if (this.#autosaveQueued !== undefined) return this.#autosaveQueued;
     this.#autosaveQueued = this.#serial(async () => {
+      // With a journal, background checkpoints take at most a fifth of the time: each waits four
+      // times as long as the previous one took (closes meanwhile join it; anything else queued,
+      // a commit or an explicit checkpoint, ends the wait).
+      const wait = this.#autosaveNotBefore - Date.now();
+      if (this.#journal !== undefined && wait > 0) await this.#pause(wait);
       this.#autosaveQueued = undefined;
       if (this.state !== 'unsealed' || this.#committing) return;
       this.#schedule.attempted(Date.now());
       const schedule = this.#schedule;
+      const started = Date.now();
       try {
         await this.#checkpointNow('draft', undefined);
         schedule.saved();
         this.#lastCheckpointError = undefined;
+        this.#autosaveNotBefore = Date.now() + 4 * (Date.now() - started);
       } catch (e) {
         this.#lastCheckpointError = e;
         if (!existsSync(this.registry.root)) return; // the store itself was removed
@@ -958,6 +994,7 @@ export class Experiment extends ReadableScope implements Interruptible {
    *   {@link Experiment.lastCheckpointError}
    */
   autosaveSettled(): Promise<void> {
+    this.#wake?.();
     return this.#queue;
   }
 

@@ -29,7 +29,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { Descriptor } from '../oci/types.js';
-import type { LocalRegistry } from '../store/local-registry.js';
+import { LocalRegistry, type BlobBatch } from '../store/local-registry.js';
+import type { Digest } from '../oci/digest.js';
 import type { AttachmentRecord } from './attachments.js';
 import type { RunStatus } from './config.js';
 import type { MetricLog } from './metrics.js';
@@ -94,6 +95,8 @@ const NAMES_BLOBS = new Set(['att', 'solve', 'close', 'eatt']);
 const FLUSH_DELAY_MS = 1000;
 const MAX_FRAME = 512 * 1024 * 1024;
 
+const openDefaultRegistry = (): Promise<LocalRegistry> => LocalRegistry.open();
+
 /** Every journal of this process still open, flushed on exit. */
 const live = new Set<Journal>();
 let exitHookInstalled = false;
@@ -154,6 +157,8 @@ export class Journal {
   readonly #durable: Durability;
   #header: JournalRecord & { t: 'header' };
   #pending: JournalRecord[] = [];
+  /** Records waiting for their blobs to be published (`batched`). */
+  readonly #held: { record: JournalRecord; batch: BlobBatch; digests: readonly Digest[] }[] = [];
   #namesBlobs = false;
   #fd: number | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -198,6 +203,49 @@ export class Journal {
     this.#schedule();
   }
 
+  /**
+   * Appends a record naming blobs of a batch still in temp files. `always`: publishes them, then
+   * appends (durable when this resolves). `batched`: held until the next flush publishes them, so
+   * a durable record never names a blob that is not; their fsyncs are grouped.
+   */
+  async appendWithBlobs(
+    record: JournalRecord,
+    batch: BlobBatch | undefined,
+    digests: readonly Digest[]
+  ): Promise<void> {
+    if (this.#closed || this.#paused) return;
+    if (this.#durable === 'always' || batch === undefined) {
+      await batch?.publishNow(digests);
+      this.append(record);
+      return;
+    }
+    this.#held.push({ record, batch, digests });
+    this.#schedule();
+  }
+
+  /** The timer's flush: publishes the held records' blobs (one grouped fsync), then writes. */
+  async #flushSoon(): Promise<void> {
+    const held = this.#held.splice(0);
+    if (held.length > 0) {
+      try {
+        // One batch holds many of them: publish each batch's digests together.
+        const byBatch = new Map<BlobBatch, Digest[]>();
+        for (const h of held) byBatch.set(h.batch, [...(byBatch.get(h.batch) ?? []), ...h.digests]);
+        await Promise.all([...byBatch].map(([b, d]) => b.publishNow(d)));
+        this.#pending.unshift(...held.map((h) => h.record));
+        this.#namesBlobs = true;
+      } catch (e) {
+        this.#held.unshift(...held);
+        process.emitWarning(
+          `runledger: blobs named by the crash journal ${this.#path} could not be published (${(e as Error).message}); retrying.`,
+          { code: 'RUNLEDGER_JOURNAL' }
+        );
+      }
+    }
+    this.flush();
+    if (this.#held.length > 0) this.#schedule();
+  }
+
   /** Journals the metric points of an open run as they are logged (taken at each flush). */
   watchMetrics(runId: number, log: MetricLog): void {
     this.#metrics.set(runId, { log, done: 0 });
@@ -226,7 +274,7 @@ export class Journal {
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        this.flush();
+        void this.#flushSoon();
       }, FLUSH_DELAY_MS);
       this.#timer.unref();
     }
@@ -303,7 +351,7 @@ export class Journal {
    */
   async close(remove: boolean): Promise<void> {
     if (this.#closed) return;
-    if (!remove) this.flush();
+    if (!remove) await this.#flushSoon();
     this.#closed = true;
     live.delete(this);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -402,14 +450,14 @@ function writerAlive(header: JournalRecord & { t: 'header' }): boolean {
 }
 
 /**
- * The journals left by processes that ended without sealing or checkpointing `reference`,
- * oldest first. Journals still being written (by another live process, or by an experiment of
+ * The journals left by processes that ended without sealing or checkpointing `reference` (every
+ * name when undefined), oldest first. Journals still being written (by another live process, or by an experiment of
  * this one) are left alone.
  * @internal
  */
 export async function findStaleJournals(
   registry: LocalRegistry,
-  reference: string
+  reference: string | undefined
 ): Promise<JournalContents[]> {
   const own = new Set([...live].map((j) => j.path));
   const dir = journalDir(registry);
@@ -426,7 +474,7 @@ export async function findStaleJournals(
     const bytes = await readFile(path).catch(() => undefined);
     if (bytes === undefined) continue;
     const j = parseJournal(path, bytes);
-    if (j === undefined || j.reference !== reference) continue;
+    if (j === undefined || (reference !== undefined && j.reference !== reference)) continue;
     const ours = j.header.pid === process.pid && j.header.host === hostname();
     if (!ours && writerAlive(j.header)) continue;
     out.push(j);
@@ -437,4 +485,62 @@ export async function findStaleJournals(
 /** Removes consumed journals. */
 export async function removeJournals(journals: readonly JournalContents[]): Promise<void> {
   await Promise.all(journals.map((j) => unlink(j.path).catch(() => undefined)));
+}
+
+/** A crash journal left by a process that ended with runs or writes not in any checkpoint. */
+export interface CrashJournal {
+  /** The experiment name: pass it to `Experiment.restoreFromCheckpoint`. */
+  readonly requestedImageName: string;
+  readonly path: string;
+  readonly pid: number;
+  readonly host: string;
+  /** When the process began journaling (RFC 3339). */
+  readonly startedAt: string;
+  /** Its last readable record (RFC 3339). */
+  readonly lastWriteAt: string;
+  /** Runs it saw close, and runs still open when it ended (restored as `interrupted`). */
+  readonly closedRuns: number;
+  readonly openRuns: number;
+  /** Whether it ends in a torn record (the usual end of a killed process). */
+  readonly torn: boolean;
+}
+
+/**
+ * The crash journals of the local registry that no live process is writing: work that
+ * `Experiment.restoreFromCheckpoint(name)` recovers (beyond what the checkpoint, if any, holds).
+ * @param options - registry, prefix of the experiment name
+ * @returns the journals, oldest first
+ * @example
+ * ```ts
+ * (await listCrashJournals()).map((j) => `${j.requestedImageName}: ${j.openRuns} open run(s)`);
+ * ```
+ */
+export async function listCrashJournals(
+  options: { registry?: LocalRegistry; prefix?: string } = {}
+): Promise<CrashJournal[]> {
+  const registry = options.registry ?? (await openDefaultRegistry());
+  const out: CrashJournal[] = [];
+  for (const j of await findStaleJournals(registry, undefined)) {
+    if (options.prefix !== undefined && !j.reference.startsWith(options.prefix)) continue;
+    const opened = new Set<number>();
+    const closed = new Set<number>();
+    let last = j.header.at;
+    for (const r of j.records) {
+      if (r.t === 'open') opened.add(r.run);
+      if (r.t === 'close') closed.add(r.run);
+      last = Math.max(last, r.at);
+    }
+    out.push({
+      requestedImageName: j.reference,
+      path: j.path,
+      pid: j.header.pid,
+      host: j.header.host,
+      startedAt: new Date(j.header.at).toISOString(),
+      lastWriteAt: new Date(last).toISOString(),
+      closedRuns: closed.size,
+      openRuns: [...opened].filter((id) => !closed.has(id)).length,
+      torn: j.torn,
+    });
+  }
+  return out;
 }

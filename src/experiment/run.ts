@@ -176,10 +176,10 @@ export class Run {
         ...(journal === undefined
           ? {}
           : {
-              stored: async (record: AttachmentRecord, batch: BlobBatch) => {
-                await batch.publishNow([record.descriptor.digest]);
-                journal.append({ t: 'att', run: runId, record, at: Date.now() });
-              },
+              stored: (record: AttachmentRecord, batch: BlobBatch) =>
+                journal.appendWithBlobs({ t: 'att', run: runId, record, at: Date.now() }, batch, [
+                  record.descriptor.digest,
+                ]),
             }),
       },
       () => this.#assertOpen()
@@ -197,8 +197,10 @@ export class Run {
             .filter((d): d is Descriptor => d !== undefined)
             .map((d) => d.digest);
           this.#track(
-            (batch === undefined ? Promise.resolve() : batch.publishNow(digests)).then(() =>
-              journal.append({ t: 'solve', run: runId, kind, record, at: Date.now() })
+            journal.appendWithBlobs(
+              { t: 'solve', run: runId, kind, record, at: Date.now() },
+              batch,
+              digests
             )
           );
         }

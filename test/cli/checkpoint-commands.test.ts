@@ -133,13 +133,14 @@ describe('runledger checkpoints', () => {
     );
   });
 
-  it('--json prints each checkpoint without its config', async () => {
+  it('--json prints each checkpoint without its config, and the crash journals', async () => {
     const { root, registry } = await storeWithCheckpoints();
     const r = await cli(['--root', root, 'checkpoints', '--json', '--status', 'failed']);
     expect(r.code).toBe(0);
-    const json = JSON.parse(r.out) as Record<string, unknown>[];
+    const json = JSON.parse(r.out) as { checkpoints: unknown[]; crashJournals: unknown[] };
     const slot = await checkpointReference(registry, 'ghcr.io/acme/a:v1');
-    expect(json).toEqual([
+    expect(json.crashJournals).toEqual([]);
+    expect(json.checkpoints).toEqual([
       {
         checkpointImageName: slot,
         requestedImageName: 'ghcr.io/acme/a:v1',
@@ -155,15 +156,15 @@ describe('runledger checkpoints', () => {
       },
     ]);
     const all = JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out) as {
-      requestedImageName: string;
-    }[];
-    expect(all.map((c) => c.requestedImageName)).toEqual([
+      checkpoints: { requestedImageName: string }[];
+    };
+    expect(all.checkpoints.map((c) => c.requestedImageName)).toEqual([
       'ghcr.io/acme/a:v1',
       'ghcr.io/acme/b:v1',
       'ghcr.io/other/c:v1',
     ]);
     const empty = await cli(['--root', await tempDir(), 'checkpoints', '--json']);
-    expect(JSON.parse(empty.out)).toEqual([]);
+    expect(JSON.parse(empty.out)).toEqual({ checkpoints: [], crashJournals: [] });
   });
 
   it('a bad --status is a usage error (exit 2), before the store is touched', async () => {
@@ -217,7 +218,16 @@ describe('runledger restore-checkpoint', () => {
     const journals = join(root, '.runledger', 'journal');
     expect(await readdir(journals)).toHaveLength(1);
     const before = JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out);
-    expect(before).toMatchObject([{ requestedImageName: name, status: 'draft', runCount: 1 }]);
+    expect(before.checkpoints).toMatchObject([
+      { requestedImageName: name, status: 'draft', runCount: 1 },
+    ]);
+    // The journal knows the two runs still open (and the closed one).
+    expect(before.crashJournals).toMatchObject([
+      { requestedImageName: name, closedRuns: 1, openRuns: 2, torn: false },
+    ]);
+    const table = (await cli(['--root', root, 'checkpoints'])).out;
+    expect(table).toContain('Crash journals (processes that ended without committing');
+    expect(table).toMatch(new RegExp(`${name.replace(/[.:/]/g, '\\$&')}\\s+1\\s+2\\s`));
 
     const r = await cli(['--root', root, 'restore-checkpoint', name]);
     expect(r.err).toBe('');
@@ -239,7 +249,10 @@ describe('runledger restore-checkpoint', () => {
     // The journal was consumed into a fresh checkpoint; nothing was committed.
     expect(await readdir(journals)).toEqual([]);
     const after = JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out);
-    expect(after).toMatchObject([{ requestedImageName: name, status: 'draft', runCount: 3 }]);
+    expect(after).toMatchObject({
+      checkpoints: [{ requestedImageName: name, status: 'draft', runCount: 3 }],
+      crashJournals: [],
+    });
     await expect(Experiment.load(name, { registry })).rejects.toMatchObject({
       code: 'REF_NOT_FOUND',
     });
@@ -287,7 +300,10 @@ describe('runledger restore-checkpoint', () => {
     ]);
     expect((await sealed.runs[2]!.getInfo()).parentRunId).toBe(1);
     expect(await sealed.runs[1]!.metricNames()).toEqual(['gap']);
-    expect(JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out)).toEqual([]);
+    expect(JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out)).toEqual({
+      checkpoints: [],
+      crashJournals: [],
+    });
     expect((await registry.fsck()).ok).toBe(true);
   }, 30_000);
 
@@ -320,7 +336,9 @@ describe('runledger restore-checkpoint', () => {
     expect(look.out).toMatch(/\n1\s+bad\s+failed\s+Error: diverged\n/);
     // Without a journal to replay, the checkpoint is left exactly as it was.
     const listed = JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out);
-    expect(listed).toMatchObject([{ status: 'failed', reason: 'Error: out of budget' }]);
+    expect(listed.checkpoints).toMatchObject([
+      { status: 'failed', reason: 'Error: out of budget' },
+    ]);
 
     const r = await cli(['--root', root, 'restore-checkpoint', name, '--commit']);
     expect(r.err).toBe('');

@@ -247,6 +247,28 @@ describe('crash recovery (SIGKILL at random moments)', () => {
   }, 300_000);
 });
 
+describe('crash recovery, default durability', () => {
+  it('a flush later (within a second) the open run, its attachment and the experiment attachment survive SIGKILL', async () => {
+    const root = await tempDir();
+    const child = startChild(root, 'batched');
+    await child.ready;
+    child.kill('SIGKILL');
+    const { signal, stderr } = await child.exited;
+    expect([signal, stderr]).toEqual(['SIGKILL', '']);
+    const registry = await LocalRegistry.open(root);
+    const exp = await Experiment.restoreFromCheckpoint(NAME, { registry, handleSignals: false });
+    expect(exp.runs.map((r) => [r.runId, r.status, r.reason, r.parameters])).toEqual([
+      [0, 'finished', undefined, { seed: 1n }],
+      [1, 'interrupted', 'process ended', { seed: 2n }],
+    ]);
+    expect(await exp.runs[1]!.getText('log')).toBe('half way');
+    expect(Array.from((await exp.runs[1]!.getMetric('gap')).values)).toEqual([0.5]);
+    expect(await exp.getJson('dataset')).toEqual({ n: 20 });
+    await exp.commit();
+    expect((await registry.fsck()).ok).toBe(true);
+  });
+});
+
 describe('journal frames', () => {
   it('reads up to a torn tail or a damaged frame, keeping what precedes it', async () => {
     const root = await tempDir();

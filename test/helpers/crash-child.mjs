@@ -7,6 +7,7 @@
 // mode `loop` (durable: 'always'): runs r0, r1, … each logging 5 parameters (p<k> = i*10+k),
 //   metric points m at steps 0..4 (value i + s/10), a JSON attachment every third run, then
 //   closing; lines "P i k", "M i s", "A i", "C i". It never ends on its own.
+// mode `batched` (the default durability): see below.
 // mode `signal`: one closed run, then an open run with a parameter and a nested open child,
 //   prints "ready" and waits to be signalled. `signal-off` does the same with handleSignals false.
 import { pathToFileURL } from 'node:url';
@@ -45,6 +46,19 @@ if (mode === 'loop') {
   inner.logParameter('seed', 3);
   say('ready');
   setInterval(() => undefined, 1000); // keep running until signalled
+} else if (mode === 'batched') {
+  // The default durability: writes are journaled within a second, attachments' blobs published
+  // at that flush. One closed run, one open run with a parameter, a metric, an attachment and an
+  // experiment attachment; "ready" is printed once a flush has surely happened.
+  const exp = await Experiment.create(reference);
+  await exp.run((run) => run.logParameter('seed', 1), { name: 'done' });
+  await exp.logJson('dataset', { n: 20 });
+  const run = exp.startRun({ name: 'open' });
+  run.logParameter('seed', 2);
+  run.logMetric('gap', 0.5);
+  await run.logText('log', 'half way');
+  setTimeout(() => say('ready'), 1500);
+  setInterval(() => undefined, 1000);
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

@@ -10,7 +10,11 @@ const made: string[] = [];
 
 // Retries: a background checkpoint of an experiment the test left unsealed may still be writing.
 afterEach(async () => {
-  await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })));
+  await Promise.all(
+    made
+      .splice(0)
+      .map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }))
+  );
 });
 
 /** A fresh empty directory, removed after the current test. */

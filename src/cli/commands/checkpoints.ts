@@ -6,6 +6,7 @@
  */
 import { RunledgerError } from '../../errors.js';
 import { listExperimentCheckpoints, type CheckpointStatus } from '../../experiment/checkpoint.js';
+import { listCrashJournals, type CrashJournal } from '../../experiment/journal.js';
 import { formatTable } from '../format.js';
 import type { Command } from '../types.js';
 
@@ -32,10 +33,19 @@ export const checkpoints: Command = {
       ...(prefix === undefined ? {} : { prefix }),
       ...(statuses === undefined ? {} : { statuses }),
     });
+    // Work of killed processes that only a crash journal holds (restore folds it in).
+    const journals =
+      statuses === undefined || statuses.includes('interrupted')
+        ? await listCrashJournals({ registry, ...(prefix === undefined ? {} : { prefix }) })
+        : [];
     if (ctx.json) {
-      ctx.printJson(refs.map(({ config: _config, ...rest }) => rest));
+      ctx.printJson({
+        checkpoints: refs.map(({ config: _config, ...rest }) => rest),
+        crashJournals: journals,
+      });
       return 0;
     }
+    printJournals(ctx, journals);
     if (refs.length === 0) {
       const filters = [
         ...(prefix === undefined ? [] : [`starting with ${prefix}`]),
@@ -62,6 +72,28 @@ export const checkpoints: Command = {
     return 0;
   },
 };
+
+/** The crash journals, before the checkpoint table. */
+function printJournals(
+  ctx: Parameters<Command['run']>[0],
+  journals: readonly CrashJournal[]
+): void {
+  if (journals.length === 0) return;
+  const rows = journals.map((j) => [
+    j.requestedImageName,
+    String(j.closedRuns),
+    String(j.openRuns),
+    j.lastWriteAt.slice(0, 19).replace('T', ' '),
+    `${j.pid}@${j.host}`,
+  ]);
+  ctx.print('Crash journals (processes that ended without committing; restore recovers them):');
+  for (const line of formatTable(
+    ['EXPERIMENT', 'CLOSED RUNS', 'OPEN RUNS', 'LAST WRITE (UTC)', 'PROCESS'],
+    rows
+  ))
+    ctx.print(line);
+  ctx.print('');
+}
 
 /**
  * The `--status` values: repeatable, each a comma list.
