@@ -5,17 +5,13 @@
  * listing of checkpoints.
  */
 import { createHash } from 'node:crypto';
-import { RunledgerError, isRunledgerError } from '../errors.js';
+import { RunledgerError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Annotations } from '../oci/types.js';
 import { LocalRegistry } from '../store/local-registry.js';
-import {
-  MEDIA_TYPE_EXPERIMENT,
-  MEDIA_TYPE_EXPERIMENT_CONFIG,
-  parseExperimentConfig,
-  type ExperimentStatus,
-} from './config.js';
+import type { ExperimentStatus } from './config.js';
+import { readListed } from './list.js';
 
 /** A checkpoint's status: OMMX's `draft` (autosave), `failed` or `interrupted`. */
 export type CheckpointStatus = Exclude<ExperimentStatus, 'finished'>;
@@ -236,38 +232,17 @@ export async function listExperimentCheckpoints(
   const refs = await registry.listRefs({ prefix, includeInternal: true });
   const out: ExperimentCheckpointRef[] = [];
   for (const ref of refs) {
-    try {
-      const { manifest } = await registry.readManifest(ref.descriptor.digest);
-      if (manifest.artifactType !== MEDIA_TYPE_EXPERIMENT) continue;
-      if (manifest.config.mediaType !== MEDIA_TYPE_EXPERIMENT_CONFIG) continue;
-      const bytes = await registry.readBlob(manifest.config.digest, {
-        expectedSize: manifest.config.size,
-      });
-      const config = parseExperimentConfig(bytes, manifest.layers, {
-        subject: ref.reference,
-        allowDraft: true,
-      });
-      const requested = config.requestedImageName;
-      if (requested === undefined || config.status === 'finished') continue;
-      if (options.prefix !== undefined && !requested.startsWith(options.prefix)) continue;
-      if (statuses !== undefined && !statuses.includes(config.status)) continue;
-      out.push({
-        checkpointImageName: ref.reference,
-        requestedImageName: requested,
-        manifestDigest: ref.descriptor.digest,
-        configDigest: manifest.config.digest,
-        updatedAt: ref.updatedAt,
-        status: config.status,
-        reason: config.reason,
-        runCount: config.runs.length,
-        solveCount: config.runs.reduce((n, r) => n + r.solves.length, 0),
-        samplingCount: config.runs.reduce((n, r) => n + r.samplings.length, 0),
-        annotations: manifest.annotations ?? {},
-        config: JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>,
-      });
-    } catch (e) {
-      if (!isRunledgerError(e)) throw e;
-    }
+    const listed = await readListed(registry, ref);
+    const requested = listed?.requestedImageName;
+    if (listed === undefined || requested === undefined || listed.status === 'finished') continue;
+    if (options.prefix !== undefined && !requested.startsWith(options.prefix)) continue;
+    if (statuses !== undefined && !statuses.includes(listed.status)) continue;
+    out.push({
+      ...listed,
+      checkpointImageName: ref.reference,
+      requestedImageName: requested,
+      status: listed.status,
+    });
   }
   return out.sort((a, b) =>
     a.requestedImageName < b.requestedImageName

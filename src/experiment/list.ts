@@ -6,6 +6,7 @@ import { isRunledgerError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Annotations } from '../oci/types.js';
 import { LocalRegistry } from '../store/local-registry.js';
+import type { RefEntry } from '../store/types.js';
 import {
   MEDIA_TYPE_EXPERIMENT,
   MEDIA_TYPE_EXPERIMENT_CONFIG,
@@ -64,32 +65,64 @@ export async function listExperiments(
       ref.descriptor.artifactType !== MEDIA_TYPE_EXPERIMENT
     )
       continue;
-    try {
-      const { manifest } = await registry.readManifest(ref.descriptor.digest);
-      if ((manifest.artifactType ?? manifest.config.mediaType) !== MEDIA_TYPE_EXPERIMENT) continue;
-      if (manifest.config.mediaType !== MEDIA_TYPE_EXPERIMENT_CONFIG) continue;
-      const bytes = await registry.readBlob(manifest.config.digest, {
-        expectedSize: manifest.config.size,
-      });
-      const config = parseExperimentConfig(bytes, manifest.layers, {
-        subject: ref.reference,
-        allowDraft: true,
-      });
-      out.push({
-        imageName: ref.reference,
-        manifestDigest: ref.descriptor.digest,
-        configDigest: manifest.config.digest,
-        updatedAt: ref.updatedAt,
-        status: config.status,
-        runCount: config.runs.length,
-        solveCount: config.runs.reduce((n, r) => n + r.solves.length, 0),
-        samplingCount: config.runs.reduce((n, r) => n + r.samplings.length, 0),
-        annotations: manifest.annotations ?? {},
-        config: JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>,
-      });
-    } catch (e) {
-      if (!isRunledgerError(e)) throw e;
-    }
+    const listed = await readListed(registry, ref);
+    if (listed === undefined) continue;
+    const { requestedImageName: _requested, reason: _reason, ...fields } = listed;
+    out.push({ imageName: ref.reference, ...fields });
   }
   return out;
+}
+
+/** The fields listings show of one experiment manifest. @internal */
+export interface ListedExperiment {
+  readonly manifestDigest: Digest;
+  readonly configDigest: Digest;
+  readonly updatedAt: string | undefined;
+  readonly status: ExperimentStatus;
+  readonly reason: string | undefined;
+  readonly requestedImageName: string | undefined;
+  readonly runCount: number;
+  readonly solveCount: number;
+  readonly samplingCount: number;
+  readonly annotations: Annotations;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Reads what a listing shows of the experiment a reference points at (checkpoints allowed).
+ * @returns undefined when it is not an experiment, or its blobs are damaged (fsck finds those)
+ * @internal
+ */
+export async function readListed(
+  registry: LocalRegistry,
+  ref: RefEntry
+): Promise<ListedExperiment | undefined> {
+  try {
+    const { manifest } = await registry.readManifest(ref.descriptor.digest);
+    if ((manifest.artifactType ?? manifest.config.mediaType) !== MEDIA_TYPE_EXPERIMENT) return;
+    if (manifest.config.mediaType !== MEDIA_TYPE_EXPERIMENT_CONFIG) return;
+    const bytes = await registry.readBlob(manifest.config.digest, {
+      expectedSize: manifest.config.size,
+    });
+    const config = parseExperimentConfig(bytes, manifest.layers, {
+      subject: ref.reference,
+      allowDraft: true,
+    });
+    return {
+      manifestDigest: ref.descriptor.digest,
+      configDigest: manifest.config.digest,
+      updatedAt: ref.updatedAt,
+      status: config.status,
+      reason: config.reason,
+      requestedImageName: config.requestedImageName,
+      runCount: config.runs.length,
+      solveCount: config.runs.reduce((n, r) => n + r.solves.length, 0),
+      samplingCount: config.runs.reduce((n, r) => n + r.samplings.length, 0),
+      annotations: manifest.annotations ?? {},
+      config: JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>,
+    };
+  } catch (e) {
+    if (!isRunledgerError(e)) throw e;
+    return undefined;
+  }
 }
