@@ -30,7 +30,7 @@ import {
   type SolveConfig,
 } from './config.js';
 import { encodeRunParameters, ParameterTable, type ParameterValue } from './parameters.js';
-import { failureReason, Run, type ClosedRunState } from './run.js';
+import { failureReason, normalizeReason, Run, type ClosedRunState } from './run.js';
 import { ReadableScope } from './scope.js';
 import { encodePayload } from './payloads.js';
 import type { Instance } from '../ommx/instance.js';
@@ -985,7 +985,8 @@ export class Experiment extends ReadableScope implements Interruptible {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#serial(() => this.#checkpointNow(status, options.reason));
+    const reason = options.reason === undefined ? undefined : normalizeReason(options.reason);
+    return this.#serial(() => this.#checkpointNow(status, reason));
   }
 
   /**

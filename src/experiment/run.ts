@@ -110,12 +110,20 @@ export function failureReason(error: unknown): string {
       : typeof error === 'object' && error !== null
         ? (error.constructor?.name ?? 'Object')
         : typeof error;
-  const message = (error instanceof Error ? error.message : String(error))
-    .replace(/\s+/g, ' ')
-    .trim();
-  const text = message.length === 0 ? name : `${name}: ${message}`;
-  const chars = [...text];
-  return chars.length <= MAX_REASON ? text : `${chars.slice(0, MAX_REASON - 1).join('')}…`;
+  const message = normalizeReason(error instanceof Error ? error.message : String(error));
+  return normalizeReason(message.length === 0 ? name : `${name}: ${message}`);
+}
+
+/**
+ * A lifecycle reason as OMMX stores it: whitespace collapsed to single spaces, at most 512
+ * characters, ending in `…` when cut.
+ * @param text - any text
+ * @returns the reason
+ */
+export function normalizeReason(text: string): string {
+  const collapsed = text.replace(/\s+/g, ' ').trim();
+  const chars = [...collapsed];
+  return chars.length <= MAX_REASON ? collapsed : `${chars.slice(0, MAX_REASON - 1).join('')}…`;
 }
 
 /**

@@ -452,7 +452,7 @@ describe('checkpoint() and failing autosaves', () => {
   it('refuses a status that is not a checkpoint status, keeping the previous checkpoint', async () => {
     const { registry, exp } = await newExperiment();
     await exp.run(() => undefined);
-    const before = await listExperimentCheckpoints({ registry });
+    const before = await settledCheckpoints(exp, registry);
     await expectCode(
       exp.checkpoint({ status: 'finished' as unknown as 'draft' }),
       'ARGUMENT_INVALID'
@@ -466,6 +466,12 @@ describe('checkpoint() and failing autosaves', () => {
     const written = await exp.checkpoint({ status: 'failed', reason: 'Error: by hand' });
     expect([written.status, written.runCount]).toEqual(['failed', 1]);
     expect((await listExperimentCheckpoints({ registry }))[0]!.reason).toBe('Error: by hand');
+    // A reason given by hand is normalised like a scope's: whitespace collapsed, 512 at most.
+    await exp.checkpoint({ status: 'failed', reason: `  a\n\tb ${'x'.repeat(600)}` });
+    const long = (await listExperimentCheckpoints({ registry }))[0]!.reason!;
+    expect([...long].length).toBe(512);
+    expect(long.startsWith('a b xxx')).toBe(true);
+    expect(long.endsWith('…')).toBe(true);
     // An explicit checkpoint is not a scope failure: the experiment goes on.
     expect(exp.state).toBe('unsealed');
   });
@@ -591,6 +597,7 @@ describe('restore and listing', () => {
     for (const name of names) {
       const exp = await Experiment.create(name, { registry });
       await exp.run(() => undefined);
+      await exp.autosaveSettled();
     }
     const failing = await Experiment.create('ghcr.io/acme/b:2', { registry });
     await rejection(
