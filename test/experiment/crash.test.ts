@@ -19,6 +19,7 @@ import {
 } from '../../src/experiment/journal.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { isRunledgerError } from '../../src/errors.js';
+import type { Solution } from '../../src/ommx/solution.js';
 import { DIST_INDEX, requireBuilt } from '../helpers/built.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -248,7 +249,7 @@ describe('crash recovery (SIGKILL at random moments)', () => {
 });
 
 describe('crash recovery, default durability', () => {
-  it('a flush later (within a second) the open run, its attachment and the experiment attachment survive SIGKILL', async () => {
+  it('a flush later (within a second) the open run, its attachment and solve, and the experiment attachment survive SIGKILL', async () => {
     const root = await tempDir();
     const child = startChild(root, 'batched');
     await child.ready;
@@ -262,6 +263,10 @@ describe('crash recovery, default durability', () => {
       [1, 'interrupted', 'process ended', { seed: 2n }],
     ]);
     expect(await exp.runs[1]!.getText('log')).toBe('half way');
+    const [solve] = exp.runs[1]!.solves;
+    expect([solve?.status, solve?.adapter]).toEqual(['finished', expect.stringContaining('Highs')]);
+    const output = (await solve!.getOutput()) as Solution;
+    expect(output.objective).toBe(12);
     expect(Array.from((await exp.runs[1]!.getMetric('gap')).values)).toEqual([0.5]);
     expect(await exp.getJson('dataset')).toEqual({ n: 20 });
     await exp.commit();

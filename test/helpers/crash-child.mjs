@@ -7,7 +7,8 @@
 // mode `loop` (durable: 'always'): runs r0, r1, … each logging 5 parameters (p<k> = i*10+k),
 //   metric points m at steps 0..4 (value i + s/10), a JSON attachment every third run, then
 //   closing; lines "P i k", "M i s", "A i", "C i". It never ends on its own.
-// mode `batched` (the default durability): see below.
+// mode `batched` (the default durability): one closed run; an open run with a parameter, a
+//   metric, a text attachment and a HiGHS solve; an experiment attachment. "ready" after 1.5 s.
 // mode `signal`: one closed run, then an open run with a parameter and a nested open child,
 //   prints "ready" and waits to be signalled. `signal-off` does the same with handleSignals false.
 import { pathToFileURL } from 'node:url';
@@ -57,6 +58,15 @@ if (mode === 'loop') {
   run.logParameter('seed', 2);
   run.logMetric('gap', 0.5);
   await run.logText('log', 'half way');
+  // A solve recorded in the open run (HiGHS through the built adapter).
+  const { InstanceBuilder } = await import(pathToFileURL(dist).href);
+  const { HighsAdapter } = await import(
+    pathToFileURL(dist.replace(/index\.js$/, 'solve/adapters/highs.js')).href
+  );
+  const b = new InstanceBuilder({ name: 'tiny-lp' });
+  const x = b.continuous('x', { lower: 0, upper: 4 });
+  b.maximize(x.times(3));
+  await run.logSolve(HighsAdapter, b.build(), { timeLimit: 10 });
   setTimeout(() => say('ready'), 1500);
   setInterval(() => undefined, 1000);
 } else {
