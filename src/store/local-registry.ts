@@ -128,6 +128,7 @@ export class BlobBatch {
   readonly #blobs: BlobStore;
   readonly #pending = new Map<Digest, PendingBlob>();
   #closed = false;
+  #op: Promise<void> = Promise.resolve();
 
   /** @internal */
   constructor(blobs: BlobStore) {
@@ -240,6 +241,10 @@ export class BlobBatch {
   ): Promise<BlobInfo[]> {
     this.#checkOpen();
     this.#closed = true;
+    return this.#exclusive(() => this.#commit(options));
+  }
+
+  async #commit(options: { signal?: AbortSignal; syncDirectory?: boolean }): Promise<BlobInfo[]> {
     const pending = [...this.#pending.values()];
     try {
       throwIfAborted(options.signal);
@@ -267,13 +272,28 @@ export class BlobBatch {
    * @param digests - blobs of this batch
    * @throws RunledgerError `IO_ERROR`
    */
-  async publishNow(digests: readonly Digest[]): Promise<void> {
-    const todo = digests
-      .map((d) => this.#pending.get(d))
-      .filter((p): p is PendingBlob => p !== undefined && p.published !== true);
-    if (todo.length === 0) return;
-    await this.#blobs.syncTemps(todo);
-    for (const p of todo) if (p.published !== true) await this.#blobs.publish(p);
+  publishNow(digests: readonly Digest[]): Promise<void> {
+    return this.#exclusive(async () => {
+      const todo = digests
+        .map((d) => this.#pending.get(d))
+        .filter((p): p is PendingBlob => p !== undefined && p.published !== true);
+      if (todo.length === 0) return;
+      await this.#blobs.syncTemps(todo);
+      for (const p of todo) if (p.published !== true) await this.#blobs.publish(p);
+    });
+  }
+
+  /**
+   * Runs flushes and publishes of this batch one at a time: two at once would share temp files
+   * (one closing a descriptor the other syncs, or unlinking a temp file the other opens).
+   */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#op.then(fn);
+    this.#op = run.then(
+      () => undefined,
+      () => undefined
+    );
+    return run;
   }
 
   /** Drops every blob of the batch (their temp files are removed). */

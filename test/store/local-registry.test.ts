@@ -258,6 +258,30 @@ describe('BlobBatch', () => {
     await rejectsWith(batch.putBlob(enc.encode('late')), 'ARGUMENT_INVALID');
   });
 
+  it('publishNow and commit running at once share no temp file: every blob lands once', async () => {
+    const registry = await LocalRegistry.open(await tempDir());
+    for (let round = 0; round < 10; round++) {
+      const batch = registry.batch();
+      const infos = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          batch.putBlob(new TextEncoder().encode(`blob ${round} ${i}`))
+        )
+      );
+      const digests = infos.map((b) => b.digest);
+      // The crash journal publishes blobs while the run's close commits the whole batch.
+      await Promise.all([
+        batch.publishNow(digests.slice(0, 30)),
+        batch.commit(),
+        batch.publishNow(digests.slice(10)),
+      ]);
+      for (const [i, d] of digests.entries()) {
+        expect(new TextDecoder().decode(await registry.readBlob(d))).toBe(`blob ${round} ${i}`);
+      }
+    }
+    expect(await readdir(join(registry.root, '.runledger', 'tmp'))).toEqual([]);
+    expect((await registry.fsck()).ok).toBe(true);
+  });
+
   it('leaves nothing behind when discarded', async () => {
     const registry = await LocalRegistry.open(await tempDir());
     const batch = registry.batch();
