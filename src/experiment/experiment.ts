@@ -64,15 +64,14 @@ import {
   type CheckpointStatus,
 } from './checkpoint.js';
 import {
-  column,
-  decodeValue,
   encodeValue,
   findStaleJournals,
+  foldJournal,
   Journal,
   removeJournals,
   type Durability,
   type JournalContents,
-  type JournalRecord,
+  type JournalRun,
 } from './journal.js';
 import { unwatchSignals, watchSignals, type Interruptible } from './signals.js';
 import { runParametersTable } from './table.js';
@@ -937,12 +936,7 @@ export class Experiment extends ReadableScope implements Interruptible {
         this.#lastCheckpointError = undefined;
         this.#autosaveNotBefore = Date.now() + 4 * (Date.now() - started);
       } catch (e) {
-        this.#lastCheckpointError = e;
-        if (!existsSync(this.registry.root)) return; // the store itself was removed
-        process.emitWarning(
-          `runledger: autosave of experiment ${this.reference} failed: ${(e as Error).message}`,
-          { code: 'RUNLEDGER_AUTOSAVE' }
-        );
+        this.#checkpointFailed(e, 'autosave');
       }
     });
     return this.#autosaveQueued;
@@ -950,13 +944,19 @@ export class Experiment extends ReadableScope implements Interruptible {
 
   /** A checkpoint that must not hide the error that caused it. */
   async #checkpointQuietly(status: CheckpointStatus, reason: string | undefined): Promise<void> {
-    await this.#serial(() => this.#checkpointNow(status, reason)).catch((e: unknown) => {
-      this.#lastCheckpointError = e;
-      process.emitWarning(
-        `runledger: checkpoint of experiment ${this.reference} failed: ${(e as Error).message}`,
-        { code: 'RUNLEDGER_AUTOSAVE' }
-      );
-    });
+    await this.#serial(() => this.#checkpointNow(status, reason)).catch((e: unknown) =>
+      this.#checkpointFailed(e, 'checkpoint')
+    );
+  }
+
+  /** A checkpoint that failed where it must not throw: kept and reported as a warning. */
+  #checkpointFailed(e: unknown, what: 'autosave' | 'checkpoint'): void {
+    this.#lastCheckpointError = e;
+    if (!existsSync(this.registry.root)) return; // the store itself was removed
+    process.emitWarning(
+      `runledger: ${what} of experiment ${this.reference} failed: ${(e as Error).message}`,
+      { code: 'RUNLEDGER_AUTOSAVE' }
+    );
   }
 
   /**
@@ -1231,80 +1231,22 @@ export class Experiment extends ReadableScope implements Interruptible {
 
   /** Puts back what a dead process's journal recorded that this state lacks. */
   async #replay(j: JournalContents): Promise<void> {
-    const known = new Set(this.#closedRuns.keys());
-    const opened = new Map<number, JournalRecord & { t: 'open' }>();
-    const closes = new Map<number, JournalRecord & { t: 'close' }>();
-    const params = new Map<number, [string, ParameterValue][]>();
-    const tags = new Map<number, Record<string, string>>();
-    const atts = new Map<number, AttachmentRecord[]>();
-    const solves = new Map<number, { kind: 'solve' | 'sampling'; record: SolveRecord }[]>();
-    const points = new Map<
-      number,
-      { name: string; step: number; timestamp: number; value: number }[]
-    >();
-    const lastWrite = new Map<number, number>();
-    const push = <V>(m: Map<number, V[]>, k: number, v: V): void => {
-      const list = m.get(k);
-      if (list === undefined) m.set(k, [v]);
-      else list.push(v);
-    };
-    for (const r of j.records) {
-      // A metrics record is stamped at flush time: its points carry their own times.
-      if ('run' in r && r.t !== 'metrics') {
-        lastWrite.set(r.run, Math.max(lastWrite.get(r.run) ?? 0, r.at));
-      }
-      switch (r.t) {
-        case 'open':
-          opened.set(r.run, r);
-          break;
-        case 'close':
-          closes.set(r.run, r);
-          break;
-        case 'param':
-          push(params, r.run, [r.name, decodeValue(r.value)]);
-          break;
-        case 'tags':
-          tags.set(r.run, { ...tags.get(r.run), ...r.tags });
-          break;
-        case 'att':
-          push(atts, r.run, r.record);
-          break;
-        case 'solve':
-          push(solves, r.run, { kind: r.kind, record: r.record });
-          break;
-        case 'metrics': {
-          const ids = column(r.ids, Uint32Array);
-          const steps = column(r.steps, Float64Array);
-          const ts = column(r.ts, Float64Array);
-          const values = column(r.values, Float64Array);
-          for (let i = 0; i < ids.length; i++) {
-            lastWrite.set(r.run, Math.max(lastWrite.get(r.run) ?? 0, ts[i] as number));
-            push(points, r.run, {
-              name: r.names[ids[i] as number] as string,
-              step: steps[i] as number,
-              timestamp: ts[i] as number,
-              value: values[i] as number,
-            });
-          }
-          break;
-        }
-        case 'eatt':
-          this.#writer.adopt([r.record]);
-          break;
-        case 'ann':
-          if (!this.#annotations.has(r.key)) this.#annotations.set(r.key, r.value);
-          break;
-        default:
-          break;
-      }
+    const folded = foldJournal(j);
+    this.#writer.adopt(folded.experimentAttachments);
+    for (const [k, v] of folded.annotations) {
+      if (!this.#annotations.has(k)) this.#annotations.set(k, v);
     }
-    const setParams = (runId: number): void => {
-      for (const [n, v] of params.get(runId) ?? []) this.#parameters.set(runId, n, v);
+    const setParams = (runId: number, r: JournalRun): void => {
+      for (const [n, v] of r.params) this.#parameters.set(runId, n, v);
     };
+    const missing = [...folded.runs]
+      .filter(([runId]) => !this.#closedRuns.has(runId))
+      .sort(([a], [b]) => a - b);
     // Closed runs the state lacks: their close record has everything but the parameters.
-    for (const [runId, c] of [...closes].sort(([a], [b]) => a - b)) {
-      if (known.has(runId)) continue;
-      setParams(runId);
+    for (const [runId, r] of missing) {
+      const c = r.close;
+      if (c === undefined) continue;
+      setParams(runId, r);
       this.#closedRuns.set(runId, {
         runId,
         status: c.status,
@@ -1313,39 +1255,25 @@ export class Experiment extends ReadableScope implements Interruptible {
         solves: c.solves,
         samplings: c.samplings,
       });
-      const name = opened.get(runId)?.name;
-      if (name !== undefined) this.#runNames.add(name);
+      if (r.open !== undefined) this.#runNames.add(r.open.name);
       if (runId >= this.#nextRunId) this.#nextRunId = runId + 1;
-      known.add(runId);
     }
-    // Open runs: rebuilt, then closed as interrupted; children before their parents.
-    const open = [...opened.values()]
-      .filter((o) => !known.has(o.run) && !closes.has(o.run))
-      .sort((a, b) => b.run - a.run);
-    const runs = new Map<number, Run>();
-    for (const o of [...open].reverse()) {
-      const run = this.#open({ name: o.name, tags: { ...o.tags, ...tags.get(o.run) } }, o.parent, {
-        runId: o.run,
+    // Open runs: rebuilt in id order (parents first), then closed as interrupted, children first.
+    const rebuilt: [Run, number][] = [];
+    for (const [runId, r] of missing) {
+      const o = r.open;
+      if (r.close !== undefined || o === undefined) continue;
+      const run = this.#open({ name: o.name, tags: { ...o.tags, ...r.tags } }, o.parent, {
+        runId,
         startedAt: new Date(o.at),
       });
-      for (const [n, v] of params.get(o.run) ?? []) this.#parameters.set(o.run, n, v);
-      run.recover({
-        attachments: atts.get(o.run) ?? [],
-        solves: solves.get(o.run) ?? [],
-        metrics: points.get(o.run) ?? [],
-      });
-      runs.set(o.run, run);
+      setParams(runId, r);
+      run.recover({ attachments: r.attachments, solves: r.solves, metrics: r.points });
+      rebuilt.push([run, Math.max(o.at, r.lastWrite)]);
     }
-    for (const o of open) {
-      const run = runs.get(o.run) as Run;
-      if (!run.closed) {
-        await run.close(
-          'interrupted',
-          'process ended',
-          undefined,
-          new Date(lastWrite.get(o.run) ?? o.at)
-        );
-      }
+    for (const [run, lastWrite] of rebuilt.reverse()) {
+      if (!run.closed)
+        await run.close('interrupted', 'process ended', undefined, new Date(lastWrite));
     }
   }
 }

@@ -134,7 +134,7 @@ const b64 = (a: Uint32Array | Float64Array): string =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
 /** Decodes a base64 column written by this platform's byte order (the journal never travels). */
-export function column<T extends Uint32Array | Float64Array>(
+function column<T extends Uint32Array | Float64Array>(
   text: string,
   Kind: { new (buffer: ArrayBuffer): T }
 ): T {
@@ -487,6 +487,109 @@ export async function removeJournals(journals: readonly JournalContents[]): Prom
   await Promise.all(journals.map((j) => unlink(j.path).catch(() => undefined)));
 }
 
+/** What a journal says of one run. @internal */
+export interface JournalRun {
+  open: (JournalRecord & { t: 'open' }) | undefined;
+  close: (JournalRecord & { t: 'close' }) | undefined;
+  readonly params: [string, ParameterValue][];
+  tags: Record<string, string>;
+  readonly attachments: AttachmentRecord[];
+  readonly solves: { kind: 'solve' | 'sampling'; record: SolveRecord }[];
+  readonly points: { name: string; step: number; timestamp: number; value: number }[];
+  /** Its last write (ms since the epoch; metric points by their own timestamps). */
+  lastWrite: number;
+}
+
+/** A journal's records gathered per run and per experiment. @internal */
+export interface FoldedJournal {
+  readonly runs: Map<number, JournalRun>;
+  readonly experimentAttachments: AttachmentRecord[];
+  readonly annotations: [string, string][];
+  readonly lastWrite: number;
+}
+
+/** Gathers a journal's records by run, decoding parameter values and metric columns. @internal */
+export function foldJournal(j: JournalContents): FoldedJournal {
+  const runs = new Map<number, JournalRun>();
+  const experimentAttachments: AttachmentRecord[] = [];
+  const annotations: [string, string][] = [];
+  let lastWrite = j.header.at;
+  const runOf = (id: number): JournalRun => {
+    let r = runs.get(id);
+    if (r === undefined) {
+      r = {
+        open: undefined,
+        close: undefined,
+        params: [],
+        tags: {},
+        attachments: [],
+        solves: [],
+        points: [],
+        lastWrite: 0,
+      };
+      runs.set(id, r);
+    }
+    return r;
+  };
+  for (const rec of j.records) {
+    lastWrite = Math.max(lastWrite, rec.at);
+    // A metrics record is stamped at flush time: its points carry their own times.
+    if ('run' in rec && rec.t !== 'metrics') {
+      const r = runOf(rec.run);
+      r.lastWrite = Math.max(r.lastWrite, rec.at);
+    }
+    switch (rec.t) {
+      case 'open':
+        runOf(rec.run).open = rec;
+        break;
+      case 'close':
+        runOf(rec.run).close = rec;
+        break;
+      case 'param':
+        runOf(rec.run).params.push([rec.name, decodeValue(rec.value)]);
+        break;
+      case 'tags': {
+        const r = runOf(rec.run);
+        r.tags = { ...r.tags, ...rec.tags };
+        break;
+      }
+      case 'att':
+        runOf(rec.run).attachments.push(rec.record);
+        break;
+      case 'solve':
+        runOf(rec.run).solves.push({ kind: rec.kind, record: rec.record });
+        break;
+      case 'metrics': {
+        const r = runOf(rec.run);
+        const ids = column(rec.ids, Uint32Array);
+        const steps = column(rec.steps, Float64Array);
+        const ts = column(rec.ts, Float64Array);
+        const values = column(rec.values, Float64Array);
+        for (let i = 0; i < ids.length; i++) {
+          const timestamp = ts[i] as number;
+          r.lastWrite = Math.max(r.lastWrite, timestamp);
+          r.points.push({
+            name: rec.names[ids[i] as number] as string,
+            step: steps[i] as number,
+            timestamp,
+            value: values[i] as number,
+          });
+        }
+        break;
+      }
+      case 'eatt':
+        experimentAttachments.push(rec.record);
+        break;
+      case 'ann':
+        annotations.push([rec.key, rec.value]);
+        break;
+      default:
+        break;
+    }
+  }
+  return { runs, experimentAttachments, annotations, lastWrite };
+}
+
 /** A crash journal left by a process that ended with runs or writes not in any checkpoint. */
 export interface CrashJournal {
   /** The experiment name: pass it to `Experiment.restoreFromCheckpoint`. */
@@ -522,23 +625,17 @@ export async function listCrashJournals(
   const out: CrashJournal[] = [];
   for (const j of await findStaleJournals(registry, undefined)) {
     if (options.prefix !== undefined && !j.reference.startsWith(options.prefix)) continue;
-    const opened = new Set<number>();
-    const closed = new Set<number>();
-    let last = j.header.at;
-    for (const r of j.records) {
-      if (r.t === 'open') opened.add(r.run);
-      if (r.t === 'close') closed.add(r.run);
-      last = Math.max(last, r.at);
-    }
+    const folded = foldJournal(j);
+    const runs = [...folded.runs.values()];
     out.push({
       requestedImageName: j.reference,
       path: j.path,
       pid: j.header.pid,
       host: j.header.host,
       startedAt: new Date(j.header.at).toISOString(),
-      lastWriteAt: new Date(last).toISOString(),
-      closedRuns: closed.size,
-      openRuns: [...opened].filter((id) => !closed.has(id)).length,
+      lastWriteAt: new Date(folded.lastWrite).toISOString(),
+      closedRuns: runs.filter((r) => r.close !== undefined).length,
+      openRuns: runs.filter((r) => r.open !== undefined && r.close === undefined).length,
       torn: j.torn,
     });
   }
