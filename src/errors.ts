@@ -87,7 +87,21 @@ export type ErrorCode =
   /** A solve opened with `openSolve` was closed before `decode` gave it a Solution. */
   | 'SOLVE_NOT_DECODED'
   /** An optional dependency (e.g. the `highs` package) is not installed. */
-  | 'DEPENDENCY_MISSING';
+  | 'DEPENDENCY_MISSING'
+  /** A registry refused the credentials (or asked for some and none were found): log in. */
+  | 'AUTHENTICATION'
+  /** A registry knows who you are but refuses the operation (no push/pull right on that repository). */
+  | 'AUTHORIZATION'
+  /** A registry has no such repository, manifest, tag or blob. */
+  | 'NOT_FOUND'
+  /** A registry asked to slow down (429) and kept asking after the retries. */
+  | 'RATE_LIMITED'
+  /** The network failed: connection refused or reset, timeout, a 5xx after the retries. */
+  | 'TRANSPORT'
+  /** A registry answered something the OCI Distribution protocol does not allow, or refused a request as invalid. */
+  | 'PROTOCOL'
+  /** A registry (or a redirect, upload location or token realm) was refused by runledger's security rules. */
+  | 'REMOTE_REFUSED';
 
 /** Structured facts about an error: the digest, reference, path… it concerns. */
 export type ErrorData = Readonly<Record<string, unknown>>;
@@ -153,6 +167,69 @@ function describeCause(cause: unknown): string {
     return typeof cause === 'object' ? JSON.stringify(cause) : String(cause);
   } catch {
     return Object.prototype.toString.call(cause);
+  }
+}
+
+/** One entry of a registry's `{"errors":[…]}` body. */
+export interface RegistryErrorEntry {
+  readonly code: string;
+  readonly message?: string;
+  readonly detail?: unknown;
+}
+
+/**
+ * An error from talking to a remote registry: a {@link RunledgerError} that also carries the HTTP
+ * status, method, URL (query and credentials removed) and the registry's `errors[]`.
+ *
+ * @example
+ * ```ts
+ * try { await sealed.push(); }
+ * catch (e) { if (e instanceof RemoteError && e.code === 'AUTHENTICATION') console.log(e.message); }
+ * ```
+ */
+export class RemoteError extends RunledgerError {
+  /** The HTTP status of the answer, when there was one. */
+  readonly status: number | undefined;
+  /** The HTTP method of the request. */
+  readonly method: string;
+  /** The request URL, without query string, fragment or user info. */
+  readonly url: string;
+  /** The registry's error entries (`errors[]` of its JSON body), if any. */
+  readonly registryErrors: readonly RegistryErrorEntry[];
+
+  /**
+   * @param code - the error code
+   * @param message - one sentence naming the subject, with what to do
+   * @param options - request facts, registry errors, cause
+   */
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: {
+      readonly status?: number;
+      readonly method: string;
+      readonly url: string;
+      readonly registryErrors?: readonly RegistryErrorEntry[];
+      readonly data?: ErrorData;
+      readonly cause?: unknown;
+    }
+  ) {
+    const registryErrors = options.registryErrors ?? [];
+    super(code, message, {
+      data: {
+        ...(options.data ?? {}),
+        ...(options.status === undefined ? {} : { status: options.status }),
+        method: options.method,
+        url: options.url,
+        ...(registryErrors.length === 0 ? {} : { registryErrors }),
+      },
+      cause: options.cause,
+    });
+    this.name = 'RemoteError';
+    this.status = options.status;
+    this.method = options.method;
+    this.url = options.url;
+    this.registryErrors = registryErrors;
   }
 }
 
