@@ -1,0 +1,741 @@
+/**
+ * @module remote/transfer
+ * push, pull and copy of whole artifacts: a graph copy (manifest → config and layers; index →
+ * child manifests) with bounded concurrency, blobs the target has skipped, manifests last
+ * (children before parents, the tagged root at the very end) so a registry never shows a
+ * manifest before all its blobs. Pull streams every blob into the local store verified, and
+ * publishes the local reference only after the whole closure is stored.
+ */
+import { open } from 'node:fs/promises';
+import { RemoteError, RunledgerError, isRunledgerError } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import { parseImageIndex } from '../oci/image-index.js';
+import { parseManifest } from '../oci/manifest.js';
+import { MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_IMAGE_INDEX } from '../oci/media-types.js';
+import { formatReference, parseReference, type Reference } from '../oci/reference.js';
+import type { Descriptor } from '../oci/types.js';
+import { isManifestType } from '../store/closure.js';
+import { LocalRegistry } from '../store/local-registry.js';
+import { RemoteClient, requireRemoteReference, type RemoteOptions } from './client.js';
+import type { BodySource } from './http.js';
+import { referrerArtifactType, type Repository } from './repository.js';
+
+/** Progress of a push, pull or copy. */
+export interface TransferProgress {
+  readonly phase: 'push' | 'pull' | 'copy';
+  /** The reference being transferred (the target for push and copy). */
+  readonly reference: string;
+  readonly blobsTotal: number;
+  /** Blobs finished: transferred, skipped (already there) or mounted. */
+  readonly blobsDone: number;
+  readonly blobsSkipped: number;
+  /** Bytes of every blob of the artifact. */
+  readonly bytesTotal: number;
+  /** Bytes finished, skipped ones included. */
+  readonly bytesDone: number;
+  /** True on the last event. */
+  readonly done: boolean;
+}
+
+/** What a transfer did. */
+export interface TransferReport {
+  /** Where the artifact now is (`registry/repository:tag`). */
+  readonly reference: string;
+  readonly digest: Digest;
+  readonly mediaType: string;
+  readonly blobs: {
+    readonly total: number;
+    readonly transferred: number;
+    readonly skipped: number;
+    readonly mounted: number;
+  };
+  readonly bytes: { readonly total: number; readonly transferred: number };
+  /** True when the target already had the manifest under that tag: nothing was sent. */
+  readonly upToDate: boolean;
+  readonly seconds: number;
+}
+
+/** Options of {@link pushArtifact}, {@link pullArtifact} and {@link copyArtifact}. */
+export interface TransferOptions extends RemoteOptions {
+  /** A client to reuse (its tokens); otherwise one is made from these options. */
+  readonly client?: RemoteClient;
+  /** The local store. @default LocalRegistry.open() */
+  readonly registry?: LocalRegistry;
+  /** Blobs in flight at once. @default 8 */
+  readonly concurrency?: number;
+  /** Blobs at least this large are uploaded in resumable chunks. @default 64 MiB */
+  readonly chunkThreshold?: number;
+  /** Chunk size of chunked uploads. @default 32 MiB */
+  readonly chunkSize?: number;
+  readonly onProgress?: (p: TransferProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+const MAX_DEPTH = 8;
+const MAX_NODES = 100_000;
+/** Blobs up to this size are read into memory for upload (one write, no stream). */
+const SMALL_BLOB = 1024 * 1024;
+
+/** Runs `fn` on every item with at most `limit` at once; the first failure stops the rest. */
+async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, signal: AbortSignal) => Promise<void>,
+  outer: AbortSignal | undefined
+): Promise<void> {
+  const ctrl = new AbortController();
+  const onAbort = (): void => ctrl.abort(outer?.reason);
+  outer?.addEventListener('abort', onAbort, { once: true });
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item, ctrl.signal);
+      } catch (e) {
+        if (failure === undefined) failure = { error: e };
+        ctrl.abort(e);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  } finally {
+    outer?.removeEventListener('abort', onAbort);
+  }
+  if (failure !== undefined) {
+    if (outer?.aborted === true) {
+      throw new RunledgerError('ABORTED', 'The transfer was aborted.', { cause: outer.reason });
+    }
+    throw failure.error;
+  }
+}
+
+class Tracker {
+  readonly #emit: ((p: TransferProgress) => void) | undefined;
+  readonly #base: { phase: TransferProgress['phase']; reference: string };
+  blobsTotal = 0;
+  bytesTotal = 0;
+  blobsDone = 0;
+  blobsSkipped = 0;
+  blobsMounted = 0;
+  bytesDone = 0;
+  bytesTransferred = 0;
+  #last = 0;
+
+  constructor(
+    phase: TransferProgress['phase'],
+    reference: string,
+    emit: ((p: TransferProgress) => void) | undefined
+  ) {
+    this.#base = { phase, reference };
+    this.#emit = emit;
+  }
+
+  bytes(n: number): void {
+    this.bytesDone += n;
+    this.bytesTransferred += n;
+    this.tick(false);
+  }
+
+  blob(how: 'transferred' | 'skipped' | 'mounted', size: number): void {
+    this.blobsDone++;
+    if (how === 'skipped') this.blobsSkipped++;
+    if (how === 'mounted') this.blobsMounted++;
+    if (how !== 'transferred') this.bytesDone += size;
+    this.tick(false);
+  }
+
+  tick(final: boolean): void {
+    if (this.#emit === undefined) return;
+    const now = performance.now();
+    if (!final && now - this.#last < 100) return;
+    this.#last = now;
+    this.#emit({
+      ...this.#base,
+      blobsTotal: this.blobsTotal,
+      blobsDone: this.blobsDone,
+      blobsSkipped: this.blobsSkipped,
+      bytesTotal: this.bytesTotal,
+      bytesDone: this.bytesDone,
+      done: final,
+    });
+  }
+}
+
+/** The blobs and manifests under a root, manifests in push order (children first). */
+interface Graph {
+  readonly blobs: Descriptor[];
+  /** Every manifest with its bytes, children before parents; the root last. */
+  readonly manifests: { descriptor: Descriptor; bytes: Uint8Array }[];
+}
+
+async function walk(
+  root: Descriptor,
+  read: (d: Descriptor) => Promise<Uint8Array>,
+  what: string
+): Promise<Graph> {
+  const blobs = new Map<Digest, Descriptor>();
+  const manifests: { descriptor: Descriptor; bytes: Uint8Array }[] = [];
+  const seen = new Set<Digest>();
+  let nodes = 0;
+  const visit = async (d: Descriptor, depth: number): Promise<void> => {
+    if (seen.has(d.digest)) return;
+    seen.add(d.digest);
+    if (++nodes > MAX_NODES || depth > MAX_DEPTH) {
+      throw new RunledgerError(
+        'MANIFEST_INVALID',
+        `The artifact ${what} nests deeper than ${MAX_DEPTH} levels or has more than ${MAX_NODES} nodes.`,
+        { data: { reference: what } }
+      );
+    }
+    const bytes = await read(d);
+    if (d.mediaType === MEDIA_TYPE_IMAGE_INDEX || d.mediaType === MEDIA_TYPE_DOCKER_MANIFEST_LIST) {
+      const index = parseImageIndex(bytes);
+      for (const child of index.manifests) {
+        if (isManifestType(child.mediaType)) await visit(child, depth + 1);
+        else if (!blobs.has(child.digest)) blobs.set(child.digest, child);
+      }
+    } else {
+      const m = parseManifest(bytes);
+      for (const b of [m.config, ...m.layers]) {
+        if (!blobs.has(b.digest) && !seen.has(b.digest)) blobs.set(b.digest, b);
+      }
+    }
+    manifests.push({ descriptor: d, bytes });
+  };
+  await visit(root, 0);
+  return { blobs: [...blobs.values()], manifests };
+}
+
+function localBlobSource(
+  registry: LocalRegistry,
+  d: Descriptor
+): (offset: number, length: number) => Promise<BodySource | Uint8Array> {
+  return async (offset, length) => {
+    const { path } = await registry.statBlob(d.digest);
+    if (length <= SMALL_BLOB) {
+      const fh = await open(path, 'r');
+      try {
+        const buf = new Uint8Array(length);
+        let at = 0;
+        while (at < length) {
+          const { bytesRead } = await fh.read(buf, at, length - at, offset + at);
+          if (bytesRead === 0) break;
+          at += bytesRead;
+        }
+        if (at !== length) {
+          throw new RunledgerError(
+            'SIZE_MISMATCH',
+            `The blob ${d.digest} at ${path} is shorter than ${d.size} bytes.`,
+            {
+              data: { digest: d.digest, path },
+            }
+          );
+        }
+        return buf;
+      } finally {
+        await fh.close();
+      }
+    }
+    return {
+      size: length,
+      async *open() {
+        const fh = await open(path, 'r');
+        try {
+          const buf = Buffer.allocUnsafe(Math.min(length, 1024 * 1024));
+          let at = 0;
+          while (at < length) {
+            const want = Math.min(buf.byteLength, length - at);
+            const { bytesRead } = await fh.read(buf, 0, want, offset + at);
+            if (bytesRead === 0) {
+              throw new RunledgerError(
+                'SIZE_MISMATCH',
+                `The blob ${d.digest} at ${path} is shorter than ${d.size} bytes.`,
+                {
+                  data: { digest: d.digest, path },
+                }
+              );
+            }
+            at += bytesRead;
+            // A copy: fetch may still hold the previous chunk while we read the next.
+            yield Uint8Array.prototype.slice.call(buf, 0, bytesRead);
+          }
+        } finally {
+          await fh.close();
+        }
+      },
+    };
+  };
+}
+
+/**
+ * Uploads one blob from a source that may be async (the local file is opened per attempt).
+ */
+async function uploadBlob(
+  repo: Repository,
+  d: Descriptor,
+  source: (offset: number, length: number) => Promise<BodySource | Uint8Array>,
+  options: TransferOptions,
+  tracker: Tracker,
+  signal: AbortSignal,
+  mountFrom?: string
+): Promise<'uploaded' | 'mounted'> {
+  // Small blobs are read once; large ones stream per attempt from their file.
+  const whole = d.size <= SMALL_BLOB ? await source(0, d.size) : undefined;
+  const chunkThreshold = options.chunkThreshold ?? 64 * 1024 * 1024;
+  let large: Map<string, BodySource | Uint8Array> | undefined;
+  if (whole === undefined) {
+    // Pre-open the per-range sources so pushBlob's synchronous callback can hand them out.
+    large = new Map();
+    const chunk = Math.max(options.chunkSize ?? 32 * 1024 * 1024, 1);
+    if (d.size >= chunkThreshold) {
+      for (let off = 0; off < d.size; off += chunk) {
+        const len = Math.min(chunk, d.size - off);
+        large.set(`${off}:${len}`, await source(off, len));
+      }
+    }
+    large.set(`0:${d.size}`, await source(0, d.size));
+  }
+  return repo.pushBlob(
+    d,
+    (offset, length) => {
+      if (whole !== undefined && offset === 0 && length === d.size) return whole;
+      if (whole instanceof Uint8Array) return whole.subarray(offset, offset + length);
+      const hit = large?.get(`${offset}:${length}`);
+      if (hit !== undefined) return hit;
+      // A resume at an odd offset: stream that range lazily.
+      return lazyRange(source, offset, length);
+    },
+    {
+      chunkThreshold,
+      ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
+      ...(mountFrom === undefined ? {} : { mountFrom }),
+      onBytes: (n) => tracker.bytes(n),
+      signal,
+    }
+  );
+}
+
+function lazyRange(
+  source: (offset: number, length: number) => Promise<BodySource | Uint8Array>,
+  offset: number,
+  length: number
+): BodySource {
+  return {
+    size: length,
+    async *open() {
+      const s = await source(offset, length);
+      if (s instanceof Uint8Array) yield s;
+      else yield* s.open();
+    },
+  };
+}
+
+/**
+ * Pushes a manifest graph to `repo` under `tag`: blobs (skipping those present), then child
+ * manifests by digest, then the root under its tag. With a `subject` and no `OCI-Subject` in the
+ * answer, the referrers tag index is updated (a failure there is a warning).
+ */
+async function pushGraph(
+  repo: Repository,
+  graph: Graph,
+  tag: string | undefined,
+  blobSource: (
+    d: Descriptor
+  ) => (offset: number, length: number) => Promise<BodySource | Uint8Array>,
+  options: TransferOptions,
+  tracker: Tracker,
+  mountFrom?: string
+): Promise<{ transferred: number; upToDate: boolean }> {
+  const root = graph.manifests[graph.manifests.length - 1] as {
+    descriptor: Descriptor;
+    bytes: Uint8Array;
+  };
+  tracker.blobsTotal = graph.blobs.length;
+  tracker.bytesTotal = graph.blobs.reduce((n, d) => n + d.size, 0);
+  const signal = options.signal;
+  // Cheapest case first: the target already has this manifest (then it has all its blobs).
+  const existing = await resolveOrUndefined(repo, tag ?? root.descriptor.digest, signal);
+  if (existing?.digest === root.descriptor.digest) {
+    for (const d of graph.blobs) tracker.blob('skipped', d.size);
+    return { transferred: 0, upToDate: true };
+  }
+  const rootThere =
+    tag !== undefined &&
+    (await resolveOrUndefined(repo, root.descriptor.digest, signal))?.digest ===
+      root.descriptor.digest;
+  let transferred = 0;
+  if (!rootThere) {
+    await mapLimit(
+      graph.blobs,
+      options.concurrency ?? 8,
+      async (d, sig) => {
+        if (await repo.hasBlob(d, { signal: sig, scopes: [`repository:${repo.name}:pull,push`] })) {
+          tracker.blob('skipped', d.size);
+          return;
+        }
+        const how = await uploadBlob(repo, d, blobSource(d), options, tracker, sig, mountFrom);
+        if (how === 'mounted') tracker.blob('mounted', d.size);
+        else {
+          transferred++;
+          tracker.blob('transferred', d.size);
+        }
+      },
+      signal
+    );
+    for (const m of graph.manifests.slice(0, -1)) {
+      await repo.putManifest(
+        m.descriptor.digest,
+        m.bytes,
+        m.descriptor.mediaType,
+        signalOpt(signal)
+      );
+    }
+  } else {
+    for (const d of graph.blobs) tracker.blob('skipped', d.size);
+  }
+  const { subjectHeader } = await repo.putManifest(
+    tag ?? root.descriptor.digest,
+    root.bytes,
+    root.descriptor.mediaType,
+    signalOpt(signal)
+  );
+  await recordReferrer(repo, root, subjectHeader, options);
+  return { transferred, upToDate: false };
+}
+
+async function recordReferrer(
+  repo: Repository,
+  root: { descriptor: Descriptor; bytes: Uint8Array },
+  subjectHeader: string | undefined,
+  options: TransferOptions
+): Promise<void> {
+  let parsed: {
+    subject?: Descriptor;
+    artifactType?: unknown;
+    config?: { mediaType?: unknown };
+    annotations?: Record<string, string>;
+  };
+  try {
+    parsed = JSON.parse(new TextDecoder().decode(root.bytes)) as typeof parsed;
+  } catch {
+    return;
+  }
+  const subject = parsed.subject;
+  if (subject === undefined || subjectHeader !== undefined) return;
+  const entry: {
+    mediaType: string;
+    digest: Digest;
+    size: number;
+    artifactType?: string;
+    annotations?: Record<string, string>;
+  } = {
+    mediaType: root.descriptor.mediaType,
+    digest: root.descriptor.digest,
+    size: root.descriptor.size,
+  };
+  const artifactType = referrerArtifactType(parsed);
+  if (artifactType !== undefined) entry.artifactType = artifactType;
+  if (parsed.annotations !== undefined && Object.keys(parsed.annotations).length > 0) {
+    entry.annotations = parsed.annotations;
+  }
+  try {
+    await repo.updateReferrersTag(subject.digest, { add: entry }, signalOpt(options.signal));
+  } catch (e) {
+    if (isRunledgerError(e, 'ABORTED')) throw e;
+    options.onWarning?.(
+      `Pushed ${root.descriptor.digest}, but could not record it as a referrer of ${subject.digest} in ${repo.label}: ${isRunledgerError(e) ? e.message : String(e)}`
+    );
+  }
+}
+
+async function resolveOrUndefined(
+  repo: Repository,
+  reference: string,
+  signal: AbortSignal | undefined
+): Promise<Descriptor | undefined> {
+  try {
+    return await repo.resolve(reference, signalOpt(signal));
+  } catch (e) {
+    if (isRunledgerError(e, 'NOT_FOUND')) return undefined;
+    throw e;
+  }
+}
+
+function signalOpt(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal === undefined ? {} : { signal };
+}
+
+function clientFor(options: TransferOptions): RemoteClient {
+  return options.client ?? new RemoteClient(options);
+}
+
+/**
+ * Pushes an artifact of the local store to a registry: blobs the registry lacks (HEAD first,
+ * 8 at a time, large ones in resumable chunks), then the manifest. The registry never sees the
+ * manifest before its blobs.
+ *
+ * @param source - a local reference (`ghcr.io/acme/qap:v1`)
+ * @param target - where to push; defaults to `source` itself
+ * @param options - credentials, concurrency, progress, signal
+ * @returns what was sent
+ * @throws RunledgerError `REF_NOT_FOUND`, `REFERENCE_INVALID`; RemoteError on registry failures
+ * @example
+ * ```ts
+ * await pushArtifact('127.0.0.1:5000/acme/qap:v1');
+ * ```
+ */
+export async function pushArtifact(
+  source: string,
+  target: string = source,
+  options: TransferOptions = {}
+): Promise<TransferReport> {
+  const t0 = performance.now();
+  const registry = options.registry ?? (await LocalRegistry.open());
+  const ref = requireRemoteReference(target);
+  const root = await registry.resolve(source);
+  const graph = await walk(
+    root,
+    (d) => registry.readBlob(d.digest, { expectedSize: d.size }),
+    source
+  );
+  const client = clientFor(options);
+  const repo = client.repository(ref);
+  const shown = formatReference({
+    registry: ref.registry,
+    repository: ref.repository,
+    ...(ref.tag === undefined ? {} : { tag: ref.tag }),
+  });
+  const tracker = new Tracker('push', shown, options.onProgress);
+  if (ref.digest !== undefined && ref.digest !== root.digest) {
+    throw new RunledgerError(
+      'DIGEST_MISMATCH',
+      `${source} is ${root.digest}, not the digest ${ref.digest} named in ${target}.`,
+      { data: { reference: target, digest: root.digest } }
+    );
+  }
+  const { transferred, upToDate } = await pushGraph(
+    repo,
+    graph,
+    ref.tag,
+    (d) => localBlobSource(registry, d),
+    options,
+    tracker
+  );
+  tracker.tick(true);
+  return report(shown, root, tracker, transferred, upToDate, t0);
+}
+
+function report(
+  reference: string,
+  root: Descriptor,
+  tracker: Tracker,
+  transferred: number,
+  upToDate: boolean,
+  t0: number
+): TransferReport {
+  return {
+    reference,
+    digest: root.digest,
+    mediaType: root.mediaType,
+    blobs: {
+      total: tracker.blobsTotal,
+      transferred,
+      skipped: tracker.blobsSkipped,
+      mounted: tracker.blobsMounted,
+    },
+    bytes: { total: tracker.bytesTotal, transferred: tracker.bytesTransferred },
+    upToDate,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Options of {@link pullArtifact}. */
+export interface PullOptions extends TransferOptions {
+  /** The local name to publish; defaults to the pulled reference. */
+  readonly as?: string;
+}
+
+/**
+ * Pulls an artifact into the local store: the manifest (verified against its digest and the
+ * registry's `Docker-Content-Digest`), then every blob the store lacks, streamed into temp files
+ * with size and digest checked, made durable together; the local reference is published last,
+ * so a failed pull leaves no reference and no blob under its final name that did not verify.
+ *
+ * @param reference - `registry/repository:tag` or `…@sha256:…`
+ * @param options - credentials, concurrency, progress, local name, signal
+ * @returns what was fetched
+ * @throws RunledgerError `REF_CONFLICT` when the local name points at another manifest; RemoteError
+ * @example
+ * ```ts
+ * await pullArtifact('127.0.0.1:5000/acme/qap:v1');
+ * ```
+ */
+export async function pullArtifact(
+  reference: string,
+  options: PullOptions = {}
+): Promise<TransferReport> {
+  const t0 = performance.now();
+  const registry = options.registry ?? (await LocalRegistry.open());
+  const ref = requireRemoteReference(reference);
+  const client = clientFor(options);
+  const repo = client.repository(ref);
+  const signal = options.signal;
+  const localName =
+    options.as ??
+    formatReference(
+      ref.digest !== undefined && ref.tag === undefined
+        ? { ...ref, tag: digestTag(ref) }
+        : withoutDigest(ref)
+    );
+  const tracker = new Tracker('pull', localName, options.onProgress);
+  const rootFetched = await repo.fetchManifest(
+    ref.digest ?? (ref.tag as string),
+    signalOpt(signal)
+  );
+  if (ref.digest !== undefined && rootFetched.descriptor.digest !== ref.digest) {
+    throw new RemoteError(
+      'DIGEST_MISMATCH',
+      `${reference} resolved to ${rootFetched.descriptor.digest}.`,
+      {
+        method: 'GET',
+        url: repo.label,
+      }
+    );
+  }
+  const fetched = new Map<Digest, Uint8Array>([[rootFetched.descriptor.digest, rootFetched.bytes]]);
+  const graph = await walk(
+    rootFetched.descriptor,
+    async (d) => {
+      const hit = fetched.get(d.digest);
+      if (hit !== undefined) return hit;
+      const m = await repo.fetchManifest(d.digest, signalOpt(signal));
+      return m.bytes;
+    },
+    reference
+  );
+  tracker.blobsTotal = graph.blobs.length;
+  tracker.bytesTotal = graph.blobs.reduce((n, d) => n + d.size, 0);
+  const batch = registry.batch();
+  let transferred = 0;
+  try {
+    await mapLimit(
+      graph.blobs,
+      options.concurrency ?? 8,
+      async (d, sig) => {
+        const have = await registry.statBlob(d.digest).catch(() => undefined);
+        if (have !== undefined && have.size === d.size) {
+          tracker.blob('skipped', d.size);
+          return;
+        }
+        await batch.putBlobStream(counting(repo.openBlob(d, { signal: sig }), tracker), {
+          expectedDigest: d.digest,
+          expectedSize: d.size,
+          signal: sig,
+        });
+        transferred++;
+        tracker.blob('transferred', d.size);
+      },
+      signal
+    );
+    for (const m of graph.manifests) {
+      await batch.putBlob(m.bytes, {
+        expectedDigest: m.descriptor.digest,
+        expectedSize: m.descriptor.size,
+      });
+    }
+    await batch.commit(signalOpt(signal));
+  } catch (e) {
+    await batch.discard().catch(() => undefined);
+    throw e;
+  }
+  const root = graph.manifests[graph.manifests.length - 1]?.descriptor as Descriptor;
+  await registry.publishRef(localName, root, signalOpt(signal));
+  tracker.tick(true);
+  return report(localName, root, tracker, transferred, false, t0);
+}
+
+function withoutDigest(ref: Reference): Reference {
+  return {
+    registry: ref.registry,
+    repository: ref.repository,
+    ...(ref.tag === undefined ? {} : { tag: ref.tag }),
+  };
+}
+
+/** A local tag for an artifact pulled by digest alone: `sha256-<first 32 hex>`. */
+function digestTag(ref: Reference): string {
+  return (ref.digest as string).replace(':', '-').slice(0, 7 + 32);
+}
+
+async function* counting(
+  source: AsyncIterable<Uint8Array>,
+  tracker: Tracker
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    tracker.bytes(chunk.byteLength);
+    yield chunk;
+  }
+}
+
+/**
+ * Copies an artifact between two remote repositories, blob by blob without touching the local
+ * store: mounted when both are on one registry, else streamed from the source into the target.
+ *
+ * @param source - `registry/repository:tag` (or digest)
+ * @param target - `registry/repository:tag`
+ * @param options - credentials, concurrency, progress, signal
+ * @returns what was sent
+ */
+export async function copyArtifact(
+  source: string,
+  target: string,
+  options: TransferOptions = {}
+): Promise<TransferReport> {
+  const t0 = performance.now();
+  const src = requireRemoteReference(source);
+  const dst = requireRemoteReference(target);
+  const client = clientFor(options);
+  const from = client.repository(src);
+  const to = client.repository(dst);
+  const signal = options.signal;
+  const rootFetched = await from.fetchManifest(
+    src.digest ?? (src.tag as string),
+    signalOpt(signal)
+  );
+  const fetched = new Map<Digest, Uint8Array>([[rootFetched.descriptor.digest, rootFetched.bytes]]);
+  const graph = await walk(
+    rootFetched.descriptor,
+    async (d) =>
+      fetched.get(d.digest) ?? (await from.fetchManifest(d.digest, signalOpt(signal))).bytes,
+    source
+  );
+  const shown = formatReference(withoutDigest(dst));
+  const tracker = new Tracker('copy', shown, options.onProgress);
+  const sameRegistry = src.registry === dst.registry;
+  const { transferred, upToDate } = await pushGraph(
+    to,
+    graph,
+    dst.tag ?? (src.tag === undefined ? undefined : src.tag),
+    (d) => async (offset, length) => {
+      if (offset !== 0 || length !== d.size) {
+        throw new RunledgerError(
+          'ARGUMENT_INVALID',
+          'Range reads of a remote source are not supported.'
+        );
+      }
+      return { size: d.size, open: () => from.openBlob(d, signalOpt(signal)) };
+    },
+    // Streams from the source cannot be re-read at an offset: send them whole.
+    { ...options, chunkThreshold: Number.POSITIVE_INFINITY },
+    tracker,
+    sameRegistry ? src.repository : undefined
+  );
+  tracker.tick(true);
+  return report(shown, rootFetched.descriptor, tracker, transferred, upToDate, t0);
+}
+
+/** For callers that only have a string: the parsed reference (re-exported for the CLI). */
+export { parseReference };
