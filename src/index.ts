@@ -3,8 +3,8 @@
  * The public entry of runledger. Every public name is listed here by name; internals
  * (blob files, lock, closure walk, index.json) are deliberately not exported.
  */
-export { RunledgerError, isRunledgerError } from './errors.js';
-export type { ErrorCode, ErrorData } from './errors.js';
+export { RunledgerError, RemoteError, isRunledgerError } from './errors.js';
+export type { ErrorCode, ErrorData, RegistryErrorEntry } from './errors.js';
 
 export {
   parseDigest,
@@ -79,7 +79,7 @@ export { listCrashJournals } from './experiment/journal.js';
 export type { CrashJournal, Durability } from './experiment/journal.js';
 export { Run, failureReason } from './experiment/run.js';
 export { SealedExperiment, SealedRun } from './experiment/sealed.js';
-export type { ForkOptions } from './experiment/sealed.js';
+export type { ForkOptions, PushOptions } from './experiment/sealed.js';
 export { listExperiments } from './experiment/list.js';
 export type { ExperimentRef, ListExperimentsOptions } from './experiment/list.js';
 export type { AttachmentCodec } from './experiment/codec.js';
@@ -106,6 +106,34 @@ export { inspectArchive } from './archive/inspect.js';
 export type { ArchiveSummary } from './archive/inspect.js';
 export { inspectExperimentArchive } from './experiment/inspect.js';
 export type { ExperimentArchiveSummary } from './experiment/inspect.js';
+
+export { RemoteClient } from './remote/client.js';
+export type { RemoteOptions } from './remote/client.js';
+export { Repository } from './remote/repository.js';
+export type { BlobPushResult, FetchedManifest, UploadOptions } from './remote/repository.js';
+export type { BodySource, FetchLike } from './remote/http.js';
+export { copyArtifact, pullArtifact, pushArtifact } from './remote/transfer.js';
+export type {
+  LoadOptions,
+  PullOptions,
+  TransferOptions,
+  TransferProgress,
+  TransferReport,
+} from './remote/transfer.js';
+export {
+  dockerConfigPath,
+  envCredentialName,
+  eraseCredential,
+  resolveCredential,
+  storeCredential,
+} from './remote/credentials.js';
+export type {
+  Credential,
+  CredentialOptions,
+  CredentialSource,
+  EraseResult,
+  StoreCredentialOptions,
+} from './remote/credentials.js';
 
 export { Artifact, MEDIA_TYPE_ARTIFACT } from './experiment/artifact.js';
 export type { LayerSelector } from './experiment/artifact.js';

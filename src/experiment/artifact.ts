@@ -9,6 +9,13 @@ import type { Digest } from '../oci/digest.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Annotations, Descriptor, Manifest } from '../oci/types.js';
 import { LocalRegistry } from '../store/local-registry.js';
+import {
+  pullIfMissing,
+  pushArtifact,
+  type LoadOptions,
+  type TransferOptions,
+  type TransferReport,
+} from '../remote/transfer.js';
 import { ommxPayloadType, type OmmxMessageKind } from '../ommx/media-types.js';
 import type { Instance } from '../ommx/instance.js';
 import type { ParametricInstance } from '../ommx/parametric-instance.js';
@@ -53,9 +60,10 @@ export class Artifact {
   }
 
   /**
-   * Loads an artifact from the local registry.
+   * Loads an artifact: from the local registry when it has the reference, else pulled from the
+   * registry the reference names.
    * @param reference - its reference
-   * @param options - registry
+   * @param options - registry; for a pull: credentials, concurrency, onProgress, signal
    * @returns the artifact
    * @throws RunledgerError `REFERENCE_INVALID`, `REF_NOT_FOUND`, `MANIFEST_INVALID`
    * @example
@@ -63,12 +71,10 @@ export class Artifact {
    * const art = await Artifact.load('ghcr.io/jij-inc/ommx/random_lp_instance:e69fb91');
    * ```
    */
-  static async load(
-    reference: string,
-    options: { readonly registry?: LocalRegistry } = {}
-  ): Promise<Artifact> {
+  static async load(reference: string, options: LoadOptions = {}): Promise<Artifact> {
     const name = normalizeReference(reference);
     const registry = options.registry ?? (await LocalRegistry.open());
+    await pullIfMissing(registry, name, options);
     const desc = await registry.resolve(name);
     const { manifest } = await registry.readManifest(desc.digest);
     return new Artifact({ reference: name, manifestDigest: desc.digest, manifest, registry });
@@ -99,6 +105,23 @@ export class Artifact {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     return Artifact.load(imported.reference, { registry });
+  }
+
+  /**
+   * Pushes the artifact to the registry its reference names (or to `options.to`).
+   * @param options - `to`, credentials, concurrency, `onProgress`, signal
+   * @returns what was sent
+   * @throws RemoteError on registry failures; RunledgerError `REFERENCE_INVALID` for a local-only name without `to`
+   * @example
+   * ```ts
+   * await art.push({ to: 'ghcr.io/acme/instances:qap' });
+   * ```
+   */
+  async push(
+    options: Omit<TransferOptions, 'registry'> & { readonly to?: string } = {}
+  ): Promise<TransferReport> {
+    const { to, ...rest } = options;
+    return pushArtifact(this.reference, to ?? this.reference, { ...rest, registry: this.registry });
   }
 
   /** The manifest's artifact type (its config media type when it has none). */

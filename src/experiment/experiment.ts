@@ -11,6 +11,7 @@ import { MEDIA_TYPE_MANIFEST } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import { LocalRegistry, type BlobBatch } from '../store/local-registry.js';
+import { pullIfMissing, type LoadOptions, type TransferReport } from '../remote/transfer.js';
 import {
   AttachmentReader,
   AttachmentWriter,
@@ -55,6 +56,7 @@ import {
   setForkFactory,
   type ExperimentSeed,
   type ForkOptions,
+  type PushOptions,
 } from './sealed.js';
 import {
   AutosavePolicy,
@@ -244,22 +246,44 @@ export class Experiment extends ReadableScope implements Interruptible {
   }
 
   /**
-   * Loads a committed experiment from the local registry, validated with OMMX's loader rules.
+   * Loads a committed experiment, validated with OMMX's loader rules: from the local registry
+   * when it has the reference (no network at all), else pulled from the registry the reference
+   * names first (verified, then published locally).
    * @param reference - its reference
-   * @param options - registry
+   * @param options - registry; for a pull: credentials, concurrency, onProgress, signal
    * @returns the sealed experiment
-   * @throws RunledgerError `REF_NOT_FOUND`, `EXPERIMENT_INVALID`, `DIGEST_MISMATCH`
+   * @throws RunledgerError `REF_NOT_FOUND` (local-only name), `EXPERIMENT_INVALID`, `DIGEST_MISMATCH`;
+   *   RemoteError `NOT_FOUND`, `AUTHENTICATION`, … when the pull fails
    * @example
    * ```ts
    * const sealed = await Experiment.load('ghcr.io/acme/qap:tai20a');
    * ```
    */
-  static async load(
-    reference: string,
-    options: { registry?: LocalRegistry } = {}
-  ): Promise<SealedExperiment> {
+  static async load(reference: string, options: LoadOptions = {}): Promise<SealedExperiment> {
     const name = normalizeReference(reference);
-    return loadSealed(options.registry ?? (await LocalRegistry.open()), name);
+    const registry = options.registry ?? (await LocalRegistry.open());
+    await pullIfMissing(registry, name, options);
+    return loadSealed(registry, name);
+  }
+
+  /**
+   * Fails: an experiment is pushed once committed (`(await exp.commit()).push()`), as in OMMX.
+   * After a successful commit this pushes the committed experiment.
+   * @param options - as {@link SealedExperiment.push}
+   * @returns what was sent
+   * @throws RunledgerError `EXPERIMENT_UNCOMMITTED` before a successful commit
+   */
+  push(options: PushOptions = {}): Promise<TransferReport> {
+    if (this.#sealed === undefined) {
+      return Promise.reject(
+        new RunledgerError(
+          'EXPERIMENT_UNCOMMITTED',
+          `Experiment ${this.reference} must be committed before it can be pushed; call commit() and push the sealed experiment it returns.`,
+          { data: { reference: this.reference } }
+        )
+      );
+    }
+    return this.#sealed.push(options);
   }
 
   /**

@@ -9,6 +9,7 @@ import type { Digest } from '../oci/digest.js';
 import { formatReference, normalizeReference, parseReference } from '../oci/reference.js';
 import type { Annotations, Descriptor, Manifest } from '../oci/types.js';
 import type { LocalRegistry } from '../store/local-registry.js';
+import { pushArtifact, type TransferOptions, type TransferReport } from '../remote/transfer.js';
 import type { Table } from 'apache-arrow';
 import { AttachmentReader, recordsFromTable, type AttachmentRecord } from './attachments.js';
 import {
@@ -258,6 +259,23 @@ export class SealedExperiment extends ReadableScope {
   }
 
   /**
+   * Pushes the experiment to the registry its reference names (or to `options.to`): the blobs
+   * the registry lacks, then the manifest, whose digest stays the same.
+   * @param options - `to` (another reference), credentials, concurrency, `onProgress`, signal
+   * @returns what was sent
+   * @throws RemoteError `AUTHENTICATION`, `AUTHORIZATION`, `TRANSPORT`…; RunledgerError
+   *   `REFERENCE_INVALID` for a local-only name without `to`
+   * @example
+   * ```ts
+   * await sealed.push({ onProgress: (p) => console.log(p.bytesDone, '/', p.bytesTotal) });
+   * ```
+   */
+  async push(options: PushOptions = {}): Promise<TransferReport> {
+    const { to, ...rest } = options;
+    return pushArtifact(this.reference, to ?? this.reference, { ...rest, registry: this.registry });
+  }
+
+  /**
    * The run-parameter table: `run_id` plus one nullable column per parameter (bool, int64,
    * float64, utf8), as OMMX's `run_parameters_df`.
    * @returns an Apache Arrow table
@@ -495,6 +513,12 @@ let forkFactory:
 /** @internal Called once by the experiment module. */
 export function setForkFactory(f: NonNullable<typeof forkFactory>): void {
   forkFactory = f;
+}
+
+/** Options of {@link SealedExperiment.push}. */
+export interface PushOptions extends Omit<TransferOptions, 'registry'> {
+  /** Push under this reference instead of the experiment's own. */
+  readonly to?: string;
 }
 
 /**

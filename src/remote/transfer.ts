@@ -12,7 +12,7 @@ import type { Digest } from '../oci/digest.js';
 import { parseImageIndex } from '../oci/image-index.js';
 import { parseManifest } from '../oci/manifest.js';
 import { MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_IMAGE_INDEX } from '../oci/media-types.js';
-import { formatReference, parseReference, type Reference } from '../oci/reference.js';
+import { formatReference, type Reference } from '../oci/reference.js';
 import type { Descriptor } from '../oci/types.js';
 import { isManifestType } from '../store/closure.js';
 import { LocalRegistry } from '../store/local-registry.js';
@@ -737,5 +737,26 @@ export async function copyArtifact(
   return report(shown, rootFetched.descriptor, tracker, transferred, upToDate, t0);
 }
 
-/** For callers that only have a string: the parsed reference (re-exported for the CLI). */
-export { parseReference };
+/** Options of `Experiment.load` / `Artifact.load`: the local store, and how to pull when it lacks the reference. */
+export type LoadOptions = TransferOptions;
+
+/**
+ * Makes sure `reference` is in the local store: nothing when it resolves there (no network at
+ * all), else a pull from the registry it names. Local-only names (`*.runledger.local`) are
+ * never pulled.
+ * @internal Used by `Experiment.load` and `Artifact.load`.
+ */
+export async function pullIfMissing(
+  registry: LocalRegistry,
+  reference: string,
+  options: TransferOptions
+): Promise<void> {
+  try {
+    await registry.resolve(reference);
+    return;
+  } catch (e) {
+    if (!isRunledgerError(e, 'REF_NOT_FOUND')) throw e;
+    if (/\.runledger\.local\//.test(reference)) throw e;
+  }
+  await pullArtifact(reference, { ...options, registry });
+}
