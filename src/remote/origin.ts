@@ -45,6 +45,14 @@ export function addressClass(hostname: string): AddressClass {
     if (h === '::') return 'unspecified';
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
     if (mapped !== null) return ipv4Class(mapped[1] as string);
+    // WHATWG URL parsing writes IPv4-mapped addresses in hex: [::ffff:169.254.169.254] has the
+    // hostname [::ffff:a9fe:a9fe], which must not pass as a public address.
+    const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+    if (hex !== null) {
+      const hi = parseInt(hex[1] as string, 16);
+      const lo = parseInt(hex[2] as string, 16);
+      return ipv4Class(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`);
+    }
     if (/^fe[89ab]/.test(h)) return 'link-local';
     if (/^f[cd]/.test(h)) return 'private';
     return 'public';
