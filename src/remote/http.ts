@@ -133,6 +133,8 @@ export function parseRetryAfter(
   if (value === null) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // Every HTTP-date form starts with a day name; Date.parse alone would take '-5' or '1.5' as dates.
+  if (!/^[A-Za-z]{3,9},? /.test(v)) return undefined;
   const t = Date.parse(v);
   if (Number.isNaN(t)) return undefined;
   return Math.max(0, t - now);
