@@ -295,6 +295,7 @@ export async function errorFromResponse(
   const host = req.url.host;
   let code: ErrorCode;
   let advice: string;
+  let retryAfterMs: number | undefined;
   if (status === 401) {
     code = 'AUTHENTICATION';
     advice = hints.authentication ?? `run \`runledger login ${host}\` (or set ${envHint(host)})`;
@@ -310,7 +311,11 @@ export async function errorFromResponse(
     advice = hints.notFound ?? 'check the repository, tag or digest';
   } else if (status === 429) {
     code = 'RATE_LIMITED';
-    advice = 'the registry kept rate limiting after the retries: wait and try again';
+    retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+    advice =
+      retryAfterMs === undefined
+        ? 'the registry kept rate limiting after the retries: wait and try again'
+        : `the registry still rate limits and asks to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After): try again after that`;
   } else if (status >= 500) {
     code = 'TRANSPORT';
     advice = 'the registry failed after the retries: try again later';
@@ -326,7 +331,13 @@ export async function errorFromResponse(
   return new RemoteError(
     code,
     `Could not ${doing}: ${host} answered ${status}${said === '' ? '' : ` ${said}`}; ${advice}.`,
-    { status, method: req.method, url: redactUrl(req.url), registryErrors }
+    {
+      status,
+      method: req.method,
+      url: redactUrl(req.url),
+      registryErrors,
+      ...(retryAfterMs === undefined ? {} : { data: { retryAfterMs } }),
+    }
   );
 }
 
