@@ -161,10 +161,20 @@ export class RemoteClient {
   }
 }
 
+/**
+ * Whether a registry host is runledger's local-only namespace: `runledger.local` (the demo's
+ * names) and `<id8>.runledger.local` (anonymous experiments, checkpoints). Nothing is ever pushed
+ * to or pulled from such a host.
+ * @param registry - the registry part of a parsed reference
+ */
+export function isLocalOnlyRegistry(registry: string): boolean {
+  return /(^|\.)runledger\.local$/i.test(registry);
+}
+
 /** Throws unless `value` names a repository on a registry (not only a local name). */
 export function requireRemoteReference(value: string): Reference {
   const ref = parseReference(value);
-  if (/\.runledger\.local$/.test(ref.registry)) {
+  if (isLocalOnlyRegistry(ref.registry)) {
     throw new RunledgerError(
       'REFERENCE_INVALID',
       `${value} is a local-only name (${ref.registry}); push it under a registry name: give a target reference (\`runledger push ${value} --to <registry>/<repository>:<tag>\`).`,

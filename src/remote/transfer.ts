@@ -12,11 +12,16 @@ import type { Digest } from '../oci/digest.js';
 import { parseImageIndex } from '../oci/image-index.js';
 import { parseManifest } from '../oci/manifest.js';
 import { MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_IMAGE_INDEX } from '../oci/media-types.js';
-import { formatReference, type Reference } from '../oci/reference.js';
+import { formatReference, parseReference, type Reference } from '../oci/reference.js';
 import type { Descriptor } from '../oci/types.js';
 import { isManifestType } from '../store/closure.js';
 import { LocalRegistry } from '../store/local-registry.js';
-import { RemoteClient, requireRemoteReference, type RemoteOptions } from './client.js';
+import {
+  RemoteClient,
+  isLocalOnlyRegistry,
+  requireRemoteReference,
+  type RemoteOptions,
+} from './client.js';
 import type { BodySource } from './http.js';
 import { referrerArtifactType, type Repository } from './repository.js';
 
@@ -587,7 +592,7 @@ export async function pullArtifact(
     options.as ??
     formatReference(
       ref.digest !== undefined && ref.tag === undefined
-        ? { ...ref, tag: digestTag(ref) }
+        ? { ...withoutDigest(ref), tag: digestTag(ref) }
         : withoutDigest(ref)
     );
   const tracker = new Tracker('pull', localName, options.onProgress);
@@ -756,7 +761,7 @@ export async function pullIfMissing(
     return;
   } catch (e) {
     if (!isRunledgerError(e, 'REF_NOT_FOUND')) throw e;
-    if (/\.runledger\.local\//.test(reference)) throw e;
+    if (isLocalOnlyRegistry(parseReference(reference).registry)) throw e;
   }
   await pullArtifact(reference, { ...options, registry });
 }
