@@ -12,6 +12,10 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 process.exitCode = await main(process.argv.slice(2), {
+  // A getter: touching process.stdin opens it, so only commands that read it do.
+  get stdin() {
+    return process.stdin;
+  },
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,

@@ -10,14 +10,19 @@ import { LocalRegistry } from '../store/local-registry.js';
 import { runledgerVersion } from '../version.js';
 import { demo } from './commands/demo.js';
 import { checkpoints } from './commands/checkpoints.js';
+import { copy } from './commands/copy.js';
 import { exportCommand } from './commands/export.js';
 import { fsck } from './commands/fsck.js';
 import { get } from './commands/get.js';
 import { importCommand } from './commands/import.js';
 import { inspect } from './commands/inspect.js';
 import { gc } from './commands/gc.js';
+import { login } from './commands/login.js';
+import { logout } from './commands/logout.js';
 import { ls } from './commands/ls.js';
 import { prune } from './commands/prune.js';
+import { pull } from './commands/pull.js';
+import { push } from './commands/push.js';
 import { restore } from './commands/restore.js';
 import { restoreCheckpoint } from './commands/restore-checkpoint.js';
 import { rm } from './commands/rm.js';
@@ -42,6 +47,11 @@ const COMMANDS: readonly Command[] = [
   exportCommand,
   importCommand,
   inspect,
+  push,
+  pull,
+  copy,
+  login,
+  logout,
   tag,
   rm,
   restore,
@@ -82,23 +92,44 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   ARCHIVE_INVALID:
     'The archive is damaged or unsafe and nothing was imported; ask its author for a fresh copy.',
   DEPENDENCY_MISSING: 'Install the optional package it names (npm install highs) and retry.',
+  AUTHENTICATION:
+    'Log in with "runledger login <registry>", or set RUNLEDGER_AUTH_<HOST>=user:password (see the README, "Sharing").',
+  AUTHORIZATION:
+    'The registry knows these credentials but refuses this repository: check the account has pull/push rights on it.',
+  NOT_FOUND: 'Check the reference (registry, repository and tag) against the registry.',
+  RATE_LIMITED: 'The registry asked to slow down: retry later, or with a lower --concurrency.',
+  TRANSPORT:
+    'Check the registry address and the network; a registry without TLS needs --plain-http (loopback ones use http anyway).',
   PAYLOAD_INVALID:
     'The stored content does not decode as its media type says; "runledger fsck" checks the bytes themselves.',
 };
 
+/** Usages longer than this get a line of their own, the summary indented below. */
+const USAGE_COLUMN = 29;
+
 function usageText(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
   return [
     'Usage: runledger [--root DIR] [--json] <command> [args]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...COMMANDS.map((c) =>
+      c.usage.length <= USAGE_COLUMN
+        ? `  ${c.usage.padEnd(USAGE_COLUMN)}  ${c.summary}`
+        : `  ${c.usage}\n${' '.repeat(USAGE_COLUMN + 4)}${c.summary}`
+    ),
     '',
     'Options:',
     '  --root DIR   the local registry (default: $RUNLEDGER_HOME, else ~/.local/share/runledger)',
     '  --json       machine-readable output',
     '  -h, --help   this text',
     '  --version    the runledger version',
+    '',
+    'Registry options (push, pull, copy, login):',
+    '  --plain-http     use http for the registries named on the command line (loopback ones always do)',
+    '  --insecure       skip TLS certificate checks for the registries named (this process talks to no other host)',
+    '  --concurrency N  blobs in flight at once (push, pull, copy; default 8)',
+    '  -q, --quiet      no progress line and no summary line',
+    '  Credentials: RUNLEDGER_AUTH_<HOST>=user:password, else Docker config.json (credHelpers, credsStore, auths).',
     '',
     'Exit codes: 0 success, 1 error, 2 usage error.',
   ].join('\n');

@@ -5,8 +5,17 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { LocalRegistry } from '../store/local-registry.js';
 
+/** Standard input as the CLI reads it: chunks, and whether it is a terminal. */
+export interface CliInput extends AsyncIterable<string | Uint8Array> {
+  readonly isTTY?: boolean;
+  /** Present on a terminal: raw mode turns echo off (for password prompts). */
+  setRawMode?(mode: boolean): unknown;
+}
+
 /** The process facts the CLI reads and writes, injectable for tests. */
 export interface CliIo {
+  /** Read only by commands that take input (`login`); absent means no input. */
+  readonly stdin?: CliInput;
   readonly stdout: { write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;

@@ -1,0 +1,49 @@
+/**
+ * @module cli/commands/push
+ * `runledger push <ref> [--to REF]`: send an artifact of the local store to a registry.
+ */
+import { normalizeReference } from '../../oci/reference.js';
+import { pushArtifact } from '../../remote/transfer.js';
+import {
+  TRANSFER_FLAGS,
+  TRANSFER_OPTIONS,
+  concurrencyOption,
+  printReport,
+  remoteOptions,
+  remoteRegistryOf,
+  transferProgress,
+} from '../remote.js';
+import type { Command } from '../types.js';
+
+export const push: Command = {
+  name: 'push',
+  usage: `push <ref> [--to REF] ${TRANSFER_FLAGS}`,
+  summary:
+    'send an artifact to an OCI registry (under its own name, or --to another); blobs the registry has are skipped',
+  options: { ...TRANSFER_OPTIONS, to: { type: 'string' } },
+  arity: [1, 1],
+  async run(ctx) {
+    const source = ctx.positionals[0] as string;
+    const to = ctx.values['to'];
+    const target = typeof to === 'string' ? to : source;
+    const host =
+      typeof to === 'string'
+        ? remoteRegistryOf(to, 'target (--to)')
+        : remoteRegistryOf(
+            source,
+            'reference',
+            `pass --to <registry>/<repository>:<tag> to push it under a registry name (runledger push ${source} --to ghcr.io/acme/name:tag)`
+          );
+    const concurrency = concurrencyOption(ctx);
+    const registry = await ctx.openRegistry();
+    const progress = transferProgress(ctx);
+    const report = await pushArtifact(normalizeReference(source), normalizeReference(target), {
+      ...remoteOptions(ctx, [host]),
+      registry,
+      ...(concurrency === undefined ? {} : { concurrency }),
+      onProgress: progress.onProgress,
+    }).finally(progress.done);
+    printReport(ctx, report, 'pushed', 'sent');
+    return 0;
+  },
+};
