@@ -74,7 +74,8 @@ interface Collected {
 /**
  * Imports an `.ommx` archive (a tar of an OCI image layout, as OMMX, skopeo and runledger write
  * it) or an OCI layout directory into the local registry, then publishes its reference
- * insert-or-conflict: the archive's own name, or `options.reference`.
+ * insert-or-conflict: the archive's own name, or `options.reference` (an anonymous reference when
+ * the archive names no repository: no `ref.name`, or only a bare tag such as `v1`).
  *
  * @param registry - the local registry
  * @param path - an archive file or a layout directory
@@ -346,7 +347,11 @@ async function verify(
   manifest.layers.forEach((l, i) => check(l, `layer ${i}`));
   const refName = d.annotations?.[ANNOTATION_REF_NAME];
   let name = as;
-  if (name === undefined && refName !== undefined) {
+  // A ref.name that is a bare tag (`v1`: skopeo `oci-archive:f.tar:v1`, oras and regclient write
+  // them) names no repository, so it is not read as docker.io/library/v1:latest — the artifact
+  // gets an anonymous reference, as when there is no ref.name at all.
+  const bareTag = refName !== undefined && /^[\w][\w.-]{0,127}$/.test(refName);
+  if (name === undefined && refName !== undefined && !bareTag) {
     name = safeNormalize(refName);
     if (name === undefined)
       throw invalid(
