@@ -93,7 +93,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
     'The archive is damaged or unsafe and nothing was imported; ask its author for a fresh copy.',
   DEPENDENCY_MISSING: 'Install the optional package it names (npm install highs) and retry.',
   AUTHENTICATION:
-    'Log in with "runledger login <registry>", or set RUNLEDGER_AUTH_<HOST>=user:password (see the README, "Sharing").',
+    'Credentials come from RUNLEDGER_AUTH_<HOST>=user:password, else Docker config.json (credHelpers, credsStore, auths); "runledger login <registry>" stores them.',
   AUTHORIZATION:
     'The registry knows these credentials but refuses this repository: check the account has pull/push rights on it.',
   NOT_FOUND: 'Check the reference (registry, repository and tag) against the registry.',

@@ -218,12 +218,14 @@ export function transferProgress(ctx: CommandContext): {
  * @param report - what the transfer did
  * @param verb - `pushed`, `pulled`, `copied`
  * @param moved - how a transferred blob is called (`sent`, `fetched`)
+ * @param from - the source, for `copy` (`copied <from> to <ref> …`)
  */
 export function printReport(
   ctx: CommandContext,
   report: TransferReport,
   verb: string,
-  moved: string
+  moved: string,
+  from?: string
 ): void {
   if (ctx.json) {
     ctx.printJson(report);
@@ -241,8 +243,9 @@ export function printReport(
   const parts = [`${blobs.total} blobs`, `${blobs.transferred} ${moved}`];
   parts.push(`${blobs.skipped} ${verb === 'pulled' ? 'already here' : 'skipped'}`);
   if (blobs.mounted > 0) parts.push(`${blobs.mounted} mounted`);
+  const what = from === undefined ? report.reference : `${from} to ${report.reference}`;
   ctx.print(
-    `${verb} ${report.reference} ${report.digest} (${parts.join(', ')}, ${formatBytes(report.bytes.transferred)} in ${time})`
+    `${verb} ${what} ${report.digest} (${parts.join(', ')}, ${formatBytes(report.bytes.transferred)} in ${time})`
   );
 }
 

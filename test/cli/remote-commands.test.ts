@@ -351,6 +351,13 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
         expect(await remoteDigest(reg, 'other/copy-dst', 'v9')).toBe(descriptor.digest);
         expect(await exists(join(empty.home, 'index.json'))).toBe(false);
 
+        const dst2 = `${reg.host}/third/copy-dst:v10`;
+        const human = await cli(['copy', src, dst2], empty.env);
+        expect(human.out).toMatch(
+          new RegExp(
+            `^copied ${src.replace(/\./g, '\\.')} to ${dst2.replace(/\./g, '\\.')} ${descriptor.digest} \\(3 blobs, 0 sent, 0 skipped, 3 mounted, 0 B in \\d+\\.\\d s\\)\\n$`
+          )
+        );
         const again = await cli(['copy', src, dst], empty.env);
         expect(again.out).toMatch(/^up to date: /);
 

@@ -33,7 +33,7 @@ export const copy: Command = {
       ...(concurrency === undefined ? {} : { concurrency }),
       onProgress: progress.onProgress,
     }).finally(progress.done);
-    printReport(ctx, report, 'copied', 'sent');
+    printReport(ctx, report, 'copied', 'sent', normalizeReference(source));
     return 0;
   },
 };
