@@ -74,7 +74,8 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
     'The store has a damaged blob: run "runledger fsck" to list everything affected.',
   LAYOUT_INVALID:
     'Point --root (or RUNLEDGER_HOME) at an empty directory or an existing runledger store.',
-  REF_NOT_FOUND: 'Run "runledger ls" to see the references in this store.',
+  REF_NOT_FOUND:
+    'Run "runledger ls" to see the references in this store, or "runledger pull <ref>" to fetch one from its registry.',
   REF_CONFLICT:
     'References never move silently: remove the old one with "runledger rm" first, or pick another name.',
   CLOSURE_INCOMPLETE:

@@ -253,7 +253,7 @@ describe('runledger restore-checkpoint', () => {
       checkpoints: [{ requestedImageName: name, status: 'draft', runCount: 3 }],
       crashJournals: [],
     });
-    await expect(Experiment.load(name, { registry })).rejects.toMatchObject({
+    await expect(Experiment.load(name, { registry, pull: false })).rejects.toMatchObject({
       code: 'REF_NOT_FOUND',
     });
 

@@ -68,7 +68,7 @@ describe('the failing scope: use()', () => {
     expect(exp.state).toBe('failed');
     expect(exp.failureReason).toBe('Error: solver crashed');
     // The success reference is not advanced.
-    await expectCode(Experiment.load(NAME, { registry }), 'REF_NOT_FOUND');
+    await expectCode(Experiment.load(NAME, { registry, pull: false }), 'REF_NOT_FOUND');
     expect(await listExperiments({ registry })).toEqual([]);
 
     const [cp, ...rest] = await listExperimentCheckpoints({ registry });
@@ -731,7 +731,7 @@ describe('rename', () => {
     ).toEqual([['ghcr.io/acme/qap:renamed', 2]]);
     const sealed = await exp.commit();
     expect(sealed.reference).toBe('ghcr.io/acme/qap:renamed');
-    await expectCode(Experiment.load(NAME, { registry }), 'REF_NOT_FOUND');
+    await expectCode(Experiment.load(NAME, { registry, pull: false }), 'REF_NOT_FOUND');
     expect(await settledCheckpoints(exp, registry)).toEqual([]);
   });
 

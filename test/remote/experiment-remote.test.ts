@@ -75,6 +75,15 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)('experiments and artifacts on a registry',
     const offline: FetchLike = () => Promise.reject(new Error('no network in this test'));
     const again = await Experiment.load(name, { registry: b, fetch: offline });
     expect(again.manifestDigest).toBe(sealed.manifestDigest);
+    // pull: false keeps a missing reference local (the CLI's read commands use it).
+    await expectCode(
+      Experiment.load(`${server.host}/acme/study:absent`, {
+        registry: b,
+        pull: false,
+        fetch: offline,
+      }),
+      'REF_NOT_FOUND'
+    );
   });
 
   it('pushes under another name with `to`, and Artifact.load pulls a plain artifact', async () => {

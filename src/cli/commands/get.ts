@@ -20,7 +20,7 @@ export const get: Command = {
   async run(ctx) {
     const [ref, name] = ctx.positionals as [string, string];
     const registry = await ctx.openRegistry();
-    const sealed = await Experiment.load(ref, { registry });
+    const sealed = await Experiment.load(ref, { registry, pull: false });
     let scope: Pick<typeof sealed, 'getBlob' | 'writeAttachment' | 'attachmentMediaType'> = sealed;
     const runText = ctx.values['run'];
     if (typeof runText === 'string') {

@@ -25,7 +25,7 @@ export const runs: Command = {
   arity: [1, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
-    const sealed = await Experiment.load(ctx.positionals[0] as string, { registry });
+    const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
     const all = ctx.values['all-columns'] === true;
     const where = ctx.values['where'];
     const sort = ctx.values['sort'];

@@ -15,7 +15,7 @@ export const show: Command = {
   arity: [1, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
-    const sealed = await Experiment.load(ctx.positionals[0] as string, { registry });
+    const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
     const attachments = (
       scope: { attachmentNames: string[]; attachmentMediaType(n: string): string },
       sizes: (n: string) => number

@@ -15,7 +15,7 @@ export const solves: Command = {
   arity: [1, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
-    const sealed = await Experiment.load(ctx.positionals[0] as string, { registry });
+    const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
     const table = await sealed.solvesDf();
     await printTable(ctx, table, arrowRows(table), {
       what: 'solves',
