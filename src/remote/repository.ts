@@ -553,6 +553,7 @@ export class Repository {
         options.onBytes?.(-sent);
         if (!restartable(e) || options.signal?.aborted === true) throw e;
         lastError = e;
+        if (restart === RESTART_LIMIT) break; // no pause before giving up
         await this.#sleep(200 * 2 ** restart, options.signal);
       }
     }
