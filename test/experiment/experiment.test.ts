@@ -589,7 +589,10 @@ describe('commit, load and list', () => {
     const { descriptor } = await writeArtifact(registry);
     await registry.publishRef('ghcr.io/acme/plain:v1', descriptor);
     await expectCode(Experiment.load('ghcr.io/acme/plain:v1', { registry }), 'EXPERIMENT_INVALID');
-    await expectCode(Experiment.load('ghcr.io/acme/none:v1', { registry, pull: false }), 'REF_NOT_FOUND');
+    await expectCode(
+      Experiment.load('ghcr.io/acme/none:v1', { registry, pull: false }),
+      'REF_NOT_FOUND'
+    );
   });
 
   it('lists experiments with OMMX fields; prefix filters; other artifacts are left out (§9.1, 104)', async () => {
