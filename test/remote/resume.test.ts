@@ -106,12 +106,13 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
     }
 
     /**
-     * Pushes a 6 MiB blob in 1 MiB chunks through the proxy, killing the third PATCH after
+     * Pushes a 6 MiB blob in 1 MiB chunks through the proxy, killing PATCH number `n` after
      * `killAfter` body bytes; checks the bytes on the registry and returns the exchanges from
      * the killed PATCH on.
      */
-    async function pushKillingThirdPatch(
+    async function pushKillingPatch(
       repository: string,
+      n: number,
       killAfter: number
     ): Promise<{ after: Exchange[]; pauses: number[] }> {
       const content = randomBytes(6 * MiB + 12_345);
@@ -121,7 +122,7 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
       let patches = 0;
       proxy.setRule({
         killAfterUploadBytes: killAfter,
-        match: (method) => method === 'PATCH' && ++patches === 3,
+        match: (method) => method === 'PATCH' && ++patches === n,
       });
       const rec = recorder();
       const pauses: number[] = [];
@@ -139,16 +140,21 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
       expect(report.bytes.transferred).toBe(report.bytes.total);
 
       const killed = rec.log.findIndex((e) => e.error !== undefined);
-      const patchesBefore = rec.log.slice(0, killed).filter((e) => e.method === 'PATCH');
-      expect(patchesBefore.map((e) => e.contentRange)).toEqual([
-        `0-${MiB - 1}`,
-        `${MiB}-${2 * MiB - 1}`,
-      ]);
+      const before = rec.log.slice(0, killed).filter((e) => e.method === 'PATCH');
+      expect(before.map((e) => e.contentRange)).toEqual(
+        Array.from({ length: n - 1 }, (_, i) => `${i * MiB}-${(i + 1) * MiB - 1}`)
+      );
       // The killed PATCH went to the newest Location, and the status GET asks that one.
+      const session = (e: Exchange | undefined): string =>
+        new URL(e?.location ?? e?.url ?? '', 'http://x').pathname;
+      const newest =
+        n === 1
+          ? rec.log.find((e) => e.method === 'POST' && session(e) === session(rec.log[killed]))
+          : before.at(-1);
       expect(rec.log[killed]).toMatchObject({
         method: 'PATCH',
-        url: patchesBefore[1]?.location,
-        contentRange: `${2 * MiB}-${3 * MiB - 1}`,
+        url: newest?.location,
+        contentRange: `${(n - 1) * MiB}-${n * MiB - 1}`,
       });
       expect(rec.log[killed + 1]).toMatchObject({ method: 'GET', url: rec.log[killed]?.url });
       expect(rec.log.filter((e) => e.error !== undefined).length).toBe(1);
@@ -159,7 +165,7 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
     }
 
     it('resumes a chunked upload at the offset GET <location> reports when a PATCH dies after its headers', async () => {
-      const { after, pauses } = await pushKillingThirdPatch('resume/headers', 0);
+      const { after, pauses } = await pushKillingPatch('resume/headers', 3, 0);
       // Nothing of the chunk reached the registry: it reports 2 MiB, and the same session
       // goes on from there (no new POST, no pause).
       expect(after[0]).toMatchObject({ method: 'GET', status: 204, range: `0-${2 * MiB - 1}` });
@@ -173,8 +179,21 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
       expect(pauses).toEqual([]);
     });
 
+    it('reads 2.8.2’s `0-0` for an empty session as 0 bytes, resuming the first chunk from byte 0', async () => {
+      const { after, pauses } = await pushKillingPatch('resume/first', 1, 0);
+      expect(after[0]).toMatchObject({ method: 'GET', status: 204, range: '0-0' });
+      expect(after[1]).toMatchObject({
+        method: 'PATCH',
+        url: after[0]?.url,
+        contentRange: `0-${MiB - 1}`,
+        status: 202,
+      });
+      expect(after.some((e) => e.method === 'POST')).toBe(false);
+      expect(pauses).toEqual([]);
+    });
+
     it('restarts a chunked upload whose PATCH dies mid-body (2.8.2 cancels the session), bytes intact', async () => {
-      const { after, pauses } = await pushKillingThirdPatch('resume/midbody', 300_000);
+      const { after, pauses } = await pushKillingPatch('resume/midbody', 3, 300_000);
       // (Should the status GET ever overtake the registry's write of the partial chunk, it
       // answers 204 and the final digest check decides; the bytes were checked above.)
       if (after[0]?.status === 204) return;
@@ -297,6 +316,93 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
         const digest = blobs[i + 1]?.digest as string;
         expect((await registryBlob('resume/monolithic', digest)).equals(layer)).toBe(true);
       }
+    });
+
+    /**
+     * A fetch double around real fetch for what no server can make happen on cue: the first
+     * matching request with a streamed body reads 64 KiB of its streamed body and fails like a reset
+     * connection; the rest of that body is read later (as undici may still pull it), when the
+     * returned `late` is called.
+     */
+    function lateReader(matches: (method: string, url: string) => boolean): {
+      fetch: FetchLike;
+      late: () => Promise<void>;
+      failed: () => boolean;
+    } {
+      let drain: (() => Promise<void>) | undefined;
+      let failed = false;
+      return {
+        fetch: async (input, init) => {
+          if (
+            !failed &&
+            init.body instanceof ReadableStream &&
+            matches(init.method ?? 'GET', input)
+          ) {
+            failed = true;
+            const reader = (init.body as ReadableStream<Uint8Array>).getReader();
+            await reader.read();
+            drain = async () => {
+              while (!(await reader.read()).done);
+            };
+            throw new TypeError('fetch failed', {
+              cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+            });
+          }
+          return fetch(input, init);
+        },
+        late: async () => {
+          const d = drain;
+          drain = undefined;
+          await d?.();
+        },
+        failed: () => failed,
+      };
+    }
+
+    it('counts bytes once when a failed monolithic PUT’s body is read after the failure', async () => {
+      const content = randomBytes(3 * MiB + 11);
+      const ref = `${server.host}/resume/late-put:v1`;
+      const { registry } = await localArtifact(ref, [content]);
+      const double = lateReader((m, url) => m === 'PUT' && url.includes('/blobs/uploads/'));
+      const report = await pushArtifact(ref, ref, {
+        registry,
+        fetch: double.fetch,
+        // The restart pause is where the old body gets read.
+        sleep: () => double.late(),
+      });
+      expect(double.failed()).toBe(true);
+      expect(report.bytes.transferred).toBe(report.bytes.total);
+      expect((await registryBlob('resume/late-put', digestOf(content))).equals(content)).toBe(true);
+    });
+
+    it('counts bytes once when a failed PATCH’s body is read after the failure and the chunk resumes', async () => {
+      const content = randomBytes(4 * MiB + 11);
+      const ref = `${server.host}/resume/late-patch:v1`;
+      const { registry } = await localArtifact(ref, [content]);
+      let patches = 0;
+      const double = lateReader((m) => m === 'PATCH' && ++patches === 2);
+      const statuses: string[] = [];
+      const report = await pushArtifact(ref, ref, {
+        registry,
+        chunkThreshold: MiB,
+        chunkSize: 1.5 * MiB, // above 1 MiB: chunks are streamed, not read into memory
+        fetch: async (input, init) => {
+          if (init.method === 'GET' && input.includes('/blobs/uploads/')) {
+            await double.late(); // the status request comes after the failure was handled
+            const res = await double.fetch(input, init);
+            statuses.push(`${res.status} ${res.headers.get('range')}`);
+            return res;
+          }
+          return double.fetch(input, init);
+        },
+        sleep: async () => undefined,
+      });
+      expect(double.failed()).toBe(true);
+      expect(statuses).toEqual([`204 0-${1.5 * MiB - 1}`]); // resumed, not restarted
+      expect(report.bytes.transferred).toBe(report.bytes.total);
+      expect((await registryBlob('resume/late-patch', digestOf(content))).equals(content)).toBe(
+        true
+      );
     });
 
     it('leaves no tag and no blob when every upload attempt is killed', async () => {
