@@ -301,6 +301,26 @@ export class Repository {
     return { digest, subjectHeader };
   }
 
+  /** Sends DELETE for a manifest; `res` is undefined when the registry accepted it. */
+  async #delete(
+    reference: string,
+    signal: AbortSignal | undefined
+  ): Promise<{ req: HttpRequest; res: Response | undefined; url: URL }> {
+    const url = this.#url(`manifests/${checkReference(reference)}`);
+    const req: HttpRequest = {
+      method: 'DELETE',
+      url,
+      scopes: [`repository:${this.name}:delete`, ...this.#push()],
+      ...signalOf(signal),
+    };
+    const res = await this.#send(req);
+    if (res.status === 202 || res.status === 200 || res.status === 204) {
+      await discard(res);
+      return { req, res: undefined, url };
+    }
+    return { req, res, url };
+  }
+
   /**
    * Deletes a manifest by digest (on docker-registry 2.8 this removes every tag pointing at it).
    * @param digest - the manifest's digest
@@ -308,18 +328,8 @@ export class Repository {
    * @throws RemoteError `NOT_FOUND`, `PROTOCOL` (deletion disabled: 405 `UNSUPPORTED`)
    */
   async deleteManifest(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const url = this.#url(`manifests/${digest}`);
-    const req: HttpRequest = {
-      method: 'DELETE',
-      url,
-      scopes: [`repository:${this.name}:delete`, ...this.#push()],
-      ...signalOf(options.signal),
-    };
-    const res = await this.#send(req);
-    if (res.status === 202 || res.status === 200 || res.status === 204) {
-      await discard(res);
-      return;
-    }
+    const { req, res, url } = await this.#delete(digest, options.signal);
+    if (res === undefined) return;
     if (res.status === 405) {
       await discard(res);
       throw new RemoteError(
@@ -338,18 +348,8 @@ export class Repository {
    * @param options - signal
    */
   async deleteTag(tag: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const url = this.#url(`manifests/${checkReference(tag)}`);
-    const req: HttpRequest = {
-      method: 'DELETE',
-      url,
-      scopes: [`repository:${this.name}:delete`, ...this.#push()],
-      ...signalOf(options.signal),
-    };
-    const res = await this.#send(req);
-    if (res.status === 202 || res.status === 200 || res.status === 204) {
-      await discard(res);
-      return;
-    }
+    const { req, res, url } = await this.#delete(tag, options.signal);
+    if (res === undefined) return;
     if (res.status === 400 || res.status === 405) {
       const err = await errorFromResponse(res, req, `delete the tag ${this.label}:${tag}`);
       throw new RemoteError(
