@@ -184,7 +184,7 @@ export interface RegistryErrorEntry {
  * @example
  * ```ts
  * try { await sealed.push(); }
- * catch (e) { if (e instanceof RemoteError && e.code === 'AUTHENTICATION') console.log(e.message); }
+ * catch (e) { if (e instanceof RemoteError && e.code === 'AUTHENTICATION') needsLogin = e.status === 401; }
  * ```
  */
 export class RemoteError extends RunledgerError {

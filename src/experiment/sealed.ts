@@ -267,7 +267,7 @@ export class SealedExperiment extends ReadableScope {
    *   `REFERENCE_INVALID` for a local-only name without `to`
    * @example
    * ```ts
-   * await sealed.push({ onProgress: (p) => console.log(p.bytesDone, '/', p.bytesTotal) });
+   * await sealed.push({ onProgress: (p) => bar.update(p.bytesDone / p.bytesTotal) });
    * ```
    */
   async push(options: PushOptions = {}): Promise<TransferReport> {

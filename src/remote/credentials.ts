@@ -161,7 +161,7 @@ export function envCredentialName(registry: string): string {
  * @example
  * ```ts
  * const found = await resolveCredential('ghcr.io');
- * if (found?.credential.kind === 'basic') console.log(`as ${found.credential.username} (${found.source})`);
+ * const who = found?.credential.kind === 'basic' ? found.credential.username : 'anonymous';
  * ```
  */
 export async function resolveCredential(
