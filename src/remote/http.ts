@@ -7,6 +7,7 @@
  * `RemoteError`s whose URLs and texts are redacted.
  */
 import { RemoteError, RunledgerError, type ErrorCode, type RegistryErrorEntry } from '../errors.js';
+import { sendFileBody } from './file-upload.js';
 import { checkTarget, redactText, redactUrl, sameOrigin } from './origin.js';
 
 /** The subset of `fetch` the client uses; tests inject doubles for faults a real server cannot produce. */
@@ -18,6 +19,13 @@ export interface BodySource {
   readonly size: number;
   /** A fresh stream of the whole body. */
   open(): AsyncIterable<Uint8Array>;
+  /**
+   * When the body is `size` bytes of a local file from `offset`: sent with `node:http(s)` through
+   * reused buffers (see {@link module:remote/file-upload}) unless a `fetch` was injected.
+   */
+  readonly file?: { readonly path: string; readonly offset: number };
+  /** With `file`: called with each chunk's length once the socket took it (progress). */
+  readonly onSent?: (n: number) => void;
 }
 
 /** What the transport needs to authenticate a request (implemented by {@link module:remote/auth}). */
@@ -354,6 +362,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  */
 export class HttpClient {
   readonly #fetch: FetchLike;
+  /** No `fetch` was injected: file bodies may go through node:http. */
+  readonly #native: boolean;
   readonly #auth: AuthProvider | undefined;
   readonly #headers: Readonly<Record<string, string>>;
   readonly #maxRetries: number;
@@ -372,6 +382,7 @@ export class HttpClient {
   constructor(base: URL, options: HttpClientOptions = {}) {
     this.base = base;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#native = options.fetch === undefined;
     this.#auth = options.auth;
     this.#headers = options.headers ?? {};
     this.#maxRetries = options.maxRetries ?? 4;
@@ -454,16 +465,33 @@ export class HttpClient {
         redirect: 'manual',
       };
       if (req.signal !== undefined) init.signal = req.signal;
-      if (body !== undefined) {
+      const file =
+        body !== undefined && !(body instanceof Uint8Array) && this.#native ? body.file : undefined;
+      let res: Response;
+      if (file !== undefined && body !== undefined && !(body instanceof Uint8Array)) {
+        res = await sendFileBody(
+          url,
+          method,
+          headers,
+          {
+            path: file.path,
+            offset: file.offset,
+            size: body.size,
+            ...(body.onSent === undefined ? {} : { onSent: body.onSent }),
+          },
+          req.signal
+        );
+      } else {
         if (body instanceof Uint8Array) {
           init.body = body;
-        } else {
+        } else if (body !== undefined) {
+          // Made only when sent: a ReadableStream pulls its first chunk as soon as it exists.
           headers['content-length'] = String(body.size);
           init.body = toWebStream(body.open()) as unknown as NonNullable<RequestInit['body']>;
           init.duplex = 'half';
         }
+        res = await this.#fetch(url.href, init);
       }
-      const res = await this.#fetch(url.href, init);
       this.#warnings(res);
       if (!REDIRECTS.has(res.status)) return { res, url };
       const location = res.headers.get('location');

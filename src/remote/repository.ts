@@ -1114,6 +1114,7 @@ function counted(
   }
   return {
     size: body.size,
+    ...(body.file === undefined ? {} : { file: body.file, onSent: onBytes }),
     async *open() {
       for await (const chunk of body.open()) {
         onBytes(chunk.byteLength);

@@ -256,6 +256,7 @@ function localBlobSource(
     }
     return {
       size: length,
+      file: { path, offset },
       async *open() {
         const fh = await open(path, 'r');
         try {

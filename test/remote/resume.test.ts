@@ -164,6 +164,48 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
       return { after: rec.log.slice(killed + 1), pauses };
     }
 
+    it.each([
+      ['a chunked upload (PATCH killed mid-body)', 'PATCH', MiB, 300_000, 2],
+      ['a chunked upload (PATCH killed after its headers)', 'PATCH', MiB, 0, 2],
+      // Only the 6 MiB layer's PUT carries more than 2 MiB: the first such PUT is killed.
+      ['a monolithic upload (PUT killed mid-body)', 'PUT', 64 * MiB, 2 * MiB, 1],
+    ] as const)(
+      'without an injected fetch, file bodies go through node:http: %s recovers, bytes intact and counted once',
+      async (_what, method, chunkThreshold, killAfter, nth) => {
+        const content = randomBytes(6 * MiB + 4_321);
+        const repository = `native/${method.toLowerCase()}-${killAfter}`;
+        const ref = `${proxy.host}/${repository}:v1`;
+        const { registry, descriptor } = await localArtifact(ref, [content]);
+        const killsBefore = proxy.kills;
+        let seen = 0;
+        proxy.setRule({
+          killAfterUploadBytes: killAfter,
+          match: (m) => m === method && ++seen === nth,
+          times: 1,
+        });
+        // No `fetch` option: the HTTP client sends the 6 MiB layer from its file with node:http.
+        const progress: number[] = [];
+        const report = await pushArtifact(ref, ref, {
+          registry,
+          chunkThreshold,
+          chunkSize: MiB,
+          sleep: async () => undefined,
+          onProgress: (p) => progress.push(p.bytesDone),
+        });
+        expect(proxy.kills - killsBefore).toBe(1);
+        expect(report.digest).toBe(descriptor.digest);
+        expect(report.bytes.transferred).toBe(report.bytes.total);
+        expect(progress.at(-1)).toBe(report.bytes.total);
+        // The uploads really went through the proxy in the expected shape.
+        const uploads = proxy.requests.filter((r) =>
+          r.path.includes(`/v2/${repository}/blobs/uploads/`)
+        );
+        expect(uploads.some((r) => r.method === method && r.contentLength > 0)).toBe(true);
+        expect((await registryBlob(repository, digestOf(content))).equals(content)).toBe(true);
+        expect(await manifestStatus(repository, 'v1')).toBe(200);
+      }
+    );
+
     it('resumes a chunked upload at the offset GET <location> reports when a PATCH dies after its headers', async () => {
       const { after, pauses } = await pushKillingPatch('resume/headers', 3, 0);
       // Nothing of the chunk reached the registry: it reports 2 MiB, and the same session
