@@ -2,8 +2,9 @@
  * @module remote/file-upload
  * Sends a request whose body is a range of a local file with `node:http(s)` instead of `fetch`,
  * through two reused 1 MiB buffers: a buffer is read again only after the socket has flushed
- * it (the write callback), which `fetch` cannot tell us. So a large upload allocates nothing per
- * chunk — memory stays flat and the CPU does not page-fault through fresh buffers.
+ * it (the write callback), which `fetch` cannot tell us, and returned to a small pool when the
+ * upload is done. So uploads allocate nothing per chunk — memory stays flat and the CPU does not
+ * page-fault through fresh buffers.
  * Used by {@link module:remote/http.HttpClient} for file-backed bodies when no `fetch` was
  * injected; the answer comes back as a web `Response`, like `fetch`'s.
  */
@@ -13,6 +14,9 @@ import https from 'node:https';
 import { Readable } from 'node:stream';
 
 const CHUNK = 1024 * 1024;
+/** Buffers of finished uploads, reused by the next ones (at most 32 MiB kept). */
+const pool: Buffer[] = [];
+const POOL_MAX = 32;
 const agents = {
   http: new http.Agent({ keepAlive: true }),
   https: new https.Agent({ keepAlive: true }),
@@ -86,10 +90,11 @@ export async function sendFileBody(
 }
 
 async function pump(fh: FileHandle, req: http.ClientRequest, body: FileBody): Promise<void> {
-  const buffers = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)];
+  const count = body.size > CHUNK ? 2 : 1;
+  const buffers = Array.from({ length: count }, () => pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK));
   const flushed: (Promise<void> | undefined)[] = [undefined, undefined];
   let at = 0;
-  for (let i = 0; at < body.size; i ^= 1) {
+  for (let i = 0; at < body.size; i = (i + 1) % count) {
     await flushed[i]; // this buffer's previous chunk has left for the socket
     if (req.destroyed) return;
     const buf = buffers[i] as Buffer;
@@ -111,6 +116,9 @@ async function pump(fh: FileHandle, req: http.ClientRequest, body: FileBody): Pr
     flushed[i]?.catch(() => undefined);
   }
   await Promise.all(flushed);
+  // Every chunk has left for the socket: the buffers are free. (After a failure they are left
+  // to the garbage collector: a cancelled write may still hold one.)
+  for (const b of buffers) if (pool.length < POOL_MAX) pool.push(b);
 }
 
 function toResponse(res: http.IncomingMessage, method: string): Response {

@@ -78,8 +78,11 @@ export interface TransferOptions extends RemoteOptions {
 
 const MAX_DEPTH = 8;
 const MAX_NODES = 100_000;
-/** Blobs up to this size are read into memory for upload (one write, no stream). */
-const SMALL_BLOB = 1024 * 1024;
+/**
+ * Blobs up to this size are read into memory for upload (one write, no stream); larger ones are
+ * sent from their file (through reused buffers, see remote/file-upload).
+ */
+const SMALL_BLOB = 256 * 1024;
 
 /** Runs `fn` on every item with at most `limit` at once; the first failure stops the rest. */
 async function mapLimit<T>(

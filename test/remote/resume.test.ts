@@ -130,6 +130,8 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
         registry,
         chunkThreshold: MiB,
         chunkSize: MiB,
+        // One blob at a time: the config's upload must not interleave with the log read below.
+        concurrency: 1,
         fetch: rec.fetch,
         sleep: async (ms) => void pauses.push(ms),
       });
