@@ -62,11 +62,6 @@ export class RemoteClient {
     this.#options = options;
   }
 
-  /** The options this client was made with. */
-  get options(): RemoteOptions {
-    return this.#options;
-  }
-
   /**
    * The base URL runledger uses for a registry host.
    * @param registry - `ghcr.io`, `127.0.0.1:5000`, `docker.io`…

@@ -6,7 +6,7 @@
  * manifest before all its blobs. Pull streams every blob into the local store verified, and
  * publishes the local reference only after the whole closure is stored.
  */
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { RemoteError, RunledgerError, isRunledgerError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { parseImageIndex } from '../oci/image-index.js';
@@ -227,132 +227,71 @@ async function walk(
   return { blobs: [...blobs.values()], manifests };
 }
 
-function localBlobSource(
-  registry: LocalRegistry,
-  d: Descriptor
-): (offset: number, length: number) => Promise<BodySource | Uint8Array> {
-  return async (offset, length) => {
-    const { path } = await registry.statBlob(d.digest);
-    if (length <= SMALL_BLOB) {
+/** A blob's bytes by range, ready for {@link Repository.pushBlob}. */
+type RangeSource = (offset: number, length: number) => BodySource | Uint8Array;
+
+/**
+ * The bytes of a local blob: a small one read into memory once, a large one as file ranges
+ * (sent from the file through reused buffers, re-read on every attempt).
+ */
+async function localBlobSource(registry: LocalRegistry, d: Descriptor): Promise<RangeSource> {
+  const { path } = await registry.statBlob(d.digest);
+  const short = (): RunledgerError =>
+    new RunledgerError(
+      'SIZE_MISMATCH',
+      `The blob ${d.digest} at ${path} is shorter than ${d.size} bytes.`,
+      {
+        data: { digest: d.digest, path },
+      }
+    );
+  if (d.size <= SMALL_BLOB) {
+    const whole = await readFile(path);
+    if (whole.byteLength !== d.size) throw short();
+    return (offset, length) => whole.subarray(offset, offset + length);
+  }
+  return (offset, length) => ({
+    size: length,
+    file: { path, offset },
+    async *open() {
       const fh = await open(path, 'r');
       try {
-        const buf = new Uint8Array(length);
         let at = 0;
         while (at < length) {
-          const { bytesRead } = await fh.read(buf, at, length - at, offset + at);
-          if (bytesRead === 0) break;
+          const want = Math.min(1024 * 1024, length - at);
+          // A fresh buffer per read, handed over as is: fetch may still hold the previous
+          // chunk while we read the next. (Copying out of one reused buffer with
+          // Uint8Array.prototype.slice took FastBuffer's zero-filling species path and doubled
+          // the CPU of a large push: 4.5 s for 512 MiB, measured.)
+          const buf = Buffer.allocUnsafe(want);
+          const { bytesRead } = await fh.read(buf, 0, want, offset + at);
+          if (bytesRead === 0) throw short();
           at += bytesRead;
+          yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
         }
-        if (at !== length) {
-          throw new RunledgerError(
-            'SIZE_MISMATCH',
-            `The blob ${d.digest} at ${path} is shorter than ${d.size} bytes.`,
-            {
-              data: { digest: d.digest, path },
-            }
-          );
-        }
-        return buf;
       } finally {
         await fh.close();
       }
-    }
-    return {
-      size: length,
-      file: { path, offset },
-      async *open() {
-        const fh = await open(path, 'r');
-        try {
-          let at = 0;
-          while (at < length) {
-            const want = Math.min(1024 * 1024, length - at);
-            // A fresh buffer per read, handed over as is: fetch may still hold the previous
-            // chunk while we read the next. (Copying out of one reused buffer with
-            // Uint8Array.prototype.slice took FastBuffer's zero-filling species path and doubled
-            // the CPU of a large push: 4.5 s for 512 MiB, measured.)
-            const buf = Buffer.allocUnsafe(want);
-            const { bytesRead } = await fh.read(buf, 0, want, offset + at);
-            if (bytesRead === 0) {
-              throw new RunledgerError(
-                'SIZE_MISMATCH',
-                `The blob ${d.digest} at ${path} is shorter than ${d.size} bytes.`,
-                {
-                  data: { digest: d.digest, path },
-                }
-              );
-            }
-            at += bytesRead;
-            yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
-          }
-        } finally {
-          await fh.close();
-        }
-      },
-    };
-  };
+    },
+  });
 }
 
-/**
- * Uploads one blob from a source that may be async (the local file is opened per attempt).
- */
+/** Uploads one blob whose bytes `source` prepares (once, before the first attempt). */
 async function uploadBlob(
   repo: Repository,
   d: Descriptor,
-  source: (offset: number, length: number) => Promise<BodySource | Uint8Array>,
+  source: () => Promise<RangeSource>,
   options: TransferOptions,
   tracker: Tracker,
   signal: AbortSignal,
   mountFrom?: string
 ): Promise<'uploaded' | 'mounted'> {
-  // Small blobs are read once; large ones stream per attempt from their file.
-  const whole = d.size <= SMALL_BLOB ? await source(0, d.size) : undefined;
-  const chunkThreshold = options.chunkThreshold ?? 64 * 1024 * 1024;
-  let large: Map<string, BodySource | Uint8Array> | undefined;
-  if (whole === undefined) {
-    // Pre-open the per-range sources so pushBlob's synchronous callback can hand them out.
-    large = new Map();
-    const chunk = Math.max(options.chunkSize ?? 32 * 1024 * 1024, 1);
-    if (d.size >= chunkThreshold) {
-      for (let off = 0; off < d.size; off += chunk) {
-        const len = Math.min(chunk, d.size - off);
-        large.set(`${off}:${len}`, await source(off, len));
-      }
-    }
-    large.set(`0:${d.size}`, await source(0, d.size));
-  }
-  return repo.pushBlob(
-    d,
-    (offset, length) => {
-      if (whole !== undefined && offset === 0 && length === d.size) return whole;
-      if (whole instanceof Uint8Array) return whole.subarray(offset, offset + length);
-      const hit = large?.get(`${offset}:${length}`);
-      if (hit !== undefined) return hit;
-      // A resume at an odd offset: stream that range lazily.
-      return lazyRange(source, offset, length);
-    },
-    {
-      chunkThreshold,
-      ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
-      ...(mountFrom === undefined ? {} : { mountFrom }),
-      onBytes: (n) => tracker.bytes(n),
-      signal,
-    }
-  );
-}
-
-function lazyRange(
-  source: (offset: number, length: number) => Promise<BodySource | Uint8Array>,
-  offset: number,
-  length: number
-): BodySource {
-  return {
-    size: length,
-    async *open() {
-      const s = await source(offset, length);
-      if (s instanceof Uint8Array) yield s;
-      else yield* s.open();
-    },
-  };
+  return repo.pushBlob(d, await source(), {
+    ...(options.chunkThreshold === undefined ? {} : { chunkThreshold: options.chunkThreshold }),
+    ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
+    ...(mountFrom === undefined ? {} : { mountFrom }),
+    onBytes: (n) => tracker.bytes(n),
+    signal,
+  });
 }
 
 /**
@@ -364,9 +303,7 @@ async function pushGraph(
   repo: Repository,
   graph: Graph,
   tag: string | undefined,
-  blobSource: (
-    d: Descriptor
-  ) => (offset: number, length: number) => Promise<BodySource | Uint8Array>,
+  blobSource: (d: Descriptor) => () => Promise<RangeSource>,
   options: TransferOptions,
   tracker: Tracker,
   mountFrom?: string
@@ -542,7 +479,7 @@ export async function pushArtifact(
     repo,
     graph,
     ref.tag,
-    (d) => localBlobSource(registry, d),
+    (d) => () => localBlobSource(registry, d),
     options,
     tracker
   );
@@ -741,15 +678,16 @@ export async function copyArtifact(
     to,
     graph,
     dst.tag ?? (src.tag === undefined ? undefined : src.tag),
-    (d) => async (offset, length) => {
-      if (offset !== 0 || length !== d.size) {
-        throw new RunledgerError(
-          'ARGUMENT_INVALID',
-          'Range reads of a remote source are not supported.'
-        );
-      }
-      return { size: d.size, open: () => from.openBlob(d, signalOpt(signal)) };
-    },
+    (d) => () =>
+      Promise.resolve((offset: number, length: number): BodySource => {
+        if (offset !== 0 || length !== d.size) {
+          throw new RunledgerError(
+            'ARGUMENT_INVALID',
+            'Range reads of a remote source are not supported.'
+          );
+        }
+        return { size: d.size, open: () => from.openBlob(d, signalOpt(signal)) };
+      }),
     // Streams from the source cannot be re-read at an offset: send them whole.
     { ...options, chunkThreshold: Number.POSITIVE_INFINITY },
     tracker,
