@@ -7,6 +7,7 @@ import type { Table } from 'apache-arrow';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { RunledgerError, ioError } from '../errors.js';
+import { RUN_COLUMNS } from '../experiment/runs-table.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
 import { tableToArrowFile } from '../experiment/table.js';
 import { formatTable } from './format.js';
@@ -19,7 +20,25 @@ export interface RunRows {
 }
 
 /**
- * Rows of the run table of an experiment.
+ * The column name a parameter gets in the run views that show parameters without `params.`:
+ * the bare name, unless it is one of the run's own columns (`status`, `name`, …) or looks
+ * prefixed itself, which keep `params.` so the run's columns always win the bare names.
+ * @param parameter - the parameter's name
+ * @returns its column name
+ * @example
+ * ```ts
+ * parameterColumn('seed'); // 'seed'
+ * parameterColumn('status'); // 'params.status'
+ * ```
+ */
+export function parameterColumn(parameter: string): string {
+  return RUN_COLUMNS.includes(parameter) || /^(params|metrics|tags)\./.test(parameter)
+    ? `params.${parameter}`
+    : parameter;
+}
+
+/**
+ * Rows of the run table of an experiment; parameter columns named by {@link parameterColumn}.
  * @param sealed - the experiment
  * @returns column names and cell values (bigint for int64, null for missing)
  */
@@ -34,7 +53,7 @@ export function runRows(sealed: SealedExperiment): RunRows {
     const id = Number(ids?.get(i));
     rows.push([id, status.get(id) ?? null, ...vectors.map((v) => v?.get(i) ?? null)]);
   }
-  return { columns: ['run_id', 'status', ...params], rows };
+  return { columns: ['run_id', 'status', ...params.map(parameterColumn)], rows };
 }
 
 /**

@@ -23,6 +23,25 @@ export function lastMetricValue(series: MetricSeries): number | null {
 }
 
 /**
+ * The runs table's own columns, from the run record: these bare names always mean the run's
+ * value; a parameter of the same name is only ever `params.<name>`.
+ * @example
+ * ```ts
+ * RUN_COLUMNS.includes('status'); // true
+ * ```
+ */
+export const RUN_COLUMNS: readonly string[] = [
+  'run_id',
+  'name',
+  'status',
+  'parent_run_id',
+  'started_at',
+  'ended_at',
+  'duration_ms',
+  'solve_count',
+];
+
+/**
  * Builds the runs table: `run_id`, `name`, `status`, `parent_run_id`, `started_at`, `ended_at`,
  * `duration_ms`, then `params.<name>` (the parameter table's columns and types, OMMX order),
  * `metrics.<name>` (last value; first-logged order), `tags.<name>` (sorted), `solve_count`.

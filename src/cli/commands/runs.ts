@@ -8,7 +8,7 @@ import type { Table } from 'apache-arrow';
 import { Experiment } from '../../experiment/experiment.js';
 import { parseSort, parseWhere, type Row } from '../../experiment/query.js';
 import { selectColumns, takeRows } from '../../experiment/table.js';
-import { arrowRows, printTable, runRows, TABLE_OPTIONS } from '../run-table.js';
+import { arrowRows, parameterColumn, printTable, runRows, TABLE_OPTIONS } from '../run-table.js';
 import type { Command } from '../types.js';
 
 export const runs: Command = {
@@ -51,10 +51,15 @@ export const runs: Command = {
   },
 };
 
-/** The default view of the runs table: run_id, status and the parameters (without `params.`). */
+/**
+ * The default view of the runs table: run_id, status and the parameters (without `params.`
+ * unless the bare name would collide, see {@link parameterColumn}).
+ */
 function defaultView(table: Table): Table {
   const keep = table.schema.fields
     .map((f) => f.name)
     .filter((n) => n === 'run_id' || n === 'status' || n.startsWith('params.'));
-  return selectColumns(table, keep, (n) => n.replace(/^params\./, ''));
+  return selectColumns(table, keep, (n) =>
+    n.startsWith('params.') ? parameterColumn(n.slice('params.'.length)) : n
+  );
 }
