@@ -8,6 +8,8 @@ import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ioError, RunledgerError } from '../errors.js';
 import { canonicalJsonBytes, type JsonValue } from '../oci/canonical-json.js';
+import { parseDescriptor } from '../oci/descriptor.js';
+import { isMediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import type { BlobBatch, LocalRegistry } from '../store/local-registry.js';
 import type { Progress } from '../store/types.js';
@@ -159,6 +161,7 @@ export class AttachmentWriter {
     annotations: Readonly<Record<string, string>> = {}
   ): Promise<void> {
     try {
+      checkMediaType(mediaType, compression, name, this.#scope);
       const batch = this.#sink.batch();
       const { digest, size } = await write(batch);
       const descriptor: Descriptor = {
@@ -182,10 +185,12 @@ export class AttachmentWriter {
   /**
    * Logs bytes under a media type.
    * @param name - unique in the scope
-   * @param mediaType - any media type string
+   * @param mediaType - a media type (`type/subtype`, optional `; name=value` parameters), as the
+   *   manifest reader accepts it
    * @param bytes - the content
    * @param options - compression
-   * @throws RunledgerError `ATTACHMENT_EXISTS`, `NAME_RESERVED`, `RUN_CLOSED`/`EXPERIMENT_SEALED`, `ARGUMENT_INVALID`
+   * @throws RunledgerError `ATTACHMENT_EXISTS`, `NAME_RESERVED`, `RUN_CLOSED`/`EXPERIMENT_SEALED`,
+   *   `ARGUMENT_INVALID` (a media type the manifest reader would refuse, content not bytes)
    */
   async logAttachment(
     name: string,
@@ -194,12 +199,6 @@ export class AttachmentWriter {
     options: LogAttachmentOptions & { internal?: boolean } = {}
   ): Promise<void> {
     const compression = parseCompression(options.compression ?? 'none');
-    if (typeof mediaType !== 'string' || mediaType.length === 0) {
-      throw new RunledgerError(
-        'ARGUMENT_INVALID',
-        `The media type of attachment ${JSON.stringify(name)} must be a non-empty string.`
-      );
-    }
     if (!(bytes instanceof Uint8Array)) {
       throw new RunledgerError(
         'ARGUMENT_INVALID',
@@ -356,6 +355,43 @@ export class AttachmentWriter {
     this.#guard();
     const bytes = encodeWith(codec, value);
     await this.logAttachment(name, codec.mediaType, bytes, options);
+  }
+}
+
+/**
+ * Checks a media type being logged with the grammar the manifest reader enforces, in the form it
+ * is stored in too (OMMX appends `+zstd` when compressed): what is logged can never make a
+ * checkpoint or commit fail.
+ */
+function checkMediaType(
+  mediaType: unknown,
+  compression: Compression,
+  name: string,
+  scope: string
+): void {
+  const attachment = `attachment ${JSON.stringify(name)} of ${scope}`;
+  if (!isMediaType(mediaType)) {
+    const shown =
+      typeof mediaType === 'string' ? JSON.stringify(mediaType) : `of type ${typeof mediaType}`;
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `The media type ${shown} of ${attachment} is not a media type (type/subtype, then optional "; name=value" parameters, no control characters).`,
+      {
+        data: {
+          name,
+          scope,
+          mediaType: typeof mediaType === 'string' ? mediaType : typeof mediaType,
+        },
+      }
+    );
+  }
+  const stored = storedMediaType(mediaType, compression);
+  if (!isMediaType(stored)) {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `The media type ${JSON.stringify(mediaType)} of ${attachment} cannot be stored zstd-compressed: OMMX appends +zstd, and ${JSON.stringify(stored)} is not a media type.`,
+      { data: { name, scope, mediaType, compression } }
+    );
   }
 }
 
@@ -631,5 +667,35 @@ export function recordsFromTable(
     const filename = filenames.get(name);
     const r: AttachmentRecord = { name, descriptor, mediaType, compression };
     return filename === undefined ? r : { ...r, filename };
+  });
+}
+
+/**
+ * The records a manifest can hold. A record whose descriptor the manifest reader would refuse
+ * (an attachment an older runledger accepted with an invalid media type, read back from a crash
+ * journal) is left out with a process warning, so it cannot keep everything else from being
+ * checkpointed and committed; its blob stays in the store until `gc`.
+ * @internal
+ */
+export function storableRecords(
+  records: readonly AttachmentRecord[],
+  scope: string,
+  source: string
+): AttachmentRecord[] {
+  return records.filter((r) => {
+    try {
+      parseDescriptor(r.descriptor, `of attachment ${JSON.stringify(r.name)}`);
+      return true;
+    } catch (e) {
+      const mediaType: unknown = (r.descriptor as Partial<Descriptor> | undefined)?.mediaType;
+      const why = isMediaType(mediaType)
+        ? (e as Error).message.replace(/\.$/, '')
+        : `its media type ${JSON.stringify(mediaType)} is not one the manifest reader accepts`;
+      process.emitWarning(
+        `runledger: attachment ${JSON.stringify(r.name)} of ${scope} in ${source} is left out: ${why} (its blob stays in the store until gc).`,
+        { code: 'RUNLEDGER_QUARANTINE' }
+      );
+      return false;
+    }
   });
 }

@@ -15,6 +15,7 @@ import { pullIfMissing, type LoadOptions, type TransferReport } from '../remote/
 import {
   AttachmentReader,
   AttachmentWriter,
+  storableRecords,
   type AttachmentRecord,
   type LogAttachmentOptions,
   type LogFileOptions,
@@ -654,11 +655,12 @@ export class Experiment extends ReadableScope implements Interruptible {
   /**
    * Logs bytes as an experiment-level attachment.
    * @param name - unique among the experiment's attachments
-   * @param mediaType - the media type
+   * @param mediaType - the media type (`type/subtype`, optional `; name=value` parameters)
    * @param bytes - the content
    * @param options - compression
    * @returns when written
-   * @throws RunledgerError `ATTACHMENT_EXISTS`, `NAME_RESERVED`, `EXPERIMENT_SEALED`
+   * @throws RunledgerError `ARGUMENT_INVALID` (a media type the manifest reader would refuse),
+   *   `ATTACHMENT_EXISTS`, `NAME_RESERVED`, `EXPERIMENT_SEALED`
    */
   logAttachment(
     name: string,
@@ -776,7 +778,8 @@ export class Experiment extends ReadableScope implements Interruptible {
    * journal are removed.
    * @param options - signal
    * @returns the sealed experiment, loaded back with OMMX's loader rules
-   * @throws RunledgerError `RUNS_OPEN`, `EXPERIMENT_SEALED`, `EXPERIMENT_FAILED`, `REF_CONFLICT`, `IO_ERROR`
+   * @throws RunledgerError `RUNS_OPEN`, `EXPERIMENT_SEALED`, `EXPERIMENT_FAILED`, `REF_CONFLICT`,
+   *   `IO_ERROR`; `MANIFEST_INVALID` when the manifest built does not validate (a bug: say so)
    * @example
    * ```ts
    * const sealed = await exp.commit();
@@ -798,11 +801,13 @@ export class Experiment extends ReadableScope implements Interruptible {
       this.#wake?.();
       await this.#queue; // a checkpoint being written lands first (and none starts after)
       const descriptor = await this.#writeManifest('finished', undefined, options.signal);
-      await this.registry.publishRef(
-        this.reference,
-        descriptor,
-        options.signal === undefined ? {} : { signal: options.signal }
-      );
+      await this.registry
+        .publishRef(
+          this.reference,
+          descriptor,
+          options.signal === undefined ? {} : { signal: options.signal }
+        )
+        .catch((e: unknown) => this.#publishFailed(e, descriptor));
       this.#sealed = await loadSealed(this.registry, this.reference);
     } finally {
       this.#committing = false;
@@ -926,8 +931,31 @@ export class Experiment extends ReadableScope implements Interruptible {
   ): Promise<ExperimentCheckpoint> {
     const descriptor = await this.#writeManifest(status, reason, undefined);
     const reference = await checkpointReference(this.registry, this.reference);
-    await this.registry.replaceRef(reference, descriptor);
+    await this.registry
+      .replaceRef(reference, descriptor)
+      .catch((e: unknown) => this.#publishFailed(e, descriptor));
     return { reference, descriptor, status, runCount: this.#closedRuns.size };
+  }
+
+  /**
+   * A commit or checkpoint could not publish the manifest just written. When that manifest is
+   * what the reader refuses, say so (`MANIFEST_INVALID` naming it and why) rather than pass on
+   * the store's closure error, which would call our own manifest missing or damaged. Checked
+   * only on failure: a manifest that publishes was validated by the closure check.
+   */
+  async #publishFailed(error: unknown, descriptor: Descriptor): Promise<never> {
+    let invalid: RunledgerError | undefined;
+    try {
+      await this.registry.readManifest(descriptor.digest);
+    } catch (e) {
+      if (isRunledgerError(e, 'MANIFEST_INVALID')) invalid = e;
+    }
+    if (invalid === undefined) throw error;
+    throw new RunledgerError(
+      'MANIFEST_INVALID',
+      `The manifest ${descriptor.digest} built for experiment ${this.reference} is invalid: ${invalid.message.replace(/\.$/, '')}.`,
+      { data: { reference: this.reference, digest: descriptor.digest }, cause: invalid }
+    );
   }
 
   async #removeCheckpoint(): Promise<void> {
@@ -989,7 +1017,7 @@ export class Experiment extends ReadableScope implements Interruptible {
    * @param options - status (`draft` by default), reason
    * @returns the checkpoint written
    * @throws RunledgerError `EXPERIMENT_SEALED`, `EXPERIMENT_FAILED`, `ARGUMENT_INVALID` (a status
-   *   other than draft, failed, interrupted), `IO_ERROR`
+   *   other than draft, failed, interrupted), `IO_ERROR`, `MANIFEST_INVALID` (as for commit)
    * @example
    * ```ts
    * await exp.checkpoint();
@@ -1256,7 +1284,11 @@ export class Experiment extends ReadableScope implements Interruptible {
   /** Puts back what a dead process's journal recorded that this state lacks. */
   async #replay(j: JournalContents): Promise<void> {
     const folded = foldJournal(j);
-    this.#writer.adopt(folded.experimentAttachments);
+    // What an older version let through must not keep everything else from being committed.
+    const source = `the crash journal ${j.path}`;
+    const storable = (records: readonly AttachmentRecord[], scope: string): AttachmentRecord[] =>
+      storableRecords(records, scope, source);
+    this.#writer.adopt(storable(folded.experimentAttachments, `experiment ${this.reference}`));
     for (const [k, v] of folded.annotations) {
       if (!this.#annotations.has(k)) this.#annotations.set(k, v);
     }
@@ -1275,7 +1307,7 @@ export class Experiment extends ReadableScope implements Interruptible {
         runId,
         status: c.status,
         reason: c.reason,
-        attachments: new Map(c.attachments.map((a) => [a.name, a])),
+        attachments: new Map(storable(c.attachments, `run ${runId}`).map((a) => [a.name, a])),
         solves: c.solves,
         samplings: c.samplings,
       });
@@ -1292,7 +1324,11 @@ export class Experiment extends ReadableScope implements Interruptible {
         startedAt: new Date(o.at),
       });
       setParams(runId, r);
-      run.recover({ attachments: r.attachments, solves: r.solves, metrics: r.points });
+      run.recover({
+        attachments: storable(r.attachments, `run ${runId}`),
+        solves: r.solves,
+        metrics: r.points,
+      });
       rebuilt.push([run, Math.max(o.at, r.lastWrite)]);
     }
     for (const [run, lastWrite] of rebuilt.reverse()) {

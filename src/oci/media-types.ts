@@ -24,16 +24,25 @@ export const ANNOTATION_TITLE = 'org.opencontainers.image.title';
 /** The annotation holding an RFC 3339 creation time. */
 export const ANNOTATION_CREATED = 'org.opencontainers.image.created';
 
-const MEDIA_TYPE_RE =
-  /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;
+// RFC 6838 §4.2 names; parameters as RFC 9110 §5.6 spells them: optional whitespace is only
+// space and tab, and a quoted string holds no control character (so no CR or LF anywhere).
+const NAME = '[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}';
+const TOKEN = '[A-Za-z0-9!#$&^_.+-]+';
+const QUOTED = String.raw`"(?:[\t !#-[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"`;
+const MEDIA_TYPE_RE = new RegExp(
+  `^${NAME}/${NAME}(?:[ \t]*;[ \t]*${TOKEN}=(?:${QUOTED}|${TOKEN}))*$`
+);
 
 /**
- * Whether a string has RFC 6838 media-type syntax (`type/subtype`, optional parameters).
+ * Whether a string has RFC 6838 media-type syntax (`type/subtype`, optional parameters as RFC
+ * 9110 allows them). The one grammar for media types: the manifest reader and every log call use
+ * it.
  * @param value - anything
  * @returns true for a syntactically valid media type
  * @example
  * ```ts
  * isMediaType('application/json'); // true
+ * isMediaType('text/plain;\r\ncharset=utf-8'); // false
  * ```
  */
 export function isMediaType(value: unknown): value is string {

@@ -65,6 +65,10 @@ describe('parseDescriptor', () => {
   it('accepts media types with parameters', () => {
     const d = { ...emptyDescriptor, mediaType: 'text/plain; charset=utf-8' };
     expect(parseDescriptor(d, 'x').mediaType).toBe('text/plain; charset=utf-8');
+    // RFC 9110 §5.6.3 optional whitespace (space, tab) and §5.6.4 quoted strings with escapes.
+    for (const mediaType of ['text/plain;\tcharset=utf-8', 'text/x; a="b \\"c\\" d"']) {
+      expect(parseDescriptor({ ...emptyDescriptor, mediaType }, 'x').mediaType).toBe(mediaType);
+    }
   });
 
   it('keeps unknown fields', () => {
@@ -87,6 +91,10 @@ describe('parseDescriptor', () => {
     ['a mediaType without a slash', { ...emptyDescriptor, mediaType: 'json' }],
     ['a mediaType with spaces', { ...emptyDescriptor, mediaType: 'application/a b' }],
     ['an empty mediaType', { ...emptyDescriptor, mediaType: '' }],
+    ['a mediaType ending in CR LF', { ...emptyDescriptor, mediaType: 'text/plain\r\n' }],
+    ['CR LF before a parameter', { ...emptyDescriptor, mediaType: 'text/plain;\r\ncharset=x' }],
+    ['a line feed in a quoted parameter', { ...emptyDescriptor, mediaType: 'text/x; a="b\nc"' }],
+    ['a no-break space before a parameter', { ...emptyDescriptor, mediaType: 'text/x;\u00a0a=b' }],
     ['a missing digest', noDigest],
     ['a path-traversal digest', { ...emptyDescriptor, digest: 'sha256:../../etc/passwd' }],
     ['an uppercase digest', { ...emptyDescriptor, digest: EMPTY_JSON_DIGEST.toUpperCase() }],
