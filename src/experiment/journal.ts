@@ -9,16 +9,19 @@
  * Frame: `u32 LE payload length`, `u32 LE CRC-32 of the payload`, payload (UTF-8 JSON). A torn
  * or damaged frame ends the readable journal: what precedes it is kept.
  *
- * Durability: records are buffered and written with one `fdatasync` at most a second after the
- * first of them (`durable: 'batched'`), or before each log call returns (`durable: 'always'`).
- * Blobs the records name are published to the store first and `blobs/sha256` is fsynced before
- * the journal, so a durable record never names a missing blob.
+ * Durability: a run close, an attachment or a solve is written (`write(2)`) before its call
+ * returns, parameters, tags and metric points of open runs within 100 ms, so a killed process
+ * loses no acknowledged close and at most 100 ms of an open run; one grouped `fdatasync` follows
+ * within a second (`durable: 'batched'`), or before each call returns (`durable: 'always'`), which
+ * bounds what a power loss takes. Blobs a record names are published to the store (content
+ * flushed) before the record is written, and `blobs/sha256` is fsynced before the journal.
  */
 import {
   closeSync,
   existsSync,
   fdatasyncSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   writeSync,
@@ -90,9 +93,12 @@ export type JournalRecord =
   | { t: 'ann'; key: string; value: string; at: number }
   | { t: 'rename'; reference: string; at: number };
 
-/** Records that name blobs: `blobs/sha256` is fsynced before they are. */
+/** Records that name blobs: `blobs/sha256` is fsynced before the journal that holds them. */
 const NAMES_BLOBS = new Set(['att', 'solve', 'close', 'eatt']);
-const FLUSH_DELAY_MS = 1000;
+/** A buffered record (a parameter, a tag, metric points) reaches the OS within this. */
+const WRITE_DELAY_MS = 100;
+/** A written record reaches the disk within this (`durable: 'batched'`). */
+const SYNC_DELAY_MS = 1000;
 const MAX_FRAME = 512 * 1024 * 1024;
 
 const openDefaultRegistry = (): Promise<LocalRegistry> => LocalRegistry.open();
@@ -147,21 +153,37 @@ function column<T extends Uint32Array | Float64Array>(
 /**
  * The journal of one unsealed experiment in this process. Created lazily: an experiment that
  * logs nothing leaves no file.
+ *
+ * Two failure models, two bounds. A process crash (SIGKILL, an uncaught exception, the OOM
+ * killer) loses nothing acknowledged: a run close, an attachment or a solve is written to the
+ * file (`write(2)`, so it is in the operating system) before its call returns, and parameters,
+ * tags and metric points of open runs within {@link WRITE_DELAY_MS}. A power loss or kernel
+ * crash loses at most what was written in the last {@link SYNC_DELAY_MS}: one grouped
+ * `fdatasync` follows every write within that delay (`durable: 'always'` syncs before each call
+ * returns instead).
  * @internal
  */
 export class Journal {
   readonly #root: string;
   readonly #dir: string;
   readonly #blobDir: string;
+  readonly #id: string;
   readonly #path: string;
   readonly #durable: Durability;
   #header: JournalRecord & { t: 'header' };
   #pending: JournalRecord[] = [];
-  /** Records waiting for their blobs to be published (`batched`). */
-  readonly #held: { record: JournalRecord; batch: BlobBatch; digests: readonly Digest[] }[] = [];
-  #namesBlobs = false;
   #fd: number | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  /** Bytes of whole frames in the file: a failed write is cut back to it. */
+  #size = 0;
+  #writeTimer: NodeJS.Timeout | undefined;
+  #syncTimer: NodeJS.Timeout | undefined;
+  /** Written since the last fdatasync. */
+  #unsynced = false;
+  /** A record written since the last fdatasync names blobs: sync `blobs/sha256` first. */
+  #namesBlobs = false;
+  #dirSynced = false;
+  /** Writes accepted so far (records and metric points): what a checkpoint must cover. */
+  #seq = 0;
   readonly #metrics = new Map<number, { log: MetricLog; done: number }>();
   #closed = false;
   #paused = false;
@@ -175,7 +197,8 @@ export class Journal {
     this.#root = registry.root;
     this.#dir = journalDir(registry);
     this.#blobDir = join(registry.root, 'blobs', 'sha256');
-    this.#path = join(this.#dir, `${process.pid}-${randomBytes(6).toString('hex')}.journal`);
+    this.#id = `${process.pid}-${randomBytes(6).toString('hex')}`;
+    this.#path = join(this.#dir, `${this.#id}.journal`);
     this.#durable = durable;
     this.#header = {
       t: 'header',
@@ -190,23 +213,47 @@ export class Journal {
     installExitHook();
   }
 
-  /** The journal file (it exists once something was flushed). */
+  /** The journal file (it exists once something was written). */
   get path(): string {
     return this.#path;
   }
 
-  /** Appends a record: durable at once (`always`) or within a second (`batched`). */
-  append(record: JournalRecord): void {
-    if (this.#closed || this.#paused) return;
-    this.#pending.push(record);
-    if (NAMES_BLOBS.has(record.t)) this.#namesBlobs = true;
-    this.#schedule();
+  /** The file's name without `.journal` (`<pid>-<12 hex>`): names the store session too. */
+  get id(): string {
+    return this.#id;
   }
 
   /**
-   * Appends a record naming blobs of a batch still in temp files. `always`: publishes them, then
-   * appends (durable when this resolves). `batched`: held until the next flush publishes them, so
-   * a durable record never names a blob that is not; their fsyncs are grouped.
+   * How many writes the journal has accepted. A checkpoint that captured this number covers
+   * every one of them; a later, larger number means something acknowledged is not in it.
+   */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Buffers a record of an open run: in the OS within {@link WRITE_DELAY_MS}. */
+  append(record: JournalRecord): void {
+    if (this.#closed || this.#paused) return;
+    this.#seq++;
+    this.#pending.push(record);
+    if (this.#durable === 'always') this.flush();
+    else this.#scheduleWrite();
+  }
+
+  /** Writes a record (and everything buffered before it) now: in the OS when this returns. */
+  appendNow(record: JournalRecord): void {
+    if (this.#closed || this.#paused) return;
+    this.#seq++;
+    this.#pending.push(record);
+    if (this.#durable === 'always') this.flush();
+    else if (this.#write()) this.#scheduleSync();
+    else this.#scheduleWrite(); // kept; the warning is out, the timer retries
+  }
+
+  /**
+   * Writes a record naming blobs of a batch still in temp files: publishes them first (content
+   * flushed), so the journal never names a blob the store lacks, then writes the record now.
+   * @throws RunledgerError `IO_ERROR` when the blobs cannot be published (nothing is written)
    */
   async appendWithBlobs(
     record: JournalRecord,
@@ -214,46 +261,21 @@ export class Journal {
     digests: readonly Digest[]
   ): Promise<void> {
     if (this.#closed || this.#paused) return;
-    if (this.#durable === 'always' || batch === undefined) {
-      await batch?.publishNow(digests);
-      this.append(record);
-      return;
-    }
-    this.#held.push({ record, batch, digests });
-    this.#schedule();
+    await batch?.publishNow(digests);
+    this.appendNow(record);
   }
 
-  /** The timer's flush: publishes the held records' blobs (one grouped fsync), then writes. */
-  async #flushSoon(): Promise<void> {
-    const held = this.#held.splice(0);
-    if (held.length > 0) {
-      try {
-        // One batch holds many of them: publish each batch's digests together.
-        const byBatch = new Map<BlobBatch, Digest[]>();
-        for (const h of held) byBatch.set(h.batch, [...(byBatch.get(h.batch) ?? []), ...h.digests]);
-        await Promise.all([...byBatch].map(([b, d]) => b.publishNow(d)));
-        this.#pending.unshift(...held.map((h) => h.record));
-        this.#namesBlobs = true;
-      } catch (e) {
-        this.#held.unshift(...held);
-        process.emitWarning(
-          `runledger: blobs named by the crash journal ${this.#path} could not be published (${(e as Error).message}); retrying.`,
-          { code: 'RUNLEDGER_JOURNAL' }
-        );
-      }
-    }
-    this.flush();
-    if (this.#held.length > 0) this.#schedule();
-  }
-
-  /** Journals the metric points of an open run as they are logged (taken at each flush). */
+  /** Journals the metric points of an open run as they are logged (taken at each write). */
   watchMetrics(runId: number, log: MetricLog): void {
     this.#metrics.set(runId, { log, done: 0 });
   }
 
-  /** A metric point was logged. */
+  /** A metric point was logged: written within {@link WRITE_DELAY_MS}. */
   metricLogged(): void {
-    if (!this.#closed && !this.#paused) this.#schedule();
+    if (this.#closed || this.#paused) return;
+    this.#seq++;
+    if (this.#durable === 'always') this.flush();
+    else this.#scheduleWrite();
   }
 
   /** While paused nothing is journaled (a restore replays into a checkpoint instead). */
@@ -266,29 +288,36 @@ export class Journal {
     this.#metrics.delete(runId);
   }
 
-  #schedule(): void {
-    if (this.#durable === 'always') {
-      this.flush();
-      return;
-    }
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        void this.#flushSoon();
-      }, FLUSH_DELAY_MS);
-      this.#timer.unref();
-    }
+  #scheduleWrite(): void {
+    if (this.#writeTimer !== undefined) return;
+    this.#writeTimer = setTimeout(() => {
+      this.#writeTimer = undefined;
+      if (this.#write()) this.#scheduleSync();
+      else if (this.#pending.length > 0) this.#scheduleWrite();
+    }, WRITE_DELAY_MS);
+    this.#writeTimer.unref();
+  }
+
+  #scheduleSync(): void {
+    if (this.#syncTimer !== undefined || !this.#unsynced) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      this.#sync();
+    }, SYNC_DELAY_MS);
+    this.#syncTimer.unref();
   }
 
   /**
-   * Writes what is buffered and makes it durable (synchronous: it runs in the exit hook too).
-   * A write error is reported as a process warning and the records are kept for the next try.
+   * Writes what is buffered (records, then new metric points of open runs) with one `write(2)`.
+   * A write error is reported as a process warning; the file is cut back to its last whole
+   * frame and the records are kept for the next try.
+   * @returns false when something could not be written
    */
-  flush(): void {
-    if (this.#paused) return;
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+  #write(): boolean {
+    if (this.#paused) return true;
+    if (this.#writeTimer !== undefined) {
+      clearTimeout(this.#writeTimer);
+      this.#writeTimer = undefined;
     }
     const at = Date.now();
     const metricRecords: JournalRecord[] = [];
@@ -309,10 +338,9 @@ export class Journal {
       progress.push([m, m.log.size]);
     }
     const records = [...this.#pending, ...metricRecords];
-    if (records.length === 0) return;
+    if (records.length === 0) return true;
+    const first = this.#fd === undefined;
     try {
-      if (this.#namesBlobs) syncDirectory(this.#blobDir);
-      const first = this.#fd === undefined;
       if (first) {
         // Not recursive: a store whose .runledger is gone is not recreated here.
         try {
@@ -322,39 +350,95 @@ export class Journal {
         }
         this.#fd = openSync(this.#path, 'a');
       }
-      const frames = (first ? [this.#header, ...records] : records).map(frame);
-      const buf = Buffer.concat(frames);
-      let off = 0;
-      while (off < buf.length) off += writeSync(this.#fd as number, buf, off);
-      fdatasyncSync(this.#fd as number);
-      if (first) syncDirectory(this.#dir);
+      const buf = Buffer.concat((first ? [this.#header, ...records] : records).map(frame));
+      try {
+        let off = 0;
+        while (off < buf.length) off += writeSync(this.#fd as number, buf, off);
+      } catch (e) {
+        // A torn frame would end the readable journal: later records would be unreadable.
+        ftruncateSync(this.#fd as number, this.#size);
+        throw e;
+      }
+      this.#size += buf.length;
     } catch (e) {
       if (!existsSync(this.#root)) {
         // The store itself is gone (a temporary one, removed): nothing left to protect.
-        this.#closed = true;
-        live.delete(this);
-        return;
+        this.#end();
+        return true;
+      }
+      if (first && this.#fd !== undefined && this.#size === 0) {
+        closeSync(this.#fd);
+        this.#fd = undefined;
       }
       process.emitWarning(
         `runledger: the crash journal ${this.#path} could not be written (${(e as Error).message}); retrying with the next write.`,
         { code: 'RUNLEDGER_JOURNAL' }
       );
-      return;
+      return false;
     }
     this.#pending = [];
-    this.#namesBlobs = false;
+    for (const r of records) if (NAMES_BLOBS.has(r.t)) this.#namesBlobs = true;
+    this.#unsynced = true;
     for (const [m, done] of progress) m.done = done;
+    return true;
+  }
+
+  /** Makes what was written durable: `blobs/sha256` first when a record names blobs. */
+  #sync(): void {
+    if (this.#syncTimer !== undefined) {
+      clearTimeout(this.#syncTimer);
+      this.#syncTimer = undefined;
+    }
+    if (!this.#unsynced || this.#fd === undefined) return;
+    try {
+      if (this.#namesBlobs) syncDirectory(this.#blobDir);
+      fdatasyncSync(this.#fd);
+      if (!this.#dirSynced) {
+        syncDirectory(this.#dir);
+        this.#dirSynced = true;
+      }
+    } catch (e) {
+      if (!existsSync(this.#root)) {
+        this.#end();
+        return;
+      }
+      process.emitWarning(
+        `runledger: the crash journal ${this.#path} could not be flushed to disk (${(e as Error).message}); retrying.`,
+        { code: 'RUNLEDGER_JOURNAL' }
+      );
+      this.#scheduleSync();
+      return;
+    }
+    this.#unsynced = false;
+    this.#namesBlobs = false;
   }
 
   /**
-   * Stops journaling; with `remove`, deletes the file (its content is in a checkpoint or commit).
+   * Writes what is buffered and makes it durable (synchronous: it runs in the exit hook too).
+   */
+  flush(): void {
+    if (this.#paused || this.#closed) return;
+    this.#write();
+    this.#sync();
+  }
+
+  #end(): void {
+    this.#closed = true;
+    live.delete(this);
+    if (this.#writeTimer !== undefined) clearTimeout(this.#writeTimer);
+    if (this.#syncTimer !== undefined) clearTimeout(this.#syncTimer);
+    this.#writeTimer = undefined;
+    this.#syncTimer = undefined;
+  }
+
+  /**
+   * Stops journaling; with `remove`, deletes the file (its content is in a checkpoint or commit),
+   * else writes and syncs what is buffered first.
    */
   async close(remove: boolean): Promise<void> {
     if (this.#closed) return;
-    if (!remove) await this.#flushSoon();
-    this.#closed = true;
-    live.delete(this);
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (!remove) this.flush();
+    this.#end();
     if (this.#fd !== undefined) {
       closeSync(this.#fd);
       this.#fd = undefined;

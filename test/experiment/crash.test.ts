@@ -20,6 +20,7 @@ import {
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { isRunledgerError } from '../../src/errors.js';
 import type { Solution } from '../../src/ommx/solution.js';
+import type { Run } from '../../src/experiment/run.js';
 import { DIST_INDEX, requireBuilt } from '../helpers/built.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -30,6 +31,8 @@ interface Child {
   /** Resolves with the complete lines printed so far once `ready` was printed. */
   ready: Promise<void>;
   lines: () => string[];
+  /** Resolves once a complete line equal to `line` was printed (or the child exited). */
+  waitFor: (line: string) => Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
   kill: (signal: NodeJS.Signals) => void;
 }
@@ -43,9 +46,18 @@ function startChild(root: string, mode: string): Child {
   let err = '';
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const waiting: { line: string; resolve: () => void }[] = [];
+  const check = (): void => {
+    const lines = out.split('\n').slice(0, -1);
+    for (const w of waiting.splice(0)) {
+      if (lines.includes(w.line)) w.resolve();
+      else waiting.push(w);
+    }
+  };
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out += d;
     if (out.startsWith('ready\n')) onReady();
+    check();
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<{
@@ -53,9 +65,18 @@ function startChild(root: string, mode: string): Child {
     signal: NodeJS.Signals | null;
     stderr: string;
   }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr: err })));
-  exited.then(() => onReady()); // a child that dies before `ready` must not hang the test
+  exited.then(() => {
+    // a child that dies before `ready` (or a line waited for) must not hang the test
+    onReady();
+    for (const w of waiting.splice(0)) w.resolve();
+  });
   return {
     ready,
+    waitFor: (line) =>
+      new Promise<void>((resolve) => {
+        waiting.push({ line, resolve });
+        check();
+      }),
     // Only complete lines: a line is printed after its write returned.
     lines: () => out.split('\n').slice(0, -1),
     exited,
@@ -248,6 +269,120 @@ describe('crash recovery (SIGKILL at random moments)', () => {
   }, 300_000);
 });
 
+describe('Ctrl-C during synchronous work (child process)', () => {
+  it('a run whose callback was blocking the event loop when SIGINT came, and then returned, is in the interrupted checkpoint', async () => {
+    const root = await tempDir();
+    const child = startChild(root, 'sigint-sync');
+    await child.waitFor('busy');
+    child.kill('SIGINT'); // handled only once the callback returns and its close has begun
+    const { code, stderr } = await child.exited;
+    expect(stderr).toBe('');
+    expect(code).toBe(130);
+    const registry = await LocalRegistry.open(root);
+    const [checkpoint] = await listExperimentCheckpoints({ registry });
+    expect(checkpoint?.status).toBe('interrupted');
+    const exp = await Experiment.restoreFromCheckpoint(NAME, {
+      registry,
+      handleSignals: false,
+      journal: false,
+    });
+    expect(exp.runs.map((r) => [r.runId, r.status])).toEqual([
+      [0, 'finished'],
+      [1, 'finished'],
+    ]);
+    expect(exp.runs[1]?.parameters).toEqual({ seed: 2n, done: true });
+    expect((await registry.fsck()).ok).toBe(true);
+  });
+});
+
+describe('crash recovery with the default durability (SIGKILL at random moments)', () => {
+  const ITERATIONS = 30;
+  /** Open-run writes older than this at the kill must be back (the write window is 100 ms). */
+  const WINDOW_MS = 500;
+  const seed = Number(process.env['RUNLEDGER_CRASH_SEED'] ?? 20261206);
+
+  it(`${ITERATIONS} kills: every acknowledged close, attachment and solve comes back whole, and open-run parameters older than the write window (seed ${seed})`, async () => {
+    const random = lcg(seed);
+    const seen = { closedAcked: 0, interrupted: 0, oldParams: 0 };
+    for (let iteration = 0; iteration < ITERATIONS; iteration++) {
+      const root = await tempDir();
+      const child = startChild(root, 'default-loop');
+      await child.ready;
+      await new Promise((r) => setTimeout(r, 100 + Math.floor(random() * 1400)));
+      const killedAt = Date.now();
+      child.kill('SIGKILL');
+      const { signal, stderr } = await child.exited;
+      const where = `iteration ${iteration} (seed ${seed})`;
+      expect(stderr, where).toBe('');
+      expect(signal, where).toBe('SIGKILL');
+
+      const params = new Map<number, Map<number, number>>(); // run → k → acknowledged at
+      const closed = new Set<number>();
+      const attached = new Set<number>();
+      const solved = new Set<number>();
+      let last = -1;
+      for (const line of child.lines().slice(1)) {
+        const [kind, a, b, c] = line.split(' ');
+        const i = Number(a);
+        last = Math.max(last, i);
+        if (kind === 'P') {
+          const m = params.get(i) ?? new Map<number, number>();
+          m.set(Number(b), Number(c));
+          params.set(i, m);
+        } else if (kind === 'A') attached.add(i);
+        else if (kind === 'S') solved.add(i);
+        else if (kind === 'C') closed.add(i);
+      }
+      const registry = await LocalRegistry.open(root);
+      if (last === -1) continue; // killed before its first write returned
+      const exp = await Experiment.restoreFromCheckpoint(NAME, {
+        registry,
+        handleSignals: false,
+        journal: false,
+      });
+      const byId = new Map(exp.runs.map((r) => [r.runId, r]));
+      for (const i of closed) {
+        const run = byId.get(i);
+        const w = `${where}, closed run ${i}`;
+        expect(run?.status, w).toBe('finished');
+        expect(run?.parameters, w).toEqual({
+          p0: BigInt(i * 10),
+          p1: BigInt(i * 10 + 1),
+          p2: BigInt(i * 10 + 2),
+        });
+        expect([...((await run?.getMetric('m'))?.values ?? [])], w).toEqual([i]);
+        expect((await run?.getInfo())?.name, w).toBe(`r${i}`);
+        seen.closedAcked++;
+      }
+      for (const i of attached) {
+        expect(await byId.get(i)?.getJson('result'), `${where}, attachment of run ${i}`).toEqual({
+          i,
+        });
+      }
+      for (const i of solved) {
+        const solves = byId.get(i)?.solves ?? [];
+        expect(solves.length, `${where}, solve of run ${i}`).toBe(1);
+        const output = (await solves[0]?.getOutput()) as Solution | undefined;
+        expect(output?.objective, `${where}, solve of run ${i}`).toBeCloseTo(12);
+      }
+      for (const [i, m] of params) {
+        for (const [k, at] of m) {
+          if (killedAt - at < WINDOW_MS) continue;
+          const run = byId.get(i);
+          const w = `${where}, run ${i} p${k} (acknowledged ${killedAt - at} ms before the kill)`;
+          expect(run?.parameters[`p${k}`], w).toBe(BigInt(i * 10 + k));
+          if (!closed.has(i)) seen.oldParams++;
+        }
+      }
+      for (const run of exp.runs) if (run.status === 'interrupted') seen.interrupted++;
+      expect((await registry.fsck()).ok, where).toBe(true);
+      expect((await exp.commit()).runs.length, where).toBe(exp.runs.length);
+    }
+    expect(seen.closedAcked).toBeGreaterThan(0);
+    expect(seen.interrupted).toBeGreaterThan(0);
+  }, 300_000);
+});
+
 describe('crash recovery, default durability', () => {
   it('a flush later (within a second) the open run, its attachment and solve, and the experiment attachment survive SIGKILL', async () => {
     const root = await tempDir();
@@ -271,6 +406,45 @@ describe('crash recovery, default durability', () => {
     expect(await exp.getJson('dataset')).toEqual({ n: 20 });
     await exp.commit();
     expect((await registry.fsck()).ok).toBe(true);
+  });
+});
+
+describe('a failed scope keeps its journal while anything acknowledged is not in its checkpoint', () => {
+  it('a run opened while the failed checkpoint is written survives in the journal', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const exp = await Experiment.create(NAME, { registry, handleSignals: false });
+    const replaceRef = registry.replaceRef.bind(registry);
+    let late: Run | undefined;
+    let armed = false;
+    registry.replaceRef = async (...args: Parameters<typeof replaceRef>) => {
+      // Another task of the program logs while the scope's checkpoint is being published.
+      if (armed && late === undefined) {
+        late = exp.startRun({ name: 'late' });
+        late.logParameter('x', 1);
+      }
+      return replaceRef(...args);
+    };
+    await expect(
+      exp.use(async (e) => {
+        await e.run((run) => run.logParameter('a', 1));
+        await e.autosaveSettled(); // the autosave is not the scope's checkpoint
+        armed = true;
+        throw new Error('boom');
+      })
+    ).rejects.toThrow('boom');
+    expect(late).toBeDefined();
+    const journals = await readdir(journalDir(registry));
+    expect(journals).toHaveLength(1);
+    const again = await Experiment.restoreFromCheckpoint(NAME, {
+      registry: await LocalRegistry.open(root),
+      handleSignals: false,
+      journal: false,
+    });
+    expect(again.runs.map((r) => [r.runId, r.status, r.parameters])).toEqual([
+      [0, 'finished', { a: 1n }],
+      [1, 'interrupted', { x: 1n }],
+    ]);
   });
 });
 

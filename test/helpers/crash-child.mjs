@@ -9,6 +9,13 @@
 //   closing; lines "P i k", "M i s", "A i", "C i". It never ends on its own.
 // mode `batched` (the default durability): one closed run; an open run with a parameter, a
 //   metric, a text attachment and a HiGHS solve; an experiment attachment. "ready" after 1.5 s.
+// mode `default-loop` (the default durability): runs r0, r1, … each logging parameters p0..p2
+//   with short random pauses, a metric point, a JSON attachment every third run and a HiGHS solve
+//   every fourth, then closing; lines "P i k <ms>", "M i", "A i", "S i", "C i" (the time a
+//   parameter call returned, by this process's clock). It never ends on its own.
+// mode `sigint-sync`: one closed run, then a run whose callback blocks the event loop for 3 s
+//   after printing "busy" (a signal arriving then is handled only once it returns); "closed 1"
+//   once that run closed.
 // mode `signal`: one closed run, then an open run with a parameter and a nested open child,
 //   prints "ready" and waits to be signalled. `signal-off` does the same with handleSignals false.
 import { pathToFileURL } from 'node:url';
@@ -37,6 +44,56 @@ if (mode === 'loop') {
     await run.finish();
     say(`C ${i}`);
   }
+} else if (mode === 'default-loop') {
+  const { InstanceBuilder } = await import(pathToFileURL(dist).href);
+  const { HighsAdapter } = await import(
+    pathToFileURL(dist.replace(/index\.js$/, 'solve/adapters/highs.js')).href
+  );
+  const b = new InstanceBuilder({ name: 'tiny-lp' });
+  const x = b.continuous('x', { lower: 0, upper: 4 });
+  b.maximize(x.times(3));
+  const instance = b.build();
+  const exp = await Experiment.create(reference);
+  const pause = () => new Promise((r) => setTimeout(r, Math.floor(Math.random() * 60)));
+  say('ready');
+  for (let i = 0; ; i++) {
+    const run = exp.startRun({ name: `r${i}`, tags: { i: String(i) } });
+    for (let k = 0; k < 3; k++) {
+      run.logParameter(`p${k}`, i * 10 + k);
+      say(`P ${i} ${k} ${Date.now()}`);
+      await pause();
+    }
+    run.logMetric('m', i, { step: 0 });
+    say(`M ${i}`);
+    if (i % 3 === 0) {
+      await run.logJson('result', { i });
+      say(`A ${i}`);
+    }
+    if (i % 4 === 1) {
+      await run.logSolve(HighsAdapter, instance, { timeLimit: 10 });
+      say(`S ${i}`);
+    }
+    await run.finish();
+    say(`C ${i}`);
+  }
+} else if (mode === 'sigint-sync') {
+  const exp = await Experiment.create(reference);
+  await exp.run((run) => run.logParameter('seed', 1), { name: 'first' });
+  await exp.autosaveSettled(); // nothing queued: the signal's checkpoint starts at once
+  await exp.run(
+    (run) => {
+      run.logParameter('seed', 2);
+      say('busy');
+      const end = Date.now() + 3000;
+      while (Date.now() < end) {
+        // a CPU-bound step (a solve, a training loop) that never yields
+      }
+      run.logParameter('done', true);
+    },
+    { name: 'blocking' }
+  );
+  say('closed 1');
+  setInterval(() => undefined, 1000);
 } else if (mode === 'signal' || mode === 'signal-off') {
   const exp = await Experiment.create(reference, { handleSignals: mode === 'signal' });
   await exp.run((run) => run.logParameter('seed', 1), { name: 'done' });
