@@ -1,24 +1,29 @@
 // Case: the cost of the crash journal. 10,000 runs recorded one after the other with `exp.run`,
-// each logging 10 parameters and 3 metric points, with the journal (the default, durable within
-// a second) against the same with `journal: false`. Autosave is disabled on both sides so the
-// figure is the journal's alone (checkpoints cost the same either way and are measured in
-// `extra`). ours = runs/s with the journal, peer = runs/s without, ratio = the journal's
-// relative speed. Extra figures, each from one trial in this run: the default configuration
-// (journal + background autosave after every run close), and `durable: 'always'` (an fsync per
-// logged write) on a tenth of the runs. Trials alternate peer, ours; the best of each is kept.
+// each logging 10 parameters and 3 metric points, with the journal (the default durability:
+// every run close written to the journal before it returns, open-run writes within 100 ms, one
+// grouped fdatasync a second) against the same runs recorded by the build before that
+// write-through change (baseline.mjs: closes journaled within a second), built from git and
+// measured in the same run. Autosave is disabled on both sides so the figure is the journal's
+// alone. ours = runs/s today, peer = runs/s of the baseline, ratio = today's relative speed
+// (target ≥ 0.85×). Extra figures, each from one trial in this run: `journal: false`, the
+// default configuration (journal + background autosave after every run close), and
+// `durable: 'always'` (an fsync per logged write) on a tenth of the runs. Trials alternate
+// peer, ours; the best of each is kept.
 //
 // RUNLEDGER_BENCH_RUNS overrides the number of runs (default 10000); RUNLEDGER_BENCH_TRIALS the
 // number of trials per side (default 2).
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AutosavePolicy, Experiment, LocalRegistry } from '../../dist/src/index.js';
+import * as today from '../../dist/src/index.js';
+import { loadBaseline } from './baseline.mjs';
 import { fmt } from './lib.mjs';
 
 const COUNT = Number(process.env['RUNLEDGER_BENCH_RUNS'] ?? 10_000);
 const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 2));
 
 /** Records `count` runs; returns runs/s over the recording (commit not timed). */
-async function record(dir, count, options, autosave) {
+async function record(lib, dir, count, options, autosave) {
+  const { AutosavePolicy, Experiment, LocalRegistry } = lib;
   const registry = await LocalRegistry.open(dir);
   const exp = await Experiment.create('bench.local/journal:v1', {
     registry,
@@ -48,31 +53,44 @@ async function record(dir, count, options, autosave) {
 
 export const cases = [
   {
-    name: `crash journal: ${COUNT.toLocaleString('en-US')} runs × 10 parameters + 3 metric points, with vs without`,
+    name: `crash journal: ${COUNT.toLocaleString('en-US')} runs × 10 parameters + 3 metric points, write-through vs before`,
     unit: 'runs/s',
     higherIsBetter: true,
+    targetRatio: 0.85,
     async run(ctx) {
       const fresh = (p) => mkdtempSync(join(ctx.scratch, p));
-      await record(fresh('warm-'), Math.min(COUNT, 500), {}, false);
+      const baseline = await loadBaseline(ctx);
+      if (baseline.missing !== undefined) throw new Error(baseline.missing);
+      await record(today, fresh('warm-'), Math.min(COUNT, 500), {}, false);
+      await record(baseline, fresh('warm-base-'), Math.min(COUNT, 500), {}, false);
       const o = [];
       const p = [];
       for (let t = 0; t < TRIALS; t++) {
-        p.push(await record(fresh('off-'), COUNT, { journal: false }, false));
-        o.push(await record(fresh('on-'), COUNT, {}, false));
-        ctx.log(`trial ${t + 1}: journal ${fmt(o.at(-1))} runs/s, none ${fmt(p.at(-1))} runs/s`);
+        p.push(await record(baseline, fresh('base-'), COUNT, {}, false));
+        o.push(await record(today, fresh('on-'), COUNT, {}, false));
+        ctx.log(`trial ${t + 1}: today ${fmt(o.at(-1))} runs/s, before ${fmt(p.at(-1))} runs/s`);
       }
-      const defaults = await record(fresh('default-'), COUNT, {}, true);
+      const off = await record(today, fresh('off-'), COUNT, { journal: false }, false);
+      ctx.log(`journal: false: ${fmt(off)} runs/s`);
+      const defaults = await record(today, fresh('default-'), COUNT, {}, true);
       ctx.log(
         `default (journal + autosave every run close, in the background): ${fmt(defaults)} runs/s`
       );
       const alwaysCount = Math.max(1, Math.floor(COUNT / 10));
-      const always = await record(fresh('always-'), alwaysCount, { durable: 'always' }, false);
+      const always = await record(
+        today,
+        fresh('always-'),
+        alwaysCount,
+        { durable: 'always' },
+        false
+      );
       ctx.log(`durable 'always' (${alwaysCount} runs): ${fmt(always)} runs/s`);
       return {
         ours: Math.max(...o),
         peer: Math.max(...p),
-        peerName: 'the same runs with journal: false',
+        peerName: 'the build before write-through (same run)',
         extra: {
+          'journal: false runs/s': Number(off.toFixed(1)),
           'default config runs/s': Number(defaults.toFixed(1)),
           "durable 'always' runs/s": Number(always.toFixed(1)),
         },
