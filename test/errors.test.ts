@@ -34,6 +34,20 @@ describe('RunledgerError', () => {
     expect(unthrown).toEqual([]);
   });
 
+  it("every ErrorCode in the union has a row in the README's error table", async () => {
+    const errorsTs = await readFile(join(SRC, 'errors.ts'), 'utf8');
+    const union = errorsTs.slice(
+      errorsTs.indexOf('export type ErrorCode'),
+      errorsTs.indexOf(';', errorsTs.indexOf('export type ErrorCode'))
+    );
+    const codes = [...union.matchAll(/\| '([A-Z_]+)'/g)].map((m) => m[1]!);
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Errors\n'));
+    const rows = new Set([...section.matchAll(/^\| `([A-Z_]+)` +\|/gm)].map((m) => m[1]!));
+    expect(codes.filter((c) => !rows.has(c))).toEqual([]);
+    expect([...rows].filter((c) => !codes.includes(c))).toEqual([]);
+  });
+
   it('carries code, data and cause, and serialises to JSON', () => {
     const cause = new Error('disk');
     const e = new RunledgerError('IO_ERROR', 'Could not write /x.', {
