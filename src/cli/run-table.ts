@@ -4,13 +4,12 @@
  * experiment's Arrow parameter table.
  */
 import type { Table } from 'apache-arrow';
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { RunledgerError, ioError } from '../errors.js';
+import { RunledgerError } from '../errors.js';
 import { RUN_COLUMNS } from '../experiment/runs-table.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
 import { tableToArrowFile } from '../experiment/table.js';
 import { formatTable } from './format.js';
+import { writeOutput } from './output.js';
 import type { CommandContext } from './types.js';
 
 /** Plain rows for printing. */
@@ -112,17 +111,22 @@ export function toJsonRows(t: RunRows): Record<string, unknown>[] {
   );
 }
 
-/** The output options a table command takes: `--csv`, `--json` or `--arrow FILE`. */
-export const TABLE_OPTIONS = { csv: { type: 'boolean' }, arrow: { type: 'string' } } as const;
+/** The output options a table command takes: `--csv`, `--json` or `--arrow FILE` (`--force`). */
+export const TABLE_OPTIONS = {
+  csv: { type: 'boolean' },
+  arrow: { type: 'string' },
+  force: { type: 'boolean' },
+} as const;
 
 /**
  * Prints a table as the command line asked: an aligned text table, CSV (`--csv`), JSON
- * (`--json`), or an Arrow IPC file (`--arrow FILE`).
+ * (`--json`), or an Arrow IPC file (`--arrow FILE`, `-` for stdout; see {@link writeOutput}).
  * @param ctx - the command context
  * @param table - the Arrow table (written as is with `--arrow`)
  * @param rows - its rows for the text forms
  * @param options - `what` names the rows in the `--arrow` message; `cell` formats text cells
- * @throws RunledgerError `USAGE` for more than one format, `IO_ERROR` when the file cannot be written
+ * @throws RunledgerError `USAGE` for more than one format; `FILE_EXISTS`, `ARGUMENT_INVALID`,
+ *   `IO_ERROR` from {@link writeOutput}
  */
 export async function printTable(
   ctx: CommandContext,
@@ -136,13 +140,10 @@ export async function printTable(
   }
   const arrow = ctx.values['arrow'];
   if (typeof arrow === 'string') {
-    const path = resolve(ctx.io.cwd ?? process.cwd(), arrow);
-    try {
-      await writeFile(path, tableToArrowFile(table));
-    } catch (e) {
-      throw ioError(e, 'write', path);
-    }
-    ctx.print(`Wrote ${table.numRows} ${options.what} to ${path}`);
+    const path = await writeOutput(ctx.io, arrow, tableToArrowFile(table), {
+      force: ctx.values['force'] === true,
+    });
+    if (path !== '-') ctx.print(`Wrote ${table.numRows} ${options.what} to ${path}`);
   } else if (ctx.json) ctx.printJson(toJsonRows(rows));
   else if (ctx.values['csv'] === true) ctx.io.stdout.write(toCsv(rows));
   else {

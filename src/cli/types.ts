@@ -16,7 +16,12 @@ export interface CliInput extends AsyncIterable<string | Uint8Array> {
 export interface CliIo {
   /** Read only by commands that take input (`login`); absent means no input. */
   readonly stdin?: CliInput;
-  readonly stdout: { write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean };
+  readonly stdout: {
+    write(chunk: string | Uint8Array): unknown;
+    readonly isTTY?: boolean;
+    /** Present on a stream: binary output to `-` waits for `drain` when `write` says full. */
+    once?(event: 'drain', listener: () => void): unknown;
+  };
   readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;

@@ -1,15 +1,15 @@
 /**
  * @module cli/commands/get
- * `runledger get <ref> [--run N] <attachment> [-o PATH]`: an attachment's content.
+ * `runledger get <ref> [--run N] <attachment> [-o PATH|-]`: an attachment's content.
  */
-import { resolve } from 'node:path';
 import { RunledgerError } from '../../errors.js';
 import { Experiment } from '../../experiment/experiment.js';
+import { writeOutput } from '../output.js';
 import type { Command } from '../types.js';
 
 export const get: Command = {
   name: 'get',
-  usage: 'get <ref> [--run N] <attachment> [-o PATH] [--force]',
+  usage: 'get <ref> [--run N] <attachment> [-o PATH|-] [--force]',
   summary: 'write an attachment (of the experiment, or of run N) to stdout or a file',
   options: {
     run: { type: 'string' },
@@ -21,7 +21,7 @@ export const get: Command = {
     const [ref, name] = ctx.positionals as [string, string];
     const registry = await ctx.openRegistry();
     const sealed = await Experiment.load(ref, { registry, pull: false });
-    let scope: Pick<typeof sealed, 'getBlob' | 'writeAttachment' | 'attachmentMediaType'> = sealed;
+    let scope: Pick<typeof sealed, 'writeAttachment' | 'attachmentMediaType'> = sealed;
     const runText = ctx.values['run'];
     if (typeof runText === 'string') {
       const id = /^\d+$/.test(runText) ? Number(runText) : NaN;
@@ -34,16 +34,18 @@ export const get: Command = {
       }
       scope = run;
     }
+    const mediaType = scope.attachmentMediaType(name); // ATTACHMENT_NOT_FOUND before any file
     const output = ctx.values['output'];
-    if (typeof output === 'string') {
-      const path = await scope.writeAttachment(name, resolve(ctx.io.cwd ?? process.cwd(), output), {
-        overwrite: ctx.values['force'] === true,
-      });
-      if (ctx.json) ctx.printJson({ path, mediaType: scope.attachmentMediaType(name) });
-      else ctx.print(`Wrote ${path}`);
-      return 0;
-    }
-    ctx.io.stdout.write(await scope.getBlob(name));
+    const path = await writeOutput(
+      ctx.io,
+      typeof output === 'string' ? output : '-',
+      (dir) => scope.writeAttachment(name, dir),
+      { force: ctx.values['force'] === true, directory: true }
+    );
+    // With -, the content is the only thing on stdout.
+    if (path === '-') return 0;
+    if (ctx.json) ctx.printJson({ path, mediaType });
+    else ctx.print(`Wrote ${path}`);
     return 0;
   },
 };

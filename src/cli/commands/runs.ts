@@ -14,7 +14,7 @@ import type { Command } from '../types.js';
 export const runs: Command = {
   name: 'runs',
   usage:
-    'runs <ref> [--all-columns] [--where EXPR] [--sort "COL [asc|desc], …"] [--csv | --json | --arrow FILE]',
+    'runs <ref> [--all-columns] [--where EXPR] [--sort "COL [asc|desc], …"] [--csv | --json | --arrow FILE|- [--force]]',
   summary: 'the run table: run_id, status and one column per parameter (or every column)',
   options: {
     ...TABLE_OPTIONS,
