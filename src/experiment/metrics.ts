@@ -23,7 +23,10 @@ export const MEDIA_TYPE_METRICS = 'application/vnd.runledger.metrics.v1+msgpack'
 export interface LogMetricOptions {
   /** A non-negative integer; default: one more than the metric's last step (0 for its first). */
   readonly step?: number;
-  /** Milliseconds since the epoch; default: now. */
+  /**
+   * Milliseconds since the epoch; default: now — or 0 in a reproducible experiment, so the same
+   * study recorded twice stores the same bytes.
+   */
   readonly timestamp?: number;
 }
 
@@ -84,10 +87,11 @@ class Column {
 
 /**
  * The metric log of one open run. Appends are checked and cheap (typed-array columns; a name is
- * validated once).
+ * validated once); a refused append changes nothing, not even the list of names.
  * @internal
  */
 export class MetricLog {
+  readonly #reproducible: boolean;
   readonly #index = new Map<string, number>();
   readonly #names: string[] = [];
   readonly #nextStep: number[] = [];
@@ -96,6 +100,16 @@ export class MetricLog {
   readonly #timestamps = new Column();
   readonly #values = new Column();
   #size = 0;
+
+  /** @param options - reproducible: default timestamps are 0 instead of the clock */
+  constructor(options: { readonly reproducible?: boolean } = {}) {
+    this.#reproducible = options.reproducible === true;
+  }
+
+  /** The timestamp of a point logged without one: now, or 0 when reproducible. */
+  defaultTimestamp(): number {
+    return this.#reproducible ? 0 : Date.now();
+  }
 
   /** Points logged. */
   get size(): number {
@@ -111,16 +125,17 @@ export class MetricLog {
    */
   log(name: string, value: number, options: LogMetricOptions | undefined): void {
     let id = this.#index.get(name);
+    if (id === undefined) validateName(name, 'metric', 'METRIC_INVALID');
+    const step = options?.step ?? (id === undefined ? 0 : (this.#nextStep[id] as number));
+    const timestamp = options?.timestamp ?? this.defaultTimestamp();
+    checkPoint(name, value, step, timestamp);
+    // Only a point that was accepted makes its name known (a refused one leaves no column).
     if (id === undefined) {
-      validateName(name, 'metric', 'METRIC_INVALID');
       id = this.#names.length;
       this.#index.set(name, id);
       this.#names.push(name);
       this.#nextStep.push(0);
     }
-    const step = options?.step ?? (this.#nextStep[id] as number);
-    const timestamp = options?.timestamp ?? Date.now();
-    checkPoint(name, value, step, timestamp);
     const at = this.#size;
     if (at === this.#nameIds.length) {
       const next = new Uint32Array(at * 2);

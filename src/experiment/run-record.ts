@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { RunledgerError } from '../errors.js';
 import { canonicalJsonBytes, type JsonValue } from '../oci/canonical-json.js';
 import { runledgerVersion } from '../version.js';
+import { describeValue, isPlainRecord, type OptionKeys } from './options.js';
 import { validateName } from './parameters.js';
 
 /** The run attachment holding the run record. */
@@ -58,6 +59,14 @@ export interface RunScopeOptions extends RunOptions {
   readonly signal?: AbortSignal;
 }
 
+/** The keys of {@link RunOptions} (`startRun`, `startChild`). @internal */
+export const RUN_OPTION_KEYS: OptionKeys<RunOptions> = { name: true, tags: true };
+/** The keys of {@link RunScopeOptions} (`exp.run`, `run.child`). @internal */
+export const RUN_SCOPE_OPTION_KEYS: OptionKeys<RunScopeOptions> = {
+  ...RUN_OPTION_KEYS,
+  signal: true,
+};
+
 /**
  * Checks a tag.
  * @param key - parameter-name rules
@@ -77,6 +86,28 @@ export function checkTag(key: string, value: unknown): void {
       { data: { key } }
     );
   }
+}
+
+/**
+ * Checks a set of tags: a plain object (not an array, whose indexes would become keys, nor a
+ * `Map`) of string values, each key following the parameter-name rules.
+ * @param tags - what was passed as tags
+ * @throws RunledgerError `ARGUMENT_INVALID`
+ * @example
+ * ```ts
+ * checkTags({ stage: 'grid' });
+ * checkTags(['grid']); // throws ARGUMENT_INVALID
+ * ```
+ */
+export function checkTags(tags: unknown): asserts tags is Readonly<Record<string, string>> {
+  if (!isPlainRecord(tags)) {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `Tags must be a plain object of string values ({ key: 'value' }), not ${describeValue(tags)}.`,
+      { data: { tags: describeValue(tags) } }
+    );
+  }
+  for (const [k, v] of Object.entries(tags)) checkTag(k, v);
 }
 
 /**

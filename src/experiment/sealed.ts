@@ -21,6 +21,7 @@ import {
   type RunStatus,
   type SolveConfig,
 } from './config.js';
+import type { OptionKeys } from './options.js';
 import { decodeRunParameters, type ParameterTable, type ParameterValue } from './parameters.js';
 import { ReadableScope } from './scope.js';
 import { SolveView, type SolveRecord } from './solve.js';
@@ -491,6 +492,13 @@ export interface ForkOptions {
   /** `'always'`: every log is durable before it returns; `'batched'`: within 1 s. @default 'batched' */
   readonly durable?: 'always' | 'batched';
 }
+
+/** The keys of {@link ForkOptions}. @internal */
+export const FORK_OPTION_KEYS: OptionKeys<ForkOptions> = {
+  handleSignals: true,
+  journal: true,
+  durable: true,
+};
 
 /** What an unsealed experiment built on a stored one starts from. @internal */
 export interface ExperimentSeed {

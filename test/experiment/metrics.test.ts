@@ -2,7 +2,7 @@
  * Stepped metrics (runledger.metrics) and the run of the current async context.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { currentExperiment, currentRun, lastRun } from '../../src/experiment/context.js';
 import { Experiment } from '../../src/experiment/experiment.js';
 import {
@@ -82,6 +82,60 @@ describe('logMetric', () => {
     const sealed = await exp.commit();
     expect(await sealed.runs[0]!.metricNames()).toEqual(['ok']);
     expect([...(await sealed.runs[0]!.getMetric('ok')).values]).toEqual([2]);
+  });
+
+  it('a rejected logMetric changes nothing: no metric name, no empty runs-table column, auto steps go on', async () => {
+    const { exp } = await newExperiment();
+    await exp.run((run) => {
+      run.logMetric('kept', 1);
+      expectError(() => run.logMetric('bad_value', 'x' as never), 'METRIC_INVALID');
+      expectError(() => run.logMetric('bad_step', 1, { step: -1 }), 'METRIC_INVALID');
+      expectError(() => run.logMetric('bad_time', 1, { timestamp: -5 }), 'METRIC_INVALID');
+      expectError(() => run.logMetric('kept', 1, { step: 1.5 }), 'METRIC_INVALID');
+      run.logMetric('kept', 2);
+    });
+    await exp.run((run) => {
+      expectError(() => run.logMetric('only_bad', true as never), 'METRIC_INVALID');
+    });
+    const sealed = await exp.commit();
+    expect(await sealed.runs[0]!.metricNames()).toEqual(['kept']);
+    expect([...(await sealed.runs[0]!.getMetric('kept')).steps]).toEqual([0, 1]);
+    // A run whose every metric was refused has no metrics at all.
+    expect(await sealed.runs[1]!.metricNames()).toEqual([]);
+    expect(sealed.runs[1]!.records.has('runledger.metrics')).toBe(false);
+    const columns = (await sealed.runsDf()).schema.fields.map((f) => f.name);
+    expect(columns.filter((c) => c.startsWith('metrics.'))).toEqual(['metrics.kept']);
+  });
+
+  it('in a reproducible experiment a default timestamp is 0, so the same study recorded twice has one digest', async () => {
+    async function study(clock: string) {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime(new Date(clock));
+        const registry = await LocalRegistry.open(await tempDir());
+        const exp = await Experiment.create('ghcr.io/acme/metrics:repro', {
+          registry,
+          reproducible: true,
+          handleSignals: false,
+          journal: false,
+        });
+        await exp.run((run) => {
+          for (const loss of [0.9, 0.5]) run.logMetric('loss', loss);
+          run.logMetrics({ lr: 0.1, momentum: 0.9 }, { step: 3 });
+          run.logMetric('explicit', 1, { timestamp: 1234 }); // given times are kept
+        });
+        return await exp.commit();
+      } finally {
+        vi.useRealTimers();
+      }
+    }
+    const a = await study('2001-02-03T04:05:06Z');
+    const b = await study('2037-12-31T23:59:59Z');
+    expect(b.manifestDigest).toBe(a.manifestDigest);
+    const run = a.runs[0]!;
+    expect([...(await run.getMetric('loss')).timestamps]).toEqual([0, 0]);
+    expect([...(await run.getMetric('momentum')).timestamps]).toEqual([0]);
+    expect([...(await run.getMetric('explicit')).timestamps]).toEqual([1234]);
   });
 
   it('round-trips any series through the stored form (property)', () => {

@@ -103,6 +103,39 @@ describe('tags, timing and errors', () => {
   });
 });
 
+describe('tags must be a plain object of strings', () => {
+  it('refuses an array (or another non-plain object) at start, in child options and in setTags; nothing is changed', async () => {
+    const { exp } = await newExperiment();
+    for (const tags of [['a', 'b'], new Map([['a', 'b']]), 'a=b', null, new Date(0)]) {
+      const err = expectError(() => exp.startRun({ tags: tags as never }), 'ARGUMENT_INVALID');
+      expect(err.message).toMatch(/tags/i);
+      await expectCode(
+        exp.run(() => undefined, { tags: tags as never }),
+        'ARGUMENT_INVALID'
+      );
+    }
+    expect(exp.openRunIds).toEqual([]);
+    await exp.run(
+      async (run) => {
+        expectError(() => run.startChild({ tags: ['x'] as never }), 'ARGUMENT_INVALID');
+        let called = false;
+        const child = run.child(() => void (called = true), { tags: ['x'] as never });
+        await expectCode(child, 'ARGUMENT_INVALID');
+        expect(called).toBe(false);
+        expectError(() => run.setTags(['x', 'y'] as never), 'ARGUMENT_INVALID');
+        expectError(() => run.setTags(new Map([['k', 'v']]) as never), 'ARGUMENT_INVALID');
+        expect(run.tags).toEqual({ kept: 'yes' });
+        // An object without a prototype is a plain object too.
+        run.setTags(Object.assign(Object.create(null) as object, { more: 'ok' }));
+      },
+      { tags: { kept: 'yes' } }
+    );
+    const sealed = await exp.commit();
+    expect(sealed.runs.map((r) => r.runId)).toEqual([0]);
+    expect((await sealed.runs[0]!.getInfo()).tags).toEqual({ kept: 'yes', more: 'ok' });
+  });
+});
+
 describe('nested runs', () => {
   it('child runs are ordinary runs with a parent; the current run follows them', async () => {
     const { exp, root } = await newExperiment();
