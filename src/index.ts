@@ -46,7 +46,9 @@ export type {
   PruneOptions,
   PruneReport,
   PrunedRef,
+  SessionWriteOptions,
 } from './store/local-registry.js';
+export type { SessionOptions, StoreSession } from './store/session.js';
 export { parseDuration } from './store/duration.js';
 export type {
   BlobInfo,

@@ -99,7 +99,9 @@ export async function importArchive(
   } catch (e) {
     throw ioError(e, 'read', path);
   }
-  const batch = registry.batch();
+  // Pins what the batch publishes until the reference holds it: GC between the two keeps it.
+  const session = registry.openSession({ recoverable: false });
+  const batch = registry.batch({ session });
   try {
     const collected = info.isDirectory()
       ? await collectDirectory(batch, path, as, options)
@@ -112,6 +114,8 @@ export async function importArchive(
   } catch (e) {
     await batch.discard().catch(() => undefined);
     throw isRunledgerError(e) ? e : ioError(e, 'read the archive', path);
+  } finally {
+    session.close();
   }
 }
 

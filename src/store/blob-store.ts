@@ -6,13 +6,13 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, openSync, writeSync, type Stats } from 'node:fs';
 import { link, open, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
 import { Digester, digestOf, isDigest, type Digest } from '../oci/digest.js';
 import { blobPath } from '../oci/layout.js';
+import { ownedTempName } from './owner.js';
 import type { Progress } from './types.js';
 
 /** A blob written to a temp file, hashed, not yet published. */
@@ -70,7 +70,8 @@ export class BlobStore {
   }
 
   #tempPath(): string {
-    return join(this.tmpDir, `blob-${process.pid}-${randomBytes(8).toString('hex')}`);
+    // The name carries the writer (pid, host): GC removes it only once that process is gone.
+    return join(this.tmpDir, ownedTempName('blob'));
   }
 
   #checkExpected(digest: Digest, size: number, options: WriteBlobOptions): void {
@@ -280,27 +281,34 @@ export class BlobStore {
   /**
    * Publishes a synced temp file under its digest without ever replacing a good blob: link
    * (no clobber); when the blob exists it is verified and its mtime touched for GC grace; a
-   * corrupt existing blob is replaced by the verified temp.
+   * corrupt existing blob is replaced by the verified temp. A blob that vanishes meanwhile (GC
+   * moved it aside: the caller pinned it first, so GC puts it back or it is gone) is linked anew.
    */
   async publish(p: PendingBlob): Promise<void> {
     // On failure the temp file is kept, so the caller can retry (or discard it).
     const target = this.path(p.digest);
-    try {
-      await link(p.tempPath, target);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(e, 'publish blob', target);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await link(p.tempPath, target);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw ioError(e, 'publish blob', target);
+        }
+      }
       const good = await this.verifyFile(p.digest, p.size).catch(() => false);
       try {
-        if (good) {
-          const now = new Date();
-          await utimes(target, now, now);
-        } else {
-          await rename(p.tempPath, target); // repair: the existing file was corrupt
+        if (!good) {
+          await rename(p.tempPath, target); // repair a corrupt blob, or one GC took meanwhile
           p.published = true;
           return;
         }
-      } catch (e2) {
-        throw ioError(e2, 'publish blob', target);
+        const now = new Date();
+        await utimes(target, now, now);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 3) continue;
+        throw ioError(e, 'publish blob', target);
       }
     }
     p.published = true;

@@ -6,7 +6,7 @@
 import { isRunledgerError, throwIfAborted } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { walkClosure, type Closure } from './closure.js';
-import { readRefTable } from './index-json.js';
+import { readRefTable, type RefTable } from './index-json.js';
 import type { StoreContext } from './local-registry.js';
 import type { FsckProblem, FsckReport, Progress } from './types.js';
 
@@ -19,16 +19,8 @@ export async function checkStore(
   options: { signal?: AbortSignal; onProgress?: (p: Progress) => void }
 ): Promise<FsckReport> {
   const problems: FsckProblem[] = [];
-  const table = await readRefTable(store.root);
-  const owners = new Map<Digest, string[]>();
-  const perRef: [string, Closure][] = [];
-  for (const [name, d] of table.named) {
-    const c = await walkClosure(store.blobs, [d], { subjects: true });
-    perRef.push([name, c]);
-    for (const m of [c.present, c.missing, c.wrongSize]) {
-      for (const digest of m.keys()) owners.set(digest, [...(owners.get(digest) ?? []), name]);
-    }
-  }
+  let table = await readRefTable(store.root);
+  let { owners, perRef } = await walkRefs(store, table);
   const digests = await store.blobs.list();
   let bytes = 0;
   for (const digest of digests) {
@@ -51,6 +43,17 @@ export async function checkStore(
         detail: `content hashes to ${actual.digest}`,
       });
     }
+  }
+  const incomplete = perRef.some(
+    ([, c]) => c.missing.size > 0 || c.wrongSize.size > 0 || c.invalid.size > 0
+  );
+  if (incomplete) {
+    // A reference replaced meanwhile (a checkpoint moving on) may have let GC remove what the
+    // old manifest held: check the closures again under the store lock, where nothing moves.
+    ({ table, owners, perRef } = await store.lock(async () => {
+      const latest = await readRefTable(store.root);
+      return { table: latest, ...(await walkRefs(store, latest)) };
+    }, options.signal));
   }
   for (const [name, c] of perRef) {
     for (const [digest] of c.missing) {
@@ -87,6 +90,22 @@ export async function checkStore(
     refs: table.named.size,
     problems: unique,
   };
+}
+
+async function walkRefs(
+  store: StoreContext,
+  table: RefTable
+): Promise<{ owners: Map<Digest, string[]>; perRef: [string, Closure][] }> {
+  const owners = new Map<Digest, string[]>();
+  const perRef: [string, Closure][] = [];
+  for (const [name, d] of table.named) {
+    const c = await walkClosure(store.blobs, [d], { subjects: true });
+    perRef.push([name, c]);
+    for (const m of [c.present, c.missing, c.wrongSize]) {
+      for (const digest of m.keys()) owners.set(digest, [...(owners.get(digest) ?? []), name]);
+    }
+  }
+  return { owners, perRef };
 }
 
 function dedupeProblems(problems: FsckProblem[]): FsckProblem[] {

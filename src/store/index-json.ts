@@ -5,12 +5,12 @@
  */
 import { readFile, rename, stat, writeFile, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { ioError, RunledgerError } from '../errors.js';
 import { parseImageIndex, serializeImageIndex } from '../oci/image-index.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_IMAGE_INDEX } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import { syncDir } from './blob-store.js';
+import { ownedTempName } from './owner.js';
 
 /** The references of a layout, plus descriptors that carry no name (kept as they are). */
 export interface RefTable {
@@ -83,12 +83,7 @@ export async function writeRefTable(root: string, table: RefTable): Promise<void
     manifests,
   });
   const path = join(root, 'index.json');
-  const temp = join(
-    root,
-    '.runledger',
-    'tmp',
-    `index-${process.pid}-${randomBytes(6).toString('hex')}.json`
-  );
+  const temp = join(root, '.runledger', 'tmp', ownedTempName('index', '.json'));
   try {
     await writeFile(temp, bytes, { flag: 'wx', mode: 0o644 });
     const h = await open(temp, 'r');

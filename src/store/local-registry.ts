@@ -16,19 +16,15 @@ import { parseManifest, serializeManifest } from '../oci/manifest.js';
 import { MEDIA_TYPE_IMAGE_INDEX, MEDIA_TYPE_MANIFEST } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
-import {
-  BlobStore,
-  SYNCFS_THRESHOLD,
-  type PendingBlob,
-  type TempFile,
-  type WriteBlobOptions,
-} from './blob-store.js';
+import { BlobStore, SYNCFS_THRESHOLD, type PendingBlob, type TempFile } from './blob-store.js';
 import { walkClosure } from './closure.js';
 import { parseDuration } from './duration.js';
 import { readRefTable, writeRefTable, type RefTable } from './index-json.js';
 import { checkStore } from './fsck.js';
 import { collectGarbage } from './gc.js';
 import { withLock } from './lock.js';
+import { ownedTempName } from './owner.js';
+import { removeSessionFiles, StoreSession, type SessionOptions } from './session.js';
 import type { BlobInfo, FsckReport, GcReport, Progress, RefEntry, SizeReport } from './types.js';
 
 /** Options of {@link LocalRegistry.open}. */
@@ -47,6 +43,12 @@ export interface PutBlobOptions {
   readonly expectedSize?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: Progress) => void;
+}
+
+/** The session of a write: what it publishes is pinned there first (see {@link StoreSession}). */
+export interface SessionWriteOptions {
+  /** Pins each blob in this session before it is published, so GC keeps it until the session ends. */
+  readonly session?: StoreSession;
 }
 
 /** Options of {@link LocalRegistry.gc}. */
@@ -126,13 +128,15 @@ const PUBLISH_CONCURRENCY = 32;
  */
 export class BlobBatch {
   readonly #blobs: BlobStore;
+  readonly #session: StoreSession | undefined;
   readonly #pending = new Map<Digest, PendingBlob>();
   #closed = false;
   #op: Promise<void> = Promise.resolve();
 
   /** @internal */
-  constructor(blobs: BlobStore) {
+  constructor(blobs: BlobStore, session: StoreSession | undefined) {
     this.#blobs = blobs;
+    this.#session = session;
   }
 
   /** Number of distinct blobs waiting for {@link BlobBatch.commit}. */
@@ -250,6 +254,8 @@ export class BlobBatch {
       throwIfAborted(options.signal);
       await this.#blobs.syncTemps(pending);
       const todo = pending.filter((p) => p.published !== true);
+      // Pinned before any of them is published (or an existing copy re-used): GC keeps them.
+      this.#session?.pin(todo.map((p) => p.digest));
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < todo.length) await this.#blobs.publish(todo[next++] as PendingBlob);
@@ -279,6 +285,7 @@ export class BlobBatch {
         .filter((p): p is PendingBlob => p !== undefined && p.published !== true);
       if (todo.length === 0) return;
       await this.#blobs.syncTemps(todo);
+      this.#session?.pin(todo.map((p) => p.digest));
       for (const p of todo) if (p.published !== true) await this.#blobs.publish(p);
     });
   }
@@ -518,9 +525,12 @@ export class LocalRegistry {
    * const { digest } = await registry.putBlob(new TextEncoder().encode('{}'));
    * ```
    */
-  async putBlob(bytes: Uint8Array, options: PutBlobOptions = {}): Promise<BlobInfo> {
+  async putBlob(
+    bytes: Uint8Array,
+    options: PutBlobOptions & SessionWriteOptions = {}
+  ): Promise<BlobInfo> {
     const p = this.#blobs.writeTempBytes(bytes, { ...options, sync: true });
-    await this.#publishOne(p);
+    await this.#publishOne(p, options.session);
     return { digest: p.digest, size: p.size };
   }
 
@@ -534,11 +544,10 @@ export class LocalRegistry {
    */
   async putBlobStream(
     source: AsyncIterable<Uint8Array>,
-    options: PutBlobOptions = {}
+    options: PutBlobOptions & SessionWriteOptions = {}
   ): Promise<BlobInfo> {
-    const writeOptions: WriteBlobOptions = { ...options, sync: true };
-    const p = await this.#blobs.writeTempStream(source, writeOptions);
-    await this.#publishOne(p);
+    const p = await this.#blobs.writeTempStream(source, { ...options, sync: true });
+    await this.#publishOne(p, options.session);
     return { digest: p.digest, size: p.size };
   }
 
@@ -567,14 +576,18 @@ export class LocalRegistry {
    * const { digest } = await registry.putBlobFile('solver.log');
    * ```
    */
-  async putBlobFile(path: string, options: PutBlobOptions = {}): Promise<BlobInfo> {
+  async putBlobFile(
+    path: string,
+    options: PutBlobOptions & SessionWriteOptions = {}
+  ): Promise<BlobInfo> {
     const p = await this.#blobs.writeTempFile(path, { ...options, sync: true });
-    await this.#publishOne(p);
+    await this.#publishOne(p, options.session);
     return { digest: p.digest, size: p.size };
   }
 
-  async #publishOne(p: PendingBlob): Promise<void> {
+  async #publishOne(p: PendingBlob, session: StoreSession | undefined): Promise<void> {
     try {
+      session?.pin([p.digest]);
       await this.#blobs.publish(p);
       await this.#blobs.syncBlobDir();
     } catch (e) {
@@ -585,21 +598,58 @@ export class LocalRegistry {
 
   /**
    * Starts a group of blob writes made durable together by {@link BlobBatch.commit}.
+   * @param options - the session that pins its blobs
    * @returns a new batch
    */
-  batch(): BlobBatch {
-    return new BlobBatch(this.#blobs);
+  batch(options: SessionWriteOptions = {}): BlobBatch {
+    return new BlobBatch(this.#blobs, options.session);
+  }
+
+  /**
+   * Opens a session: pins on the blobs a writer needs before a reference holds them (see
+   * {@link StoreSession}). GC keeps what a live session pinned, and what a recoverable one pinned
+   * after its process died, until {@link LocalRegistry.removeSessions}.
+   * @param options - id, recoverable, recoverFrom
+   * @returns the session (its file is created with the first pin)
+   * @throws RunledgerError `ARGUMENT_INVALID` for a malformed or taken id, or a recoverFrom
+   *   outside the store
+   * @example
+   * ```ts
+   * const session = registry.openSession({ recoverable: false });
+   * const desc = await registry.writeManifest(manifest, { session });
+   * await registry.publishRef('ghcr.io/acme/qap:v1', desc);
+   * session.close();
+   * ```
+   */
+  openSession(options: SessionOptions): StoreSession {
+    return new StoreSession(this.root, options);
+  }
+
+  /**
+   * Removes sessions whose work is recovered (a restore removes those of the crash journals it
+   * consumed); their pins no longer keep blobs from GC.
+   * @param ids - session ids
+   * @returns when removed
+   * @throws RunledgerError `ARGUMENT_INVALID` for a malformed id
+   * @example
+   * ```ts
+   * await registry.removeSessions(['4242-0123456789ab']);
+   * ```
+   */
+  async removeSessions(ids: readonly string[]): Promise<void> {
+    removeSessionFiles(this.root, ids);
   }
 
   /**
    * Serializes a manifest canonically and stores it durably.
    * @param manifest - the manifest
+   * @param options - the session that pins it
    * @returns its descriptor (media type, digest, size, artifactType)
    * @throws RunledgerError `IO_ERROR`
    */
-  async writeManifest(manifest: Manifest): Promise<Descriptor> {
+  async writeManifest(manifest: Manifest, options: SessionWriteOptions = {}): Promise<Descriptor> {
     const bytes = serializeManifest(manifest);
-    const { digest, size } = await this.putBlob(bytes);
+    const { digest, size } = await this.putBlob(bytes, options);
     return descriptorFor(manifest.mediaType, digest, size, manifest.artifactType);
   }
 
@@ -1018,12 +1068,7 @@ async function initLayout(dir: string, names: ReadonlySet<string>): Promise<void
 }
 
 async function createWhole(dir: string, name: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(
-    dir,
-    '.runledger',
-    'tmp',
-    `init-${process.pid}-${randomBytes(6).toString('hex')}`
-  );
+  const temp = join(dir, '.runledger', 'tmp', ownedTempName('init'));
   await writeFile(temp, bytes, { flag: 'wx', mode: 0o644 });
   try {
     await link(temp, join(dir, name));

@@ -9,11 +9,10 @@
  * breaking at once cannot remove a live lock.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
+import { currentOwner, ownerGone, type ProcessOwner } from './owner.js';
 
 /** Options of {@link withLock}. */
 export interface LockOptions {
@@ -22,10 +21,8 @@ export interface LockOptions {
   readonly signal?: AbortSignal;
 }
 
-interface Owner {
-  readonly pid: number;
-  readonly host: string;
-  readonly start: string | null;
+/** The record a lock file (and each waiting candidate) holds. */
+interface LockOwner extends ProcessOwner {
   readonly nonce: string;
 }
 
@@ -82,34 +79,24 @@ async function holdFileLock<T>(
   }
 }
 
-let selfStart: string | null | undefined;
+/** The owner files a waiting process writes beside the lock (`lock.<pid>.<nonce>`). */
+export const LOCK_CANDIDATE_NAME: RegExp = /^lock\.\d+\.[0-9a-f]+$/;
 
-function processStart(pid: number): string | null {
-  // Field 22 of /proc/<pid>/stat is the start time in clock ticks: with the pid it identifies a
-  // process even after the pid is reused. Absent outside Linux; then the pid alone is used.
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
+/**
+ * Whether a waiting process's owner file beside the lock is abandoned: its owner is gone, or it
+ * holds no whole owner record and is older than a writer could take to finish it.
+ * @param text - the file's content
+ * @param ageMs - how long ago it was last written
+ * @returns true when nobody will use the file again
+ */
+export function lockCandidateAbandoned(text: string, ageMs: number): boolean {
+  const owner = parseOwner(text);
+  return owner === undefined ? ageMs > UNREADABLE_STALE_MS : ownerGone(owner);
 }
 
-function isAlive(owner: Owner): boolean {
+function parseOwner(text: string): LockOwner | undefined {
   try {
-    process.kill(owner.pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  if (owner.start === null) return true;
-  const now = processStart(owner.pid);
-  return now === null || now === owner.start;
-}
-
-function parseOwner(text: string): Owner | undefined {
-  try {
-    const v = JSON.parse(text) as Partial<Owner>;
+    const v = JSON.parse(text) as Partial<LockOwner>;
     if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.nonce === 'string') {
       return { pid: v.pid, host: v.host, start: v.start ?? null, nonce: v.nonce };
     }
@@ -119,14 +106,8 @@ function parseOwner(text: string): Owner | undefined {
   return undefined;
 }
 
-async function acquire(lockPath: string, options: LockOptions): Promise<Owner> {
-  selfStart ??= processStart(process.pid);
-  const owner: Owner = {
-    pid: process.pid,
-    host: hostname(),
-    start: selfStart,
-    nonce: randomBytes(8).toString('hex'),
-  };
+async function acquire(lockPath: string, options: LockOptions): Promise<LockOwner> {
+  const owner: LockOwner = { ...currentOwner(), nonce: randomBytes(8).toString('hex') };
   const text = JSON.stringify(owner);
   const candidate = `${lockPath}.${owner.pid}.${owner.nonce}`;
   try {
@@ -170,7 +151,7 @@ async function acquire(lockPath: string, options: LockOptions): Promise<Owner> {
 
 async function readHolder(
   lockPath: string
-): Promise<{ text: string; owner: Owner | undefined } | undefined> {
+): Promise<{ text: string; owner: LockOwner | undefined } | undefined> {
   try {
     const text = await readFile(lockPath, 'utf8');
     return { text, owner: parseOwner(text) };
@@ -181,13 +162,13 @@ async function readHolder(
 
 async function isStale(
   lockPath: string,
-  held: { text: string; owner: Owner | undefined }
+  held: { text: string; owner: LockOwner | undefined }
 ): Promise<boolean> {
   if (held.owner === undefined) {
     const s = await stat(lockPath).catch(() => undefined);
     return s !== undefined && Date.now() - s.mtimeMs > UNREADABLE_STALE_MS;
   }
-  return held.owner.host === hostname() && !isAlive(held.owner);
+  return ownerGone(held.owner);
 }
 
 async function breakStale(lockPath: string, staleText: string): Promise<void> {
@@ -215,7 +196,7 @@ async function breakStale(lockPath: string, staleText: string): Promise<void> {
   }
 }
 
-async function release(lockPath: string, owner: Owner): Promise<void> {
+async function release(lockPath: string, owner: LockOwner): Promise<void> {
   const now = await readFile(lockPath, 'utf8').catch(() => undefined);
   if (now !== undefined && parseOwner(now)?.nonce === owner.nonce) {
     await unlink(lockPath).catch(() => undefined);

@@ -34,8 +34,24 @@ export interface GcReport {
   /** True when nothing was deleted because `delete` was not set. */
   readonly dryRun: boolean;
   readonly refs: number;
+  /** Blobs of the references' closures. */
   readonly reachable: { readonly count: number; readonly size: number };
-  /** Unreferenced blobs older than the grace period: deleted unless dry run. */
+  /**
+   * Unreferenced blobs kept because a session pins them: an experiment being recorded, an import
+   * or pull between its blobs and its reference, or a crash journal's blobs (a dead experiment
+   * that `Experiment.restoreFromCheckpoint` recovers).
+   */
+  readonly pinned: { readonly count: number; readonly size: number };
+  /**
+   * Sessions found: of live processes, of dead ones that back a crash journal (`recoverable`),
+   * and of dead ones whose pins no longer count (`ended`: their files are removed with `delete`).
+   */
+  readonly sessions: {
+    readonly live: number;
+    readonly recoverable: number;
+    readonly ended: number;
+  };
+  /** Unreferenced, unpinned blobs older than the grace period: deleted unless dry run. */
   readonly candidates: {
     readonly count: number;
     readonly size: number;
@@ -46,7 +62,13 @@ export interface GcReport {
   readonly deleted: { readonly count: number; readonly size: number };
   /** Referenced blobs that are absent. */
   readonly missing: readonly Digest[];
-  /** Abandoned temp files removed (older than the grace period). */
+  /**
+   * Abandoned temp files (a write or import whose process ended, e.g. after Ctrl-C) and owner
+   * files of lock waiters that ended: removed with `delete`. A temp file whose owner cannot be
+   * told (another host, an older runledger's name) counts once older than the grace period.
+   */
+  readonly tempFiles: { readonly count: number; readonly size: number };
+  /** Abandoned temp and lock owner files removed. */
   readonly tempFilesRemoved: number;
 }
 

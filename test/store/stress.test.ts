@@ -2,17 +2,21 @@
  * Stress suites, bounded in count and time: concurrent writer processes and SIGKILL loops.
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseImageIndex } from '../../src/oci/image-index.js';
+import { Experiment } from '../../src/experiment/experiment.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { writeArtifact } from '../helpers/artifacts.js';
-import { requireBuilt } from '../helpers/built.js';
+import { DIST_INDEX, requireBuilt } from '../helpers/built.js';
+import { runCli, startNode, type ChildExit } from '../helpers/child.js';
+import { readWhole } from '../helpers/read-whole.js';
 import { tempDir } from '../helpers/temp.js';
 
 const WRITER = fileURLToPath(new URL('./children/writer.mjs', import.meta.url));
+const RECORDER = fileURLToPath(new URL('./children/recorder.mjs', import.meta.url));
 
 interface ChildResult {
   code: number | null;
@@ -123,6 +127,79 @@ describe('SIGKILL at random moments', () => {
       const gc = await registry.gc({ delete: true, gracePeriod: 0 });
       expect(gc.missing).toEqual([]);
       expect((await registry.fsck()).ok).toBe(true);
+    }
+  );
+});
+
+describe('gc and fsck beside recording writers', () => {
+  it(
+    '4 processes commit experiments while gc --delete --grace 0s and fsck loop: every one loads whole, fsck clean',
+    { timeout: 240_000 },
+    async () => {
+      const root = await tempDir();
+      await LocalRegistry.open(root);
+      const writers = ['a', 'b', 'c', 'd'].map((id) =>
+        startNode([RECORDER, DIST_INDEX, root, 'stress', `localhost/gc-stress/${id}:exp`, '12'])
+      );
+      // GC back to back through the API in one more process, besides the CLI loops below.
+      const stop = join(root, 'stop');
+      const gcLoop = startNode([RECORDER, DIST_INDEX, root, 'gc-loop', stop]);
+      let done = false;
+      const finished = Promise.all(writers.map((w) => w.exited)).finally(() => (done = true));
+      const loop = async (args: string[]): Promise<ChildExit[]> => {
+        const runs: ChildExit[] = [];
+        while (!done) runs.push(await runCli(['--root', root, ...args]));
+        return runs;
+      };
+      const [results, gcs, fscks] = await Promise.all([
+        finished,
+        loop(['gc', '--delete', '--grace', '0s', '--json']),
+        loop(['fsck', '--json']),
+      ]);
+
+      await writeFile(stop, '');
+      const looped = await gcLoop.exited;
+      expect([looped.code, looped.stderr]).toEqual([0, '']);
+      const passes = looped.stdout.split('\n').filter((l) => l.startsWith('gc '));
+      const committed = new Map<string, string>();
+      for (const r of results) {
+        expect(r.stderr).toBe('');
+        expect(r.stdout).not.toMatch(/^(error|untyped) /m);
+        expect(r.code).toBe(0);
+        for (const m of r.stdout.matchAll(/^committed (\S+) (\S+)$/gm)) committed.set(m[1]!, m[2]!);
+      }
+      expect(committed.size).toBe(48);
+      // Only typed errors anywhere — and in fact none: GC and fsck never fail beside writers.
+      for (const r of [...gcs, ...fscks]) {
+        if (r.code !== 0) expect(r.stderr).toMatch(/^runledger: [A-Z_]+: /);
+        expect([r.code, r.stderr]).toEqual([0, '']);
+      }
+      expect(gcs.length).toBeGreaterThan(1);
+      expect(fscks.length).toBeGreaterThan(1);
+      for (const f of fscks) expect(JSON.parse(f.stdout).problems).toEqual([]);
+      // GC was really deleting while they wrote (superseded checkpoints, at least).
+      const deleted =
+        gcs.reduce((n, g) => n + JSON.parse(g.stdout).deleted.count, 0) +
+        passes.reduce((n, l) => n + Number(l.split(' ')[1]), 0);
+      expect(deleted).toBeGreaterThan(0);
+      expect(passes.length).toBeGreaterThan(10);
+
+      const registry = await LocalRegistry.open(root);
+      for (const [ref, digest] of committed) {
+        const sealed = await Experiment.load(ref, { registry });
+        expect(sealed.manifestDigest).toBe(digest);
+        expect(sealed.runs.map((r) => r.parameters['r'])).toEqual([0n, 1n, 2n]);
+        expect(await readWhole(sealed)).toBe(1 + 3 * 2 + 2);
+      }
+      const last = JSON.parse(
+        (await runCli(['--root', root, 'gc', '--delete', '--grace', '0s', '--json'])).stdout
+      );
+      expect([last.pinned.count, last.missing]).toEqual([0, []]);
+      const fsck = await registry.fsck();
+      expect(fsck.problems).toEqual([]);
+      expect(fsck.refs).toBe(48);
+      expect(await readdir(join(root, '.runledger', 'tmp'))).toEqual([]);
+      expect(await readdir(join(root, '.runledger', 'sessions'))).toEqual([]);
     }
   );
 });

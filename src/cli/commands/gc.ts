@@ -25,6 +25,10 @@ export const gc: Command = {
     ctx.print(
       `Reachable:   ${report.reachable.count} blobs, ${formatBytes(report.reachable.size)}`
     );
+    const { live, recoverable } = report.sessions;
+    ctx.print(
+      `Pinned:      ${report.pinned.count} blobs, ${formatBytes(report.pinned.size)} (kept: ${live} live session(s), ${recoverable} crash journal(s))`
+    );
     ctx.print(
       `Unreferenced, past grace: ${report.candidates.count} blobs, ${formatBytes(report.candidates.size)}`
     );
@@ -33,9 +37,12 @@ export const gc: Command = {
     );
     if (report.missing.length > 0)
       ctx.print(`Missing (referenced, absent): ${report.missing.length}; run "runledger fsck"`);
+    ctx.print(
+      `Abandoned temp files: ${report.tempFiles.count}, ${formatBytes(report.tempFiles.size)}`
+    );
     if (report.dryRun) {
       ctx.print(
-        report.candidates.count > 0
+        report.candidates.count > 0 || report.tempFiles.count > 0
           ? 'Dry run: nothing deleted; run "runledger gc --delete" to free the space.'
           : 'Nothing to delete.'
       );
