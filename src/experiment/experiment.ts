@@ -4,6 +4,7 @@
  * in the local registry.
  */
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { importArchive } from '../archive/import.js';
 import { RunledgerError, isRunledgerError } from '../errors.js';
@@ -11,6 +12,7 @@ import { MEDIA_TYPE_MANIFEST } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import { LocalRegistry, type BlobBatch } from '../store/local-registry.js';
+import type { StoreSession } from '../store/session.js';
 import { pullIfMissing, type LoadOptions, type TransferReport } from '../remote/transfer.js';
 import {
   AttachmentReader,
@@ -31,6 +33,7 @@ import {
   type RunConfig,
   type SolveConfig,
 } from './config.js';
+import { checkOptions, type OptionKeys } from './options.js';
 import { encodeRunParameters, ParameterTable, type ParameterValue } from './parameters.js';
 import { failureReason, normalizeReason, Run, type ClosedRunState } from './run.js';
 import { ReadableScope } from './scope.js';
@@ -45,7 +48,10 @@ import { runsTable } from './runs-table.js';
 import { withRun } from './context.js';
 import {
   checkRunName,
+  checkTags,
   generateRunName,
+  RUN_OPTION_KEYS,
+  RUN_SCOPE_OPTION_KEYS,
   type RunOptions,
   type RunScopeOptions,
 } from './run-record.js';
@@ -55,6 +61,7 @@ import {
   SealedExperiment,
   SealedRun,
   setForkFactory,
+  FORK_OPTION_KEYS,
   type ExperimentSeed,
   type ForkOptions,
   type PushOptions,
@@ -106,6 +113,16 @@ export interface CreateExperimentOptions {
    */
   readonly durable?: Durability;
 }
+
+/** The keys of {@link CreateExperimentOptions}. */
+const CREATE_OPTION_KEYS: OptionKeys<CreateExperimentOptions> = {
+  registry: true,
+  annotations: true,
+  reproducible: true,
+  handleSignals: true,
+  journal: true,
+  durable: true,
+};
 
 /** What an experiment object is: recording, committed, or ended by a failure. */
 export type ExperimentState = 'unsealed' | 'sealed' | 'failed';
@@ -163,6 +180,10 @@ export class Experiment extends ReadableScope implements Interruptible {
   #lastCheckpointError: unknown;
   readonly #handleSignals: boolean;
   readonly #journal: Journal | undefined;
+  /** Pins every blob this experiment writes, so GC keeps it until a reference holds it. */
+  readonly #session: StoreSession;
+  /** Sessions pinning the blobs of manifests written (checkpoints, commit) until a ref holds them. */
+  readonly #manifestPins = new Map<string, StoreSession[]>();
 
   /** @internal Use {@link Experiment.create}. */
   constructor(reference: string, registry: LocalRegistry, options: ExperimentInit = {}) {
@@ -185,12 +206,19 @@ export class Experiment extends ReadableScope implements Interruptible {
         ? undefined
         : new Journal(registry, reference, seed?.subject, options.durable ?? 'batched');
     this.#journal = journal;
+    // Named after the crash journal: after a crash its pins keep what the journal names.
+    this.#session = registry.openSession(
+      journal === undefined
+        ? { recoverable: false }
+        : { id: journal.id, recoverable: true, recoverFrom: journal.path }
+    );
+    if (seed !== undefined) this.#session.pinRoot(seed.subject);
     const scope = `experiment ${reference}`;
     this.#writer = new AttachmentWriter(
       scope,
       {
         registry,
-        batch: () => (this.#batch ??= registry.batch()),
+        batch: () => (this.#batch ??= registry.batch({ session: this.#session })),
         flush: () => this.#flush(),
         ...(journal === undefined
           ? {}
@@ -229,6 +257,7 @@ export class Experiment extends ReadableScope implements Interruptible {
     reference?: string,
     options: CreateExperimentOptions = {}
   ): Promise<Experiment> {
+    checkOptions(options, CREATE_OPTION_KEYS, 'Experiment.create');
     const name = reference === undefined ? undefined : normalizeReference(reference);
     for (const key of Object.keys(options.annotations ?? {})) checkAnnotationKey(key);
     const registry = options.registry ?? (await LocalRegistry.open());
@@ -438,7 +467,7 @@ export class Experiment extends ReadableScope implements Interruptible {
    * ```
    */
   startRun(options: RunOptions = {}): Run {
-    return this.#open(options, undefined);
+    return this.#open(checkOptions(options, RUN_OPTION_KEYS, 'startRun'), undefined);
   }
 
   #open(
@@ -448,6 +477,7 @@ export class Experiment extends ReadableScope implements Interruptible {
   ): Run {
     this.#assertUnsealed();
     if (options.name !== undefined) checkRunName(options.name);
+    if (options.tags !== undefined) checkTags(options.tags);
     const runId = recovered?.runId ?? this.#nextRunId;
     const name = options.name ?? generateRunName(this.reference, runId, this.#runNames);
     const tags = options.tags ?? {};
@@ -461,6 +491,7 @@ export class Experiment extends ReadableScope implements Interruptible {
         startChild: (parent, childOptions) => this.#open(childOptions, parent.runId),
         runScoped: (child, fn, signal) => this.#runScoped(child, fn, signal),
         journal,
+        session: this.#session,
       },
       {
         name,
@@ -491,7 +522,8 @@ export class Experiment extends ReadableScope implements Interruptible {
     const journal = this.#journal;
     if (journal !== undefined) {
       journal.unwatchMetrics(state.runId);
-      journal.append({
+      // Written before the close returns: a process killed right after keeps the closed run.
+      journal.appendNow({
         t: 'close',
         run: state.runId,
         status: state.status,
@@ -528,7 +560,7 @@ export class Experiment extends ReadableScope implements Interruptible {
   run<T>(fn: (run: Run) => T | Promise<T>, options: RunScopeOptions = {}): Promise<T> {
     let run: Run;
     try {
-      run = this.startRun(options);
+      run = this.#open(checkOptions(options, RUN_SCOPE_OPTION_KEYS, 'run'), undefined);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -800,14 +832,15 @@ export class Experiment extends ReadableScope implements Interruptible {
     try {
       this.#wake?.();
       await this.#queue; // a checkpoint being written lands first (and none starts after)
-      const descriptor = await this.#writeManifest('finished', undefined, options.signal);
+      const { descriptor } = await this.#writeManifest('finished', undefined, options.signal);
       await this.registry
         .publishRef(
           this.reference,
           descriptor,
           options.signal === undefined ? {} : { signal: options.signal }
         )
-        .catch((e: unknown) => this.#publishFailed(e, descriptor));
+        .catch((e: unknown) => this.#publishFailed(e, descriptor))
+        .finally(() => this.#unpinManifest(descriptor));
       this.#sealed = await loadSealed(this.registry, this.reference);
     } finally {
       this.#committing = false;
@@ -815,6 +848,7 @@ export class Experiment extends ReadableScope implements Interruptible {
     // Best effort, as OMMX: the commit stands even if the checkpoint cannot be removed.
     await this.#removeCheckpoint().catch(() => undefined);
     await this.#journal?.close(true);
+    this.#endSessions();
     return this.#sealed;
   }
 
@@ -827,9 +861,10 @@ export class Experiment extends ReadableScope implements Interruptible {
     status: ExperimentStatus,
     reason: string | undefined,
     signal: AbortSignal | undefined
-  ): Promise<Descriptor> {
+  ): Promise<{ descriptor: Descriptor; journalSeq: number | undefined }> {
     // What is recorded now: attachments whose blobs the flush below makes durable, runs whose
-    // blobs their close made durable.
+    // blobs their close made durable; and how many journaled writes that state covers.
+    const journalSeq = this.#journal?.seq;
     const records = new Map(this.#writer.records);
     const closed = [...this.#closedRuns.values()].sort((a, b) => a.runId - b.runId);
     // Encoded now: runs opened while this checkpoint is written log into the live table.
@@ -872,7 +907,10 @@ export class Experiment extends ReadableScope implements Interruptible {
       const run: RunConfig = { runId: r.runId, status: r.status, attachments, solves, samplings };
       return r.reason === undefined ? run : { ...run, reason: r.reason };
     });
-    const batch = this.registry.batch();
+    // Its own session: the blobs of a manifest are pinned only until its reference holds them
+    // (#unpinManifest), so superseded checkpoints can be collected while the study goes on.
+    const pins = this.registry.openSession({ recoverable: false });
+    const batch = this.registry.batch({ session: pins });
     const params = await batch.putBlob(parameterBytes);
     const runParameters = layers.length;
     layers.push({ mediaType: MEDIA_TYPE_RUN_PARAMETERS, ...params, annotations: {} });
@@ -896,7 +934,27 @@ export class Experiment extends ReadableScope implements Interruptible {
       ...(this.#subject === undefined ? {} : { subject: this.#subject }),
       ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
     };
-    return this.registry.writeManifest(manifest);
+    const descriptor = await this.registry.writeManifest(manifest, { session: pins });
+    this.#manifestPins.set(descriptor.digest, [
+      ...(this.#manifestPins.get(descriptor.digest) ?? []),
+      pins,
+    ]);
+    return { descriptor, journalSeq };
+  }
+
+  /** Its reference was published (or not): the manifest's blobs need no pins any more. */
+  #unpinManifest(descriptor: Descriptor): void {
+    const [pins, ...rest] = this.#manifestPins.get(descriptor.digest) ?? [];
+    pins?.close();
+    if (rest.length > 0) this.#manifestPins.set(descriptor.digest, rest);
+    else this.#manifestPins.delete(descriptor.digest);
+  }
+
+  /** Ends the store sessions: a reference holds everything they pinned. */
+  #endSessions(): void {
+    this.#session.close();
+    for (const list of this.#manifestPins.values()) for (const pins of list) pins.close();
+    this.#manifestPins.clear();
   }
 
   /** A wait that anything queued after it cuts short. */
@@ -928,13 +986,14 @@ export class Experiment extends ReadableScope implements Interruptible {
   async #checkpointNow(
     status: CheckpointStatus,
     reason: string | undefined
-  ): Promise<ExperimentCheckpoint> {
-    const descriptor = await this.#writeManifest(status, reason, undefined);
+  ): Promise<ExperimentCheckpoint & { journalSeq: number | undefined }> {
+    const { descriptor, journalSeq } = await this.#writeManifest(status, reason, undefined);
     const reference = await checkpointReference(this.registry, this.reference);
     await this.registry
       .replaceRef(reference, descriptor)
-      .catch((e: unknown) => this.#publishFailed(e, descriptor));
-    return { reference, descriptor, status, runCount: this.#closedRuns.size };
+      .catch((e: unknown) => this.#publishFailed(e, descriptor))
+      .finally(() => this.#unpinManifest(descriptor));
+    return { reference, descriptor, status, runCount: this.#closedRuns.size, journalSeq };
   }
 
   /**
@@ -1038,7 +1097,10 @@ export class Experiment extends ReadableScope implements Interruptible {
       return Promise.reject(e);
     }
     const reason = options.reason === undefined ? undefined : normalizeReason(options.reason);
-    return this.#serial(() => this.#checkpointNow(status, reason));
+    return this.#serial(async () => {
+      const { journalSeq: _, ...checkpoint } = await this.#checkpointNow(status, reason);
+      return checkpoint;
+    });
   }
 
   /**
@@ -1081,6 +1143,9 @@ export class Experiment extends ReadableScope implements Interruptible {
    */
   async #failScope(status: 'failed' | 'interrupted', reason: string): Promise<void> {
     if (this.state !== 'unsealed') return;
+    // A close already under way (a callback that returned while a signal waited behind a
+    // blocked event loop) lands first and is part of the checkpoint below.
+    await Promise.all(this.openRuns.map((run) => run.settled));
     this.#quiet = true;
     try {
       // Children (always opened after their parents) first: each gets the scope's reason.
@@ -1090,14 +1155,19 @@ export class Experiment extends ReadableScope implements Interruptible {
     } finally {
       this.#quiet = false;
     }
-    let saved = true;
-    await this.#serial(() => this.#checkpointNow(status, reason)).catch((e: unknown) => {
-      saved = false;
-      this.#lastCheckpointError = e;
-    });
+    let covered: number | undefined;
+    await this.#serial(() => this.#checkpointNow(status, reason))
+      .then((c) => (covered = c.journalSeq))
+      .catch((e: unknown) => {
+        this.#lastCheckpointError = e;
+      });
     this.#failure = reason;
     unwatchSignals(this);
-    await this.#journal?.close(saved);
+    // The journal goes only when the checkpoint holds every write it acknowledged: anything
+    // accepted after the checkpoint's snapshot keeps it for restoreFromCheckpoint.
+    const journal = this.#journal;
+    await journal?.close(covered !== undefined && covered === journal.seq);
+    if (journal !== undefined && covered === journal.seq) this.#endSessions();
   }
 
   /**
@@ -1181,7 +1251,7 @@ export class Experiment extends ReadableScope implements Interruptible {
         if (!isRunledgerError(e, 'REF_NOT_FOUND')) throw e;
       }
       this.#reference = name;
-      this.#journal?.append({ t: 'rename', reference: name, at: Date.now() });
+      this.#journal?.appendNow({ t: 'rename', reference: name, at: Date.now() });
       if (had) {
         await this.#checkpointNow('draft', undefined);
         await this.registry.deleteRef(old).catch(() => undefined);
@@ -1229,6 +1299,7 @@ export class Experiment extends ReadableScope implements Interruptible {
     reference: string,
     options: RestoreOptions = {}
   ): Promise<Experiment> {
+    checkOptions(options, RESTORE_OPTION_KEYS, 'Experiment.restoreFromCheckpoint');
     const name = normalizeReference(reference);
     const registry = options.registry ?? (await LocalRegistry.open());
     const slot = await checkpointReference(registry, name);
@@ -1276,6 +1347,7 @@ export class Experiment extends ReadableScope implements Interruptible {
       }
       await exp.#serial(() => exp.#checkpointNow('draft', undefined));
       await removeJournals(journals);
+      await registry.removeSessions(journals.map((j) => basename(j.path, '.journal')));
       exp.#journal?.pause(false);
     }
     return exp;
@@ -1286,9 +1358,49 @@ export class Experiment extends ReadableScope implements Interruptible {
     const folded = foldJournal(j);
     // What an older version let through must not keep everything else from being committed.
     const source = `the crash journal ${j.path}`;
-    const storable = (records: readonly AttachmentRecord[], scope: string): AttachmentRecord[] =>
-      storableRecords(records, scope, source);
-    this.#writer.adopt(storable(folded.experimentAttachments, `experiment ${this.reference}`));
+    // After a power loss the journal may name a blob whose directory entry did not reach the
+    // disk: such an attachment or solve is left out (with a warning), everything else is kept.
+    const present = async (d: Descriptor): Promise<boolean> =>
+      this.registry.statBlob(d.digest).then(
+        (b) => b.size === d.size,
+        () => false
+      );
+    const lost = (what: string, scope: string, d: Descriptor): void =>
+      process.emitWarning(
+        `runledger: ${what} of ${scope} in ${source} is left out: its blob ${d.digest} is not in the store (lost with the last second before a power loss?).`,
+        { code: 'RUNLEDGER_QUARANTINE' }
+      );
+    const storable = async (
+      records: readonly AttachmentRecord[],
+      scope: string
+    ): Promise<AttachmentRecord[]> => {
+      const out: AttachmentRecord[] = [];
+      for (const r of storableRecords(records, scope, source)) {
+        if (await present(r.descriptor)) out.push(r);
+        else lost(`attachment ${JSON.stringify(r.name)}`, scope, r.descriptor);
+      }
+      return out;
+    };
+    const whole = async <T>(
+      calls: readonly T[],
+      record: (c: T) => SolveRecord,
+      scope: string
+    ): Promise<T[]> => {
+      const out: T[] = [];
+      for (const c of calls) {
+        const r = record(c);
+        const blobs = [r.input, r.output, r.diagnostics].filter(
+          (d): d is Descriptor => d !== undefined
+        );
+        const gone = (await Promise.all(blobs.map(present))).indexOf(false);
+        if (gone === -1) out.push(c);
+        else lost(`solver call ${r.id}`, scope, blobs[gone] as Descriptor);
+      }
+      return out;
+    };
+    this.#writer.adopt(
+      await storable(folded.experimentAttachments, `experiment ${this.reference}`)
+    );
     for (const [k, v] of folded.annotations) {
       if (!this.#annotations.has(k)) this.#annotations.set(k, v);
     }
@@ -1307,9 +1419,11 @@ export class Experiment extends ReadableScope implements Interruptible {
         runId,
         status: c.status,
         reason: c.reason,
-        attachments: new Map(storable(c.attachments, `run ${runId}`).map((a) => [a.name, a])),
-        solves: c.solves,
-        samplings: c.samplings,
+        attachments: new Map(
+          (await storable(c.attachments, `run ${runId}`)).map((a) => [a.name, a])
+        ),
+        solves: await whole(c.solves, (x) => x, `run ${runId}`),
+        samplings: await whole(c.samplings, (x) => x, `run ${runId}`),
       });
       if (r.open !== undefined) this.#runNames.add(r.open.name);
       if (runId >= this.#nextRunId) this.#nextRunId = runId + 1;
@@ -1325,8 +1439,8 @@ export class Experiment extends ReadableScope implements Interruptible {
       });
       setParams(runId, r);
       run.recover({
-        attachments: storable(r.attachments, `run ${runId}`),
-        solves: r.solves,
+        attachments: await storable(r.attachments, `run ${runId}`),
+        solves: await whole(r.solves, (x) => x.record, `run ${runId}`),
         metrics: r.points,
       });
       rebuilt.push([run, Math.max(o.at, r.lastWrite)]);
@@ -1360,6 +1474,14 @@ export interface RestoreOptions {
   readonly durable?: Durability;
 }
 
+/** The keys of {@link RestoreOptions}. */
+const RESTORE_OPTION_KEYS: OptionKeys<RestoreOptions> = {
+  registry: true,
+  handleSignals: true,
+  journal: true,
+  durable: true,
+};
+
 /** Whether an error means the work was interrupted rather than failed. */
 function isInterruption(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
@@ -1373,6 +1495,7 @@ function abortReason(signal: AbortSignal): unknown {
 }
 
 setForkFactory(async (from, reference, options) => {
+  checkOptions(options, FORK_OPTION_KEYS, 'fork');
   const registry = from.registry;
   const name =
     reference === undefined

@@ -5,6 +5,7 @@
  */
 import { RunledgerError } from '../errors.js';
 import type { BlobBatch, LocalRegistry } from '../store/local-registry.js';
+import type { StoreSession } from '../store/session.js';
 import {
   AttachmentWriter,
   type AttachmentRecord,
@@ -30,12 +31,16 @@ import {
   checkPoint,
   type LogMetricOptions,
 } from './metrics.js';
+import { checkOptions } from './options.js';
 import { validateName } from './parameters.js';
 import {
   checkTag,
+  checkTags,
   encodeRunRecord,
   MEDIA_TYPE_RUN,
   RUN_ATTACHMENT,
+  RUN_OPTION_KEYS,
+  RUN_SCOPE_OPTION_KEYS,
   runError,
   type RunOptions,
   type RunScopeOptions,
@@ -66,6 +71,8 @@ export interface RunHost {
   ): Promise<T>;
   /** The experiment's crash journal, when it keeps one. */
   readonly journal: Journal | undefined;
+  /** The experiment's store session: every blob the run writes is pinned there first. */
+  readonly session: StoreSession;
 }
 
 /** Who a run is, set when it opens. @internal */
@@ -157,10 +164,12 @@ export class Run {
   readonly #nextIds = { solve: 0, sampling: 0 };
   readonly #solveHost: SolveHost;
   readonly #openSolves = new Set<OpenSolve>();
-  readonly #metrics = new MetricLog();
+  readonly #metrics: MetricLog;
   #batch: BlobBatch | undefined;
   #closing = false;
   #closed = false;
+  /** The close under way or done (never rejects): a failing scope waits for it. */
+  #settled: Promise<void> = Promise.resolve();
 
   /** @internal Use `experiment.run()` or `experiment.startRun()`. */
   constructor(runId: number, host: RunHost, identity: RunIdentity) {
@@ -169,6 +178,7 @@ export class Run {
     this.name = identity.name;
     this.parentRunId = identity.parentRunId;
     this.#reproducible = identity.reproducible;
+    this.#metrics = new MetricLog({ reproducible: identity.reproducible });
     this.#startedAt = identity.startedAt ?? new Date();
     const journal = host.journal;
     for (const [k, v] of Object.entries(identity.tags)) {
@@ -179,7 +189,7 @@ export class Run {
       `run ${runId}`,
       {
         registry: host.registry,
-        batch: () => (this.#batch ??= host.registry.batch()),
+        batch: () => (this.#batch ??= host.registry.batch({ session: host.session })),
         flush: async () => undefined,
         ...(journal === undefined
           ? {}
@@ -195,7 +205,8 @@ export class Run {
     journal?.watchMetrics(runId, this.#metrics);
     this.#solveHost = {
       assertOpen: () => this.#assertOpen(),
-      putBlob: (bytes) => (this.#batch ??= host.registry.batch()).putBlob(bytes),
+      putBlob: (bytes) =>
+        (this.#batch ??= host.registry.batch({ session: host.session })).putBlob(bytes),
       nextId: (kind) => this.#nextIds[kind]++,
       record: (kind, record) => {
         this.#adoptSolve(kind, record);
@@ -204,7 +215,7 @@ export class Run {
           const digests = [record.input, record.output, record.diagnostics]
             .filter((d): d is Descriptor => d !== undefined)
             .map((d) => d.digest);
-          this.#track(
+          return this.#track(
             journal.appendWithBlobs(
               { t: 'solve', run: runId, kind, record, at: Date.now() },
               batch,
@@ -212,6 +223,7 @@ export class Run {
             )
           );
         }
+        return Promise.resolve();
       },
     };
   }
@@ -312,12 +324,12 @@ export class Run {
 
   /**
    * Sets several tags; nothing is set if one is invalid.
-   * @param tags - key → value
+   * @param tags - a plain object, key → string value (an array is refused)
    * @throws RunledgerError `ARGUMENT_INVALID`, `RUN_CLOSED`
    */
   setTags(tags: Readonly<Record<string, string>>): void {
     this.#assertOpen();
-    for (const [k, v] of Object.entries(tags)) checkTag(k, v);
+    checkTags(tags);
     Object.assign(this.#tags, tags);
     this.#host.journal?.append({ t: 'tags', run: this.runId, tags: { ...tags }, at: Date.now() });
   }
@@ -330,6 +342,10 @@ export class Run {
    * @throws RunledgerError `RUN_CLOSED`, `ARGUMENT_INVALID`
    */
   startChild(options: RunOptions = {}): Run {
+    return this.#startChild(checkOptions(options, RUN_OPTION_KEYS, 'run.startChild'));
+  }
+
+  #startChild(options: RunOptions): Run {
     this.#assertOpen();
     const child = this.#host.startChild(this, options);
     this.#children.add(child);
@@ -351,7 +367,7 @@ export class Run {
   child<T>(fn: (run: Run) => T | Promise<T>, options: RunScopeOptions = {}): Promise<T> {
     let child: Run;
     try {
-      child = this.startChild(options);
+      child = this.#startChild(checkOptions(options, RUN_SCOPE_OPTION_KEYS, 'run.child'));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -361,8 +377,9 @@ export class Run {
   /**
    * Logs one point of a stepped metric (beyond OMMX): a float64 value at a step (a non-negative
    * integer; by default one more than this metric's last step, from 0) and a timestamp
-   * (milliseconds since the epoch; default now). The history is stored columnar at run close as
-   * the run attachment `runledger.metrics`.
+   * (milliseconds since the epoch; default now, or 0 in a reproducible experiment). A refused
+   * point changes nothing: its metric is not created. The history is stored columnar at run
+   * close as the run attachment `runledger.metrics`.
    * @param name - the metric (same rules as parameter names)
    * @param value - a number (NaN and ±Infinity kept)
    * @param options - step, timestamp
@@ -390,7 +407,7 @@ export class Run {
    */
   logMetrics(values: Readonly<Record<string, number>>, options: LogMetricOptions = {}): void {
     this.#assertOpen();
-    const timestamp = options.timestamp ?? Date.now();
+    const timestamp = options.timestamp ?? this.#metrics.defaultTimestamp();
     const shared: LogMetricOptions =
       options.step === undefined ? { timestamp } : { step: options.step, timestamp };
     if (values === null || typeof values !== 'object') {
@@ -409,11 +426,12 @@ export class Run {
   /**
    * Logs bytes under a media type.
    * @param name - unique in this run
-   * @param mediaType - the media type
+   * @param mediaType - the media type (`type/subtype`, optional `; name=value` parameters)
    * @param bytes - the content
    * @param options - compression
    * @returns when the bytes are written (durable when the run closes)
-   * @throws RunledgerError `ATTACHMENT_EXISTS`, `NAME_RESERVED`, `RUN_CLOSED`
+   * @throws RunledgerError `ARGUMENT_INVALID` (a media type the manifest reader would refuse),
+   *   `ATTACHMENT_EXISTS`, `NAME_RESERVED`, `RUN_CLOSED`
    */
   logAttachment(
     name: string,
@@ -665,7 +683,9 @@ export class Run {
     mediaType: string,
     bytes: Uint8Array
   ): Promise<AttachmentRecord> {
-    const put = await (this.#batch ??= this.#host.registry.batch()).putBlob(bytes);
+    const put = await (this.#batch ??= this.#host.registry.batch({
+      session: this.#host.session,
+    })).putBlob(bytes);
     return {
       name,
       descriptor: { mediaType, ...put, annotations: {} },
@@ -679,11 +699,37 @@ export class Run {
    * durable in one step, then hands it to the experiment.
    * @internal
    */
-  async close(
+  close(
     status: RunStatus,
     reason: string | undefined,
     error?: unknown,
     endedAt?: Date
+  ): Promise<void> {
+    const wasOpen = !this.closed;
+    const closing = this.#close(status, reason, error, endedAt);
+    if (wasOpen) {
+      this.#settled = closing.then(
+        () => undefined,
+        () => undefined
+      );
+    }
+    return closing;
+  }
+
+  /**
+   * Resolves when the close under way (if any) has ended, whatever its outcome: a run whose
+   * callback returned just as its experiment's scope failed is closed, and included, first.
+   * @internal
+   */
+  get settled(): Promise<void> {
+    return this.#settled;
+  }
+
+  async #close(
+    status: RunStatus,
+    reason: string | undefined,
+    error: unknown,
+    endedAt: Date | undefined
   ): Promise<void> {
     this.#assertOpen();
     const open = [...this.#children].filter((c) => !c.closed);

@@ -55,7 +55,7 @@ export interface SolveHost {
   /** Allocates the next id. */
   nextId(kind: 'solve' | 'sampling'): number;
   /** Records a finished, failed or interrupted call. */
-  record(kind: 'solve' | 'sampling', record: SolveRecord): void;
+  record(kind: 'solve' | 'sampling', record: SolveRecord): Promise<void>;
 }
 
 /** OMMX's rule: an interrupted call is a KeyboardInterrupt; ours is an abort. */
@@ -201,7 +201,8 @@ class Recording {
       ...(out === undefined ? {} : { output: out }),
       ...(diagnostics === undefined ? {} : { diagnostics }),
     };
-    this.#host.record(this.#kind, record);
+    // Journaled before the call returns: a process killed after it keeps the solve.
+    await this.#host.record(this.#kind, record);
   }
 
   context(signal: AbortSignal | undefined): SolveContext {

@@ -5,12 +5,12 @@
  * format (torn tails, damaged frames) in-process.
  */
 import { spawn } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/experiment/experiment.js';
-import { listExperimentCheckpoints } from '../../src/experiment/checkpoint.js';
+import { AutosavePolicy, listExperimentCheckpoints } from '../../src/experiment/checkpoint.js';
 import {
   decodeValue,
   encodeValue,
@@ -295,26 +295,42 @@ describe('Ctrl-C during synchronous work (child process)', () => {
   });
 });
 
-describe('crash recovery with the default durability (SIGKILL at random moments)', () => {
+describe('crash recovery with the default durability (SIGKILL, SIGINT, SIGTERM at random moments, gc beside)', () => {
   const ITERATIONS = 30;
-  /** Open-run writes older than this at the kill must be back (the write window is 100 ms). */
+  /** Open-run writes older than this at a SIGKILL must be back (the write window is 100 ms). */
   const WINDOW_MS = 500;
   const seed = Number(process.env['RUNLEDGER_CRASH_SEED'] ?? 20261206);
+  const SIGNALS = ['SIGKILL', 'SIGKILL', 'SIGINT', 'SIGTERM'] as const;
 
   it(`${ITERATIONS} kills: every acknowledged close, attachment and solve comes back whole, and open-run parameters older than the write window (seed ${seed})`, async () => {
     const random = lcg(seed);
-    const seen = { closedAcked: 0, interrupted: 0, oldParams: 0 };
+    const seen = { closedAcked: 0, interrupted: 0, oldParams: 0, gcDeleted: 0 };
     for (let iteration = 0; iteration < ITERATIONS; iteration++) {
       const root = await tempDir();
       const child = startChild(root, 'default-loop');
       await child.ready;
+      // gc --delete --grace 0 runs beside the study the whole time: it must take nothing the
+      // journal or the live process still needs.
+      const gcRegistry = await LocalRegistry.open(root);
+      let stop = false;
+      const gcLoop = (async () => {
+        while (!stop) {
+          const report = await gcRegistry.gc({ delete: true, gracePeriod: 0 });
+          seen.gcDeleted += report.deleted.count;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
       await new Promise((r) => setTimeout(r, 100 + Math.floor(random() * 1400)));
+      const kill = SIGNALS[Math.floor(random() * SIGNALS.length)]!;
       const killedAt = Date.now();
-      child.kill('SIGKILL');
-      const { signal, stderr } = await child.exited;
-      const where = `iteration ${iteration} (seed ${seed})`;
+      child.kill(kill);
+      const { code, signal, stderr } = await child.exited;
+      stop = true;
+      await gcLoop;
+      const where = `iteration ${iteration}, ${kill} (seed ${seed})`;
       expect(stderr, where).toBe('');
-      expect(signal, where).toBe('SIGKILL');
+      if (kill === 'SIGKILL') expect(signal, where).toBe('SIGKILL');
+      else expect(code, where).toBe(kill === 'SIGINT' ? 130 : 143);
 
       const params = new Map<number, Map<number, number>>(); // run → k → acknowledged at
       const closed = new Set<number>();
@@ -367,7 +383,8 @@ describe('crash recovery with the default durability (SIGKILL at random moments)
       }
       for (const [i, m] of params) {
         for (const [k, at] of m) {
-          if (killedAt - at < WINDOW_MS) continue;
+          // A signal is handled: everything acknowledged is in its checkpoint, whatever its age.
+          if (kill === 'SIGKILL' && killedAt - at < WINDOW_MS) continue;
           const run = byId.get(i);
           const w = `${where}, run ${i} p${k} (acknowledged ${killedAt - at} ms before the kill)`;
           expect(run?.parameters[`p${k}`], w).toBe(BigInt(i * 10 + k));
@@ -380,6 +397,8 @@ describe('crash recovery with the default durability (SIGKILL at random moments)
     }
     expect(seen.closedAcked).toBeGreaterThan(0);
     expect(seen.interrupted).toBeGreaterThan(0);
+    // gc was not idle: it collected superseded checkpoints while the studies ran.
+    expect(seen.gcDeleted).toBeGreaterThan(0);
   }, 300_000);
 });
 
@@ -445,6 +464,56 @@ describe('a failed scope keeps its journal while anything acknowledged is not in
       [0, 'finished', { a: 1n }],
       [1, 'interrupted', { x: 1n }],
     ]);
+  });
+});
+
+describe('restore after a power loss', () => {
+  it('a journaled attachment whose blob did not reach the disk is left out with a warning; the rest is restored and commits', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const exp = await Experiment.create(NAME, {
+      registry,
+      handleSignals: false,
+      durable: 'always',
+    });
+    exp.setAutosavePolicy(AutosavePolicy.disabled()); // the journal is all there is
+    await exp.run(async (run) => {
+      run.logParameter('x', 1);
+      await run.logJson('keep', { k: 1 });
+      await run.logText('lost', 'lost bytes');
+    });
+    const open = exp.startRun({ name: 'open' });
+    await open.logText('lost-too', 'gone');
+    // The journal as a dead process would have left it, minus two blobs the power loss took.
+    const [file] = await readdir(journalDir(registry));
+    const copy = join(journalDir(registry), 'crashed.journal');
+    await writeFile(copy, await readFile(join(journalDir(registry), file!)));
+    const digestOf = async (text: string): Promise<string> =>
+      (await registry.putBlob(new TextEncoder().encode(text))).digest;
+    const lostDigests = [await digestOf('lost bytes'), await digestOf('gone')];
+    for (const d of lostDigests) await rm(join(root, 'blobs', 'sha256', d.slice(7)));
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const again = await Experiment.restoreFromCheckpoint(NAME, {
+        registry: await LocalRegistry.open(root),
+        handleSignals: false,
+        journal: false,
+      });
+      expect(again.runs.map((r) => [r.runId, r.status, r.parameters])).toEqual([
+        [0, 'finished', { x: 1n }],
+        [1, 'interrupted', {}],
+      ]);
+      expect(again.runs[0]!.attachmentNames).toEqual(['keep']);
+      expect(again.runs[1]!.attachmentNames).toEqual([]);
+      expect(await again.runs[0]!.getJson('keep')).toEqual({ k: 1 });
+      const sealed = await again.commit();
+      expect(sealed.runs).toHaveLength(2);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.includes('is not in the store'))).toHaveLength(2);
   });
 });
 

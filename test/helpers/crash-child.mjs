@@ -56,26 +56,35 @@ if (mode === 'loop') {
   const exp = await Experiment.create(reference);
   const pause = () => new Promise((r) => setTimeout(r, Math.floor(Math.random() * 60)));
   say('ready');
-  for (let i = 0; ; i++) {
-    const run = exp.startRun({ name: `r${i}`, tags: { i: String(i) } });
-    for (let k = 0; k < 3; k++) {
-      run.logParameter(`p${k}`, i * 10 + k);
-      say(`P ${i} ${k} ${Date.now()}`);
-      await pause();
+  // After SIGINT / SIGTERM the handler closes the open run and ends the process once its
+  // checkpoint is written; the loop's next write meets the closed run: wait for the exit then.
+  const closedBySignal = (e) => e?.code === 'RUN_CLOSED' || e?.code === 'EXPERIMENT_FAILED';
+  process.on('unhandledRejection', (e) => {
+    if (!closedBySignal(e)) throw e;
+  });
+  void (async () => {
+    for (let i = 0; ; i++) {
+      const run = exp.startRun({ name: `r${i}`, tags: { i: String(i) } });
+      for (let k = 0; k < 3; k++) {
+        run.logParameter(`p${k}`, i * 10 + k);
+        say(`P ${i} ${k} ${Date.now()}`);
+        await pause();
+      }
+      run.logMetric('m', i, { step: 0 });
+      say(`M ${i}`);
+      if (i % 3 === 0) {
+        await run.logJson('result', { i });
+        say(`A ${i}`);
+      }
+      if (i % 4 === 1) {
+        await run.logSolve(HighsAdapter, instance, { timeLimit: 10 });
+        say(`S ${i}`);
+      }
+      await run.finish();
+      say(`C ${i}`);
     }
-    run.logMetric('m', i, { step: 0 });
-    say(`M ${i}`);
-    if (i % 3 === 0) {
-      await run.logJson('result', { i });
-      say(`A ${i}`);
-    }
-    if (i % 4 === 1) {
-      await run.logSolve(HighsAdapter, instance, { timeLimit: 10 });
-      say(`S ${i}`);
-    }
-    await run.finish();
-    say(`C ${i}`);
-  }
+  })();
+  setInterval(() => undefined, 1000);
 } else if (mode === 'sigint-sync') {
   const exp = await Experiment.create(reference);
   await exp.run((run) => run.logParameter('seed', 1), { name: 'first' });
