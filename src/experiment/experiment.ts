@@ -213,6 +213,7 @@ export class Experiment extends ReadableScope implements Interruptible {
         : { id: journal.id, recoverable: true, recoverFrom: journal.path }
     );
     if (seed !== undefined) this.#session.pinRoot(seed.subject);
+    journal?.beforeSync(() => this.#session.sync());
     const scope = `experiment ${reference}`;
     this.#writer = new AttachmentWriter(
       scope,

@@ -33,6 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { Descriptor } from '../oci/types.js';
 import { LocalRegistry, type BlobBatch } from '../store/local-registry.js';
+import { currentOwner, ownerGone } from '../store/owner.js';
 import type { Digest } from '../oci/digest.js';
 import type { AttachmentRecord } from './attachments.js';
 import type { RunStatus } from './config.js';
@@ -54,6 +55,8 @@ export type JournalRecord =
       reference: string;
       pid: number;
       host: string;
+      /** The writer's start time (`/proc/<pid>/stat`), so a reused pid is not taken for it. */
+      start?: string | null;
       at: number;
       base?: Descriptor;
     }
@@ -182,6 +185,8 @@ export class Journal {
   /** A record written since the last fdatasync names blobs: sync `blobs/sha256` first. */
   #namesBlobs = false;
   #dirSynced = false;
+  /** Runs before each fdatasync of the journal (the store session's pins sync first). */
+  #beforeSync: (() => void) | undefined;
   /** Writes accepted so far (records and metric points): what a checkpoint must cover. */
   #seq = 0;
   readonly #metrics = new Map<number, { log: MetricLog; done: number }>();
@@ -206,6 +211,7 @@ export class Journal {
       reference,
       pid: process.pid,
       host: hostname(),
+      start: currentOwner().start,
       at: Date.now(),
       ...(base === undefined ? {} : { base }),
     };
@@ -263,6 +269,11 @@ export class Journal {
     if (this.#closed || this.#paused) return;
     await batch?.publishNow(digests);
     this.appendNow(record);
+  }
+
+  /** Sets what must be durable before the journal is (the experiment's store-session pins). */
+  beforeSync(fn: () => void): void {
+    this.#beforeSync = fn;
   }
 
   /** Journals the metric points of an open run as they are logged (taken at each write). */
@@ -391,6 +402,9 @@ export class Journal {
     }
     if (!this.#unsynced || this.#fd === undefined) return;
     try {
+      // Pins, then blob names, then the journal: a durable record never names a blob that a
+      // power loss could leave unpinned or unnamed.
+      this.#beforeSync?.();
       if (this.#namesBlobs) syncDirectory(this.#blobDir);
       fdatasyncSync(this.#fd);
       if (!this.#dirSynced) {
@@ -522,15 +536,13 @@ export function parseJournal(path: string, bytes: Uint8Array): JournalContents |
   return { path, header, reference, records, torn };
 }
 
-/** Whether the process that wrote a journal is still alive on this host. */
+/**
+ * Whether the process that wrote a journal is still alive on this host (a journal written on
+ * another host is recoverable here: the store was moved or shared).
+ */
 function writerAlive(header: JournalRecord & { t: 'header' }): boolean {
   if (header.host !== hostname()) return false;
-  try {
-    process.kill(header.pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return !ownerGone({ pid: header.pid, host: header.host, start: header.start ?? null });
 }
 
 /**
