@@ -50,6 +50,46 @@ export interface HttpRequest {
   readonly signal?: AbortSignal;
   /** Whether to retry on 429/5xx/resets. @default true */
   readonly retry?: boolean;
+  /** The retry budget of the blob (or manifest) this request is for; each retry takes one. */
+  readonly budget?: RetryBudget;
+}
+
+/**
+ * The retries one blob (or manifest) may take in all: its requests, upload sessions, download
+ * resumes and whole new attempts draw from it together. Each blob of a transfer has its own, so
+ * a blob that meets bad luck keeps its allowance whatever the others spent, and one that spends
+ * it fails alone.
+ *
+ * @example
+ * ```ts
+ * const budget = new RetryBudget(16);
+ * if (budget.take()) {
+ *   // retry
+ * }
+ * ```
+ */
+export class RetryBudget {
+  #left: number;
+
+  /** @param retries - how many retries the budget allows (≥ 0) */
+  constructor(retries: number) {
+    this.#left = Math.max(0, Math.floor(retries));
+  }
+
+  /** Retries left. */
+  get left(): number {
+    return this.#left;
+  }
+
+  /**
+   * Takes one retry.
+   * @returns false when none is left (then nothing was taken)
+   */
+  take(): boolean {
+    if (this.#left <= 0) return false;
+    this.#left--;
+    return true;
+  }
 }
 
 /** Options of {@link HttpClient}. */
@@ -71,6 +111,8 @@ export interface HttpClientOptions {
 }
 
 const MAX_REDIRECTS = 10;
+/** The longest `Retry-After` waited for by default. */
+export const MAX_RETRY_AFTER_MS: number = 120_000;
 /** Error bodies: enough for any registry's `errors[]`, bounded for hostile ones. */
 export const MAX_ERROR_BODY: number = 64 * 1024;
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
@@ -119,6 +161,24 @@ export function networkCode(e: unknown): string | undefined {
     cur = (cur as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/** Whether an answer's status is worth a retry (408, 429, 500, 502, 503, 504). */
+export function isRetryStatus(status: number): boolean {
+  return RETRY_STATUSES.has(status);
+}
+
+/**
+ * Whether a failed transfer step is worth another attempt: a transient network failure, or an
+ * answer of 408, 429 or 5xx (a 429 only when its `Retry-After` is within what we wait for).
+ */
+export function isTransientFailure(e: unknown): boolean {
+  if (isTransientNetworkError(e)) return true;
+  if (!(e instanceof RemoteError) || e.status === undefined || !RETRY_STATUSES.has(e.status)) {
+    return false;
+  }
+  const wait = e.data['retryAfterMs'];
+  return typeof wait !== 'number' || wait <= MAX_RETRY_AFTER_MS;
 }
 
 /** Whether a thrown error is a transient network failure worth retrying. */
@@ -387,7 +447,7 @@ export class HttpClient {
     this.#headers = options.headers ?? {};
     this.#maxRetries = options.maxRetries ?? 4;
     this.#backoffMs = options.backoffMs ?? 250;
-    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
+    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? MAX_RETRY_AFTER_MS;
     this.#onWarning = options.onWarning;
     this.#sleep = options.sleep ?? abortableSleep;
   }
@@ -411,7 +471,7 @@ export class HttpClient {
         if (req.signal?.aborted === true) throw aborted(req.signal);
         if (e instanceof RunledgerError && !isTransientNetworkError(e)) throw e;
         const err = e instanceof RemoteError ? e : transportError(e, req.method, req.url);
-        if (!retry || attempt >= this.#maxRetries || !isTransientNetworkError(e)) throw err;
+        if (!retry || !isTransientNetworkError(e) || !this.mayRetry(attempt, req.budget)) throw err;
         await this.#sleep(this.#backoff(attempt), req.signal);
         continue;
       }
@@ -429,16 +489,37 @@ export class HttpClient {
         }
         return res;
       }
-      if (retry && RETRY_STATUSES.has(res.status) && attempt < this.#maxRetries) {
-        const asked = parseRetryAfter(res.headers.get('retry-after'));
-        if (asked !== undefined && asked > this.#maxRetryAfterMs) return res;
-        const wait = Math.max(asked ?? 0, this.#backoff(attempt));
+      if (retry && RETRY_STATUSES.has(res.status)) {
+        const wait = this.retryDelay(attempt, res);
+        if (wait === undefined || !this.mayRetry(attempt, req.budget)) return res;
         await discard(res);
         await this.#sleep(wait, req.signal);
         continue;
       }
       return res;
     }
+  }
+
+  /**
+   * Whether retry number `attempt + 1` of one request may go: within `maxRetries`, and taken
+   * from the blob's budget when there is one.
+   * @param attempt - the attempt that failed (0 for the first try)
+   * @param budget - the retry budget of the blob the request is for
+   */
+  mayRetry(attempt: number, budget?: RetryBudget): boolean {
+    return attempt < this.#maxRetries && (budget === undefined || budget.take());
+  }
+
+  /**
+   * How long to wait before retrying after attempt number `attempt` failed: the backoff, or the
+   * answer's `Retry-After` when longer; undefined when that asks for more than we wait.
+   * @param attempt - the attempt that failed (0 for the first try)
+   * @param res - the answer, if there was one
+   */
+  retryDelay(attempt: number, res?: Response): number | undefined {
+    const asked = res === undefined ? undefined : parseRetryAfter(res.headers.get('retry-after'));
+    if (asked !== undefined && asked > this.#maxRetryAfterMs) return undefined;
+    return Math.max(asked ?? 0, this.#backoff(attempt));
   }
 
   #backoff(attempt: number): number {

@@ -20,11 +20,13 @@ import {
   HttpClient,
   discard,
   errorFromResponse,
+  isRetryStatus,
   isTransientNetworkError,
   readCapped,
   transportError,
   type BodySource,
   type HttpRequest,
+  type RetryBudget,
 } from './http.js';
 import { checkTarget, redactUrl, sameOrigin } from './origin.js';
 
@@ -54,6 +56,15 @@ export interface UploadOptions {
   readonly mountFrom?: string;
   /** Bytes sent so far (re-sent bytes after a restart are counted again as negative then positive). */
   readonly onBytes?: (delta: number) => void;
+  /** The blob's retry budget: every retry, resume and restart of its upload takes from it. */
+  readonly budget?: RetryBudget;
+  readonly signal?: AbortSignal;
+}
+
+/** Options of one request for a blob or manifest: its retry budget, signal. */
+export interface RequestOptions {
+  /** The retry budget of the blob or manifest (see {@link RetryBudget}). */
+  readonly budget?: RetryBudget;
   readonly signal?: AbortSignal;
 }
 
@@ -138,14 +149,14 @@ export class Repository {
    * @returns the manifest's descriptor
    * @throws RemoteError `NOT_FOUND`, `AUTHENTICATION`, `AUTHORIZATION`, `TRANSPORT`, `PROTOCOL`
    */
-  async resolve(reference: string, options: { signal?: AbortSignal } = {}): Promise<Descriptor> {
+  async resolve(reference: string, options: RequestOptions = {}): Promise<Descriptor> {
     const url = this.#url(`manifests/${checkReference(reference)}`);
     const req: HttpRequest = {
       method: 'HEAD',
       url,
       headers: { accept: MANIFEST_ACCEPT },
       scopes: this.#pull(),
-      ...signalOf(options.signal),
+      ...requestOf(options),
     };
     const res = await this.#send(req);
     if (res.status === 200) {
@@ -179,27 +190,37 @@ export class Repository {
    * @returns descriptor and exact bytes
    * @throws RemoteError `NOT_FOUND`, `DIGEST_MISMATCH`, `PROTOCOL`, …
    */
-  async fetchManifest(
-    reference: string,
-    options: { signal?: AbortSignal } = {}
-  ): Promise<FetchedManifest> {
+  async fetchManifest(reference: string, options: RequestOptions = {}): Promise<FetchedManifest> {
     const url = this.#url(`manifests/${checkReference(reference)}`);
     const req: HttpRequest = {
       method: 'GET',
       url,
       headers: { accept: MANIFEST_ACCEPT },
       scopes: this.#pull(),
-      ...signalOf(options.signal),
+      ...requestOf(options),
     };
-    const res = await this.#send(req);
-    if (res.status !== 200) {
-      throw await errorFromResponse(res, req, `fetch the manifest ${this.label}:${reference}`, {
-        notFound: `${this.label} has no manifest ${reference}`,
-      });
+    let header: string | null;
+    let contentType: string | undefined;
+    let bytes: Uint8Array;
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.#send(req);
+      if (res.status !== 200) {
+        throw await errorFromResponse(res, req, `fetch the manifest ${this.label}:${reference}`, {
+          notFound: `${this.label} has no manifest ${reference}`,
+        });
+      }
+      header = res.headers.get('docker-content-digest');
+      contentType = mediaTypeOf(res.headers.get('content-type'));
+      try {
+        bytes = await readCapped(res, MAX_MANIFEST_SIZE, 'manifest', 'GET', url);
+        break;
+      } catch (e) {
+        // A connection lost in the body: the request as a whole is sent again.
+        if (!isTransientNetworkError(e) || options.signal?.aborted === true) throw e;
+        if (!this.#http.mayRetry(attempt, options.budget)) throw e;
+        await this.#sleep(this.#http.retryDelay(attempt) ?? 0, options.signal);
+      }
     }
-    const header = res.headers.get('docker-content-digest');
-    const contentType = mediaTypeOf(res.headers.get('content-type'));
-    const bytes = await readCapped(res, MAX_MANIFEST_SIZE, 'manifest', 'GET', url);
     const digest = digestOf(bytes);
     const mismatch = (what: string, other: string): never => {
       throw new RemoteError(
@@ -256,7 +277,7 @@ export class Repository {
     reference: string,
     bytes: Uint8Array,
     mediaType: string,
-    options: { signal?: AbortSignal } = {}
+    options: RequestOptions = {}
   ): Promise<{ digest: Digest; subjectHeader: string | undefined }> {
     const digest = digestOf(bytes);
     if (bytes.byteLength > MAX_PUSH_MANIFEST) {
@@ -280,7 +301,7 @@ export class Repository {
       headers: { 'content-type': mediaType },
       body: bytes,
       scopes: this.#push(),
-      ...signalOf(options.signal),
+      ...requestOf(options),
     };
     const res = await this.#send(req);
     if (res.status !== 201 && res.status !== 200 && res.status !== 202) {
@@ -376,14 +397,14 @@ export class Repository {
    */
   async hasBlob(
     descriptor: Descriptor,
-    options: { signal?: AbortSignal; scopes?: string[] } = {}
+    options: RequestOptions & { scopes?: string[] } = {}
   ): Promise<boolean> {
     const url = this.#url(`blobs/${descriptor.digest}`);
     const req: HttpRequest = {
       method: 'HEAD',
       url,
       scopes: options.scopes ?? this.#pull(),
-      ...signalOf(options.signal),
+      ...requestOf(options),
     };
     const res = await this.#send(req);
     await discard(res);
@@ -409,14 +430,15 @@ export class Repository {
   /**
    * Streams a blob, verified: size and digest are checked as the bytes pass and the stream throws
    * `DIGEST_MISMATCH` instead of ending when they differ (including one byte too many). A broken
-   * connection is resumed with `Range` from the bytes already given.
+   * connection is resumed with `Range` from the bytes already given (each resume takes from the
+   * blob's budget, when given).
    * @param descriptor - the blob
-   * @param options - signal
+   * @param options - retry budget, signal
    * @returns the blob's bytes
    */
   async *openBlob(
     descriptor: Descriptor,
-    options: { signal?: AbortSignal; scopes?: string[]; maxResumes?: number } = {}
+    options: RequestOptions & { scopes?: string[]; maxResumes?: number } = {}
   ): AsyncGenerator<Uint8Array> {
     const url = this.#url(`blobs/${descriptor.digest}`);
     const hash = new Digester();
@@ -442,7 +464,7 @@ export class Repository {
         url,
         headers,
         scopes: options.scopes ?? this.#pull(),
-        ...signalOf(options.signal),
+        ...requestOf(options),
       };
       const res = await this.#send(req);
       if (res.status !== 200 && res.status !== 206) {
@@ -514,7 +536,11 @@ export class Repository {
           cause: options.signal.reason,
         });
       }
-      if (!isTransientNetworkError(failed) || resumes >= maxResumes) {
+      if (
+        !isTransientNetworkError(failed) ||
+        resumes >= maxResumes ||
+        options.budget?.take() === false
+      ) {
         throw transportError(failed, 'GET', url, `downloading ${descriptor.digest}`);
       }
       resumes++;
@@ -557,7 +583,8 @@ export class Repository {
         options.onBytes?.(-sent);
         if (!restartable(e) || options.signal?.aborted === true) throw e;
         lastError = e;
-        if (restart === RESTART_LIMIT) break; // no pause before giving up
+        // No pause before giving up.
+        if (restart === RESTART_LIMIT || options.budget?.take() === false) break;
         await this.#sleep(200 * 2 ** restart, options.signal);
       }
     }
@@ -567,7 +594,7 @@ export class Repository {
   async #startSession(
     descriptor: Descriptor,
     mountFrom: string | undefined,
-    signal: AbortSignal | undefined
+    options: RequestOptions
   ): Promise<{ mounted: true } | { mounted: false; location: URL; minChunk: number }> {
     const url = this.#url('blobs/uploads/');
     const scopes = this.#push();
@@ -581,7 +608,7 @@ export class Repository {
       url,
       headers: { 'content-length': '0' },
       scopes,
-      ...signalOf(signal),
+      ...requestOf(options),
     };
     const res = await this.#send(req);
     if (res.status === 201 && mountFrom !== undefined) {
@@ -629,7 +656,7 @@ export class Repository {
     const session = await this.#startSession(
       descriptor,
       mayMount ? options.mountFrom : undefined,
-      signal
+      options
     );
     if (session.mounted) return 'mounted';
     let location = session.location;
@@ -672,6 +699,7 @@ export class Repository {
           // Where does the server stand? Resume there, or restart the session when it can't say.
           const at = await this.#uploadOffset(location, signal);
           if (at === undefined || at > offset + length || at < offset) throw e;
+          if (options.budget?.take() === false) throw e;
           onBytes(at - offset);
           offset = at;
           continue;
@@ -697,15 +725,17 @@ export class Repository {
         }
         offset = end;
       }
-      return this.#finish(descriptor, location, new Uint8Array(0), scopes, signal);
+      return this.#finish(descriptor, location, () => new Uint8Array(0), descriptor.size, {
+        options,
+        onBytes,
+        scopes,
+      });
     }
-    return this.#finish(
-      descriptor,
-      location,
-      counted(source(0, descriptor.size), onBytes),
+    return this.#finish(descriptor, location, () => source(0, descriptor.size), 0, {
+      options,
+      onBytes,
       scopes,
-      signal
-    );
+    });
   }
 
   async #uploadOffset(location: URL, signal: AbortSignal | undefined): Promise<number | undefined> {
@@ -730,25 +760,75 @@ export class Repository {
     return last === 0 ? 0 : last + 1;
   }
 
+  /**
+   * The closing PUT of an upload session, sent again in the same session (not a new one) while
+   * the registry answers 408/429/5xx, or after a lost connection when the session still stands
+   * where it stood before the PUT (`expected` bytes); a blob that arrived anyway is done. Other
+   * failures are thrown for {@link Repository.pushBlob} to restart in a fresh session.
+   */
   async #finish(
     descriptor: Descriptor,
     location: URL,
-    body: BodySource | Uint8Array,
-    scopes: string[],
-    signal: AbortSignal | undefined
+    body: () => BodySource | Uint8Array,
+    expected: number,
+    how: { options: UploadOptions; onBytes: (n: number) => void; scopes: string[] }
   ): Promise<BlobPushResult> {
+    const { options, scopes } = how;
+    const signal = options.signal;
     const url = new URL(location.href);
     url.searchParams.set('digest', descriptor.digest);
-    const req: HttpRequest = {
-      method: 'PUT',
-      url,
-      headers: { 'content-type': 'application/octet-stream' },
-      body,
-      scopes,
-      retry: false,
-      ...signalOf(signal),
-    };
-    const res = await this.#send(req);
+    let req: HttpRequest;
+    let res: Response;
+    for (let attempt = 0; ; attempt++) {
+      // Bytes of this attempt; a late read of its body after it failed is not counted.
+      let inflight = 0;
+      let live = true;
+      const count = (n: number): void => {
+        if (!live) return;
+        inflight += n;
+        how.onBytes(n);
+      };
+      const uncount = (): void => {
+        live = false;
+        how.onBytes(-inflight);
+      };
+      req = {
+        method: 'PUT',
+        url,
+        headers: { 'content-type': 'application/octet-stream' },
+        body: counted(body(), count),
+        scopes,
+        retry: false,
+        ...signalOf(signal),
+      };
+      try {
+        res = await this.#send(req);
+      } catch (e) {
+        uncount();
+        if (!isTransientNetworkError(e) || signal?.aborted === true) throw e;
+        // Did the PUT get through before the connection was lost, or not start at all?
+        const at = await this.#uploadOffset(location, signal);
+        if (at === undefined) {
+          const there = await this.hasBlob(descriptor, { scopes, ...requestOf(options) }).catch(
+            () => false
+          );
+          if (there) return 'uploaded';
+        }
+        if (at !== expected || !this.#http.mayRetry(attempt, options.budget)) throw e;
+        await this.#sleep(this.#http.retryDelay(attempt) ?? 0, signal);
+        continue;
+      }
+      if (isRetryStatus(res.status)) {
+        const wait = this.#http.retryDelay(attempt, res);
+        if (wait !== undefined && this.#http.mayRetry(attempt, options.budget)) {
+          uncount();
+          await discard(res);
+          await this.#sleep(wait, signal);
+          continue;
+        }
+      }
+      break;
+    }
     if (res.status !== 201 && res.status !== 204 && res.status !== 200) {
       throw await errorFromResponse(
         res,
@@ -1084,6 +1164,13 @@ function checkReference(reference: string): string {
 
 function signalOf(signal: AbortSignal | undefined): { signal?: AbortSignal } {
   return signal === undefined ? {} : { signal };
+}
+
+function requestOf(options: RequestOptions): { signal?: AbortSignal; budget?: RetryBudget } {
+  return {
+    ...signalOf(options.signal),
+    ...(options.budget === undefined ? {} : { budget: options.budget }),
+  };
 }
 
 /** Whether an upload failure is worth a fresh session. */

@@ -4,7 +4,9 @@
  * child manifests) with bounded concurrency, blobs the target has skipped, manifests last
  * (children before parents, the tagged root at the very end) so a registry never shows a
  * manifest before all its blobs. Pull streams every blob into the local store verified, and
- * publishes the local reference only after the whole closure is stored.
+ * publishes the local reference only after the whole closure is stored. Each blob has its own
+ * retry budget; a blob that spends it fails alone while the others finish, and the verified
+ * blobs of a failed pull stay in the store, so running it again fetches only what is missing.
  */
 import { open, readFile } from 'node:fs/promises';
 import { RemoteError, RunledgerError, isRunledgerError } from '../errors.js';
@@ -22,7 +24,8 @@ import {
   requireRemoteReference,
   type RemoteOptions,
 } from './client.js';
-import type { BodySource } from './http.js';
+import { blobsFailed, mapLimit, withBudget } from './blob-tasks.js';
+import type { BodySource, RetryBudget } from './http.js';
 import { referrerArtifactType, type Repository } from './repository.js';
 
 /** Progress of a push, pull or copy. */
@@ -72,6 +75,13 @@ export interface TransferOptions extends RemoteOptions {
   readonly chunkThreshold?: number;
   /** Chunk size of chunked uploads. @default 32 MiB */
   readonly chunkSize?: number;
+  /**
+   * Retries one blob (or manifest) may take in all: its requests, upload sessions, download
+   * resumes and new attempts from the start together. A blob that spends them is reported failed
+   * once the other blobs have finished.
+   * @default 8 × maxRetries (32)
+   */
+  readonly blobRetries?: number;
   readonly onProgress?: (p: TransferProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -83,54 +93,16 @@ const MAX_NODES = 100_000;
  * sent from their file (through reused buffers, see remote/file-upload).
  */
 const SMALL_BLOB = 256 * 1024;
-
-/** Runs `fn` on every item with at most `limit` at once; the first failure stops the rest. */
-async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, signal: AbortSignal) => Promise<void>,
-  outer: AbortSignal | undefined
-): Promise<void> {
-  const ctrl = new AbortController();
-  const onAbort = (): void => ctrl.abort(outer?.reason);
-  outer?.addEventListener('abort', onAbort, { once: true });
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++] as T;
-      // One signal per item, unlinked when it is done: fetch (undici) leaves an abort listener
-      // on the signal of every request until that request is garbage-collected, so a signal
-      // shared by a whole transfer collected hundreds of them (824 in a 1,000-blob push) and
-      // Node warned "MaxListenersExceededWarning: Possible EventTarget memory leak".
-      const own = new AbortController();
-      const link = (): void => own.abort(ctrl.signal.reason);
-      if (ctrl.signal.aborted) link();
-      else ctrl.signal.addEventListener('abort', link, { once: true });
-      try {
-        await fn(item, own.signal);
-      } catch (e) {
-        if (failure === undefined) failure = { error: e };
-        ctrl.abort(e);
-      } finally {
-        ctrl.signal.removeEventListener('abort', link);
-      }
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  } finally {
-    outer?.removeEventListener('abort', onAbort);
-  }
-  if (failure !== undefined) {
-    if (outer?.aborted === true) {
-      throw new RunledgerError('ABORTED', 'The transfer was aborted.', { cause: outer.reason });
-    }
-    throw failure.error;
-  }
-}
+/**
+ * A pull publishes its verified blobs when this many wait, or this many bytes, or this long
+ * after the last group: a killed pull loses at most that much verified work.
+ */
+const PUBLISH_BLOBS = 256;
+const PUBLISH_BYTES = 64 * 1024 * 1024;
+const PUBLISH_MS = 1000;
 
 class Tracker {
+  readonly phase: TransferProgress['phase'];
   readonly #emit: ((p: TransferProgress) => void) | undefined;
   readonly #base: { phase: TransferProgress['phase']; reference: string };
   blobsTotal = 0;
@@ -147,6 +119,7 @@ class Tracker {
     reference: string,
     emit: ((p: TransferProgress) => void) | undefined
   ) {
+    this.phase = phase;
     this.#base = { phase, reference };
     this.#emit = emit;
   }
@@ -282,7 +255,7 @@ async function uploadBlob(
   source: () => Promise<RangeSource>,
   options: TransferOptions,
   tracker: Tracker,
-  signal: AbortSignal,
+  request: { signal: AbortSignal; budget: RetryBudget },
   mountFrom?: string
 ): Promise<'uploaded' | 'mounted'> {
   return repo.pushBlob(d, await source(), {
@@ -290,14 +263,16 @@ async function uploadBlob(
     ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
     ...(mountFrom === undefined ? {} : { mountFrom }),
     onBytes: (n) => tracker.bytes(n),
-    signal,
+    ...request,
   });
 }
 
 /**
  * Pushes a manifest graph to `repo` under `tag`: blobs (skipping those present), then child
- * manifests by digest, then the root under its tag. With a `subject` and no `OCI-Subject` in the
- * answer, the referrers tag index is updated (a failure there is a warning).
+ * manifests by digest, then the root under its tag. A blob that fails (its budget spent) does not
+ * stop the others: once they are done, the failures are thrown and no manifest is sent. With a
+ * `subject` and no `OCI-Subject` in the answer, the referrers tag index is updated (a failure
+ * there is a warning).
  */
 async function pushGraph(
   repo: Repository,
@@ -316,51 +291,66 @@ async function pushGraph(
   tracker.bytesTotal = graph.blobs.reduce((n, d) => n + d.size, 0);
   const signal = options.signal;
   // Cheapest case first: the target already has this manifest (then it has all its blobs).
-  const existing = await resolveOrUndefined(repo, tag ?? root.descriptor.digest, signal);
+  const existing = await withBudget(options, signal, (budget) =>
+    resolveOrUndefined(repo, tag ?? root.descriptor.digest, { budget, ...signalOpt(signal) })
+  );
   if (existing?.digest === root.descriptor.digest) {
     for (const d of graph.blobs) tracker.blob('skipped', d.size);
     return { transferred: 0, upToDate: true };
   }
   const rootThere =
     tag !== undefined &&
-    (await resolveOrUndefined(repo, root.descriptor.digest, signal))?.digest ===
-      root.descriptor.digest;
+    (
+      await withBudget(options, signal, (budget) =>
+        resolveOrUndefined(repo, root.descriptor.digest, { budget, ...signalOpt(signal) })
+      )
+    )?.digest === root.descriptor.digest;
   let transferred = 0;
+  const putManifest = (reference: string, m: { descriptor: Descriptor; bytes: Uint8Array }) =>
+    withBudget(options, signal, (budget) =>
+      repo.putManifest(reference, m.bytes, m.descriptor.mediaType, {
+        budget,
+        ...signalOpt(signal),
+      })
+    );
   if (!rootThere) {
-    await mapLimit(
+    const scopes = [`repository:${repo.name}:pull,push`];
+    const failures = await mapLimit(
       graph.blobs,
       options.concurrency ?? 8,
-      async (d, sig) => {
-        if (await repo.hasBlob(d, { signal: sig, scopes: [`repository:${repo.name}:pull,push`] })) {
-          tracker.blob('skipped', d.size);
-          return;
-        }
-        const how = await uploadBlob(repo, d, blobSource(d), options, tracker, sig, mountFrom);
-        if (how === 'mounted') tracker.blob('mounted', d.size);
-        else {
-          transferred++;
-          tracker.blob('transferred', d.size);
-        }
-      },
+      (d, sig) =>
+        withBudget(options, sig, async (budget) => {
+          if (await repo.hasBlob(d, { signal: sig, budget, scopes })) {
+            tracker.blob('skipped', d.size);
+            return;
+          }
+          const request = { signal: sig, budget };
+          const how = await uploadBlob(
+            repo,
+            d,
+            blobSource(d),
+            options,
+            tracker,
+            request,
+            mountFrom
+          );
+          if (how === 'mounted') tracker.blob('mounted', d.size);
+          else {
+            transferred++;
+            tracker.blob('transferred', d.size);
+          }
+        }),
       signal
     );
-    for (const m of graph.manifests.slice(0, -1)) {
-      await repo.putManifest(
-        m.descriptor.digest,
-        m.bytes,
-        m.descriptor.mediaType,
-        signalOpt(signal)
-      );
+    if (failures.length > 0) {
+      const doing = tracker.phase === 'copy' ? 'copied to' : 'pushed to';
+      throw blobsFailed(failures, graph.blobs.length, `${doing} ${repo.label}`, '');
     }
+    for (const m of graph.manifests.slice(0, -1)) await putManifest(m.descriptor.digest, m);
   } else {
     for (const d of graph.blobs) tracker.blob('skipped', d.size);
   }
-  const { subjectHeader } = await repo.putManifest(
-    tag ?? root.descriptor.digest,
-    root.bytes,
-    root.descriptor.mediaType,
-    signalOpt(signal)
-  );
+  const { subjectHeader } = await putManifest(tag ?? root.descriptor.digest, root);
   await recordReferrer(repo, root, subjectHeader, options);
   return { transferred, upToDate: false };
 }
@@ -413,10 +403,10 @@ async function recordReferrer(
 async function resolveOrUndefined(
   repo: Repository,
   reference: string,
-  signal: AbortSignal | undefined
+  request: { budget: RetryBudget; signal?: AbortSignal }
 ): Promise<Descriptor | undefined> {
   try {
-    return await repo.resolve(reference, signalOpt(signal));
+    return await repo.resolve(reference, request);
   } catch (e) {
     if (isRunledgerError(e, 'NOT_FOUND')) return undefined;
     throw e;
@@ -520,8 +510,11 @@ export interface PullOptions extends TransferOptions {
 /**
  * Pulls an artifact into the local store: the manifest (verified against its digest and the
  * registry's `Docker-Content-Digest`), then every blob the store lacks, streamed into temp files
- * with size and digest checked, made durable together; the local reference is published last,
- * so a failed pull leaves no reference and no blob under its final name that did not verify.
+ * with size and digest checked and published in groups as they verify; the local reference is
+ * published last. A blob that fails (its retry budget spent) does not stop the others; a failed
+ * pull leaves no reference and no blob that did not verify, and keeps every blob that did
+ * (content-addressed: `gc` removes them if nothing comes to use them), so pulling again fetches
+ * only the missing ones.
  *
  * @param reference - `registry/repository:tag` or `…@sha256:…`
  * @param options - credentials, concurrency, progress, local name, signal
@@ -550,10 +543,11 @@ export async function pullArtifact(
         : withoutDigest(ref)
     );
   const tracker = new Tracker('pull', localName, options.onProgress);
-  const rootFetched = await repo.fetchManifest(
-    ref.digest ?? (ref.tag as string),
-    signalOpt(signal)
-  );
+  const fetchManifest = (reference: string) =>
+    withBudget(options, signal, (budget) =>
+      repo.fetchManifest(reference, { budget, ...signalOpt(signal) })
+    );
+  const rootFetched = await fetchManifest(ref.digest ?? (ref.tag as string));
   if (ref.digest !== undefined && rootFetched.descriptor.digest !== ref.digest) {
     throw new RemoteError(
       'DIGEST_MISMATCH',
@@ -570,35 +564,77 @@ export async function pullArtifact(
     async (d) => {
       const hit = fetched.get(d.digest);
       if (hit !== undefined) return hit;
-      const m = await repo.fetchManifest(d.digest, signalOpt(signal));
-      return m.bytes;
+      return (await fetchManifest(d.digest)).bytes;
     },
     reference
   );
   tracker.blobsTotal = graph.blobs.length;
   tracker.bytesTotal = graph.blobs.reduce((n, d) => n + d.size, 0);
   const batch = registry.batch();
+  // Verified blobs are published in groups as the pull goes, so even a killed pull keeps them
+  // (a group's content is flushed first: one syncfs from 16 blobs on).
+  let group: Digest[] = [];
+  let groupBytes = 0;
+  let groupStart = performance.now();
+  const verified = async (d: Descriptor): Promise<void> => {
+    group.push(d.digest);
+    groupBytes += d.size;
+    if (
+      group.length < PUBLISH_BLOBS &&
+      groupBytes < PUBLISH_BYTES &&
+      performance.now() - groupStart < PUBLISH_MS
+    ) {
+      return;
+    }
+    const now = group;
+    group = [];
+    groupBytes = 0;
+    groupStart = performance.now();
+    await batch.publishNow(now);
+  };
   let transferred = 0;
   try {
-    await mapLimit(
+    const failures = await mapLimit(
       graph.blobs,
       options.concurrency ?? 8,
-      async (d, sig) => {
-        const have = await registry.statBlob(d.digest).catch(() => undefined);
-        if (have !== undefined && have.size === d.size) {
-          tracker.blob('skipped', d.size);
-          return;
-        }
-        await batch.putBlobStream(counting(repo.openBlob(d, { signal: sig }), tracker), {
-          expectedDigest: d.digest,
-          expectedSize: d.size,
-          signal: sig,
-        });
-        transferred++;
-        tracker.blob('transferred', d.size);
-      },
+      (d, sig) =>
+        withBudget(options, sig, async (budget) => {
+          const have = await registry.statBlob(d.digest).catch(() => undefined);
+          if (have !== undefined && have.size === d.size) {
+            tracker.blob('skipped', d.size);
+            return;
+          }
+          // Bytes of this attempt, taken back when it fails (the next one starts from zero).
+          let got = 0;
+          const count = (n: number): void => {
+            got += n;
+            tracker.bytes(n);
+          };
+          try {
+            await batch.putBlobStream(counting(repo.openBlob(d, { signal: sig, budget }), count), {
+              expectedDigest: d.digest,
+              expectedSize: d.size,
+              signal: sig,
+            });
+          } catch (e) {
+            tracker.bytes(-got);
+            throw e;
+          }
+          transferred++;
+          tracker.blob('transferred', d.size);
+          await verified(d);
+        }),
       signal
     );
+    if (failures.length > 0) {
+      const rest = graph.blobs.length - failures.length;
+      throw blobsFailed(
+        failures,
+        graph.blobs.length,
+        `pulled from ${repo.label}`,
+        ` (the other ${rest} are verified in ${registry.root}, so pulling again fetches only the missing ones)`
+      );
+    }
     for (const m of graph.manifests) {
       await batch.putBlob(m.bytes, {
         expectedDigest: m.descriptor.digest,
@@ -607,7 +643,8 @@ export async function pullArtifact(
     }
     await batch.commit(signalOpt(signal));
   } catch (e) {
-    await batch.discard().catch(() => undefined);
+    // Keep what verified: content-addressed, so the next pull skips it.
+    await batch.commit().catch(() => batch.discard().catch(() => undefined));
     throw e;
   }
   const root = graph.manifests[graph.manifests.length - 1]?.descriptor as Descriptor;
@@ -631,10 +668,10 @@ function digestTag(ref: Reference): string {
 
 async function* counting(
   source: AsyncIterable<Uint8Array>,
-  tracker: Tracker
+  count: (n: number) => void
 ): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
-    tracker.bytes(chunk.byteLength);
+    count(chunk.byteLength);
     yield chunk;
   }
 }
@@ -660,15 +697,15 @@ export async function copyArtifact(
   const from = client.repository(src);
   const to = client.repository(dst);
   const signal = options.signal;
-  const rootFetched = await from.fetchManifest(
-    src.digest ?? (src.tag as string),
-    signalOpt(signal)
-  );
+  const fetchManifest = (reference: string) =>
+    withBudget(options, signal, (budget) =>
+      from.fetchManifest(reference, { budget, ...signalOpt(signal) })
+    );
+  const rootFetched = await fetchManifest(src.digest ?? (src.tag as string));
   const fetched = new Map<Digest, Uint8Array>([[rootFetched.descriptor.digest, rootFetched.bytes]]);
   const graph = await walk(
     rootFetched.descriptor,
-    async (d) =>
-      fetched.get(d.digest) ?? (await from.fetchManifest(d.digest, signalOpt(signal))).bytes,
+    async (d) => fetched.get(d.digest) ?? (await fetchManifest(d.digest)).bytes,
     source
   );
   const shown = formatReference(withoutDigest(dst));

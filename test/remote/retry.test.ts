@@ -194,6 +194,8 @@ describe('429 with Retry-After', () => {
         credentials: credentials(),
         sleep,
         maxRetries: 3,
+        // No budget beyond one request's retries: no new attempt of the manifest after them.
+        blobRetries: 3,
         registry: local,
       }),
       'RATE_LIMITED'
@@ -251,6 +253,7 @@ describe('transient failures', () => {
         fetch: double.fetch,
         credentials: credentials(),
         sleep,
+        blobRetries: 4, // one request's retries are all the manifest's budget
         registry: local,
       }),
       'TRANSPORT'
@@ -280,6 +283,7 @@ describe('transient failures', () => {
         credentials: credentials(),
         sleep,
         maxRetries: 2,
+        blobRetries: 2,
         registry: local,
       }),
       'TRANSPORT'

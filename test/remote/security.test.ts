@@ -341,9 +341,15 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
 
     const isGet = (url: URL, what: string): boolean => url.pathname.endsWith(what);
 
+    /**
+     * Pulls and expects DIGEST_MISMATCH. Nothing that did not verify is stored: no reference, no
+     * manifest, no temp file, not the `corrupt` blob; the blobs that verified are kept (so a
+     * pull again fetches only the missing ones).
+     */
     async function expectFailedPull(
       fetchImpl: FetchLike,
-      reference: string
+      reference: string,
+      corrupt?: Digest
     ): Promise<{ error: RemoteError; local: LocalRegistry }> {
       const local = await LocalRegistry.open(await tempDir('runledger-sec-pull-'));
       const error = (await expectCode(
@@ -353,14 +359,18 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
       expect(error).toBeInstanceOf(RemoteError);
       expect(error.method).toBe('GET');
       expectNoSecrets(error);
-      // Nothing stored: no blob under blobs/ (not even the ones that verified), no temp file, no ref.
-      expect(await storeFiles(local)).toEqual({ blobs: [], temp: [] });
+      const kept = corrupt === undefined ? [] : pushed.blobs.filter((d) => d !== corrupt);
+      expect(await storeFiles(local)).toEqual({
+        blobs: kept.map((d) => d.slice('sha256:'.length)).sort(),
+        temp: [],
+      });
       expect(await local.listRefs()).toEqual([]);
-      for (const d of [pushed.digest, ...pushed.blobs]) expect(await local.hasBlob(d)).toBe(false);
+      expect(await local.hasBlob(pushed.digest)).toBe(false);
+      if (corrupt !== undefined) expect(await local.hasBlob(corrupt)).toBe(false);
       return { error, local };
     }
 
-    it('case 9: a blob with the same length but different bytes fails DIGEST_MISMATCH and stores nothing', async () => {
+    it('case 9: a blob with the same length but different bytes fails DIGEST_MISMATCH and is not stored', async () => {
       const target = digestOf(layers[0] as Uint8Array);
       const proxy = corrupting(async (url, res) => {
         if (!isGet(url, `/blobs/${target}`) || res.status !== 200) return undefined;
@@ -368,14 +378,14 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
         bytes[bytes.length >> 1] = (bytes[bytes.length >> 1] as number) ^ 0xff;
         return new Response(bytes, { status: 200, headers: res.headers });
       });
-      const { error } = await expectFailedPull(proxy.fetch, `${registry.host}/${REPO}:v1`);
+      const { error } = await expectFailedPull(proxy.fetch, `${registry.host}/${REPO}:v1`, target);
       expect(error.message).toContain(target);
       expect(error.message).toMatch(/hashes to sha256:/);
       expect(error.url).toBe(`${registry.url}/v2/${REPO}/blobs/${target}`);
       expect(error.data['digest']).toBe(target);
     });
 
-    it('case 9: a blob with one trailing byte too many fails DIGEST_MISMATCH and stores nothing', async () => {
+    it('case 9: a blob with one trailing byte too many fails DIGEST_MISMATCH and is not stored', async () => {
       const target = digestOf(layers[1] as Uint8Array);
       const proxy = corrupting(async (url, res) => {
         if (!isGet(url, `/blobs/${target}`) || res.status !== 200) return undefined;
@@ -387,7 +397,7 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
         headers.set('content-length', String(longer.length));
         return new Response(longer, { status: 200, headers });
       });
-      const { error } = await expectFailedPull(proxy.fetch, `${registry.host}/${REPO}:v1`);
+      const { error } = await expectFailedPull(proxy.fetch, `${registry.host}/${REPO}:v1`, target);
       expect(error.message).toContain(target);
       expect(error.message).toMatch(/longer than the 1000 bytes/);
     });
