@@ -16,15 +16,18 @@ async function sources(dir: string): Promise<string[]> {
   return out;
 }
 
+/** The members of the ErrorCode union in src/errors.ts. */
+async function errorCodes(): Promise<string[]> {
+  const errorsTs = await readFile(join(SRC, 'errors.ts'), 'utf8');
+  const start = errorsTs.indexOf('export type ErrorCode');
+  // The union ends at its last member's `';` (doc comments may hold semicolons).
+  const union = errorsTs.slice(start, errorsTs.indexOf("';", start) + 1);
+  return [...union.matchAll(/\| '([A-Z_]+)'/g)].map((m) => m[1]!);
+}
+
 describe('RunledgerError', () => {
   it('every ErrorCode in the union is thrown somewhere in src/', async () => {
-    const errorsTs = await readFile(join(SRC, 'errors.ts'), 'utf8');
-    const union = errorsTs.slice(
-      errorsTs.indexOf('export type ErrorCode'),
-      // The union ends at its last member's `';` (doc comments may hold semicolons).
-      errorsTs.indexOf("';", errorsTs.indexOf('export type ErrorCode')) + 1
-    );
-    const codes = [...union.matchAll(/\| '([A-Z_]+)'/g)].map((m) => m[1]!);
+    const codes = await errorCodes();
     expect(codes.length).toBeGreaterThan(10);
     const text = (await Promise.all((await sources(SRC)).map((f) => readFile(f, 'utf8')))).join(
       '\n'
@@ -38,13 +41,7 @@ describe('RunledgerError', () => {
   });
 
   it("every ErrorCode in the union has a row in the README's error table", async () => {
-    const errorsTs = await readFile(join(SRC, 'errors.ts'), 'utf8');
-    const union = errorsTs.slice(
-      errorsTs.indexOf('export type ErrorCode'),
-      // The union ends at its last member's `';` (doc comments may hold semicolons).
-      errorsTs.indexOf("';", errorsTs.indexOf('export type ErrorCode')) + 1
-    );
-    const codes = [...union.matchAll(/\| '([A-Z_]+)'/g)].map((m) => m[1]!);
+    const codes = await errorCodes();
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('\n## Errors\n'));
     const rows = new Set([...section.matchAll(/^\| `([A-Z_]+)` +\|/gm)].map((m) => m[1]!));

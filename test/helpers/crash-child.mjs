@@ -24,6 +24,18 @@ const [dist, reference, mode] = process.argv.slice(2);
 const { Experiment } = await import(pathToFileURL(dist).href);
 const say = (line) => process.stdout.write(`${line}\n`);
 
+/** The built HiGHS adapter and a tiny LP for it (max 3x, 0 <= x <= 4: objective 12). */
+async function tinyLp() {
+  const { InstanceBuilder } = await import(pathToFileURL(dist).href);
+  const { HighsAdapter } = await import(
+    pathToFileURL(dist.replace(/index\.js$/, 'solve/adapters/highs.js')).href
+  );
+  const b = new InstanceBuilder({ name: 'tiny-lp' });
+  const x = b.continuous('x', { lower: 0, upper: 4 });
+  b.maximize(x.times(3));
+  return { HighsAdapter, instance: b.build() };
+}
+
 if (mode === 'loop') {
   const exp = await Experiment.create(reference, { durable: 'always' });
   say('ready');
@@ -45,14 +57,7 @@ if (mode === 'loop') {
     say(`C ${i}`);
   }
 } else if (mode === 'default-loop') {
-  const { InstanceBuilder } = await import(pathToFileURL(dist).href);
-  const { HighsAdapter } = await import(
-    pathToFileURL(dist.replace(/index\.js$/, 'solve/adapters/highs.js')).href
-  );
-  const b = new InstanceBuilder({ name: 'tiny-lp' });
-  const x = b.continuous('x', { lower: 0, upper: 4 });
-  b.maximize(x.times(3));
-  const instance = b.build();
+  const { HighsAdapter, instance } = await tinyLp();
   const exp = await Experiment.create(reference);
   const pause = () => new Promise((r) => setTimeout(r, Math.floor(Math.random() * 60)));
   say('ready');
@@ -125,14 +130,8 @@ if (mode === 'loop') {
   run.logMetric('gap', 0.5);
   await run.logText('log', 'half way');
   // A solve recorded in the open run (HiGHS through the built adapter).
-  const { InstanceBuilder } = await import(pathToFileURL(dist).href);
-  const { HighsAdapter } = await import(
-    pathToFileURL(dist.replace(/index\.js$/, 'solve/adapters/highs.js')).href
-  );
-  const b = new InstanceBuilder({ name: 'tiny-lp' });
-  const x = b.continuous('x', { lower: 0, upper: 4 });
-  b.maximize(x.times(3));
-  await run.logSolve(HighsAdapter, b.build(), { timeLimit: 10 });
+  const { HighsAdapter, instance } = await tinyLp();
+  await run.logSolve(HighsAdapter, instance, { timeLimit: 10 });
   setTimeout(() => say('ready'), 1500);
   setInterval(() => undefined, 1000);
 } else {
