@@ -95,7 +95,7 @@ const MAX_NODES = 100_000;
 const SMALL_BLOB = 256 * 1024;
 /**
  * A pull publishes its verified blobs when this many wait, or this many bytes, or this long
- * after the last group: a killed pull loses at most that much verified work.
+ * after the first of a group verified: a killed pull loses at most about that much verified work.
  */
 const PUBLISH_BLOBS = 256;
 const PUBLISH_BYTES = 64 * 1024 * 1024;
@@ -571,26 +571,26 @@ export async function pullArtifact(
   tracker.blobsTotal = graph.blobs.length;
   tracker.bytesTotal = graph.blobs.reduce((n, d) => n + d.size, 0);
   const batch = registry.batch();
-  // Verified blobs are published in groups as the pull goes, so even a killed pull keeps them
-  // (a group's content is flushed first: one syncfs from 16 blobs on).
+  // Verified blobs are published in groups as the pull goes, so a killed pull keeps them too:
+  // at once when PUBLISH_BLOBS or PUBLISH_BYTES wait, else PUBLISH_MS after the first of a group
+  // (its content is flushed first: one syncfs from 16 blobs on). A failed interim publish is
+  // left to the final commit, which publishes the same blobs again and reports it.
   let group: Digest[] = [];
   let groupBytes = 0;
-  let groupStart = performance.now();
-  const verified = async (d: Descriptor): Promise<void> => {
-    group.push(d.digest);
-    groupBytes += d.size;
-    if (
-      group.length < PUBLISH_BLOBS &&
-      groupBytes < PUBLISH_BYTES &&
-      performance.now() - groupStart < PUBLISH_MS
-    ) {
-      return;
-    }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const publish = (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
     const now = group;
     group = [];
     groupBytes = 0;
-    groupStart = performance.now();
-    await batch.publishNow(now);
+    return now.length === 0 ? Promise.resolve() : batch.publishNow(now).catch(() => undefined);
+  };
+  const verified = async (d: Descriptor): Promise<void> => {
+    group.push(d.digest);
+    groupBytes += d.size;
+    if (group.length >= PUBLISH_BLOBS || groupBytes >= PUBLISH_BYTES) await publish();
+    else timer ??= setTimeout(() => void publish(), PUBLISH_MS);
   };
   let transferred = 0;
   try {
@@ -626,6 +626,7 @@ export async function pullArtifact(
         }),
       signal
     );
+    clearTimeout(timer);
     if (failures.length > 0) {
       const rest = graph.blobs.length - failures.length;
       throw blobsFailed(
@@ -644,6 +645,7 @@ export async function pullArtifact(
     await batch.commit(signalOpt(signal));
   } catch (e) {
     // Keep what verified: content-addressed, so the next pull skips it.
+    clearTimeout(timer);
     await batch.commit().catch(() => batch.discard().catch(() => undefined));
     throw e;
   }

@@ -7,7 +7,11 @@
  * Pauses are injected and recorded, never waited for; the artifact's bytes come from the seed, so
  * the same requests meet the same faults on every run.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteError } from '../../src/errors.js';
 import { digestOf } from '../../src/oci/digest.js';
@@ -16,6 +20,7 @@ import type { FetchLike } from '../../src/remote/http.js';
 import { pullArtifact, pushArtifact } from '../../src/remote/transfer.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { writeArtifact } from '../helpers/artifacts.js';
+import { requireBuilt } from '../helpers/built.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../helpers/fault-proxy.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry-server.js';
@@ -23,6 +28,7 @@ import { tempDir } from '../helpers/temp.js';
 import { HAS_DOCKER_REGISTRY, REGISTRY_SKIP_REASON } from '../helpers/tools.js';
 
 const SEED = 20_240_613;
+const CHILD = fileURLToPath(new URL('./children/pull.mjs', import.meta.url));
 const RATE = 0.45;
 const LAYERS = 169; // + the config: 170 blobs
 
@@ -307,6 +313,58 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
         expect(Buffer.compare(got, bytesOf.get(b.digest) as Uint8Array)).toBe(0);
       }
       expectChaos(proxy.requests.slice(first), 15);
+    });
+
+    it('pull: a pull killed with SIGKILL keeps the blobs it verified, and the next one fetches only the others', async () => {
+      requireBuilt();
+      const repository = 'bad/killed';
+      const direct = `${server.host}/${repository}:v1`;
+      const { local, descriptor, blobs } = await seededArtifact(direct);
+      await pushArtifact(direct, direct, { registry: local });
+      const ref = `${proxy.host}/${repository}:v1`;
+      const root = await tempDir('runledger-bad-killed-');
+
+      // 6 blobs are refused; the child retries them without end, so it is still pulling when
+      // the other 164 are in its store (published within about a second of verifying).
+      const refused = new Set<string>(blobs.filter((_, i) => i % 29 === 3).map((b) => b.digest));
+      proxy.setChaos({
+        seed: SEED,
+        rate: 0,
+        refuse: (method, path) => method === 'GET' && refused.has(blobOf({ path }) ?? ''),
+      });
+      const child = spawn(process.execPath, [CHILD, root, ref], { stdio: 'ignore' });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.once('exit', (_code, signal) => resolve(signal))
+      );
+      const published = (): string[] =>
+        blobs
+          .map((b) => b.digest)
+          .filter((d) => existsSync(join(root, 'blobs', 'sha256', d.slice('sha256:'.length))));
+      // Bounded: at most 600 looks, 50 ms apart.
+      for (let i = 0; i < 600 && published().length < 164; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL'); // still pulling: killed, not finished
+      proxy.setChaos(undefined);
+      const kept = new Set(published());
+      expect(kept.size).toBe(164);
+      for (const d of refused) expect(kept.has(d)).toBe(false);
+
+      const into = await LocalRegistry.open(root);
+      const second = proxy.requests.length;
+      const report = await pullArtifact(ref, { registry: into });
+      const fetched = proxy.requests
+        .slice(second)
+        .filter((r) => r.method === 'GET' && blobOf(r) !== undefined)
+        .map(blobOf);
+      expect(new Set(fetched)).toEqual(refused);
+      expect(report.digest).toBe(descriptor.digest);
+      expect(report.blobs.transferred).toBe(6);
+      for (const b of blobs) {
+        const got = await into.readBlob(b.digest, { expectedSize: b.size });
+        expect(digestOf(got)).toBe(b.digest);
+      }
     });
   }
 );
