@@ -21,6 +21,13 @@
 // peak RSS: a 2 GiB artifact (one 1.5 GiB layer + 512 layers of 1 MiB) pushed and pulled once
 //          by each side; ours from process.resourceUsage().maxRSS in the child, skopeo's from
 //          `/usr/bin/time -f %M` (or VmHWM polled in /proc when time is missing).
+// resumed pull: the 1,000-blob artifact pulled through outage-proxy.mjs, which answers 503 to
+//          everything once it has served half of the blobs; then pulled again with the proxy
+//          up, into the same store / layout. The figure is the blobs fetched by that second
+//          invocation (target: only those the first did not keep). Ours is pullArtifact in this
+//          process, its first invocation with maxRetries: 0 so it gives up at once instead of
+//          spending every blob's retry budget against the outage; skopeo is
+//          `skopeo copy docker://… oci:<dir>:v1` both times.
 //
 // Ours is timed inside the child around the one call (as in the other benches); the child's
 // wall time, node start-up and module loading included, is reported too ("ours incl. node
@@ -37,8 +44,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalRegistry } from '../../dist/src/index.js';
+import { LocalRegistry, pullArtifact } from '../../dist/src/index.js';
 import { children, commandLine, fmt, MB, run, syncAll } from './lib.mjs';
+import { startOutageProxy } from './outage-proxy.mjs';
 import { checkRegistry, startRegistry } from './registry-server.mjs';
 
 const MIB = 1 << 20;
@@ -55,6 +63,7 @@ if (!(RSS_MIB >= 8)) throw new Error('RUNLEDGER_BENCH_REMOTE_RSS_MIB must be ≥
 const LOCAL_REF = 'localhost/bench/remote:v1';
 const here = dirname(fileURLToPath(import.meta.url));
 const childScript = join(here, 'remote-child.mjs');
+const sameSet = (a, b) => a.size === b.size && [...a].every((x) => b.has(x));
 const label = (mib) => (mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`);
 const smallLabel = SMALL_COUNT.toLocaleString('en-US');
 const secs = (runs) => runs.map((s) => Number(s.toFixed(3)));
@@ -499,6 +508,88 @@ export const cases = [
             'pull ours/skopeo': `${rate(pullOurs.seconds)} / ${rate(pullPeer.seconds)}`,
           },
         };
+      });
+    },
+  },
+  {
+    name: `remote pull ${smallLabel} blobs of 64 KiB resumed after a failure at 50%`,
+    unit: 'blobs fetched again',
+    higherIsBetter: false,
+    async run(ctx) {
+      const skopeoVersion = checkSkopeo();
+      checkRegistry();
+      const root = join(ctx.scratch, 'store');
+      const art = await buildArtifact(root, SMALL, ctx.log);
+      const { manifest } = await (
+        await LocalRegistry.open(root)
+      ).readManifest(art.descriptor.digest);
+      const digests = [manifest.config, ...manifest.layers].map((d) => d.digest);
+      const half = Math.floor(art.blobs / 2);
+      return withRegistry(join(ctx.scratch, 'registry'), async (reg) => {
+        await ours(['push', root, LOCAL_REF, `${reg.host}/bench/resume:v1`]); // not measured
+        rmSync(root, { recursive: true, force: true });
+        const proxy = await startOutageProxy(reg.host);
+        try {
+          const source = `${proxy.host}/bench/resume:v1`;
+
+          // skopeo: the first copy fails at the outage; the second goes into the same layout.
+          const dir = join(ctx.scratch, 'skopeo');
+          proxy.reset(half);
+          const s1 = await run('skopeo', skopeoPullArgs(source, dir, 'v1'), { allowFail: true });
+          if (s1.code === 0) throw new Error('skopeo’s first pull did not fail at the outage');
+          const inLayout = (d) => existsSync(join(dir, 'blobs', 'sha256', d.slice(7)));
+          const skopeoMissing = new Set(digests.filter((d) => !inLayout(d)));
+          ctx.log(
+            `skopeo first: failed after ${fmt(s1.seconds)} s (${s1.stderr.trim().split('\n').at(-1)?.slice(0, 160)}), ${art.blobs - skopeoMissing.size} blobs kept`
+          );
+          proxy.reset(undefined);
+          const s2 = await run('skopeo', skopeoPullArgs(source, dir, 'v1'));
+          const skopeoFetched = new Set(proxy.fetched);
+          expectDigest('skopeo pull', layoutDigest(dir, 'v1'), art.descriptor.digest);
+          ctx.log(`skopeo again: ${skopeoFetched.size} blobs fetched in ${fmt(s2.seconds)} s`);
+
+          // Ours: the same, into one store.
+          const registry = await LocalRegistry.open(join(ctx.scratch, 'pull'));
+          proxy.reset(half);
+          const t1 = performance.now();
+          const first = await pullArtifact(source, { registry, maxRetries: 0 }).then(
+            () => undefined,
+            (e) => e
+          );
+          if (first === undefined) throw new Error('our first pull did not fail at the outage');
+          const kept = await Promise.all(digests.map((d) => registry.hasBlob(d)));
+          const oursMissing = new Set(digests.filter((_, i) => !kept[i]));
+          ctx.log(
+            `ours   first: failed after ${fmt((performance.now() - t1) / 1000)} s (${first.code}: ${first.message.slice(0, 160)}…), ${art.blobs - oursMissing.size} blobs kept`
+          );
+          proxy.reset(undefined);
+          const r = await pullArtifact(source, { registry });
+          const oursFetched = new Set(proxy.fetched);
+          expectDigest('pull', r.digest, art.descriptor.digest);
+          expectDigest('pulled', (await registry.resolve(source)).digest, art.descriptor.digest);
+          ctx.log(`ours   again: ${oursFetched.size} blobs fetched in ${fmt(r.seconds)} s`);
+
+          return {
+            ours: oursFetched.size,
+            peer: skopeoFetched.size,
+            peerName: `skopeo ${skopeoVersion} copy docker://… oci:… (same layout again)`,
+            checks: [
+              {
+                label: `ours fetched only the ${oursMissing.size} it lacked`,
+                value: `${oursFetched.size}`,
+                pass: sameSet(oursFetched, oursMissing),
+              },
+            ],
+            extra: {
+              'failure at': `${half} of ${art.blobs} blobs served`,
+              'kept after the failure ours/skopeo': `${art.blobs - oursMissing.size}/${art.blobs - skopeoMissing.size}`,
+              'skopeo fetched only what it lacked': sameSet(skopeoFetched, skopeoMissing),
+              'second pull s ours/skopeo': `${fmt(r.seconds)}/${fmt(s2.seconds)}`,
+            },
+          };
+        } finally {
+          await proxy.stop();
+        }
       });
     },
   },
