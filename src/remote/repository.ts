@@ -812,7 +812,10 @@ export class Repository {
           const there = await this.hasBlob(descriptor, { scopes, ...requestOf(options) }).catch(
             () => false
           );
-          if (there) return 'uploaded';
+          if (there) {
+            how.onBytes(descriptor.size - expected); // this PUT's body did arrive
+            return 'uploaded';
+          }
         }
         if (at !== expected || !this.#http.mayRetry(attempt, options.budget)) throw e;
         await this.#sleep(this.#http.retryDelay(attempt) ?? 0, signal);

@@ -419,6 +419,42 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
       expect((await registryBlob('resume/late-put', digestOf(content))).equals(content)).toBe(true);
     });
 
+    it('does not send a closing PUT again when only its answer was lost: the session is gone and the blob is there', async () => {
+      const content = randomBytes(300_000);
+      const ref = `${server.host}/resume/lost-answer:v1`;
+      const { registry, descriptor } = await localArtifact(ref, [content]);
+      const layer = digestOf(content);
+      const rec = recorder();
+      let lost = 0;
+      // The registry gets the PUT and stores the blob; its answer never arrives.
+      const losing: FetchLike = async (input, init) => {
+        const res = await rec.fetch(input, init);
+        const put = init.method === 'PUT' && new URL(input).searchParams.get('digest') === layer;
+        if (!put || lost > 0) return res;
+        lost++;
+        await res.body?.cancel();
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+        });
+      };
+      const report = await pushArtifact(ref, ref, {
+        registry,
+        fetch: losing,
+        sleep: async () => undefined,
+      });
+      expect(lost).toBe(1);
+      expect(report.digest).toBe(descriptor.digest);
+      expect(report.bytes.transferred).toBe(report.bytes.total);
+      // One session per blob (config and layer), one PUT of the layer: its session answered 404
+      // (2.8.2 closed it) and the blob was there.
+      expect(rec.log.filter((e) => e.method === 'POST' && isUpload(e))).toHaveLength(2);
+      const layerPuts = rec.log.filter(
+        (e) => e.method === 'PUT' && new URL(e.url).searchParams.get('digest') === layer
+      );
+      expect(layerPuts).toHaveLength(1);
+      expect((await registryBlob('resume/lost-answer', layer)).equals(content)).toBe(true);
+    });
+
     it('counts bytes once when a failed PATCH’s body is read after the failure and the chunk resumes', async () => {
       const content = randomBytes(4 * MiB + 11);
       const ref = `${server.host}/resume/late-patch:v1`;
