@@ -431,6 +431,8 @@ function clientFor(options: TransferOptions): RemoteClient {
  * @param options - credentials, concurrency, progress, signal
  * @returns what was sent
  * @throws RunledgerError `REF_NOT_FOUND`, `REFERENCE_INVALID`; RemoteError on registry failures
+ * (when blobs failed: once the others are done, with the first failure's code, naming how many
+ * failed and the first; no manifest was sent)
  * @example
  * ```ts
  * await pushArtifact('127.0.0.1:5000/acme/qap:v1');
@@ -520,6 +522,8 @@ export interface PullOptions extends TransferOptions {
  * @param options - credentials, concurrency, progress, local name, signal
  * @returns what was fetched
  * @throws RunledgerError `REF_CONFLICT` when the local name points at another manifest; RemoteError
+ * (when blobs failed: once the others are done, with the first failure's code, naming how many
+ * failed and the first; the verified ones are kept)
  * @example
  * ```ts
  * await pullArtifact('127.0.0.1:5000/acme/qap:v1');
