@@ -574,7 +574,10 @@ export async function pullArtifact(
   );
   tracker.blobsTotal = graph.blobs.length;
   tracker.bytesTotal = graph.blobs.reduce((n, d) => n + d.size, 0);
-  const batch = registry.batch();
+  // Every blob is pinned before it is published or re-used, until the reference holds it: a gc
+  // running beside the pull cannot take what the reference is about to need.
+  const session = registry.openSession({ recoverable: false });
+  const batch = registry.batch({ session });
   // Verified blobs are published in groups as the pull goes, so a killed pull keeps them too:
   // at once when PUBLISH_BLOBS or PUBLISH_BYTES wait, else PUBLISH_MS after the first of a group
   // (its content is flushed first: one syncfs from 16 blobs on). A failed interim publish is
@@ -603,6 +606,7 @@ export async function pullArtifact(
       options.concurrency ?? 8,
       (d, sig) =>
         withBudget(options, sig, async (budget) => {
+          session.pin([d.digest]);
           const have = await registry.statBlob(d.digest).catch(() => undefined);
           if (have !== undefined && have.size === d.size) {
             tracker.blob('skipped', d.size);
@@ -651,10 +655,15 @@ export async function pullArtifact(
     // Keep what verified: content-addressed, so the next pull skips it.
     clearTimeout(timer);
     await batch.commit().catch(() => batch.discard().catch(() => undefined));
+    session.close();
     throw e;
   }
   const root = graph.manifests[graph.manifests.length - 1]?.descriptor as Descriptor;
-  await registry.publishRef(localName, root, signalOpt(signal));
+  try {
+    await registry.publishRef(localName, root, signalOpt(signal));
+  } finally {
+    session.close();
+  }
   tracker.tick(true);
   return report(localName, root, tracker, transferred, false, t0);
 }

@@ -86,6 +86,25 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)('experiments and artifacts on a registry',
     );
   });
 
+  it('gc --delete --grace 0 between a pull publishing its blobs and its reference takes none of them', async () => {
+    const a = await LocalRegistry.open(await tempDir());
+    const name = `${server.host}/acme/study:gc-race`;
+    const sealed = await (await recorded(name, a)).commit();
+    await sealed.push();
+    const b = await LocalRegistry.open(await tempDir());
+    const publishRef = b.publishRef.bind(b);
+    let deleted = -1;
+    b.publishRef = async (...args: Parameters<typeof publishRef>) => {
+      // The pulled blobs are in the store, no reference holds them yet: a gc runs now.
+      deleted = (await b.gc({ delete: true, gracePeriod: 0 })).deleted.count;
+      return publishRef(...args);
+    };
+    const loaded = await Experiment.load(name, { registry: b });
+    expect(deleted).toBe(0);
+    expect(loaded.manifestDigest).toBe(sealed.manifestDigest);
+    expect((await b.fsck()).problems).toEqual([]);
+  });
+
   it('pushes under another name with `to`, and Artifact.load pulls a plain artifact', async () => {
     const a = await LocalRegistry.open(await tempDir());
     const { descriptor } = await writeArtifact(a, { layers: ['alpha', 'beta'] });
