@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { AutosavePolicy, listExperimentCheckpoints } from '../../src/experiment/checkpoint.js';
@@ -16,6 +17,7 @@ import {
   encodeValue,
   journalDir,
   parseJournal,
+  type JournalRecord,
 } from '../../src/experiment/journal.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { isRunledgerError } from '../../src/errors.js';
@@ -85,6 +87,15 @@ function startChild(root: string, mode: string): Child {
 }
 
 beforeAll(() => requireBuilt());
+
+/** `p`, or a failure naming the step that hung (instead of the suite's time-out saying nothing). */
+function within<T>(p: Promise<T>, what: string, ms = 60_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not end within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 
 describe('signals (child process)', () => {
   it('SIGINT closes the open runs as interrupted, writes an interrupted checkpoint and exits 130', async () => {
@@ -308,7 +319,8 @@ describe('crash recovery with the default durability (SIGKILL, SIGINT, SIGTERM a
     for (let iteration = 0; iteration < ITERATIONS; iteration++) {
       const root = await tempDir();
       const child = startChild(root, 'default-loop');
-      await child.ready;
+      const where = `iteration ${iteration} (seed ${seed})`;
+      await within(child.ready, `${where}: the child's ready`);
       // gc --delete --grace 0 runs beside the study the whole time: it must take nothing the
       // journal or the live process still needs.
       const gcRegistry = await LocalRegistry.open(root);
@@ -324,11 +336,10 @@ describe('crash recovery with the default durability (SIGKILL, SIGINT, SIGTERM a
       const kill = SIGNALS[Math.floor(random() * SIGNALS.length)]!;
       const killedAt = Date.now();
       child.kill(kill);
-      const { code, signal, stderr } = await child.exited;
+      const { code, signal, stderr } = await within(child.exited, `${where}: exit after ${kill}`);
       stop = true;
-      await gcLoop;
-      const where = `iteration ${iteration}, ${kill} (seed ${seed})`;
-      expect(stderr, where).toBe('');
+      await within(gcLoop, `${where}: the gc beside it`);
+      expect(stderr, `${where}, ${kill}`).toBe('');
       // With no run open (between a close and the next start) Node's default action applies:
       // the signal ends the process like a SIGKILL would. Else the handler checkpoints and exits.
       const handled = signal === null;
@@ -354,11 +365,14 @@ describe('crash recovery with the default durability (SIGKILL, SIGINT, SIGTERM a
       }
       const registry = await LocalRegistry.open(root);
       if (last === -1) continue; // killed before its first write returned
-      const exp = await Experiment.restoreFromCheckpoint(NAME, {
-        registry,
-        handleSignals: false,
-        journal: false,
-      });
+      const exp = await within(
+        Experiment.restoreFromCheckpoint(NAME, {
+          registry,
+          handleSignals: false,
+          journal: false,
+        }),
+        `${where}: restore`
+      );
       const byId = new Map(exp.runs.map((r) => [r.runId, r]));
       for (const i of closed) {
         const run = byId.get(i);
@@ -556,6 +570,55 @@ describe('journal frames', () => {
     await exp.commit();
     // Commit removed this experiment's journal; the garbage file is not one and is left alone.
     expect(await readdir(journalDir(registry))).toEqual(['x.journal']);
+  });
+
+  it('reads metric points from binary frames and from the base64 JSON frames of earlier versions', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const exp = await Experiment.create(NAME, {
+      registry,
+      durable: 'always',
+      handleSignals: false,
+    });
+    const run = exp.startRun({ name: 'm' });
+    run.logMetric('loss', 0.5, { step: 3, timestamp: 1000 });
+    run.logMetric('acc', NaN, { step: 4, timestamp: 2000 });
+    const [file] = await readdir(journalDir(registry));
+    const path = join(journalDir(registry), file!);
+    const bytes = await readFile(path);
+    const metrics = parseJournal(path, bytes)!.records.filter((r) => r.t === 'metrics');
+    const points = (r: JournalRecord): unknown[] =>
+      r.t === 'metrics' ? [r.names, [...r.ids], [...r.steps], [...r.ts], [...r.values]] : [];
+    expect(metrics.map(points)).toEqual([
+      [['loss'], [0], [3], [1000], [0.5]],
+      [['loss', 'acc'], [1], [4], [2000], [NaN]],
+    ]);
+    // The frame an earlier version wrote: JSON, columns in base64.
+    const b64 = (a: Uint32Array | Float64Array): string =>
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+    const old = Buffer.from(
+      JSON.stringify({
+        t: 'metrics',
+        run: 0,
+        names: ['loss'],
+        ids: b64(new Uint32Array([0, 0])),
+        steps: b64(new Float64Array([0, 1])),
+        ts: b64(new Float64Array([5, 6])),
+        values: b64(new Float64Array([0.25, -Infinity])),
+        at: 7,
+      })
+    );
+    const head = Buffer.alloc(8);
+    head.writeUInt32LE(old.length, 0);
+    head.writeUInt32LE(crc32(old), 4);
+    const headerFrame = bytes.subarray(0, 8 + bytes.readUInt32LE(0));
+    const legacy = parseJournal(path, Buffer.concat([headerFrame, head, old]))!;
+    expect(legacy.torn).toBe(false);
+    expect(legacy.records.map(points)).toEqual([
+      [['loss'], [0, 0], [0, 1], [5, 6], [0.25, -Infinity]],
+    ]);
+    await run.finish();
+    await exp.commit();
   });
 
   it('encodes every parameter value type losslessly', () => {
