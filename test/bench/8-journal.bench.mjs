@@ -7,11 +7,12 @@
 // alone. ours = runs/s today, peer = runs/s of the baseline, ratio = today's relative speed
 // (target ≥ 0.85×). Extra figures, each from one trial in this run: `journal: false`, the
 // default configuration (journal + background autosave after every run close), and
-// `durable: 'always'` (an fsync per logged write) on a tenth of the runs. Trials alternate
-// peer, ours; the best of each is kept.
+// `durable: 'always'` (an fsync per logged write) on a tenth of the runs. Each trial starts after
+// a `sync`, the sides take turns going first, and the best of each is kept.
 //
 // RUNLEDGER_BENCH_RUNS overrides the number of runs (default 10000); RUNLEDGER_BENCH_TRIALS the
-// number of trials per side (default 2).
+// number of trials per side (default 3).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as today from '../../dist/src/index.js';
@@ -19,7 +20,7 @@ import { loadBaseline } from './baseline.mjs';
 import { fmt } from './lib.mjs';
 
 const COUNT = Number(process.env['RUNLEDGER_BENCH_RUNS'] ?? 10_000);
-const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 2));
+const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 3));
 
 /** Records `count` runs; returns runs/s over the recording (commit not timed). */
 async function record(lib, dir, count, options, autosave) {
@@ -65,9 +66,17 @@ export const cases = [
       await record(baseline, fresh('warm-base-'), Math.min(COUNT, 500), {}, false);
       const o = [];
       const p = [];
+      // Each trial starts with nothing left to write back (`sync`), and the sides take turns
+      // going first: a trial must not pay for the dirty pages of the one before it.
       for (let t = 0; t < TRIALS; t++) {
-        p.push(await record(baseline, fresh('base-'), COUNT, {}, false));
-        o.push(await record(today, fresh('on-'), COUNT, {}, false));
+        const sides = [
+          async () => p.push(await record(baseline, fresh('base-'), COUNT, {}, false)),
+          async () => o.push(await record(today, fresh('on-'), COUNT, {}, false)),
+        ];
+        for (const side of t % 2 === 0 ? sides : sides.reverse()) {
+          execFileSync('sync');
+          await side();
+        }
         ctx.log(`trial ${t + 1}: today ${fmt(o.at(-1))} runs/s, before ${fmt(p.at(-1))} runs/s`);
       }
       const off = await record(today, fresh('off-'), COUNT, { journal: false }, false);
