@@ -534,21 +534,27 @@ describe('restore after a power loss', () => {
   });
 });
 
+/** A fresh store and an experiment in it that journals every write before the call returns. */
+async function journaling(): Promise<{ registry: LocalRegistry; exp: Experiment }> {
+  const registry = await LocalRegistry.open(await tempDir());
+  const exp = await Experiment.create(NAME, { registry, durable: 'always', handleSignals: false });
+  return { registry, exp };
+}
+
+/** The one journal file of a store, and its bytes. */
+async function ownJournal(registry: LocalRegistry): Promise<{ path: string; bytes: Buffer }> {
+  const [file] = await readdir(journalDir(registry));
+  const path = join(journalDir(registry), file!);
+  return { path, bytes: await readFile(path) };
+}
+
 describe('journal frames', () => {
   it('reads up to a torn tail or a damaged frame, keeping what precedes it', async () => {
-    const root = await tempDir();
-    const registry = await LocalRegistry.open(root);
-    const exp = await Experiment.create(NAME, {
-      registry,
-      durable: 'always',
-      handleSignals: false,
-    });
+    const { registry, exp } = await journaling();
     const run = exp.startRun({ name: 'a' });
     run.logParameter('x', 1);
     run.logParameter('y', 2);
-    const [file] = await readdir(journalDir(registry));
-    const path = join(journalDir(registry), file!);
-    const bytes = await readFile(path);
+    const { path, bytes } = await ownJournal(registry);
     const whole = parseJournal(path, bytes)!;
     expect(whole.reference).toBe(NAME);
     expect(whole.torn).toBe(false);
@@ -573,19 +579,11 @@ describe('journal frames', () => {
   });
 
   it('reads metric points from binary frames and from the base64 JSON frames of earlier versions', async () => {
-    const root = await tempDir();
-    const registry = await LocalRegistry.open(root);
-    const exp = await Experiment.create(NAME, {
-      registry,
-      durable: 'always',
-      handleSignals: false,
-    });
+    const { registry, exp } = await journaling();
     const run = exp.startRun({ name: 'm' });
     run.logMetric('loss', 0.5, { step: 3, timestamp: 1000 });
     run.logMetric('acc', NaN, { step: 4, timestamp: 2000 });
-    const [file] = await readdir(journalDir(registry));
-    const path = join(journalDir(registry), file!);
-    const bytes = await readFile(path);
+    const { path, bytes } = await ownJournal(registry);
     const metrics = parseJournal(path, bytes)!.records.filter((r) => r.t === 'metrics');
     const points = (r: JournalRecord): unknown[] =>
       r.t === 'metrics' ? [r.names, [...r.ids], [...r.steps], [...r.ts], [...r.values]] : [];
