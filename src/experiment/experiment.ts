@@ -175,6 +175,8 @@ export class Experiment extends ReadableScope implements Interruptible {
   #autosaveQueued: Promise<void> | undefined;
   #autosaveNotBefore = 0;
   #wake: (() => void) | undefined;
+  /** Callers waiting on the checkpoint queue (a checkpoint, a commit, a failing scope). */
+  #waiters = 0;
   /** Set while closes are part of a larger step (failure, recovery) that checkpoints itself. */
   #quiet = false;
   #lastCheckpointError: unknown;
@@ -831,8 +833,7 @@ export class Experiment extends ReadableScope implements Interruptible {
     }
     this.#committing = true;
     try {
-      this.#wake?.();
-      await this.#queue; // a checkpoint being written lands first (and none starts after)
+      await this.#waitForQueue(); // a checkpoint being written lands first (none starts after)
       const { descriptor } = await this.#writeManifest('finished', undefined, options.signal);
       await this.registry
         .publishRef(
@@ -972,10 +973,17 @@ export class Experiment extends ReadableScope implements Interruptible {
     });
   }
 
-  /** Runs checkpoint writes one after another. */
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs checkpoint writes one after another. A caller that waits (anything but a background
+   * autosave) cuts short an autosave's pause, and keeps one queued before it from pausing.
+   */
+  #serial<T>(fn: () => Promise<T>, background = false): Promise<T> {
     this.#wake?.();
-    const p = this.#queue.then(fn);
+    if (!background) this.#waiters++;
+    const p = this.#queue.then(() => {
+      if (!background) this.#waiters--;
+      return fn();
+    });
     this.#queue = p.then(
       () => undefined,
       () => undefined
@@ -1036,7 +1044,7 @@ export class Experiment extends ReadableScope implements Interruptible {
       // times as long as the previous one took (closes meanwhile join it; anything else queued,
       // a commit or an explicit checkpoint, ends the wait).
       const wait = this.#autosaveNotBefore - Date.now();
-      if (this.#journal !== undefined && wait > 0) await this.#pause(wait);
+      if (this.#journal !== undefined && wait > 0 && this.#waiters === 0) await this.#pause(wait);
       this.#autosaveQueued = undefined;
       if (this.state !== 'unsealed' || this.#committing) return;
       this.#schedule.attempted(Date.now());
@@ -1050,7 +1058,7 @@ export class Experiment extends ReadableScope implements Interruptible {
       } catch (e) {
         this.#checkpointFailed(e, 'autosave');
       }
-    });
+    }, true);
     return this.#autosaveQueued;
   }
 
@@ -1110,8 +1118,18 @@ export class Experiment extends ReadableScope implements Interruptible {
    *   {@link Experiment.lastCheckpointError}
    */
   autosaveSettled(): Promise<void> {
+    return this.#waitForQueue();
+  }
+
+  /** Waits for the checkpoint queue to empty, letting no autosave pause meanwhile. */
+  async #waitForQueue(): Promise<void> {
     this.#wake?.();
-    return this.#queue;
+    this.#waiters++;
+    try {
+      await this.#queue;
+    } finally {
+      this.#waiters--;
+    }
   }
 
   /** Why the last checkpoint attempt failed (autosave errors are reported, not thrown). */

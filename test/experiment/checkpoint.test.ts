@@ -448,6 +448,41 @@ describe('autosave', () => {
   });
 });
 
+describe('the background autosave never delays what waits behind it', () => {
+  it('a checkpoint queued behind a background autosave does not wait out its pause (a failing scope and a commit queue alike)', async () => {
+    const registry = await LocalRegistry.open(await tempDir());
+    const exp = await Experiment.create('ghcr.io/acme/pause:v1', {
+      registry,
+      handleSignals: false,
+    });
+    // Slow checkpoints: each background autosave then waits four times as long before the next.
+    const replaceRef = registry.replaceRef.bind(registry);
+    registry.replaceRef = async (...args: Parameters<typeof replaceRef>) => {
+      await new Promise((r) => setTimeout(r, 150));
+      return replaceRef(...args);
+    };
+    await exp.run((run) => run.logParameter('seed', 1)); // autosave 1 starts
+    await exp.run((run) => run.logParameter('seed', 2)); // autosave 2 queued behind it
+    // The pause an autosave takes is a timer of about 4 x 150 ms: none may run while an explicit
+    // checkpoint waits behind it.
+    const long: number[] = [];
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const explicit = exp.checkpoint();
+      await explicit;
+      for (const call of spy.mock.calls) {
+        const ms = call[1];
+        if (typeof ms === 'number' && ms >= 400) long.push(ms);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(long).toEqual([]);
+    expect((await exp.checkpoint()).runCount).toBe(2);
+    await exp.commit();
+  });
+});
+
 describe('checkpoint() and failing autosaves', () => {
   it('refuses a status that is not a checkpoint status, keeping the previous checkpoint', async () => {
     const { registry, exp } = await newExperiment();

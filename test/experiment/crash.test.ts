@@ -336,7 +336,15 @@ describe('crash recovery with the default durability (SIGKILL, SIGINT, SIGTERM a
       const kill = SIGNALS[Math.floor(random() * SIGNALS.length)]!;
       const killedAt = Date.now();
       child.kill(kill);
-      const { code, signal, stderr } = await within(child.exited, `${where}: exit after ${kill}`);
+      const { code, signal, stderr } = await within(
+        child.exited,
+        `${where}: exit after ${kill}`
+      ).catch(async (e: unknown) => {
+        // Say what the child was doing (its stderr) and do not leave it running.
+        child.kill('SIGKILL');
+        const { stderr: said } = await child.exited;
+        throw new Error(`${(e as Error).message}; its stderr: ${said || '(empty)'}`);
+      });
       stop = true;
       await within(gcLoop, `${where}: the gc beside it`);
       expect(stderr, `${where}, ${kill}`).toBe('');
