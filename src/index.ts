@@ -77,8 +77,9 @@ export type {
   ExperimentCheckpointRef,
   ListCheckpointsOptions,
 } from './experiment/checkpoint.js';
-export { listCrashJournals } from './experiment/journal.js';
-export type { CrashJournal, Durability } from './experiment/journal.js';
+export { listCrashJournals } from './experiment/crash-journals.js';
+export type { CrashJournal } from './experiment/crash-journals.js';
+export type { Durability } from './experiment/journal.js';
 export { Run, failureReason } from './experiment/run.js';
 export { SealedExperiment, SealedRun } from './experiment/sealed.js';
 export type { ForkOptions, PushOptions } from './experiment/sealed.js';

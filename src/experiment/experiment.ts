@@ -17,7 +17,6 @@ import { pullIfMissing, type LoadOptions, type TransferReport } from '../remote/
 import {
   AttachmentReader,
   AttachmentWriter,
-  storableRecords,
   type AttachmentRecord,
   type LogAttachmentOptions,
   type LogFileOptions,
@@ -74,15 +73,13 @@ import {
   type CheckpointStatus,
 } from './checkpoint.js';
 import {
-  encodeValue,
   findStaleJournals,
-  foldJournal,
-  Journal,
   removeJournals,
-  type Durability,
-  type JournalContents,
+  foldStored,
   type JournalRun,
-} from './journal.js';
+} from './crash-journals.js';
+import { Journal, type Durability } from './journal.js';
+import { encodeValue, type JournalContents } from './journal-format.js';
 import { unwatchSignals, watchSignals, type Interruptible } from './signals.js';
 import { runParametersTable } from './table.js';
 
@@ -184,8 +181,6 @@ export class Experiment extends ReadableScope implements Interruptible {
   readonly #journal: Journal | undefined;
   /** Pins every blob this experiment writes, so GC keeps it until a reference holds it. */
   readonly #session: StoreSession;
-  /** Sessions pinning the blobs of manifests written (checkpoints, commit) until a ref holds them. */
-  readonly #manifestPins = new Map<string, StoreSession[]>();
 
   /** @internal Use {@link Experiment.create}. */
   constructor(reference: string, registry: LocalRegistry, options: ExperimentInit = {}) {
@@ -834,15 +829,13 @@ export class Experiment extends ReadableScope implements Interruptible {
     this.#committing = true;
     try {
       await this.#waitForQueue(); // a checkpoint being written lands first (none starts after)
-      const { descriptor } = await this.#writeManifest('finished', undefined, options.signal);
-      await this.registry
-        .publishRef(
+      await this.#writeManifest('finished', undefined, options.signal, (descriptor) =>
+        this.registry.publishRef(
           this.reference,
           descriptor,
           options.signal === undefined ? {} : { signal: options.signal }
         )
-        .catch((e: unknown) => this.#publishFailed(e, descriptor))
-        .finally(() => this.#unpinManifest(descriptor));
+      );
       this.#sealed = await loadSealed(this.registry, this.reference);
     } finally {
       this.#committing = false;
@@ -850,19 +843,21 @@ export class Experiment extends ReadableScope implements Interruptible {
     // Best effort, as OMMX: the commit stands even if the checkpoint cannot be removed.
     await this.#removeCheckpoint().catch(() => undefined);
     await this.#journal?.close(true);
-    this.#endSessions();
+    this.#session.close(); // the reference holds everything it pinned
     return this.#sealed;
   }
 
   /**
    * Stores the manifest of the current state: closed runs only, experiment attachments, the
    * run-parameter table of the closed runs; `requested_image_name` for checkpoints; the OCI
-   * `subject` of a fork or restore.
+   * `subject` of a fork or restore — and publishes it with `publish` (a reference), its blobs
+   * pinned against GC until then.
    */
   async #writeManifest(
     status: ExperimentStatus,
     reason: string | undefined,
-    signal: AbortSignal | undefined
+    signal: AbortSignal | undefined,
+    publish: (descriptor: Descriptor) => Promise<unknown>
   ): Promise<{ descriptor: Descriptor; journalSeq: number | undefined }> {
     // What is recorded now: attachments whose blobs the flush below makes durable, runs whose
     // blobs their close made durable; and how many journaled writes that state covers.
@@ -909,54 +904,40 @@ export class Experiment extends ReadableScope implements Interruptible {
       const run: RunConfig = { runId: r.runId, status: r.status, attachments, solves, samplings };
       return r.reason === undefined ? run : { ...run, reason: r.reason };
     });
-    // Its own session: the blobs of a manifest are pinned only until its reference holds them
-    // (#unpinManifest), so superseded checkpoints can be collected while the study goes on.
+    // Its own session: the blobs of a manifest are pinned only until `publish` returns, so
+    // superseded checkpoints can be collected while the study goes on.
     const pins = this.registry.openSession({ recoverable: false });
-    const batch = this.registry.batch({ session: pins });
-    const params = await batch.putBlob(parameterBytes);
-    const runParameters = layers.length;
-    layers.push({ mediaType: MEDIA_TYPE_RUN_PARAMETERS, ...params, annotations: {} });
-    const configBytes = serializeExperimentConfig({
-      status,
-      ...(reason === undefined ? {} : { reason }),
-      ...(status === 'finished' ? {} : { requestedImageName: this.reference }),
-      attachments,
-      runs,
-      runParameters,
-    });
-    const config = await batch.putBlob(configBytes);
-    await batch.commit(signal === undefined ? {} : { signal });
-    const annotations = this.annotations;
-    const manifest: Manifest = {
-      schemaVersion: 2,
-      mediaType: MEDIA_TYPE_MANIFEST,
-      artifactType: MEDIA_TYPE_EXPERIMENT,
-      config: { mediaType: MEDIA_TYPE_EXPERIMENT_CONFIG, ...config },
-      layers,
-      ...(this.#subject === undefined ? {} : { subject: this.#subject }),
-      ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
-    };
-    const descriptor = await this.registry.writeManifest(manifest, { session: pins });
-    this.#manifestPins.set(descriptor.digest, [
-      ...(this.#manifestPins.get(descriptor.digest) ?? []),
-      pins,
-    ]);
-    return { descriptor, journalSeq };
-  }
-
-  /** Its reference was published (or not): the manifest's blobs need no pins any more. */
-  #unpinManifest(descriptor: Descriptor): void {
-    const [pins, ...rest] = this.#manifestPins.get(descriptor.digest) ?? [];
-    pins?.close();
-    if (rest.length > 0) this.#manifestPins.set(descriptor.digest, rest);
-    else this.#manifestPins.delete(descriptor.digest);
-  }
-
-  /** Ends the store sessions: a reference holds everything they pinned. */
-  #endSessions(): void {
-    this.#session.close();
-    for (const list of this.#manifestPins.values()) for (const pins of list) pins.close();
-    this.#manifestPins.clear();
+    try {
+      const batch = this.registry.batch({ session: pins });
+      const params = await batch.putBlob(parameterBytes);
+      const runParameters = layers.length;
+      layers.push({ mediaType: MEDIA_TYPE_RUN_PARAMETERS, ...params, annotations: {} });
+      const configBytes = serializeExperimentConfig({
+        status,
+        ...(reason === undefined ? {} : { reason }),
+        ...(status === 'finished' ? {} : { requestedImageName: this.reference }),
+        attachments,
+        runs,
+        runParameters,
+      });
+      const config = await batch.putBlob(configBytes);
+      await batch.commit(signal === undefined ? {} : { signal });
+      const annotations = this.annotations;
+      const manifest: Manifest = {
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPE_MANIFEST,
+        artifactType: MEDIA_TYPE_EXPERIMENT,
+        config: { mediaType: MEDIA_TYPE_EXPERIMENT_CONFIG, ...config },
+        layers,
+        ...(this.#subject === undefined ? {} : { subject: this.#subject }),
+        ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
+      };
+      const descriptor = await this.registry.writeManifest(manifest, { session: pins });
+      await publish(descriptor).catch((e: unknown) => this.#publishFailed(e, descriptor));
+      return { descriptor, journalSeq };
+    } finally {
+      pins.close();
+    }
   }
 
   /** A wait that anything queued after it cuts short. */
@@ -996,12 +977,10 @@ export class Experiment extends ReadableScope implements Interruptible {
     status: CheckpointStatus,
     reason: string | undefined
   ): Promise<ExperimentCheckpoint & { journalSeq: number | undefined }> {
-    const { descriptor, journalSeq } = await this.#writeManifest(status, reason, undefined);
     const reference = await checkpointReference(this.registry, this.reference);
-    await this.registry
-      .replaceRef(reference, descriptor)
-      .catch((e: unknown) => this.#publishFailed(e, descriptor))
-      .finally(() => this.#unpinManifest(descriptor));
+    const { descriptor, journalSeq } = await this.#writeManifest(status, reason, undefined, (d) =>
+      this.registry.replaceRef(reference, d)
+    );
     return { reference, descriptor, status, runCount: this.#closedRuns.size, journalSeq };
   }
 
@@ -1186,7 +1165,7 @@ export class Experiment extends ReadableScope implements Interruptible {
     // accepted after the checkpoint's snapshot keeps it for restoreFromCheckpoint.
     const journal = this.#journal;
     await journal?.close(covered !== undefined && covered === journal.seq);
-    if (journal !== undefined && covered === journal.seq) this.#endSessions();
+    if (journal !== undefined && covered === journal.seq) this.#session.close();
   }
 
   /**
@@ -1374,61 +1353,18 @@ export class Experiment extends ReadableScope implements Interruptible {
 
   /** Puts back what a dead process's journal recorded that this state lacks. */
   async #replay(j: JournalContents): Promise<void> {
-    const folded = foldJournal(j);
-    // What an older version let through must not keep everything else from being committed.
-    const source = `the crash journal ${j.path}`;
-    // After a power loss the journal may name a blob whose directory entry did not reach the
-    // disk: such an attachment or solve is left out (with a warning), everything else is kept.
-    const present = async (d: Descriptor): Promise<boolean> =>
-      this.registry.statBlob(d.digest).then(
-        (b) => b.size === d.size,
-        () => false
-      );
-    const lost = (what: string, scope: string, d: Descriptor): void =>
-      process.emitWarning(
-        `runledger: ${what} of ${scope} in ${source} is left out: its blob ${d.digest} is not in the store (lost with the last second before a power loss?).`,
-        { code: 'RUNLEDGER_QUARANTINE' }
-      );
-    const storable = async (
-      records: readonly AttachmentRecord[],
-      scope: string
-    ): Promise<AttachmentRecord[]> => {
-      const out: AttachmentRecord[] = [];
-      for (const r of storableRecords(records, scope, source)) {
-        if (await present(r.descriptor)) out.push(r);
-        else lost(`attachment ${JSON.stringify(r.name)}`, scope, r.descriptor);
-      }
-      return out;
-    };
-    const whole = async <T>(
-      calls: readonly T[],
-      record: (c: T) => SolveRecord,
-      scope: string
-    ): Promise<T[]> => {
-      const out: T[] = [];
-      for (const c of calls) {
-        const r = record(c);
-        const blobs = [r.input, r.output, r.diagnostics].filter(
-          (d): d is Descriptor => d !== undefined
-        );
-        const gone = (await Promise.all(blobs.map(present))).indexOf(false);
-        if (gone === -1) out.push(c);
-        else lost(`solver call ${r.id}`, scope, blobs[gone] as Descriptor);
-      }
-      return out;
-    };
-    this.#writer.adopt(
-      await storable(folded.experimentAttachments, `experiment ${this.reference}`)
-    );
+    const folded = await foldStored(this.registry, j, {
+      experiment: this.reference,
+      known: new Set(this.#closedRuns.keys()),
+    });
+    this.#writer.adopt(folded.experimentAttachments);
     for (const [k, v] of folded.annotations) {
       if (!this.#annotations.has(k)) this.#annotations.set(k, v);
     }
     const setParams = (runId: number, r: JournalRun): void => {
       for (const [n, v] of r.params) this.#parameters.set(runId, n, v);
     };
-    const missing = [...folded.runs]
-      .filter(([runId]) => !this.#closedRuns.has(runId))
-      .sort(([a], [b]) => a - b);
+    const missing = [...folded.runs].sort(([a], [b]) => a - b);
     // Closed runs the state lacks: their close record has everything but the parameters.
     for (const [runId, r] of missing) {
       const c = r.close;
@@ -1438,11 +1374,9 @@ export class Experiment extends ReadableScope implements Interruptible {
         runId,
         status: c.status,
         reason: c.reason,
-        attachments: new Map(
-          (await storable(c.attachments, `run ${runId}`)).map((a) => [a.name, a])
-        ),
-        solves: await whole(c.solves, (x) => x, `run ${runId}`),
-        samplings: await whole(c.samplings, (x) => x, `run ${runId}`),
+        attachments: new Map(c.attachments.map((a) => [a.name, a])),
+        solves: c.solves,
+        samplings: c.samplings,
       });
       if (r.open !== undefined) this.#runNames.add(r.open.name);
       if (runId >= this.#nextRunId) this.#nextRunId = runId + 1;
@@ -1458,8 +1392,8 @@ export class Experiment extends ReadableScope implements Interruptible {
       });
       setParams(runId, r);
       run.recover({
-        attachments: await storable(r.attachments, `run ${runId}`),
-        solves: await whole(r.solves, (x) => x.record, `run ${runId}`),
+        attachments: r.attachments,
+        solves: r.solves,
         metrics: r.points,
       });
       rebuilt.push([run, Math.max(o.at, r.lastWrite)]);

@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { AttachmentCodec } from '../../src/experiment/codec.js';
 import { Experiment } from '../../src/experiment/experiment.js';
-import { journalDir } from '../../src/experiment/journal.js';
+import { journalDir } from '../../src/experiment/journal-format.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { tempDir } from '../helpers/temp.js';

@@ -18,7 +18,7 @@ import {
   journalDir,
   parseJournal,
   type JournalRecord,
-} from '../../src/experiment/journal.js';
+} from '../../src/experiment/journal-format.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { isRunledgerError } from '../../src/errors.js';
 import type { Solution } from '../../src/ommx/solution.js';

@@ -6,7 +6,7 @@
  */
 import { RunledgerError } from '../../errors.js';
 import { listExperimentCheckpoints, type CheckpointStatus } from '../../experiment/checkpoint.js';
-import { listCrashJournals, type CrashJournal } from '../../experiment/journal.js';
+import { listCrashJournals, type CrashJournal } from '../../experiment/crash-journals.js';
 import { formatTable } from '../format.js';
 import type { Command } from '../types.js';
 
