@@ -189,7 +189,7 @@ export class Run {
       `run ${runId}`,
       {
         registry: host.registry,
-        batch: () => (this.#batch ??= host.registry.batch({ session: host.session })),
+        batch: () => this.#openBatch(),
         flush: async () => undefined,
         ...(journal === undefined
           ? {}
@@ -205,8 +205,7 @@ export class Run {
     journal?.watchMetrics(runId, this.#metrics);
     this.#solveHost = {
       assertOpen: () => this.#assertOpen(),
-      putBlob: (bytes) =>
-        (this.#batch ??= host.registry.batch({ session: host.session })).putBlob(bytes),
+      putBlob: (bytes) => this.#openBatch().putBlob(bytes),
       nextId: (kind) => this.#nextIds[kind]++,
       record: (kind, record) => {
         this.#adoptSolve(kind, record);
@@ -226,6 +225,11 @@ export class Run {
         return Promise.resolve();
       },
     };
+  }
+
+  /** The run's blob batch (one per run, committed at close), its blobs pinned by the session. */
+  #openBatch(): BlobBatch {
+    return (this.#batch ??= this.#host.registry.batch({ session: this.#host.session }));
   }
 
   #adoptSolve(kind: 'solve' | 'sampling', record: SolveRecord): void {
@@ -683,9 +687,7 @@ export class Run {
     mediaType: string,
     bytes: Uint8Array
   ): Promise<AttachmentRecord> {
-    const put = await (this.#batch ??= this.#host.registry.batch({
-      session: this.#host.session,
-    })).putBlob(bytes);
+    const put = await this.#openBatch().putBlob(bytes);
     return {
       name,
       descriptor: { mediaType, ...put, annotations: {} },
