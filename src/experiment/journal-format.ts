@@ -109,13 +109,13 @@ function column<T extends Uint32Array | Float64Array>(
 const BINARY_METRICS = 0;
 
 /**
- * A record's frame. Metric points go in a binary payload — `0x00`, `u32 LE` length of a JSON
- * header `{t, run, names, n, at}`, the header, then the four columns' bytes (ids `u32`, steps,
- * timestamps, values `f64`, this platform's byte order) — so a million points cost a copy, not
- * a base64 JSON text five times their size.
+ * A record's frame, in parts (one `Buffer.concat` joins a whole write). Metric points go in a
+ * binary payload — `0x00`, `u32 LE` length of a JSON header `{t, run, names, n, at}`, the header,
+ * then the four columns' bytes (ids `u32`, steps, timestamps, values `f64`, this platform's byte
+ * order) — so a million points cost one copy, not a base64 JSON text five times their size.
  */
-export function frame(record: JournalRecord): Buffer {
-  let payload: Buffer;
+export function frame(record: JournalRecord): Buffer[] {
+  let payload: Buffer[];
   if (record.t === 'metrics') {
     const { ids, steps, ts, values, ...rest } = record;
     const header = Buffer.from(JSON.stringify({ ...rest, n: ids.length }), 'utf8');
@@ -124,14 +124,21 @@ export function frame(record: JournalRecord): Buffer {
     lead.writeUInt32LE(header.length, 1);
     const bytes = (a: Uint32Array | Float64Array): Buffer =>
       Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    payload = Buffer.concat([lead, header, bytes(ids), bytes(steps), bytes(ts), bytes(values)]);
+    // Views of the columns: the caller writes them before anything can change them.
+    payload = [lead, header, bytes(ids), bytes(steps), bytes(ts), bytes(values)];
   } else {
-    payload = Buffer.from(JSON.stringify(record), 'utf8');
+    payload = [Buffer.from(JSON.stringify(record), 'utf8')];
+  }
+  let length = 0;
+  let sum = 0;
+  for (const part of payload) {
+    length += part.length;
+    sum = crc32(part, sum);
   }
   const head = Buffer.alloc(8);
-  head.writeUInt32LE(payload.length, 0);
-  head.writeUInt32LE(crc32(payload), 4);
-  return Buffer.concat([head, payload]);
+  head.writeUInt32LE(length, 0);
+  head.writeUInt32LE(sum, 4);
+  return [head, ...payload];
 }
 
 /** A frame's payload as a record: JSON, or a binary metrics frame (see {@link frame}). */

@@ -270,7 +270,7 @@ export class Journal {
         }
         this.#fd = openSync(this.#path, 'a');
       }
-      const buf = Buffer.concat((first ? [this.#header, ...records] : records).map(frame));
+      const buf = Buffer.concat((first ? [this.#header, ...records] : records).flatMap(frame));
       try {
         let off = 0;
         while (off < buf.length) off += writeSync(this.#fd as number, buf, off);

@@ -151,7 +151,8 @@ export class MetricLog {
   }
 
   /**
-   * The points from index `from` on, copied (the crash journal takes them in chunks).
+   * The points from index `from` on, as views of the columns — valid until the next point is
+   * logged (the crash journal writes them at once, so a million points are never copied).
    * @param from - the first point
    * @returns every metric name so far (ids index it) and the new points' columns
    */
@@ -165,10 +166,10 @@ export class MetricLog {
     const to = this.#size;
     return {
       names: [...this.#names],
-      ids: this.#nameIds.slice(from, to),
-      steps: this.#steps.data.slice(from, to),
-      timestamps: this.#timestamps.data.slice(from, to),
-      values: this.#values.data.slice(from, to),
+      ids: this.#nameIds.subarray(from, to),
+      steps: this.#steps.data.subarray(from, to),
+      timestamps: this.#timestamps.data.subarray(from, to),
+      values: this.#values.data.subarray(from, to),
     };
   }
 
