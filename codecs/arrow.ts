@@ -4,7 +4,7 @@
  */
 import type { Table } from 'apache-arrow';
 import type { AttachmentCodec } from '../src/experiment/codec.js';
-import { tableFromArrowFile, tableToArrowFile } from '../src/experiment/table.js';
+import { tableFromArrowFile, tableToArrowFile } from '../src/tables/arrow.js';
 
 const MEDIA_TYPE = 'application/vnd.apache.arrow.file';
 

@@ -1,10 +1,10 @@
 /**
  * @module codecs/msgpack
  * The MessagePack attachment codec: deterministic msgpack through runledger's own encoder and
- * strict decoder (experiment/msgpack), with sorted map keys.
+ * strict decoder (formats/msgpack), with sorted map keys.
  */
 import type { AttachmentCodec } from '../src/experiment/codec.js';
-import { decodeMsgpack, encodeMsgpack } from '../src/experiment/msgpack.js';
+import { decodeMsgpack, encodeMsgpack } from '../src/formats/msgpack.js';
 
 const MEDIA_TYPE = 'application/msgpack';
 
@@ -23,7 +23,7 @@ const MEDIA_TYPE = 'application/msgpack';
  *
  * Decoding also accepts maps with integer keys (they become string keys), float32, the 64- and
  * 96-bit timestamp forms and non-shortest headers from other writers, but no other extension
- * type and no map key given twice. See `encodeMsgpack` and `decodeMsgpack` (experiment/msgpack)
+ * type and no map key given twice. See `encodeMsgpack` and `decodeMsgpack` (formats/msgpack)
  * for the exact rules.
  *
  * @throws RunledgerError `ARGUMENT_INVALID` from `encode` for anything else (`undefined` outside

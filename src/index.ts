@@ -99,7 +99,7 @@ export {
   MEDIA_TYPE_RUN_PARAMETERS,
 } from './experiment/config.js';
 export type { ParameterType, ParameterValue } from './experiment/parameters.js';
-export type { Compression } from './experiment/zstd.js';
+export type { Compression } from './experiment/compression.js';
 
 export { exportArchive } from './archive/export.js';
 export type { ExportArchiveOptions } from './archive/export.js';

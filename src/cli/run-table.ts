@@ -5,9 +5,9 @@
  */
 import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
-import { RUN_COLUMNS } from '../experiment/runs-table.js';
+import { RUN_COLUMNS } from '../tables/runs.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
-import { tableToArrowFile } from '../experiment/table.js';
+import { tableToArrowFile } from '../tables/arrow.js';
 import { formatTable } from './format.js';
 import { writeOutput } from './output.js';
 import type { CommandContext } from './types.js';

@@ -22,7 +22,8 @@ import type { ParametricInstance } from '../ommx/parametric-instance.js';
 import type { SampleSet } from '../ommx/sample-set.js';
 import type { Solution } from '../ommx/solution.js';
 import { decodePayload, type OmmxPayload } from './payloads.js';
-import { decompressZstd, logicalMediaType } from './zstd.js';
+import { decompressZstd } from '../formats/zstd.js';
+import { logicalMediaType } from './compression.js';
 
 /** The artifact type OMMX gives generic artifacts. */
 export const MEDIA_TYPE_ARTIFACT = 'application/org.ommx.v1.artifact';

@@ -14,18 +14,17 @@ import type { Descriptor } from '../oci/types.js';
 import type { BlobBatch, LocalRegistry } from '../store/local-registry.js';
 import type { Progress } from '../store/types.js';
 import { assertCodec, encodeWith, type AttachmentCodec } from './codec.js';
-import { detectMediaType, validateFilename } from './media-type.js';
+import { detectMediaType, validateFilename } from '../formats/media-type.js';
 import { decodePayload, type EncodedPayload, type OmmxPayload } from './payloads.js';
 import { ommxPayloadType, type OmmxMessageKind } from '../ommx/media-types.js';
 import {
-  compressZstd,
-  decompressZstd,
   logicalMediaType,
   parseCompression,
   storedMediaType,
   ZSTD_ANNOTATION,
   type Compression,
-} from './zstd.js';
+} from './compression.js';
+import { compressZstd, decompressZstd } from '../formats/zstd.js';
 
 /** One attachment as recorded. */
 export interface AttachmentRecord {

@@ -6,7 +6,7 @@
  */
 import { RunledgerError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import { logicalMediaType } from './zstd.js';
+import { logicalMediaType } from './compression.js';
 
 /** How a run ended. */
 export type RunStatus = 'finished' | 'failed' | 'interrupted';

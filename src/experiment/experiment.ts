@@ -10,6 +10,7 @@ import { importArchive } from '../archive/import.js';
 import { RunledgerError, isRunledgerError } from '../errors.js';
 import { MEDIA_TYPE_MANIFEST } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
+import { compareCodePoints } from '../formats/code-points.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import { LocalRegistry, type BlobBatch } from '../store/local-registry.js';
 import type { StoreSession } from '../store/session.js';
@@ -42,8 +43,8 @@ import type { ParametricInstance } from '../ommx/parametric-instance.js';
 import type { SampleSet } from '../ommx/sample-set.js';
 import type { Solution } from '../ommx/solution.js';
 import type { SolveRecord } from './solve.js';
-import { solvesTable } from './solves-table.js';
-import { runsTable } from './runs-table.js';
+import { solvesTable } from '../tables/solves.js';
+import { runsTable } from '../tables/runs.js';
 import { withRun } from './context.js';
 import {
   checkRunName,
@@ -81,7 +82,7 @@ import {
 import { Journal, type Durability } from './journal.js';
 import { encodeValue, type JournalContents } from './journal-format.js';
 import { unwatchSignals, watchSignals, type Interruptible } from './signals.js';
-import { runParametersTable } from './table.js';
+import { runParametersTable } from '../tables/arrow.js';
 
 /** Options of {@link Experiment.create}. */
 export interface CreateExperimentOptions {
@@ -871,7 +872,7 @@ export class Experiment extends ReadableScope implements Interruptible {
     const table = (all: ReadonlyMap<string, AttachmentRecord>): AttachmentTableConfig => {
       const entries = new Map<string, number>();
       const filenames = new Map<string, string>();
-      for (const name of [...all.keys()].sort(byUtf8)) {
+      for (const name of [...all.keys()].sort(compareCodePoints)) {
         const r = all.get(name) as AttachmentRecord;
         entries.set(name, layers.length);
         layers.push(r.descriptor);
@@ -1462,10 +1463,6 @@ setForkFactory(async (from, reference, options) => {
     seed: { ...seed, annotations: {} },
   });
 });
-
-function byUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
 
 function checkAnnotationKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0) {

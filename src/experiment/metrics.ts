@@ -11,7 +11,7 @@
  * `value` (bin: float64 LE), `version` (1). Points are in the order they were logged.
  */
 import { RunledgerError } from '../errors.js';
-import { decodeMsgpack, encodeMsgpack } from './msgpack.js';
+import { decodeMsgpack, encodeMsgpack } from '../formats/msgpack.js';
 import { validateName } from './parameters.js';
 
 /** The run attachment holding a run's metrics. */

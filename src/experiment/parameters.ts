@@ -4,8 +4,9 @@
  * the OMMX run-parameter table blob (msgpack, ommx-reference §2.5) those columns are stored as.
  */
 import { RunledgerError } from '../errors.js';
-import { MsgpackReader, msgpackKindName, type MsgpackToken } from './msgpack.js';
-import { MsgpackWriter } from './msgpack-writer.js';
+import { compareCodePoints } from '../formats/code-points.js';
+import { MsgpackReader, msgpackKindName, type MsgpackToken } from '../formats/msgpack.js';
+import { MsgpackWriter } from '../formats/msgpack-writer.js';
 
 /**
  * A value a run can log as a parameter. Stored normalised: `int64` cells as `bigint`, `float64`
@@ -188,34 +189,6 @@ function normalise(value: ParameterValue, type: ParameterType): ParameterValue {
   return value;
 }
 
-/**
- * Compares two names in code point order, which is UTF-8 byte order: the order of Rust's
- * `String` (OMMX's `BTreeMap` keys) and Python's `str`. Plain `<` on JS strings compares UTF-16
- * code units and differs for characters above U+FFFF against U+E000–U+FFFF.
- *
- * @param a - a name
- * @param b - another name
- * @returns negative when `a` sorts first, positive when `b` does, 0 when equal
- * @example
- * ```ts
- * ['b', '\u{1F600}', '\uFFFD'].sort(compareNames); // ['b', '\uFFFD', '\u{1F600}']
- * ```
- */
-export function compareNames(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    // A surrogate stands for a code point above U+FFFF, so it sorts after any other unit.
-    const xs = x >= 0xd800 && x <= 0xdfff;
-    const ys = y >= 0xd800 && y <= 0xdfff;
-    if (xs !== ys) return xs ? 1 : -1;
-    return x - y;
-  }
-  return a.length - b.length;
-}
-
 interface Column {
   type: ParameterType;
   setBy: number;
@@ -360,7 +333,7 @@ export class ParameterTable {
    */
   columns(): ParameterColumn[] {
     return [...this.#columns]
-      .sort(([a], [b]) => compareNames(a, b))
+      .sort(([a], [b]) => compareCodePoints(a, b))
       .map(([name, c]) => ({ name, type: c.type, setBy: c.setBy, values: c.values }));
   }
 

@@ -25,8 +25,8 @@ import type { OptionKeys } from './options.js';
 import { decodeRunParameters, type ParameterTable, type ParameterValue } from './parameters.js';
 import { ReadableScope } from './scope.js';
 import { SolveView, type SolveRecord } from './solve.js';
-import { solvesTable } from './solves-table.js';
-import { runsTable } from './runs-table.js';
+import { solvesTable } from '../tables/solves.js';
+import { runsTable } from '../tables/runs.js';
 import { decodeRunRecord, RUN_ATTACHMENT, type RunInfo } from './run-record.js';
 
 const EMPTY_INFO: RunInfo = {
@@ -46,7 +46,7 @@ import {
   type MetricSeries,
   type MetricTable,
 } from './metrics.js';
-import { runParametersTable } from './table.js';
+import { runParametersTable } from '../tables/arrow.js';
 import type { Experiment } from './experiment.js';
 import type { ClosedRunState } from './run.js';
 

@@ -23,9 +23,9 @@ import {
 } from '../solve/adapter.js';
 import type { RunStatus } from './config.js';
 import { MEDIA_TYPE_DIAGNOSTICS } from './config.js';
-import { decodeMsgpack, encodeMsgpack } from './msgpack.js';
+import { decodeMsgpack, encodeMsgpack } from '../formats/msgpack.js';
 import { decodePayload, encodePayload, type EncodedPayload } from './payloads.js';
-import { logicalMediaType } from './zstd.js';
+import { logicalMediaType } from './compression.js';
 
 /** One solve or sampling as recorded in a run (descriptors of its layers). @internal */
 export interface SolveRecord {

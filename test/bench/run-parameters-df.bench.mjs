@@ -11,7 +11,7 @@
 // RUNLEDGER_BENCH_TRIALS the number of trials per side (default 3).
 import { Bool, Float64, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { ParameterTable } from '../../dist/src/experiment/parameters.js';
-import { runParametersTable } from '../../dist/src/experiment/table.js';
+import { runParametersTable } from '../../dist/src/tables/arrow.js';
 import { fmt } from './lib.mjs';
 
 const RUNS = Number(process.env['RUNLEDGER_BENCH_RUNS'] ?? 100_000);

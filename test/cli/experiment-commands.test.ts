@@ -6,7 +6,7 @@ import { DEMO_REFERENCE } from '../../src/cli/demo-study.js';
 import type { Solution } from '../../src/ommx/solution.js';
 import { validateOmmxExperimentLayout } from '../helpers/ommx-validator.js';
 import { Experiment } from '../../src/experiment/experiment.js';
-import { tableFromArrowFile } from '../../src/experiment/table.js';
+import { tableFromArrowFile } from '../../src/tables/arrow.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { memoryIo } from '../helpers/memory-io.js';
 import { tempDir } from '../helpers/temp.js';

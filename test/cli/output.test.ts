@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { Experiment } from '../../src/experiment/experiment.js';
-import { tableFromArrowFile } from '../../src/experiment/table.js';
+import { tableFromArrowFile } from '../../src/tables/arrow.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { memoryIo } from '../helpers/memory-io.js';
 import { tempDir } from '../helpers/temp.js';

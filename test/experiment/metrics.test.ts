@@ -11,7 +11,7 @@ import {
   MetricLog,
   metricSeries,
 } from '../../src/experiment/metrics.js';
-import { encodeMsgpack } from '../../src/experiment/msgpack.js';
+import { encodeMsgpack } from '../../src/formats/msgpack.js';
 import type { Run } from '../../src/experiment/run.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { expectError } from '../helpers/expect-code.js';

@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { isRunledgerError, type ErrorCode, type RunledgerError } from '../../src/errors.js';
 import {
   classifyValue,
-  compareNames,
   decodeRunParameters,
   encodeRunParameters,
   ParameterTable,
@@ -12,7 +11,8 @@ import {
   type ParameterType,
   type ParameterValue,
 } from '../../src/experiment/parameters.js';
-import { MsgpackWriter } from '../../src/experiment/msgpack-writer.js';
+import { compareCodePoints } from '../../src/formats/code-points.js';
+import { MsgpackWriter } from '../../src/formats/msgpack-writer.js';
 import { decodeMsgpack, type Msgpack } from '../helpers/ommx-validator.js';
 
 function expectError(fn: () => unknown, code: ErrorCode): RunledgerError {
@@ -337,9 +337,9 @@ describe('ParameterTable', () => {
     // Code point order: U+FFFD before U+1F600 (plain JS sort would put the emoji first).
     expect(t.columns().map((c) => c.name)).toEqual(['B', 'a', 'b', '\uFFFD', '\u{1F600}']);
     expect(['\u{1F600}', '\uFFFD'].sort()).toEqual(['\u{1F600}', '\uFFFD']);
-    expect(compareNames('\uFFFD', '\u{1F600}')).toBeLessThan(0);
-    expect(compareNames('ab', 'a')).toBeGreaterThan(0);
-    expect(compareNames('a', 'a')).toBe(0);
+    expect(compareCodePoints('\uFFFD', '\u{1F600}')).toBeLessThan(0);
+    expect(compareCodePoints('ab', 'a')).toBeGreaterThan(0);
+    expect(compareCodePoints('a', 'a')).toBe(0);
     expect(t.runIds()).toEqual([2, 9]);
   });
 

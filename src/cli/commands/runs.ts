@@ -6,8 +6,8 @@
  */
 import type { Table } from 'apache-arrow';
 import { Experiment } from '../../experiment/experiment.js';
-import { parseSort, parseWhere, type Row } from '../../experiment/query.js';
-import { selectColumns, takeRows } from '../../experiment/table.js';
+import { parseSort, parseWhere, type Row } from '../../tables/query.js';
+import { selectColumns, takeRows } from '../../tables/arrow.js';
 import { arrowRows, parameterColumn, printTable, runRows, TABLE_OPTIONS } from '../run-table.js';
 import type { Command } from '../types.js';
 

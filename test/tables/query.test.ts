@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isRunledgerError, type RunledgerError } from '../../src/errors.js';
-import { parseSort, parseWhere, type Cell, type Row } from '../../src/experiment/query.js';
+import { parseSort, parseWhere, type Cell, type Row } from '../../src/tables/query.js';
 
 const COLUMNS = [
   'run_id',

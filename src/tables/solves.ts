@@ -1,12 +1,28 @@
 /**
- * @module experiment/solves-table
+ * @module tables/solves
  * The table of solver calls of an experiment (beyond OMMX, which has no solves table): one row
  * per Solve, with what its Solution says and its adapter options as columns.
  */
 import type { Table } from 'apache-arrow';
-import type { Solution } from '../ommx/solution.js';
-import type { SolveView } from './solve.js';
-import { typedColumnsTable, type TypedColumn } from './table.js';
+import { typedColumnsTable, type TypedColumn } from './arrow.js';
+
+/** What the solves table reads of a solve's output (an OMMX `Solution` is one). */
+export interface SolutionSummary {
+  readonly objective: number;
+  readonly feasible: boolean;
+  readonly optimality: string;
+  readonly metadata?: { readonly start?: string; readonly end?: string } | undefined;
+}
+
+/** One recorded solve as the solves table reads it (a `SolveView` is one). */
+export interface SolveSource {
+  readonly id: number;
+  readonly adapter: string;
+  readonly status: string;
+  readonly adapterOptions: Readonly<Record<string, unknown>>;
+  /** @returns the solve's output, or undefined when it has none (a failed solve) */
+  getOutput(): Promise<unknown>;
+}
 
 type Cell = number | boolean | string | null;
 
@@ -28,16 +44,18 @@ const CONCURRENCY = 8;
  * ```
  */
 export async function solvesTable(
-  runs: readonly { readonly runId: number; readonly solves: readonly SolveView[] }[]
+  runs: readonly { readonly runId: number; readonly solves: readonly SolveSource[] }[]
 ): Promise<Table> {
   const rows = runs.flatMap((r) => r.solves.map((s) => ({ runId: r.runId, solve: s })));
-  const outputs: (Solution | undefined)[] = new Array<Solution | undefined>(rows.length);
+  const outputs: (SolutionSummary | undefined)[] = new Array<SolutionSummary | undefined>(
+    rows.length
+  );
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < rows.length) {
       const i = next++;
       outputs[i] = (await (rows[i] as (typeof rows)[number]).solve.getOutput()) as
-        | Solution
+        | SolutionSummary
         | undefined;
     }
   };

@@ -1,8 +1,8 @@
 /**
- * @module experiment/msgpack-writer
+ * @module formats/msgpack-writer
  * A tiny msgpack writer for every msgpack family (nil, bools, ints, float64, strings, bin,
  * arrays, maps, ext), so the bytes runledger writes are pinned by our code and not by a library's
- * encoder options. Used for the run-parameter table and by `encodeMsgpack` (experiment/msgpack).
+ * encoder options. Used for the run-parameter table and by `encodeMsgpack` (formats/msgpack).
  */
 import { RunledgerError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 /**
- * @module experiment/media-type
+ * @module formats/media-type
  * Media types of logged files (magic bytes first, then the file extension, then
  * `application/octet-stream`, as OMMX's `log_file` does) and the basename rules for the filename
  * kept for export (ommx-reference §4.2). The only module that imports `mime`.

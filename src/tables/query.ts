@@ -1,5 +1,5 @@
 /**
- * @module experiment/query
+ * @module tables/query
  * The `--where` filters and `--sort` specs of `runledger runs`, over rows of the run table
  * (MLflow `search_runs` column names: `run_id`, `status`, `params.time_limit`, `metrics.loss`,
  * `tags.stage`…). Pure: text in, closures out.
@@ -33,6 +33,7 @@
  * directions; otherwise booleans < numbers < strings, each in their own order.
  */
 import { RunledgerError } from '../errors.js';
+import { compareCodePoints } from '../formats/code-points.js';
 
 /** One cell of the run table; null is a missing value. Int64 columns may hold bigints. */
 export type Cell = string | number | bigint | boolean | null;
@@ -302,21 +303,10 @@ function compareNumeric(a: number | bigint, b: number | bigint): number | undefi
   return a <= floor ? -1 : 1;
 }
 
-function compareStrings(a: string, b: string): number {
-  // Code-point order: JavaScript's `<` compares UTF-16 code units, which differs around surrogates.
-  for (let i = 0; i < a.length && i < b.length; ) {
-    const x = a.codePointAt(i) ?? 0;
-    const y = b.codePointAt(i) ?? 0;
-    if (x !== y) return x < y ? -1 : 1;
-    i += x > 0xffff ? 2 : 1;
-  }
-  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
-}
-
 /** Order of two cells of the same kind; null when the kinds differ; undefined for NaN. */
 function compareCells(a: Cell, b: Cell): number | undefined | null {
   if (isNumeric(a) && isNumeric(b)) return compareNumeric(a, b);
-  if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
+  if (typeof a === 'string' && typeof b === 'string') return compareCodePoints(a, b);
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);
   return null;
 }

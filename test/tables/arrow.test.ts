@@ -12,7 +12,7 @@ import {
   type ParameterType,
   type ParameterValue,
 } from '../../src/experiment/parameters.js';
-import { runParametersTable } from '../../src/experiment/table.js';
+import { runParametersTable } from '../../src/tables/arrow.js';
 
 function params(rows: Record<number, Record<string, ParameterValue>>): ParameterTable {
   const t = new ParameterTable();
@@ -230,7 +230,7 @@ describe('runParametersTable', () => {
 });
 
 describe('apache-arrow stays behind one module', () => {
-  it('only src/experiment/table.ts imports apache-arrow at run time', async () => {
+  it('only src/tables/arrow.ts imports apache-arrow at run time', async () => {
     const src = fileURLToPath(new URL('../../src/', import.meta.url));
     const files: string[] = [];
     const walk = async (dir: string): Promise<void> => {
@@ -249,6 +249,6 @@ describe('apache-arrow stays behind one module', () => {
         importers.push(relative(src, f));
       }
     }
-    expect(importers).toEqual(['experiment/table.ts']);
+    expect(importers).toEqual(['tables/arrow.ts']);
   });
 });

@@ -6,7 +6,7 @@ import {
   detectMediaType,
   sniffMediaType,
   validateFilename,
-} from '../../src/experiment/media-type.js';
+} from '../../src/formats/media-type.js';
 
 const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const concat = (...parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));

@@ -6,8 +6,8 @@ import {
   MSGPACK_MAX_DEPTH,
   MsgpackReader,
   msgpackKindName,
-} from '../../src/experiment/msgpack.js';
-import { MsgpackWriter } from '../../src/experiment/msgpack-writer.js';
+} from '../../src/formats/msgpack.js';
+import { MsgpackWriter } from '../../src/formats/msgpack-writer.js';
 import { RunledgerError } from '../../src/errors.js';
 import { expectError } from '../helpers/expect-code.js';
 import { decodeMsgpack as independentDecode } from '../helpers/ommx-validator.js';

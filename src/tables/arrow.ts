@@ -1,5 +1,5 @@
 /**
- * @module experiment/table
+ * @module tables/arrow
  * The run-parameter table as an Apache Arrow table (OMMX's `run_parameters_df`, ommx-reference
  * §6). The only module that imports `apache-arrow`.
  */
@@ -22,7 +22,23 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
-import { compareNames, type ParameterColumn, type ParameterTable } from './parameters.js';
+import { compareCodePoints } from '../formats/code-points.js';
+
+/**
+ * One parameter column as the run-parameter table reads it: its name, its type, and its value
+ * for each run id that has one (experiment/parameters' `ParameterTable` gives these).
+ */
+export interface ParameterColumnSource {
+  readonly name: string;
+  readonly type: 'bool' | 'int64' | 'float64' | 'string';
+  readonly values: ReadonlyMap<number, boolean | number | bigint | string>;
+}
+
+/** Where the run-parameter table's columns come from. */
+export interface ParameterSource {
+  /** @returns every parameter column */
+  columns(): readonly ParameterColumnSource[];
+}
 
 /** Rows ascending by run id, and the way back from a run id to its row. */
 interface Rows {
@@ -55,7 +71,7 @@ interface Rows {
  * df.getChild('solver')?.get(1); // 'scip', or null when run 1 logged no solver
  * ```
  */
-export function runParametersTable(table: ParameterTable, runIds: readonly number[]): Table {
+export function runParametersTable(table: ParameterSource, runIds: readonly number[]): Table {
   const columns = table.columns();
   const rows = collectRows(columns, runIds);
   const n = rows.ids.length;
@@ -79,7 +95,7 @@ export function runParametersTable(table: ParameterTable, runIds: readonly numbe
 }
 
 /** The union of `runIds` and the table's run ids, ascending, with a run id → row lookup. */
-function collectRows(columns: readonly ParameterColumn[], runIds: readonly number[]): Rows {
+function collectRows(columns: readonly ParameterColumnSource[], runIds: readonly number[]): Rows {
   let max = -1;
   let lowerBound = runIds.length; // no fewer rows than the largest single source of ids
   for (const id of runIds) {
@@ -122,18 +138,20 @@ function collectRows(columns: readonly ParameterColumn[], runIds: readonly numbe
 }
 
 /** OMMX's order: by the first run that has the column, then by name within that run. */
-function orderColumns(columns: readonly ParameterColumn[]): ParameterColumn[] {
-  const first = new Map<ParameterColumn, number>();
+function orderColumns(columns: readonly ParameterColumnSource[]): ParameterColumnSource[] {
+  const first = new Map<ParameterColumnSource, number>();
   for (const c of columns) {
     let min = Infinity;
     for (const id of c.values.keys()) if (id < min) min = id;
     first.set(c, min);
   }
-  return [...columns].sort((a, b) => first.get(a)! - first.get(b)! || compareNames(a.name, b.name));
+  return [...columns].sort(
+    (a, b) => first.get(a)! - first.get(b)! || compareCodePoints(a.name, b.name)
+  );
 }
 
 function columnData(
-  column: ParameterColumn,
+  column: ParameterColumnSource,
   rows: Rows
 ): { type: Bool | Int64 | Float64 | Utf8; data: Data } {
   const n = rows.ids.length;

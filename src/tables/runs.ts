@@ -1,20 +1,46 @@
 /**
- * @module experiment/runs-table
+ * @module tables/runs
  * The runs table (beyond OMMX), in MLflow's `search_runs` naming: one row per run with its
  * record, parameters, last metric values, tags and solve count.
  */
 import type { Table } from 'apache-arrow';
-import type { MetricSeries } from './metrics.js';
-import type { SealedRun } from './sealed.js';
-import { durationMs } from './solves-table.js';
-import { typedColumnsTable, type TypedColumn } from './table.js';
+import { durationMs } from './solves.js';
+import { typedColumnsTable, type TypedColumn } from './arrow.js';
+
+/** A metric's history as the runs table reads it: steps and values, point by point. */
+export interface MetricHistory {
+  readonly steps: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+}
+
+/** What the runs table reads of a run record. */
+export interface RunRecordSource {
+  readonly name: string | undefined;
+  readonly parentRunId: number | undefined;
+  readonly startedAt: string | undefined;
+  readonly endedAt: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** One run as the runs table reads it (a `SealedRun` is one). */
+export interface RunSource {
+  readonly runId: number;
+  readonly status: string;
+  readonly solves: { readonly length: number };
+  /** @returns the run record */
+  getInfo(): Promise<RunRecordSource>;
+  /** @returns the names of the run's metrics, in first-logged order */
+  metricNames(): Promise<readonly string[]>;
+  /** @returns one metric's history */
+  getMetric(name: string): Promise<MetricHistory>;
+}
 
 /**
  * MLflow's summary value of a metric: the value at the largest step, the latest logged on ties.
  * @param series - the metric's history
  * @returns the value, or null without points
  */
-export function lastMetricValue(series: MetricSeries): number | null {
+export function lastMetricValue(series: MetricHistory): number | null {
   let best = -1;
   for (let i = 0; i < series.steps.length; i++) {
     if (best < 0 || (series.steps[i] as number) >= (series.steps[best] as number)) best = i;
@@ -54,7 +80,7 @@ export const RUN_COLUMNS: readonly string[] = [
  * const df = await runsTable(sealed.runs, sealed.runParametersDf());
  * ```
  */
-export async function runsTable(runs: readonly SealedRun[], parameters: Table): Promise<Table> {
+export async function runsTable(runs: readonly RunSource[], parameters: Table): Promise<Table> {
   const infos = await Promise.all(runs.map((r) => r.getInfo()));
   const metricNames = await Promise.all(runs.map((r) => r.metricNames()));
   const lasts = await Promise.all(

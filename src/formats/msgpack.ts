@@ -1,5 +1,5 @@
 /**
- * @module experiment/msgpack
+ * @module formats/msgpack
  * A small, strict msgpack encoder and decoder of our own: plain data in, deterministic bytes out,
  * and exactly one well-formed value back. Writes through {@link MsgpackWriter}; reads through
  * {@link MsgpackReader}, the token reader the run-parameter table decoder shares.
