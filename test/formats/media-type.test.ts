@@ -2,11 +2,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { crc32, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { isRunledgerError, type RunledgerError } from '../../src/errors.js';
-import {
-  detectMediaType,
-  sniffMediaType,
-  validateFilename,
-} from '../../src/formats/media-type.js';
+import { detectMediaType, sniffMediaType, validateFilename } from '../../src/formats/media-type.js';
 
 const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const concat = (...parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
