@@ -37,26 +37,25 @@ export {
 export { OCI_LAYOUT_VERSION, blobPath } from './oci/layout.js';
 export type { Annotations, Descriptor, ImageIndex, Manifest } from './oci/types.js';
 
-export { LocalRegistry, BlobBatch } from './store/local-registry.js';
-export type {
-  LocalRegistryOptions,
-  PutBlobOptions,
-  GcOptions,
-  ListRefsOptions,
-  PruneOptions,
-  PruneReport,
-  PrunedRef,
-  SessionWriteOptions,
-} from './store/local-registry.js';
+export { LocalRegistry } from './store/local-registry.js';
+export { BlobBatch } from './store/blob-batch.js';
+export type { LocalRegistryOptions } from './store/local-registry.js';
 export type { SessionOptions, StoreSession } from './store/session.js';
 export { parseDuration } from './store/duration.js';
 export type {
   BlobInfo,
   FsckProblem,
   FsckReport,
+  GcOptions,
   GcReport,
+  ListRefsOptions,
   Progress,
+  PruneOptions,
+  PruneReport,
+  PrunedRef,
+  PutBlobOptions,
   RefEntry,
+  SessionWriteOptions,
   SizeReport,
 } from './store/types.js';
 

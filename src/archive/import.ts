@@ -21,7 +21,8 @@ import {
 } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
-import type { BlobBatch, LocalRegistry } from '../store/local-registry.js';
+import type { BlobBatch } from '../store/blob-batch.js';
+import type { LocalRegistry } from '../store/local-registry.js';
 import type { Progress } from '../store/types.js';
 import { archiveInvalid as invalid, fileChunks, readTar } from './tar.js';
 

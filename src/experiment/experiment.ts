@@ -12,7 +12,8 @@ import { MEDIA_TYPE_MANIFEST } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
 import { compareCodePoints } from '../formats/code-points.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
-import { LocalRegistry, type BlobBatch } from '../store/local-registry.js';
+import type { BlobBatch } from '../store/blob-batch.js';
+import { LocalRegistry } from '../store/local-registry.js';
 import type { StoreSession } from '../store/session.js';
 import { pullIfMissing, type LoadOptions, type TransferReport } from '../remote/transfer.js';
 import {

@@ -4,7 +4,8 @@
  * immutable. Its blobs are made durable together when it closes.
  */
 import { RunledgerError } from '../errors.js';
-import type { BlobBatch, LocalRegistry } from '../store/local-registry.js';
+import type { BlobBatch } from '../store/blob-batch.js';
+import type { LocalRegistry } from '../store/local-registry.js';
 import type { StoreSession } from '../store/session.js';
 import {
   AttachmentWriter,

@@ -1,14 +1,15 @@
 /**
  * @module remote/repository
  * One repository on an OCI registry: resolve, get/put/delete manifests, blobs (HEAD, verified
- * streaming GET resumed with `Range`, monolithic POST+PUT, chunked PATCH uploads resumed from
- * the server's offset, cross-repository mount), tag listing with pagination, and referrers (the
- * API when offered, else the `<alg>-<hex>` tag schema with a read-after-write merge).
+ * streaming GET resumed with `Range`), tag listing with pagination; and, through its methods,
+ * blob uploads ({@link module:remote/upload}: monolithic POST+PUT, chunked PATCH uploads resumed
+ * from the server's offset, cross-repository mount) and referrers ({@link module:remote/referrers}:
+ * the API when offered, else the `<alg>-<hex>` tag schema with a read-after-write merge).
  */
-import { RemoteError, RunledgerError, isRunledgerError } from '../errors.js';
+import { RemoteError, RunledgerError } from '../errors.js';
 import { Digester, digestOf, isDigest, type Digest } from '../oci/digest.js';
 import { MAX_MANIFEST_SIZE } from '../oci/descriptor.js';
-import { parseImageIndex, serializeImageIndex } from '../oci/image-index.js';
+import { readManifestHeader, type ManifestHeader } from '../oci/manifest.js';
 import {
   MEDIA_TYPE_DOCKER_MANIFEST,
   MEDIA_TYPE_DOCKER_MANIFEST_LIST,
@@ -17,18 +18,28 @@ import {
 } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import {
+  Endpoint,
+  MAX_PAGE,
+  MAX_PAGES,
+  mediaTypeOf,
+  nextLink,
+  requestOf,
+  signalOf,
+  type RequestOptions,
+} from './endpoint.js';
+import {
   HttpClient,
   discard,
   errorFromResponse,
-  isRetryStatus,
   isTransientNetworkError,
   readCapped,
   transportError,
   type BodySource,
   type HttpRequest,
-  type RetryBudget,
 } from './http.js';
-import { checkTarget, redactUrl, sameOrigin } from './origin.js';
+import { redactUrl, sameOrigin } from './origin.js';
+import { Referrers } from './referrers.js';
+import { pushBlob, type BlobPushResult, type HasBlob, type UploadOptions } from './upload.js';
 
 /** Every manifest type the client can handle, sent as `Accept`. */
 export const MANIFEST_ACCEPT: string = [
@@ -38,52 +49,18 @@ export const MANIFEST_ACCEPT: string = [
   MEDIA_TYPE_DOCKER_MANIFEST_LIST,
 ].join(', ');
 
-/** Largest tag or referrers page read. */
-const MAX_PAGE = 4 * 1024 * 1024;
-/** Most pages followed through `Link`. */
-const MAX_PAGES = 100;
 /** Manifests larger than this are refused before sending (2.8.2 answers 400 above 4 MiB). */
 export const MAX_PUSH_MANIFEST: number = MAX_MANIFEST_SIZE;
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 
-/** Upload tuning of {@link Repository.pushBlob}. */
-export interface UploadOptions {
-  /** Blobs at least this large go up in chunks (PATCH), resumable. @default 64 MiB */
-  readonly chunkThreshold?: number;
-  /** Chunk size of chunked uploads (raised to the registry's `OCI-Chunk-Min-Length`). @default 32 MiB */
-  readonly chunkSize?: number;
-  /** Try a cross-repository mount from this repository (same registry) first. */
-  readonly mountFrom?: string;
-  /** Bytes sent so far (re-sent bytes after a restart are counted again as negative then positive). */
-  readonly onBytes?: (delta: number) => void;
-  /** The blob's retry budget: every retry, resume and restart of its upload takes from it. */
-  readonly budget?: RetryBudget;
-  readonly signal?: AbortSignal;
-}
-
-/** Options of one request for a blob or manifest: its retry budget, signal. */
-export interface RequestOptions {
-  /** The retry budget of the blob or manifest (see {@link RetryBudget}). */
-  readonly budget?: RetryBudget;
-  readonly signal?: AbortSignal;
-}
-
-/** How a blob got to the registry. */
-export type BlobPushResult = 'uploaded' | 'mounted';
+export type { RequestOptions } from './endpoint.js';
+export type { BlobPushResult, UploadOptions } from './upload.js';
 
 /** A manifest fetched and verified. */
 export interface FetchedManifest {
   readonly descriptor: Descriptor;
   readonly bytes: Uint8Array;
 }
-
-function mediaTypeOf(contentType: string | null): string | undefined {
-  if (contentType === null) return undefined;
-  return contentType.split(';')[0]?.trim().toLowerCase() || undefined;
-}
-
-/** Pauses between restarts of an upload. */
-const RESTART_LIMIT = 3;
 
 /**
  * A repository on a registry. Built by {@link module:remote/client.RemoteClient.repository}.
@@ -93,11 +70,8 @@ export class Repository {
   readonly registry: string;
   /** Repository path (`acme/qap`). */
   readonly name: string;
-  readonly #http: HttpClient;
-  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  #referrersApi: boolean | undefined;
-  /** Per-process serialisation of referrers-tag updates per subject. */
-  readonly #referrerLocks = new Map<string, Promise<unknown>>();
+  readonly #at: Endpoint;
+  readonly #referrers: Referrers;
   /** Called with warnings a user should see (old referrers index not deleted…). */
   onWarning: ((text: string) => void) | undefined;
 
@@ -115,29 +89,13 @@ export class Repository {
   ) {
     this.registry = registry;
     this.name = name;
-    this.#http = http;
-    this.#sleep = sleep;
+    this.#at = new Endpoint(registry, name, http, sleep);
+    this.#referrers = new Referrers(this.#at, this);
   }
 
   /** `registry/name`, for messages. */
   get label(): string {
-    return `${this.registry}/${this.name}`;
-  }
-
-  #url(path: string): URL {
-    return new URL(`/v2/${this.name}/${path}`, this.#http.base);
-  }
-
-  #pull(): string[] {
-    return [`repository:${this.name}:pull`];
-  }
-
-  #push(): string[] {
-    return [`repository:${this.name}:pull,push`];
-  }
-
-  async #send(req: HttpRequest): Promise<Response> {
-    return this.#http.send(req);
+    return this.#at.label;
   }
 
   // ---- manifests ---------------------------------------------------------------------------
@@ -150,15 +108,15 @@ export class Repository {
    * @throws RemoteError `NOT_FOUND`, `AUTHENTICATION`, `AUTHORIZATION`, `TRANSPORT`, `PROTOCOL`
    */
   async resolve(reference: string, options: RequestOptions = {}): Promise<Descriptor> {
-    const url = this.#url(`manifests/${checkReference(reference)}`);
+    const url = this.#at.url(`manifests/${checkReference(reference)}`);
     const req: HttpRequest = {
       method: 'HEAD',
       url,
       headers: { accept: MANIFEST_ACCEPT },
-      scopes: this.#pull(),
+      scopes: this.#at.pullScopes(),
       ...requestOf(options),
     };
-    const res = await this.#send(req);
+    const res = await this.#at.send(req);
     if (res.status === 200) {
       const digest = res.headers.get('docker-content-digest');
       const size = Number(res.headers.get('content-length'));
@@ -191,19 +149,19 @@ export class Repository {
    * @throws RemoteError `NOT_FOUND`, `DIGEST_MISMATCH`, `PROTOCOL`, …
    */
   async fetchManifest(reference: string, options: RequestOptions = {}): Promise<FetchedManifest> {
-    const url = this.#url(`manifests/${checkReference(reference)}`);
+    const url = this.#at.url(`manifests/${checkReference(reference)}`);
     const req: HttpRequest = {
       method: 'GET',
       url,
       headers: { accept: MANIFEST_ACCEPT },
-      scopes: this.#pull(),
+      scopes: this.#at.pullScopes(),
       ...requestOf(options),
     };
     let header: string | null;
     let contentType: string | undefined;
     let bytes: Uint8Array;
     for (let attempt = 0; ; attempt++) {
-      const res = await this.#send(req);
+      const res = await this.#at.send(req);
       if (res.status !== 200) {
         throw await errorFromResponse(res, req, `fetch the manifest ${this.label}:${reference}`, {
           notFound: `${this.label} has no manifest ${reference}`,
@@ -217,8 +175,8 @@ export class Repository {
       } catch (e) {
         // A connection lost in the body: the request as a whole is sent again.
         if (!isTransientNetworkError(e) || options.signal?.aborted === true) throw e;
-        if (!this.#http.mayRetry(attempt, options.budget)) throw e;
-        await this.#sleep(this.#http.retryDelay(attempt) ?? 0, options.signal);
+        if (!this.#at.http.mayRetry(attempt, options.budget)) throw e;
+        await this.#at.sleep(this.#at.http.retryDelay(attempt) ?? 0, options.signal);
       }
     }
     const digest = digestOf(bytes);
@@ -233,13 +191,9 @@ export class Repository {
     if (header !== null && header.startsWith('sha256:') && header !== digest) {
       mismatch('Docker-Content-Digest', header);
     }
-    let field: unknown;
-    let artifactType: unknown;
+    let declared: ManifestHeader;
     try {
-      const v = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
-      field = v['mediaType'];
-      artifactType = v['artifactType'];
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+      declared = readManifestHeader(bytes);
     } catch {
       throw new RemoteError(
         'PROTOCOL',
@@ -247,8 +201,9 @@ export class Repository {
         { method: 'GET', url: redactUrl(url) }
       );
     }
-    const mediaType = typeof field === 'string' ? field : (contentType ?? MEDIA_TYPE_MANIFEST);
-    if (typeof field === 'string' && contentType !== undefined && field !== contentType) {
+    const field = declared.mediaType;
+    const mediaType = field ?? contentType ?? MEDIA_TYPE_MANIFEST;
+    if (field !== undefined && contentType !== undefined && field !== contentType) {
       throw new RemoteError(
         'PROTOCOL',
         `The manifest ${this.label}:${reference} says it is ${field} but ${this.registry} served it as ${contentType}; refused (type confusion).`,
@@ -260,7 +215,7 @@ export class Repository {
       digest,
       size: bytes.byteLength,
     };
-    if (typeof artifactType === 'string') descriptor.artifactType = artifactType;
+    if (declared.artifactType !== undefined) descriptor.artifactType = declared.artifactType;
     return { descriptor, bytes };
   }
 
@@ -294,16 +249,16 @@ export class Repository {
         { data: { digest, expected: reference } }
       );
     }
-    const url = this.#url(`manifests/${checkReference(reference)}`);
+    const url = this.#at.url(`manifests/${checkReference(reference)}`);
     const req: HttpRequest = {
       method: 'PUT',
       url,
       headers: { 'content-type': mediaType },
       body: bytes,
-      scopes: this.#push(),
+      scopes: this.#at.pushScopes(),
       ...requestOf(options),
     };
-    const res = await this.#send(req);
+    const res = await this.#at.send(req);
     if (res.status !== 201 && res.status !== 200 && res.status !== 202) {
       throw await errorFromResponse(res, req, `push the manifest ${this.label}:${reference}`, {
         authorization: `your credentials may not push to ${this.label}`,
@@ -327,14 +282,14 @@ export class Repository {
     reference: string,
     signal: AbortSignal | undefined
   ): Promise<{ req: HttpRequest; res: Response | undefined; url: URL }> {
-    const url = this.#url(`manifests/${checkReference(reference)}`);
+    const url = this.#at.url(`manifests/${checkReference(reference)}`);
     const req: HttpRequest = {
       method: 'DELETE',
       url,
-      scopes: [`repository:${this.name}:delete`, ...this.#push()],
+      scopes: [`repository:${this.name}:delete`, ...this.#at.pushScopes()],
       ...signalOf(signal),
     };
-    const res = await this.#send(req);
+    const res = await this.#at.send(req);
     if (res.status === 202 || res.status === 200 || res.status === 204) {
       await discard(res);
       return { req, res: undefined, url };
@@ -399,14 +354,14 @@ export class Repository {
     descriptor: Descriptor,
     options: RequestOptions & { scopes?: string[] } = {}
   ): Promise<boolean> {
-    const url = this.#url(`blobs/${descriptor.digest}`);
+    const url = this.#at.url(`blobs/${descriptor.digest}`);
     const req: HttpRequest = {
       method: 'HEAD',
       url,
-      scopes: options.scopes ?? this.#pull(),
+      scopes: options.scopes ?? this.#at.pullScopes(),
       ...requestOf(options),
     };
-    const res = await this.#send(req);
+    const res = await this.#at.send(req);
     await discard(res);
     if (res.status === 200) {
       const length = res.headers.get('content-length');
@@ -440,7 +395,7 @@ export class Repository {
     descriptor: Descriptor,
     options: RequestOptions & { scopes?: string[]; maxResumes?: number } = {}
   ): AsyncGenerator<Uint8Array> {
-    const url = this.#url(`blobs/${descriptor.digest}`);
+    const url = this.#at.url(`blobs/${descriptor.digest}`);
     const hash = new Digester();
     let offset = 0;
     let resumes = 0;
@@ -463,10 +418,10 @@ export class Repository {
         method: 'GET',
         url,
         headers,
-        scopes: options.scopes ?? this.#pull(),
+        scopes: options.scopes ?? this.#at.pullScopes(),
         ...requestOf(options),
       };
-      const res = await this.#send(req);
+      const res = await this.#at.send(req);
       if (res.status !== 200 && res.status !== 206) {
         throw await errorFromResponse(
           res,
@@ -555,300 +510,19 @@ export class Repository {
   /**
    * Uploads a blob: mount (when asked), else POST then one PUT, or chunked PATCHes resumed
    * from the server's offset for large blobs. Transient failures restart the session (a few
-   * times), so a registry never sees a half blob under its digest.
+   * times), so a registry never sees a half blob under its digest. See {@link module:remote/upload}.
    * @param descriptor - the blob
    * @param source - its bytes, re-openable at any offset
    * @param options - thresholds, mount source, progress, signal
    * @returns how it got there
    */
-  async pushBlob(
+  pushBlob(
     descriptor: Descriptor,
     source: (offset: number, length: number) => BodySource | Uint8Array,
     options: UploadOptions = {}
   ): Promise<BlobPushResult> {
-    let lastError: unknown;
-    for (let restart = 0; restart <= RESTART_LIMIT; restart++) {
-      let sent = 0;
-      // fetch may still pull a failed attempt's body after the failure: those bytes don't count.
-      let current = true;
-      const onBytes = (n: number): void => {
-        if (!current) return;
-        sent += n;
-        options.onBytes?.(n);
-      };
-      try {
-        return await this.#uploadOnce(descriptor, source, options, restart === 0, onBytes);
-      } catch (e) {
-        current = false;
-        options.onBytes?.(-sent);
-        if (!restartable(e) || options.signal?.aborted === true) throw e;
-        lastError = e;
-        // No pause before giving up.
-        if (restart === RESTART_LIMIT || options.budget?.take() === false) break;
-        await this.#sleep(200 * 2 ** restart, options.signal);
-      }
-    }
-    throw lastError;
-  }
-
-  async #startSession(
-    descriptor: Descriptor,
-    mountFrom: string | undefined,
-    options: RequestOptions
-  ): Promise<{ mounted: true } | { mounted: false; location: URL; minChunk: number }> {
-    const url = this.#url('blobs/uploads/');
-    const scopes = this.#push();
-    if (mountFrom !== undefined && mountFrom !== this.name) {
-      url.searchParams.set('mount', descriptor.digest);
-      url.searchParams.set('from', mountFrom);
-      scopes.push(`repository:${mountFrom}:pull`);
-    }
-    const req: HttpRequest = {
-      method: 'POST',
-      url,
-      headers: { 'content-length': '0' },
-      scopes,
-      ...requestOf(options),
-    };
-    const res = await this.#send(req);
-    if (res.status === 201 && mountFrom !== undefined) {
-      await discard(res);
-      return { mounted: true };
-    }
-    if (res.status !== 202) {
-      throw await errorFromResponse(
-        res,
-        req,
-        `start an upload of ${descriptor.digest} to ${this.label}`,
-        {
-          authorization: `your credentials may not push to ${this.label}`,
-        }
-      );
-    }
-    const location = this.#location(res, req);
-    const minChunk = Number(res.headers.get('oci-chunk-min-length') ?? 0);
-    await discard(res);
-    return { mounted: false, location, minChunk: Number.isSafeInteger(minChunk) ? minChunk : 0 };
-  }
-
-  #location(res: Response, req: HttpRequest): URL {
-    const value = res.headers.get('location');
-    if (value === null) {
-      throw new RemoteError(
-        'PROTOCOL',
-        `${this.registry} answered ${req.method} ${redactUrl(req.url)} without an upload Location.`,
-        { status: res.status, method: req.method, url: redactUrl(req.url) }
-      );
-    }
-    const url = new URL(value, req.url);
-    checkTarget(url, this.#http.base, 'upload location', req.method);
-    return url;
-  }
-
-  async #uploadOnce(
-    descriptor: Descriptor,
-    source: (offset: number, length: number) => BodySource | Uint8Array,
-    options: UploadOptions,
-    mayMount: boolean,
-    onBytes: (n: number) => void
-  ): Promise<BlobPushResult> {
-    const signal = options.signal;
-    const session = await this.#startSession(
-      descriptor,
-      mayMount ? options.mountFrom : undefined,
-      options
-    );
-    if (session.mounted) return 'mounted';
-    let location = session.location;
-    const threshold = options.chunkThreshold ?? 64 * 1024 * 1024;
-    const scopes = this.#push();
-    if (descriptor.size >= threshold && descriptor.size > 0) {
-      const chunkSize = Math.max(options.chunkSize ?? 32 * 1024 * 1024, session.minChunk, 1);
-      let offset = 0;
-      let resumes = 0;
-      while (offset < descriptor.size) {
-        const length = Math.min(chunkSize, descriptor.size - offset);
-        // Bytes of this PATCH; a late read of its body after it failed is not counted.
-        let inflight = 0;
-        let live = true;
-        const countInflight = (n: number): void => {
-          if (!live) return;
-          inflight += n;
-          onBytes(n);
-        };
-        const req: HttpRequest = {
-          method: 'PATCH',
-          url: location,
-          headers: {
-            'content-type': 'application/octet-stream',
-            'content-range': `${offset}-${offset + length - 1}`,
-          },
-          body: counted(source(offset, length), countInflight),
-          scopes,
-          retry: false,
-          ...signalOf(signal),
-        };
-        let res: Response;
-        try {
-          res = await this.#send(req);
-        } catch (e) {
-          live = false;
-          onBytes(-inflight);
-          if (!isTransientNetworkError(e) || signal?.aborted === true || resumes >= 4) throw e;
-          resumes++;
-          // Where does the server stand? Resume there, or restart the session when it can't say.
-          const at = await this.#uploadOffset(location, signal);
-          if (at === undefined || at > offset + length || at < offset) throw e;
-          if (options.budget?.take() === false) throw e;
-          onBytes(at - offset);
-          offset = at;
-          continue;
-        }
-        if (res.status !== 202) {
-          throw await errorFromResponse(
-            res,
-            req,
-            `upload a chunk of ${descriptor.digest} to ${this.label}`
-          );
-        }
-        const next = this.#location(res, req);
-        const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.get('range') ?? '');
-        await discard(res);
-        location = next;
-        const end = offset + length;
-        if (range !== null && Number(range[1]) + 1 !== end) {
-          throw new RemoteError(
-            'PROTOCOL',
-            `${this.registry} reports ${Number(range[1]) + 1} bytes of ${descriptor.digest} after a chunk ending at ${end}.`,
-            { status: 202, method: 'PATCH', url: redactUrl(req.url), data: { retryable: true } }
-          );
-        }
-        offset = end;
-      }
-      return this.#finish(descriptor, location, () => new Uint8Array(0), descriptor.size, {
-        options,
-        onBytes,
-        scopes,
-      });
-    }
-    return this.#finish(descriptor, location, () => source(0, descriptor.size), 0, {
-      options,
-      onBytes,
-      scopes,
-    });
-  }
-
-  async #uploadOffset(location: URL, signal: AbortSignal | undefined): Promise<number | undefined> {
-    const req: HttpRequest = {
-      method: 'GET',
-      url: location,
-      scopes: this.#push(),
-      ...signalOf(signal),
-    };
-    let res: Response;
-    try {
-      res = await this.#send(req);
-    } catch {
-      return undefined;
-    }
-    const range = /^(?:bytes=)?0-(\d+)$/.exec(res.headers.get('range') ?? '');
-    await discard(res);
-    if (res.status !== 204 || range === null) return undefined;
-    // 2.8.2 reports an empty session as `0-0`, the same as one byte: take it as empty (the
-    // digest check at the end catches the other case); reading it as 1 skipped byte 0.
-    const last = Number(range[1]);
-    return last === 0 ? 0 : last + 1;
-  }
-
-  /**
-   * The closing PUT of an upload session, sent again in the same session (not a new one) while
-   * the registry answers 408/429/5xx, or after a lost connection when the session still stands
-   * where it stood before the PUT (`expected` bytes); a blob that arrived anyway is done. Other
-   * failures are thrown for {@link Repository.pushBlob} to restart in a fresh session.
-   */
-  async #finish(
-    descriptor: Descriptor,
-    location: URL,
-    body: () => BodySource | Uint8Array,
-    expected: number,
-    how: { options: UploadOptions; onBytes: (n: number) => void; scopes: string[] }
-  ): Promise<BlobPushResult> {
-    const { options, scopes } = how;
-    const signal = options.signal;
-    const url = new URL(location.href);
-    url.searchParams.set('digest', descriptor.digest);
-    let req: HttpRequest;
-    let res: Response;
-    for (let attempt = 0; ; attempt++) {
-      // Bytes of this attempt; a late read of its body after it failed is not counted.
-      let inflight = 0;
-      let live = true;
-      const count = (n: number): void => {
-        if (!live) return;
-        inflight += n;
-        how.onBytes(n);
-      };
-      const uncount = (): void => {
-        live = false;
-        how.onBytes(-inflight);
-      };
-      req = {
-        method: 'PUT',
-        url,
-        headers: { 'content-type': 'application/octet-stream' },
-        body: counted(body(), count),
-        scopes,
-        retry: false,
-        ...signalOf(signal),
-      };
-      try {
-        res = await this.#send(req);
-      } catch (e) {
-        uncount();
-        if (!isTransientNetworkError(e) || signal?.aborted === true) throw e;
-        // Did the PUT get through before the connection was lost, or not start at all?
-        const at = await this.#uploadOffset(location, signal);
-        if (at === undefined) {
-          const there = await this.hasBlob(descriptor, { scopes, ...requestOf(options) }).catch(
-            () => false
-          );
-          if (there) {
-            how.onBytes(descriptor.size - expected); // this PUT's body did arrive
-            return 'uploaded';
-          }
-        }
-        if (at !== expected || !this.#http.mayRetry(attempt, options.budget)) throw e;
-        await this.#sleep(this.#http.retryDelay(attempt) ?? 0, signal);
-        continue;
-      }
-      if (isRetryStatus(res.status)) {
-        const wait = this.#http.retryDelay(attempt, res);
-        if (wait !== undefined && this.#http.mayRetry(attempt, options.budget)) {
-          uncount();
-          await discard(res);
-          await this.#sleep(wait, signal);
-          continue;
-        }
-      }
-      break;
-    }
-    if (res.status !== 201 && res.status !== 204 && res.status !== 200) {
-      throw await errorFromResponse(
-        res,
-        req,
-        `finish the upload of ${descriptor.digest} to ${this.label}`
-      );
-    }
-    const header = res.headers.get('docker-content-digest');
-    await discard(res);
-    if (header !== null && header.startsWith('sha256:') && header !== descriptor.digest) {
-      throw new RemoteError(
-        'DIGEST_MISMATCH',
-        `${this.registry} stored the upload of ${descriptor.digest} as ${header}.`,
-        { status: res.status, method: 'PUT', url: redactUrl(url) }
-      );
-    }
-    return 'uploaded';
+    const hasBlob: HasBlob = (d, o) => this.hasBlob(d, o);
+    return pushBlob(this.#at, hasBlob, descriptor, source, options);
   }
 
   // ---- tags --------------------------------------------------------------------------------
@@ -861,7 +535,7 @@ export class Repository {
    */
   async listTags(options: { pageSize?: number; signal?: AbortSignal } = {}): Promise<string[]> {
     const tags = new Set<string>();
-    let url: URL | undefined = this.#url('tags/list');
+    let url: URL | undefined = this.#at.url('tags/list');
     url.searchParams.set('n', String(options.pageSize ?? 1000));
     for (let page = 0; url !== undefined; page++) {
       if (page >= MAX_PAGES) {
@@ -874,10 +548,10 @@ export class Repository {
       const req: HttpRequest = {
         method: 'GET',
         url,
-        scopes: this.#pull(),
+        scopes: this.#at.pullScopes(),
         ...signalOf(options.signal),
       };
-      const res = await this.#send(req);
+      const res = await this.#at.send(req);
       if (res.status !== 200) {
         throw await errorFromResponse(res, req, `list the tags of ${this.label}`, {
           notFound: `${this.label} does not exist`,
@@ -929,119 +603,16 @@ export class Repository {
   /**
    * The manifests whose `subject` is `subject`: the referrers API when the registry has it,
    * else the `sha256-<hex>` tag index (checked to be an index and not the subject itself).
+   * See {@link module:remote/referrers}.
    * @param subject - the subject's digest
    * @param options - artifactType filter, signal
    * @returns descriptors (with artifactType and annotations)
    */
-  async referrers(
+  referrers(
     subject: Digest,
     options: { artifactType?: string; signal?: AbortSignal } = {}
   ): Promise<Descriptor[]> {
-    const filter = (list: readonly Descriptor[], applied: boolean): Descriptor[] =>
-      options.artifactType === undefined || applied
-        ? [...list]
-        : list.filter((d) => d.artifactType === options.artifactType);
-    if (this.#referrersApi !== false) {
-      const url = this.#url(`referrers/${subject}`);
-      if (options.artifactType !== undefined)
-        url.searchParams.set('artifactType', options.artifactType);
-      const req: HttpRequest = {
-        method: 'GET',
-        url,
-        headers: { accept: MEDIA_TYPE_IMAGE_INDEX },
-        scopes: this.#pull(),
-        ...signalOf(options.signal),
-      };
-      const res = await this.#send(req);
-      const type = mediaTypeOf(res.headers.get('content-type'));
-      if (res.status === 200 && type === MEDIA_TYPE_IMAGE_INDEX) {
-        this.#referrersApi = true;
-        const out: Descriptor[] = [];
-        let link = res.headers.get('link');
-        const applied = /artifactType/i.test(res.headers.get('oci-filters-applied') ?? '');
-        out.push(
-          ...parseImageIndex(await readCapped(res, MAX_PAGE, 'referrers list', 'GET', url))
-            .manifests
-        );
-        let pageUrl = url;
-        for (let page = 1; link !== null && page < MAX_PAGES; page++) {
-          const next = nextLink(link, pageUrl);
-          if (next === undefined) break;
-          if (!sameOrigin(next, pageUrl)) {
-            throw new RemoteError(
-              'REMOTE_REFUSED',
-              `Refused the referrers page link ${redactUrl(next)}: it leaves ${url.host}.`,
-              { method: 'GET', url: redactUrl(next) }
-            );
-          }
-          const r = await this.#send({ ...req, url: next });
-          if (r.status !== 200)
-            throw await errorFromResponse(r, { ...req, url: next }, `list referrers of ${subject}`);
-          link = r.headers.get('link');
-          out.push(
-            ...parseImageIndex(await readCapped(r, MAX_PAGE, 'referrers list', 'GET', next))
-              .manifests
-          );
-          pageUrl = next;
-        }
-        return filter(out, applied);
-      }
-      if (res.status === 404) {
-        const err = await errorFromResponse(
-          res,
-          req,
-          `list the referrers of ${subject} in ${this.label}`,
-          {
-            notFound: `${this.label} does not exist`,
-          }
-        );
-        if (err.registryErrors.some((e) => e.code === 'NAME_UNKNOWN')) throw err;
-        this.#referrersApi = false;
-      } else if (res.status === 200 || res.status === 400 || res.status === 405) {
-        await discard(res);
-        this.#referrersApi = false;
-      } else {
-        throw await errorFromResponse(
-          res,
-          req,
-          `list the referrers of ${subject} in ${this.label}`
-        );
-      }
-    }
-    const index = await this.#readReferrersTag(subject, options.signal);
-    return filter(index?.manifests ?? [], false);
-  }
-
-  /** The tag-schema referrers index of a subject, or undefined when absent or not valid. */
-  async #readReferrersTag(
-    subject: Digest,
-    signal: AbortSignal | undefined
-  ): Promise<{ manifests: Descriptor[]; digest: Digest } | undefined> {
-    const tag = referrersTag(subject);
-    let fetched: FetchedManifest;
-    try {
-      fetched = await this.fetchManifest(tag, signalOf(signal));
-    } catch (e) {
-      if (isRunledgerError(e, 'NOT_FOUND')) return undefined;
-      throw e;
-    }
-    if (fetched.descriptor.digest === subject) {
-      this.onWarning?.(
-        `${this.label}:${tag} resolves to the subject itself, not a referrers index; treated as no referrers.`
-      );
-      return undefined;
-    }
-    if (fetched.descriptor.mediaType !== MEDIA_TYPE_IMAGE_INDEX) {
-      this.onWarning?.(`${this.label}:${tag} is not an OCI image index; treated as no referrers.`);
-      return undefined;
-    }
-    try {
-      const index = parseImageIndex(fetched.bytes);
-      return { manifests: [...index.manifests], digest: fetched.descriptor.digest };
-    } catch {
-      this.onWarning?.(`${this.label}:${tag} is not a valid image index; treated as no referrers.`);
-      return undefined;
-    }
+    return this.#referrers.list(subject, options);
   }
 
   /**
@@ -1053,106 +624,12 @@ export class Repository {
    * @param change - the referrer to add, or the digest to remove
    * @param options - signal
    */
-  async updateReferrersTag(
+  updateReferrersTag(
     subject: Digest,
     change: { add: Descriptor } | { remove: Digest },
     options: { signal?: AbortSignal } = {}
   ): Promise<void> {
-    const key = subject;
-    const previous = this.#referrerLocks.get(key) ?? Promise.resolve();
-    const run = previous
-      .catch(() => undefined)
-      .then(() => this.#updateReferrers(subject, change, options.signal));
-    this.#referrerLocks.set(key, run);
-    try {
-      await run;
-    } finally {
-      if (this.#referrerLocks.get(key) === run) this.#referrerLocks.delete(key);
-    }
-  }
-
-  async #updateReferrers(
-    subject: Digest,
-    change: { add: Descriptor } | { remove: Digest },
-    signal: AbortSignal | undefined
-  ): Promise<void> {
-    const tag = referrersTag(subject);
-    const target = 'add' in change ? change.add.digest : change.remove;
-    const satisfied = (list: readonly Descriptor[]): boolean =>
-      'add' in change
-        ? list.some((d) => d.digest === target)
-        : !list.some((d) => d.digest === target);
-    // Without If-Match (2.8.2) another writer may have read the tag before our PUT and still be
-    // sending its own version, which drops ours: seen in 1 of 5 two-process runs. So a write is
-    // confirmed by a second read after a pause several times longer than our PUT took.
-    let settleMs: number | undefined;
-    for (let round = 0; round < 8; round++) {
-      const current = await this.#readReferrersTag(subject, signal);
-      const list = current?.manifests ?? [];
-      if (satisfied(list)) {
-        if (settleMs === undefined) return; // nothing written by us since the last pause
-        await this.#sleep(settleMs, signal);
-        settleMs = undefined;
-        continue;
-      }
-      const next =
-        'add' in change
-          ? [...list.filter((d) => d.digest !== target), change.add]
-          : list.filter((d) => d.digest !== target);
-      const bytes = serializeImageIndex({
-        schemaVersion: 2,
-        mediaType: MEDIA_TYPE_IMAGE_INDEX,
-        manifests: next,
-      });
-      const started = performance.now();
-      const { digest } = await this.putManifest(
-        tag,
-        bytes,
-        MEDIA_TYPE_IMAGE_INDEX,
-        signalOf(signal)
-      );
-      settleMs = Math.min(2000, Math.max(250, Math.round(4 * (performance.now() - started))));
-      if (current !== undefined && current.digest !== digest) {
-        try {
-          await this.deleteManifest(current.digest, signalOf(signal));
-        } catch (e) {
-          this.onWarning?.(
-            `The previous referrers index ${current.digest} of ${this.label} was left in place (${isRunledgerError(e) ? e.message : String(e)}).`
-          );
-        }
-      }
-    }
-    throw new RemoteError(
-      'PROTOCOL',
-      `The referrers index ${this.label}:${tag} kept changing under concurrent writers; ${target} may be missing from it.`,
-      { method: 'PUT', url: redactUrl(this.#url(`manifests/${tag}`)) }
-    );
-  }
-}
-
-/** The tag-schema tag of a subject: `sha256-<hex>`. */
-export function referrersTag(subject: Digest): string {
-  return subject.replace(':', '-');
-}
-
-/** The artifact type a referrers index entry gets: `artifactType`, else the config media type. */
-export function referrerArtifactType(manifest: {
-  artifactType?: unknown;
-  config?: { mediaType?: unknown };
-}): string | undefined {
-  if (typeof manifest.artifactType === 'string') return manifest.artifactType;
-  const t = manifest.config?.mediaType;
-  return typeof t === 'string' ? t : undefined;
-}
-
-function nextLink(header: string | null, base: URL): URL | undefined {
-  if (header === null) return undefined;
-  const m = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(header);
-  if (m === null) return undefined;
-  try {
-    return new URL(m[1] as string, base);
-  } catch {
-    return undefined;
+    return this.#referrers.updateTag(subject, change, options);
   }
 }
 
@@ -1163,53 +640,4 @@ function checkReference(reference: string): string {
     `${JSON.stringify(reference.slice(0, 200))} is neither a tag (at most 128 of [A-Za-z0-9_.-]) nor a sha256 digest.`,
     { data: { reference: reference.slice(0, 200) } }
   );
-}
-
-function signalOf(signal: AbortSignal | undefined): { signal?: AbortSignal } {
-  return signal === undefined ? {} : { signal };
-}
-
-function requestOf(options: RequestOptions): { signal?: AbortSignal; budget?: RetryBudget } {
-  return {
-    ...signalOf(options.signal),
-    ...(options.budget === undefined ? {} : { budget: options.budget }),
-  };
-}
-
-/** Whether an upload failure is worth a fresh session. */
-function restartable(e: unknown): boolean {
-  if (isTransientNetworkError(e)) return true;
-  if (!(e instanceof RemoteError)) return false;
-  if (e.data['retryable'] === true) return true;
-  if (e.status !== undefined && (e.status >= 500 || e.status === 429 || e.status === 408))
-    return true;
-  return (
-    e.registryErrors.some(
-      (r) =>
-        r.code === 'BLOB_UPLOAD_INVALID' ||
-        r.code === 'BLOB_UPLOAD_UNKNOWN' ||
-        r.code === 'DIGEST_INVALID'
-    ) ||
-    (e.status === 404 && e.method !== 'POST')
-  );
-}
-
-function counted(
-  body: BodySource | Uint8Array,
-  onBytes: (n: number) => void
-): BodySource | Uint8Array {
-  if (body instanceof Uint8Array) {
-    onBytes(body.byteLength); // small bodies go in one write
-    return body;
-  }
-  return {
-    size: body.size,
-    ...(body.file === undefined ? {} : { file: body.file, onSent: onBytes }),
-    async *open() {
-      for await (const chunk of body.open()) {
-        onBytes(chunk.byteLength);
-        yield chunk;
-      }
-    },
-  };
 }

@@ -11,11 +11,9 @@
 import { open, readFile } from 'node:fs/promises';
 import { RemoteError, RunledgerError, isRunledgerError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { parseImageIndex } from '../oci/image-index.js';
-import { parseManifest } from '../oci/manifest.js';
-import { MEDIA_TYPE_DOCKER_MANIFEST_LIST, MEDIA_TYPE_IMAGE_INDEX } from '../oci/media-types.js';
+import { parseManifestOrIndex } from '../oci/manifest.js';
 import { formatReference, parseReference, type Reference } from '../oci/reference.js';
-import type { Descriptor } from '../oci/types.js';
+import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import { isManifestType } from '../store/closure.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import {
@@ -26,7 +24,8 @@ import {
 } from './client.js';
 import { blobsFailed, mapLimit, withBudget } from './blob-tasks.js';
 import type { BodySource, RetryBudget } from './http.js';
-import { referrerArtifactType, type Repository } from './repository.js';
+import { referrerArtifactType } from './referrers.js';
+import type { Repository } from './repository.js';
 
 /** Progress of a push, pull or copy. */
 export interface TransferProgress {
@@ -182,14 +181,14 @@ async function walk(
       );
     }
     const bytes = await read(d);
-    if (d.mediaType === MEDIA_TYPE_IMAGE_INDEX || d.mediaType === MEDIA_TYPE_DOCKER_MANIFEST_LIST) {
-      const index = parseImageIndex(bytes);
-      for (const child of index.manifests) {
+    const node = parseManifestOrIndex(bytes, d.mediaType);
+    if (node.kind === 'index') {
+      for (const child of node.index.manifests) {
         if (isManifestType(child.mediaType)) await visit(child, depth + 1);
         else if (!blobs.has(child.digest)) blobs.set(child.digest, child);
       }
     } else {
-      const m = parseManifest(bytes);
+      const m = node.manifest;
       for (const b of [m.config, ...m.layers]) {
         if (!blobs.has(b.digest) && !seen.has(b.digest)) blobs.set(b.digest, b);
       }
@@ -361,14 +360,11 @@ async function recordReferrer(
   subjectHeader: string | undefined,
   options: TransferOptions
 ): Promise<void> {
-  let parsed: {
-    subject?: Descriptor;
-    artifactType?: unknown;
-    config?: { mediaType?: unknown };
-    annotations?: Record<string, string>;
-  };
+  let parsed: Manifest | ImageIndex;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(root.bytes)) as typeof parsed;
+    // Already validated by the walk that found it: this reads the same bytes the same way.
+    const node = parseManifestOrIndex(root.bytes, root.descriptor.mediaType);
+    parsed = node.kind === 'index' ? node.index : node.manifest;
   } catch {
     return;
   }

@@ -7,7 +7,7 @@ import { isRunledgerError, throwIfAborted } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { walkClosure, type Closure } from './closure.js';
 import { readRefTable, type RefTable } from './index-json.js';
-import type { StoreContext } from './local-registry.js';
+import type { StoreContext } from './context.js';
 import type { FsckProblem, FsckReport, Progress } from './types.js';
 
 /**

@@ -22,11 +22,11 @@ import type { Descriptor } from '../oci/types.js';
 import { walkClosure } from './closure.js';
 import { parseDuration } from './duration.js';
 import { readRefTable, type RefTable } from './index-json.js';
-import type { GcOptions, StoreContext } from './local-registry.js';
+import type { StoreContext } from './context.js';
 import { LOCK_CANDIDATE_NAME, lockCandidateAbandoned } from './lock.js';
 import { tempOwnerState } from './owner.js';
 import { SessionScan } from './session.js';
-import type { GcReport } from './types.js';
+import type { GcOptions, GcReport } from './types.js';
 
 const GC_CHUNK = 256;
 

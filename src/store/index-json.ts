@@ -12,6 +12,9 @@ import type { Descriptor } from '../oci/types.js';
 import { syncDir } from './blob-store.js';
 import { ownedTempName } from './owner.js';
 
+/** Annotation on an `index.json` entry: when runledger last set that reference (RFC 3339). */
+export const ANNOTATION_UPDATED_AT = 'io.runledger.ref.updated-at';
+
 /** The references of a layout, plus descriptors that carry no name (kept as they are). */
 export interface RefTable {
   readonly named: ReadonlyMap<string, Descriptor>;

@@ -5,27 +5,41 @@
  * runledger's own state lives under `.runledger/`, which the layout ignores.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
-import { parseImageIndex, serializeImageIndex } from '../oci/image-index.js';
-import { INDEX_FILE, OCI_LAYOUT_FILE, parseOciLayout, serializeOciLayout } from '../oci/layout.js';
+import { parseImageIndex } from '../oci/image-index.js';
 import { parseManifest, serializeManifest } from '../oci/manifest.js';
 import { MEDIA_TYPE_IMAGE_INDEX, MEDIA_TYPE_MANIFEST } from '../oci/media-types.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
-import { BlobStore, SYNCFS_THRESHOLD, type PendingBlob, type TempFile } from './blob-store.js';
+import { BlobBatch } from './blob-batch.js';
+import { BlobStore, type PendingBlob, type TempFile } from './blob-store.js';
 import { walkClosure } from './closure.js';
-import { parseDuration } from './duration.js';
-import { readRefTable, writeRefTable, type RefTable } from './index-json.js';
+import type { StoreContext } from './context.js';
+import { ANNOTATION_UPDATED_AT, readRefTable, writeRefTable, type RefTable } from './index-json.js';
 import { checkStore } from './fsck.js';
 import { collectGarbage } from './gc.js';
 import { withLock } from './lock.js';
-import { ownedTempName } from './owner.js';
+import { createWhole, openLayout } from './open-layout.js';
+import { pruneRefs } from './prune.js';
 import { removeSessionFiles, StoreSession, type SessionOptions } from './session.js';
-import type { BlobInfo, FsckReport, GcReport, Progress, RefEntry, SizeReport } from './types.js';
+import type {
+  BlobInfo,
+  FsckReport,
+  GcOptions,
+  GcReport,
+  ListRefsOptions,
+  Progress,
+  PruneOptions,
+  PruneReport,
+  PutBlobOptions,
+  RefEntry,
+  SessionWriteOptions,
+  SizeReport,
+} from './types.js';
 
 /** Options of {@link LocalRegistry.open}. */
 export interface LocalRegistryOptions {
@@ -35,281 +49,7 @@ export interface LocalRegistryOptions {
   readonly lockTimeoutMs?: number;
 }
 
-/** Options of blob writes. */
-export interface PutBlobOptions {
-  /** The digest the content must have; otherwise `DIGEST_MISMATCH` and nothing is stored. */
-  readonly expectedDigest?: Digest;
-  /** The size the content must have; otherwise `SIZE_MISMATCH` and nothing is stored. */
-  readonly expectedSize?: number;
-  readonly signal?: AbortSignal;
-  readonly onProgress?: (p: Progress) => void;
-}
-
-/** The session of a write: what it publishes is pinned there first (see {@link StoreSession}). */
-export interface SessionWriteOptions {
-  /** Pins each blob in this session before it is published, so GC keeps it until the session ends. */
-  readonly session?: StoreSession;
-}
-
-/** Options of {@link LocalRegistry.gc}. */
-export interface GcOptions {
-  /** Delete the candidates; without it GC only reports. @default false */
-  readonly delete?: boolean;
-  /** Unreferenced blobs younger than this are kept: a duration (`24h`) or milliseconds. @default '24h' */
-  readonly gracePeriod?: string | number;
-  /** The clock, for tests. @default Date.now() */
-  readonly now?: number;
-  readonly signal?: AbortSignal;
-}
-
-/** What GC and fsck need of a registry. @internal */
-export interface StoreContext {
-  readonly root: string;
-  readonly blobs: BlobStore;
-  /** Runs `fn` under the store's cross-process lock. */
-  lock<T>(fn: () => Promise<T>, signal: AbortSignal | undefined): Promise<T>;
-}
-
-/** Options of {@link LocalRegistry.prune}. */
-export interface PruneOptions {
-  /** Remove the references; without it prune only reports. @default false */
-  readonly delete?: boolean;
-  /** Include anonymous experiments, not only anonymous artifacts. @default false */
-  readonly experiments?: boolean;
-  /** Only references set at least this long ago (`30d`, or milliseconds). */
-  readonly olderThan?: string | number;
-  /** The clock, for tests. @default Date.now() */
-  readonly now?: number;
-  readonly signal?: AbortSignal;
-}
-
-/** One reference {@link LocalRegistry.prune} found. */
-export interface PrunedRef {
-  readonly reference: string;
-  readonly kind: 'artifact' | 'experiment';
-  readonly digest: Digest;
-  readonly updatedAt?: string;
-}
-
-/** What {@link LocalRegistry.prune} found and did. */
-export interface PruneReport {
-  readonly dryRun: boolean;
-  readonly refs: readonly PrunedRef[];
-}
-
-/** Options of {@link LocalRegistry.listRefs}. */
-export interface ListRefsOptions {
-  /** Only references starting with this text. */
-  readonly prefix?: string;
-  /** Include runledger's internal checkpoint references. @default false */
-  readonly includeInternal?: boolean;
-}
-
-/** Annotation on an `index.json` entry: when runledger last set that reference (RFC 3339). */
-const ANNOTATION_UPDATED_AT = 'io.runledger.ref.updated-at';
 const CHECKPOINT_RE = /^[0-9a-f]{8}\.runledger\.local\/checkpoint:/;
-/** Anonymous names: both the 8-hex host and the exact tag shape (so `x.runledger.local/anonymous:v1` is not). */
-const ANONYMOUS_RE =
-  /^[0-9a-f]{8}\.runledger\.local\/(anonymous|experiment):\d{8}T\d{6}-[0-9a-f]{12}$/;
-const PUBLISH_CONCURRENCY = 32;
-
-/**
- * Blobs written as one group and made durable together: each write lands in a temp file; one
- * {@link BlobBatch.commit} flushes them all (one `syncfs` for many files) and publishes them.
- * Publish the reference that needs them only after `commit` resolved.
- *
- * @example
- * ```ts
- * const batch = registry.batch();
- * const a = await batch.putBlob(bytesA);
- * const b = await batch.putBlobStream(fs.createReadStream('log.txt'));
- * await batch.commit();
- * ```
- */
-export class BlobBatch {
-  readonly #blobs: BlobStore;
-  readonly #session: StoreSession | undefined;
-  readonly #pending = new Map<Digest, PendingBlob>();
-  #closed = false;
-  #op: Promise<void> = Promise.resolve();
-
-  /** @internal */
-  constructor(blobs: BlobStore, session: StoreSession | undefined) {
-    this.#blobs = blobs;
-    this.#session = session;
-  }
-
-  /** Number of distinct blobs waiting for {@link BlobBatch.commit}. */
-  get size(): number {
-    return this.#pending.size;
-  }
-
-  #add(p: PendingBlob): BlobInfo {
-    if (this.#closed) {
-      // Committed while this blob was being written: it would never be published.
-      void this.#blobs.discard([p]);
-      throw new RunledgerError(
-        'ARGUMENT_INVALID',
-        `Blob ${p.digest} was written into a batch that was committed meanwhile; write it again.`
-      );
-    }
-    if (this.#pending.has(p.digest)) void this.#blobs.discard([p]);
-    else this.#pending.set(p.digest, p);
-    return { digest: p.digest, size: p.size };
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) {
-      throw new RunledgerError(
-        'ARGUMENT_INVALID',
-        'This blob batch was already committed or discarded.'
-      );
-    }
-  }
-
-  /**
-   * Writes bytes into the batch.
-   * @param bytes - the content
-   * @param options - expected digest/size, signal
-   * @returns the blob's digest and size
-   * @throws RunledgerError `DIGEST_MISMATCH`, `SIZE_MISMATCH`, `IO_ERROR`
-   */
-  async putBlob(bytes: Uint8Array, options: PutBlobOptions = {}): Promise<BlobInfo> {
-    this.#checkOpen();
-    // Small batches keep their temp files open so the fsync at commit needs no reopen; large
-    // ones are flushed by one syncfs, which needs no descriptors.
-    const keepOpen = this.#pending.size < SYNCFS_THRESHOLD;
-    return this.#add(this.#blobs.writeTempBytes(bytes, { ...options, keepOpen }));
-  }
-
-  /**
-   * Streams content into the batch, hashing while writing, never holding it whole in memory.
-   * @param source - any async iterable of bytes (e.g. `fs.createReadStream(path)`)
-   * @param options - expected digest/size, signal, progress
-   * @returns the blob's digest and size
-   * @throws RunledgerError `SIZE_MISMATCH` (stream ends early or runs over), `DIGEST_MISMATCH`, `ABORTED`, `IO_ERROR`
-   */
-  async putBlobStream(
-    source: AsyncIterable<Uint8Array>,
-    options: PutBlobOptions = {}
-  ): Promise<BlobInfo> {
-    this.#checkOpen();
-    return this.#add(await this.#blobs.writeTempStream(source, options));
-  }
-
-  /**
-   * Reads back a blob written into this batch and not yet committed (small blobs only).
-   * @param digest - a blob of this batch
-   * @param maxSize - refuse larger blobs
-   * @returns its bytes, or undefined when the batch has no such blob or it is larger
-   * @throws RunledgerError `IO_ERROR`
-   */
-  async readPending(digest: Digest, maxSize: number): Promise<Uint8Array | undefined> {
-    const p = this.#pending.get(digest);
-    if (p === undefined || p.size > maxSize) return undefined;
-    try {
-      return new Uint8Array(await readFile(p.tempPath));
-    } catch (e) {
-      throw ioError(e, 'read back', p.tempPath);
-    }
-  }
-
-  /** The size of a blob written into the batch, or undefined when it has none of that digest. */
-  pendingSize(digest: Digest): number | undefined {
-    return this.#pending.get(digest)?.size;
-  }
-
-  /**
-   * Copies a file into the batch, hashing while copying, never holding it whole in memory.
-   * @param path - a regular file; it must keep its size while being read
-   * @param options - expected digest/size, signal, progress
-   * @returns the blob's digest and size
-   * @throws RunledgerError `SIZE_MISMATCH`, `DIGEST_MISMATCH`, `ABORTED`, `IO_ERROR`
-   */
-  async putBlobFile(path: string, options: PutBlobOptions = {}): Promise<BlobInfo> {
-    this.#checkOpen();
-    return this.#add(await this.#blobs.writeTempFile(path, options));
-  }
-
-  /**
-   * Makes every blob of the batch durable and publishes it.
-   * @param options - signal; `syncDirectory: false` leaves the fsync of `blobs/sha256` (which
-   *   makes the new names durable) to a later write in the same store, e.g. the manifest that
-   *   references them: content is flushed either way. @default syncDirectory true
-   * @returns the committed blobs
-   * @throws RunledgerError `IO_ERROR`, `ABORTED` — the batch stays as it was: commit it again
-   *   once the cause is fixed, or discard it
-   */
-  async commit(
-    options: { signal?: AbortSignal; syncDirectory?: boolean } = {}
-  ): Promise<BlobInfo[]> {
-    this.#checkOpen();
-    this.#closed = true;
-    return this.#exclusive(() => this.#commit(options));
-  }
-
-  async #commit(options: { signal?: AbortSignal; syncDirectory?: boolean }): Promise<BlobInfo[]> {
-    const pending = [...this.#pending.values()];
-    try {
-      throwIfAborted(options.signal);
-      await this.#blobs.syncTemps(pending);
-      const todo = pending.filter((p) => p.published !== true);
-      // Pinned before any of them is published (or an existing copy re-used): GC keeps them.
-      this.#session?.pin(todo.map((p) => p.digest));
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < todo.length) await this.#blobs.publish(todo[next++] as PendingBlob);
-      };
-      await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, todo.length) }, worker));
-      if (pending.length > 0 && options.syncDirectory !== false) await this.#blobs.syncBlobDir();
-    } catch (e) {
-      // Nothing is thrown away: the batch can be committed again once the cause is fixed
-      // (disk space, permissions), or discarded.
-      this.#closed = false;
-      throw e;
-    }
-    return pending.map((p) => ({ digest: p.digest, size: p.size }));
-  }
-
-  /**
-   * Publishes some blobs of the batch now, content flushed (the fsync of `blobs/sha256` is left to
-   * the caller, as with `commit({ syncDirectory: false })`). They stay in the batch, so a later
-   * {@link BlobBatch.commit} skips them. Digests the batch does not hold are ignored.
-   * @param digests - blobs of this batch
-   * @throws RunledgerError `IO_ERROR`
-   */
-  publishNow(digests: readonly Digest[]): Promise<void> {
-    return this.#exclusive(async () => {
-      const todo = digests
-        .map((d) => this.#pending.get(d))
-        .filter((p): p is PendingBlob => p !== undefined && p.published !== true);
-      if (todo.length === 0) return;
-      await this.#blobs.syncTemps(todo);
-      this.#session?.pin(todo.map((p) => p.digest));
-      for (const p of todo) if (p.published !== true) await this.#blobs.publish(p);
-    });
-  }
-
-  /**
-   * Runs flushes and publishes of this batch one at a time: two at once would share temp files
-   * (one closing a descriptor the other syncs, or unlinking a temp file the other opens).
-   */
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#op.then(fn);
-    this.#op = run.then(
-      () => undefined,
-      () => undefined
-    );
-    return run;
-  }
-
-  /** Drops every blob of the batch (their temp files are removed). */
-  async discard(): Promise<void> {
-    this.#closed = true;
-    await this.#blobs.discard([...this.#pending.values()]);
-    this.#pending.clear();
-  }
-}
 
 /**
  * runledger's local registry: a content-addressed blob store and a table of references, on
@@ -370,34 +110,7 @@ export class LocalRegistry {
    */
   static async open(root?: string, options: LocalRegistryOptions = {}): Promise<LocalRegistry> {
     const dir = resolve(root ?? LocalRegistry.defaultRoot(options.env));
-    const entries = await listDir(dir);
-    if (entries === undefined) {
-      await mkdir(dir, { recursive: true }).catch((e: unknown) => {
-        throw ioError(e, 'create the registry directory', dir);
-      });
-    }
-    const names = new Set(entries ?? []);
-    if (names.has(OCI_LAYOUT_FILE)) {
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(join(dir, OCI_LAYOUT_FILE));
-      } catch (e) {
-        throw layoutInvalid(dir, 'its oci-layout file cannot be read', e);
-      }
-      try {
-        parseOciLayout(bytes);
-      } catch (e) {
-        throw layoutInvalid(dir, 'its oci-layout file is not valid', e);
-      }
-      if (!names.has(INDEX_FILE)) throw layoutInvalid(dir, 'it has no index.json');
-    } else if (names.size > 0 && !names.has('.runledger')) {
-      throw layoutInvalid(
-        dir,
-        'it is a non-empty directory without an oci-layout file; choose an empty or new directory'
-      );
-    }
-    await initLayout(dir, names);
-    const real = await realpath(dir);
+    const real = await openLayout(dir);
     const registry = new LocalRegistry(real, options);
     await readRefTable(real); // fail now, not later, when index.json is damaged
     return registry;
@@ -832,58 +545,7 @@ export class LocalRegistry {
    * ```
    */
   async prune(options: PruneOptions = {}): Promise<PruneReport> {
-    const olderThan =
-      options.olderThan === undefined
-        ? undefined
-        : typeof options.olderThan === 'number'
-          ? options.olderThan
-          : parseDuration(options.olderThan);
-    const now = options.now ?? Date.now();
-    const table = await readRefTable(this.root);
-    const refs: PrunedRef[] = [];
-    for (const [reference, d] of [...table.named].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const m = ANONYMOUS_RE.exec(reference);
-      if (m === null) continue;
-      const kind = m[1] === 'experiment' ? 'experiment' : 'artifact';
-      if (kind === 'experiment' && options.experiments !== true) continue;
-      const updatedAt = d.annotations?.[ANNOTATION_UPDATED_AT];
-      if (olderThan !== undefined) {
-        const t = updatedAt === undefined ? NaN : Date.parse(updatedAt);
-        if (!(now - t >= olderThan)) continue;
-      }
-      refs.push({
-        reference,
-        kind,
-        digest: d.digest,
-        ...(updatedAt === undefined ? {} : { updatedAt }),
-      });
-    }
-    if (options.delete === true && refs.length > 0) {
-      await this.#mutateMany(options.signal, (current) => {
-        // Compare-and-delete: a reference replaced since the listing is kept.
-        const gone = refs.filter((r) => current.named.get(r.reference)?.digest === r.digest);
-        return gone.map((r) => r.reference);
-      });
-    }
-    return { dryRun: options.delete !== true, refs };
-  }
-
-  async #mutateMany(
-    signal: AbortSignal | undefined,
-    pick: (table: RefTable) => string[]
-  ): Promise<void> {
-    await withLock(
-      this.#lockPath,
-      async () => {
-        const table = await readRefTable(this.root);
-        const remove = pick(table);
-        if (remove.length === 0) return;
-        const named = new Map(table.named);
-        for (const r of remove) named.delete(r);
-        await writeRefTable(this.root, { named, unnamed: table.unnamed });
-      },
-      this.#lockOptions(signal)
-    );
+    return pruneRefs(this.#context(), options);
   }
 
   /**
@@ -1027,55 +689,6 @@ export class LocalRegistry {
       blobs: this.#blobs,
       lock: (fn, signal) => withLock(this.#lockPath, fn, this.#lockOptions(signal)),
     };
-  }
-}
-
-async function listDir(dir: string): Promise<string[] | undefined> {
-  try {
-    return await readdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ENOTDIR') throw layoutInvalid(dir, 'it is a file, not a directory');
-    throw ioError(e, 'read the directory', dir);
-  }
-}
-
-function layoutInvalid(dir: string, why: string, cause?: unknown): RunledgerError {
-  return new RunledgerError('LAYOUT_INVALID', `${dir} is not a runledger store: ${why}.`, {
-    data: { root: dir },
-    ...(cause === undefined ? {} : { cause }),
-  });
-}
-
-/** Creates what a layout lacks; files appear whole (temp + link), so racing openers agree. */
-async function initLayout(dir: string, names: ReadonlySet<string>): Promise<void> {
-  try {
-    await mkdir(join(dir, '.runledger', 'tmp'), { recursive: true });
-    await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
-    if (!names.has(INDEX_FILE)) {
-      const empty = serializeImageIndex({
-        schemaVersion: 2,
-        mediaType: MEDIA_TYPE_IMAGE_INDEX,
-        manifests: [],
-      });
-      await createWhole(dir, INDEX_FILE, empty);
-    }
-    if (!names.has(OCI_LAYOUT_FILE)) await createWhole(dir, OCI_LAYOUT_FILE, serializeOciLayout());
-  } catch (e) {
-    throw ioError(e, 'initialise the store', dir);
-  }
-}
-
-async function createWhole(dir: string, name: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(dir, '.runledger', 'tmp', ownedTempName('init'));
-  await writeFile(temp, bytes, { flag: 'wx', mode: 0o644 });
-  try {
-    await link(temp, join(dir, name));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    await unlink(temp).catch(() => undefined);
   }
 }
 

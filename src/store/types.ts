@@ -1,9 +1,10 @@
 /**
  * @module store/types
- * Plain records LocalRegistry returns.
+ * Plain records LocalRegistry takes and returns.
  */
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
+import type { StoreSession } from './session.js';
 
 /** Progress of a long transfer. */
 export interface Progress {
@@ -11,6 +12,68 @@ export interface Progress {
   readonly loaded: number;
   /** Absent when the total is not known. */
   readonly total: number | undefined;
+}
+
+/** Options of blob writes. */
+export interface PutBlobOptions {
+  /** The digest the content must have; otherwise `DIGEST_MISMATCH` and nothing is stored. */
+  readonly expectedDigest?: Digest;
+  /** The size the content must have; otherwise `SIZE_MISMATCH` and nothing is stored. */
+  readonly expectedSize?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+/** The session of a write: what it publishes is pinned there first (see {@link StoreSession}). */
+export interface SessionWriteOptions {
+  /** Pins each blob in this session before it is published, so GC keeps it until the session ends. */
+  readonly session?: StoreSession;
+}
+
+/** Options of {@link LocalRegistry.gc}. */
+export interface GcOptions {
+  /** Delete the candidates; without it GC only reports. @default false */
+  readonly delete?: boolean;
+  /** Unreferenced blobs younger than this are kept: a duration (`24h`) or milliseconds. @default '24h' */
+  readonly gracePeriod?: string | number;
+  /** The clock, for tests. @default Date.now() */
+  readonly now?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link LocalRegistry.prune}. */
+export interface PruneOptions {
+  /** Remove the references; without it prune only reports. @default false */
+  readonly delete?: boolean;
+  /** Include anonymous experiments, not only anonymous artifacts. @default false */
+  readonly experiments?: boolean;
+  /** Only references set at least this long ago (`30d`, or milliseconds). */
+  readonly olderThan?: string | number;
+  /** The clock, for tests. @default Date.now() */
+  readonly now?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** One reference {@link LocalRegistry.prune} found. */
+export interface PrunedRef {
+  readonly reference: string;
+  readonly kind: 'artifact' | 'experiment';
+  readonly digest: Digest;
+  readonly updatedAt?: string;
+}
+
+/** What {@link LocalRegistry.prune} found and did. */
+export interface PruneReport {
+  readonly dryRun: boolean;
+  readonly refs: readonly PrunedRef[];
+}
+
+/** Options of {@link LocalRegistry.listRefs}. */
+export interface ListRefsOptions {
+  /** Only references starting with this text. */
+  readonly prefix?: string;
+  /** Include runledger's internal checkpoint references. @default false */
+  readonly includeInternal?: boolean;
 }
 
 /** A blob's digest and size. */

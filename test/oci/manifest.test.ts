@@ -2,9 +2,15 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_MANIFEST_SIZE } from '../../src/oci/descriptor.js';
 import { digestOf, parseDigest } from '../../src/oci/digest.js';
-import { parseManifest, serializeManifest } from '../../src/oci/manifest.js';
+import {
+  parseManifest,
+  parseManifestOrIndex,
+  readManifestHeader,
+  serializeManifest,
+} from '../../src/oci/manifest.js';
 import {
   MEDIA_TYPE_DOCKER_MANIFEST,
+  MEDIA_TYPE_DOCKER_MANIFEST_LIST,
   MEDIA_TYPE_EMPTY,
   MEDIA_TYPE_IMAGE_INDEX,
   MEDIA_TYPE_MANIFEST,
@@ -276,5 +282,88 @@ describe('serializeManifest', () => {
         );
       })
     );
+  });
+});
+
+describe('parseManifestOrIndex', () => {
+  const index = {
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE_IMAGE_INDEX,
+    manifests: [{ mediaType: MEDIA_TYPE_MANIFEST, digest: digestOf('m'), size: 3 }],
+  };
+
+  it('reads an image manifest (OCI or Docker) with parseManifest', () => {
+    expect(parseManifestOrIndex(json(full), MEDIA_TYPE_MANIFEST)).toEqual({
+      kind: 'manifest',
+      manifest: parseManifest(json(full)),
+    });
+    const docker = { ...minimal, mediaType: MEDIA_TYPE_DOCKER_MANIFEST };
+    expect(parseManifestOrIndex(json(docker), MEDIA_TYPE_DOCKER_MANIFEST)).toEqual({
+      kind: 'manifest',
+      manifest: docker,
+    });
+  });
+
+  it('reads an OCI index or a Docker manifest list with parseImageIndex', () => {
+    expect(parseManifestOrIndex(json(index), MEDIA_TYPE_IMAGE_INDEX)).toEqual({
+      kind: 'index',
+      index,
+    });
+    const list = { ...index, mediaType: MEDIA_TYPE_DOCKER_MANIFEST_LIST };
+    expect(parseManifestOrIndex(json(list), MEDIA_TYPE_DOCKER_MANIFEST_LIST)).toEqual({
+      kind: 'index',
+      index: list,
+    });
+  });
+
+  it('goes by the descriptor: bytes of the other kind are MANIFEST_INVALID', () => {
+    const e = expectError(
+      () => parseManifestOrIndex(json(index), MEDIA_TYPE_MANIFEST),
+      'MANIFEST_INVALID'
+    );
+    expect(e.message).toMatch(/is an image index, not an image manifest/);
+    expectError(() => parseManifestOrIndex(json(full), MEDIA_TYPE_IMAGE_INDEX), 'MANIFEST_INVALID');
+    expectError(
+      () => parseManifestOrIndex(enc.encode('{'), MEDIA_TYPE_MANIFEST),
+      'MANIFEST_INVALID'
+    );
+  });
+});
+
+describe('readManifestHeader', () => {
+  it('reads mediaType and artifactType of a manifest or an index', () => {
+    expect(readManifestHeader(json(full))).toEqual({
+      mediaType: MEDIA_TYPE_MANIFEST,
+      artifactType: 'application/org.ommx.v1.experiment',
+    });
+    expect(
+      readManifestHeader(json({ schemaVersion: 2, mediaType: MEDIA_TYPE_IMAGE_INDEX }))
+    ).toEqual({
+      mediaType: MEDIA_TYPE_IMAGE_INDEX,
+      artifactType: undefined,
+    });
+  });
+
+  it('validates nothing else: any JSON object is read, fields that are not strings are absent', () => {
+    const schema1 = { schemaVersion: 1, name: 'acme/x', fsLayers: [] };
+    expect(readManifestHeader(json(schema1))).toEqual({
+      mediaType: undefined,
+      artifactType: undefined,
+    });
+    expect(readManifestHeader(json({ mediaType: 7, artifactType: ['a'] }))).toEqual({
+      mediaType: undefined,
+      artifactType: undefined,
+    });
+  });
+
+  it.each([
+    ['an array', json([])],
+    ['a string', json('manifest')],
+    ['null', json(null)],
+    ['broken JSON', enc.encode('{"mediaType":')],
+    ['invalid UTF-8', new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])],
+    ['over the size limit', new Uint8Array(MAX_MANIFEST_SIZE + 1).fill(0x20)],
+  ])('rejects %s with MANIFEST_INVALID', (_name, bytes) => {
+    expectError(() => readManifestHeader(bytes), 'MANIFEST_INVALID');
   });
 });

@@ -29,7 +29,8 @@ import {
 } from '../../src/oci/media-types.js';
 import type { Descriptor, Manifest } from '../../src/oci/types.js';
 import { RemoteClient } from '../../src/remote/client.js';
-import { MANIFEST_ACCEPT, referrersTag } from '../../src/remote/repository.js';
+import { referrersTag } from '../../src/remote/referrers.js';
+import { MANIFEST_ACCEPT } from '../../src/remote/repository.js';
 import { pullArtifact, pushArtifact } from '../../src/remote/transfer.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { writeArtifact } from '../helpers/artifacts.js';

@@ -14,7 +14,7 @@ import { MEDIA_TYPE_IMAGE_INDEX, MEDIA_TYPE_MANIFEST } from '../../src/oci/media
 import type { Descriptor } from '../../src/oci/types.js';
 import { RemoteClient } from '../../src/remote/client.js';
 import type { FetchLike } from '../../src/remote/http.js';
-import { referrersTag } from '../../src/remote/repository.js';
+import { referrersTag } from '../../src/remote/referrers.js';
 import { pushArtifact } from '../../src/remote/transfer.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { writeArtifact } from '../helpers/artifacts.js';

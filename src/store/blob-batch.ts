@@ -1,0 +1,211 @@
+/**
+ * @module store/blob-batch
+ * BlobBatch: a group of blob writes made durable together (one flush for many files), then
+ * published. `LocalRegistry.batch` starts one.
+ */
+import { readFile } from 'node:fs/promises';
+import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
+import type { Digest } from '../oci/digest.js';
+import { SYNCFS_THRESHOLD, type BlobStore, type PendingBlob } from './blob-store.js';
+import type { StoreSession } from './session.js';
+import type { BlobInfo, PutBlobOptions } from './types.js';
+
+const PUBLISH_CONCURRENCY = 32;
+
+/**
+ * Blobs written as one group and made durable together: each write lands in a temp file; one
+ * {@link BlobBatch.commit} flushes them all (one `syncfs` for many files) and publishes them.
+ * Publish the reference that needs them only after `commit` resolved.
+ *
+ * @example
+ * ```ts
+ * const batch = registry.batch();
+ * const a = await batch.putBlob(bytesA);
+ * const b = await batch.putBlobStream(fs.createReadStream('log.txt'));
+ * await batch.commit();
+ * ```
+ */
+export class BlobBatch {
+  readonly #blobs: BlobStore;
+  readonly #session: StoreSession | undefined;
+  readonly #pending = new Map<Digest, PendingBlob>();
+  #closed = false;
+  #op: Promise<void> = Promise.resolve();
+
+  /** @internal */
+  constructor(blobs: BlobStore, session: StoreSession | undefined) {
+    this.#blobs = blobs;
+    this.#session = session;
+  }
+
+  /** Number of distinct blobs waiting for {@link BlobBatch.commit}. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  #add(p: PendingBlob): BlobInfo {
+    if (this.#closed) {
+      // Committed while this blob was being written: it would never be published.
+      void this.#blobs.discard([p]);
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `Blob ${p.digest} was written into a batch that was committed meanwhile; write it again.`
+      );
+    }
+    if (this.#pending.has(p.digest)) void this.#blobs.discard([p]);
+    else this.#pending.set(p.digest, p);
+    return { digest: p.digest, size: p.size };
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        'This blob batch was already committed or discarded.'
+      );
+    }
+  }
+
+  /**
+   * Writes bytes into the batch.
+   * @param bytes - the content
+   * @param options - expected digest/size, signal
+   * @returns the blob's digest and size
+   * @throws RunledgerError `DIGEST_MISMATCH`, `SIZE_MISMATCH`, `IO_ERROR`
+   */
+  async putBlob(bytes: Uint8Array, options: PutBlobOptions = {}): Promise<BlobInfo> {
+    this.#checkOpen();
+    // Small batches keep their temp files open so the fsync at commit needs no reopen; large
+    // ones are flushed by one syncfs, which needs no descriptors.
+    const keepOpen = this.#pending.size < SYNCFS_THRESHOLD;
+    return this.#add(this.#blobs.writeTempBytes(bytes, { ...options, keepOpen }));
+  }
+
+  /**
+   * Streams content into the batch, hashing while writing, never holding it whole in memory.
+   * @param source - any async iterable of bytes (e.g. `fs.createReadStream(path)`)
+   * @param options - expected digest/size, signal, progress
+   * @returns the blob's digest and size
+   * @throws RunledgerError `SIZE_MISMATCH` (stream ends early or runs over), `DIGEST_MISMATCH`, `ABORTED`, `IO_ERROR`
+   */
+  async putBlobStream(
+    source: AsyncIterable<Uint8Array>,
+    options: PutBlobOptions = {}
+  ): Promise<BlobInfo> {
+    this.#checkOpen();
+    return this.#add(await this.#blobs.writeTempStream(source, options));
+  }
+
+  /**
+   * Reads back a blob written into this batch and not yet committed (small blobs only).
+   * @param digest - a blob of this batch
+   * @param maxSize - refuse larger blobs
+   * @returns its bytes, or undefined when the batch has no such blob or it is larger
+   * @throws RunledgerError `IO_ERROR`
+   */
+  async readPending(digest: Digest, maxSize: number): Promise<Uint8Array | undefined> {
+    const p = this.#pending.get(digest);
+    if (p === undefined || p.size > maxSize) return undefined;
+    try {
+      return new Uint8Array(await readFile(p.tempPath));
+    } catch (e) {
+      throw ioError(e, 'read back', p.tempPath);
+    }
+  }
+
+  /** The size of a blob written into the batch, or undefined when it has none of that digest. */
+  pendingSize(digest: Digest): number | undefined {
+    return this.#pending.get(digest)?.size;
+  }
+
+  /**
+   * Copies a file into the batch, hashing while copying, never holding it whole in memory.
+   * @param path - a regular file; it must keep its size while being read
+   * @param options - expected digest/size, signal, progress
+   * @returns the blob's digest and size
+   * @throws RunledgerError `SIZE_MISMATCH`, `DIGEST_MISMATCH`, `ABORTED`, `IO_ERROR`
+   */
+  async putBlobFile(path: string, options: PutBlobOptions = {}): Promise<BlobInfo> {
+    this.#checkOpen();
+    return this.#add(await this.#blobs.writeTempFile(path, options));
+  }
+
+  /**
+   * Makes every blob of the batch durable and publishes it.
+   * @param options - signal; `syncDirectory: false` leaves the fsync of `blobs/sha256` (which
+   *   makes the new names durable) to a later write in the same store, e.g. the manifest that
+   *   references them: content is flushed either way. @default syncDirectory true
+   * @returns the committed blobs
+   * @throws RunledgerError `IO_ERROR`, `ABORTED` — the batch stays as it was: commit it again
+   *   once the cause is fixed, or discard it
+   */
+  async commit(
+    options: { signal?: AbortSignal; syncDirectory?: boolean } = {}
+  ): Promise<BlobInfo[]> {
+    this.#checkOpen();
+    this.#closed = true;
+    return this.#exclusive(() => this.#commit(options));
+  }
+
+  async #commit(options: { signal?: AbortSignal; syncDirectory?: boolean }): Promise<BlobInfo[]> {
+    const pending = [...this.#pending.values()];
+    try {
+      throwIfAborted(options.signal);
+      await this.#blobs.syncTemps(pending);
+      const todo = pending.filter((p) => p.published !== true);
+      // Pinned before any of them is published (or an existing copy re-used): GC keeps them.
+      this.#session?.pin(todo.map((p) => p.digest));
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < todo.length) await this.#blobs.publish(todo[next++] as PendingBlob);
+      };
+      await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, todo.length) }, worker));
+      if (pending.length > 0 && options.syncDirectory !== false) await this.#blobs.syncBlobDir();
+    } catch (e) {
+      // Nothing is thrown away: the batch can be committed again once the cause is fixed
+      // (disk space, permissions), or discarded.
+      this.#closed = false;
+      throw e;
+    }
+    return pending.map((p) => ({ digest: p.digest, size: p.size }));
+  }
+
+  /**
+   * Publishes some blobs of the batch now, content flushed (the fsync of `blobs/sha256` is left to
+   * the caller, as with `commit({ syncDirectory: false })`). They stay in the batch, so a later
+   * {@link BlobBatch.commit} skips them. Digests the batch does not hold are ignored.
+   * @param digests - blobs of this batch
+   * @throws RunledgerError `IO_ERROR`
+   */
+  publishNow(digests: readonly Digest[]): Promise<void> {
+    return this.#exclusive(async () => {
+      const todo = digests
+        .map((d) => this.#pending.get(d))
+        .filter((p): p is PendingBlob => p !== undefined && p.published !== true);
+      if (todo.length === 0) return;
+      await this.#blobs.syncTemps(todo);
+      this.#session?.pin(todo.map((p) => p.digest));
+      for (const p of todo) if (p.published !== true) await this.#blobs.publish(p);
+    });
+  }
+
+  /**
+   * Runs flushes and publishes of this batch one at a time: two at once would share temp files
+   * (one closing a descriptor the other syncs, or unlinking a temp file the other opens).
+   */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#op.then(fn);
+    this.#op = run.then(
+      () => undefined,
+      () => undefined
+    );
+    return run;
+  }
+
+  /** Drops every blob of the batch (their temp files are removed). */
+  async discard(): Promise<void> {
+    this.#closed = true;
+    await this.#blobs.discard([...this.#pending.values()]);
+    this.#pending.clear();
+  }
+}
