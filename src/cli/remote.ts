@@ -2,7 +2,8 @@
  * @module cli/remote
  * What `push`, `pull`, `copy`, `login` and `logout` share: the network flags (`--plain-http`,
  * `--insecure`, `--concurrency`, `--quiet`) turned into {@link RemoteOptions}, registry host
- * arguments, the progress line and the one-line transfer summary.
+ * arguments, the progress line and the one-line transfer summary, and the run of a transfer
+ * command around them ({@link runTransfer}).
  *
  * `--plain-http` and `--insecure` apply only to the registries named on the command line.
  * Loopback registries (`localhost`, `127.*`, `[::1]`) always use plain http, so both flags are
@@ -15,7 +16,7 @@ import { parseReference } from '../oci/reference.js';
 import { isLocalOnlyRegistry, type RemoteOptions } from '../remote/client.js';
 import type { FetchLike } from '../remote/http.js';
 import { isLoopbackHost, redactUrl } from '../remote/origin.js';
-import type { TransferProgress, TransferReport } from '../remote/transfer.js';
+import type { TransferOptions, TransferProgress, TransferReport } from '../remote/transfer.js';
 import { formatBytes } from './format.js';
 import { progressLine } from './progress.js';
 import type { CliIo, Command, CommandContext } from './types.js';
@@ -247,6 +248,47 @@ export function printReport(
   ctx.print(
     `${verb} ${what} ${report.digest} (${parts.join(', ')}, ${formatBytes(report.bytes.transferred)} in ${time})`
   );
+}
+
+/** How {@link runTransfer} runs one of `push`, `pull` and `copy`. */
+export interface TransferCommand {
+  /** The registries named on the command line (what `--plain-http` and `--insecure` cover). */
+  readonly hosts: readonly string[];
+  /** Whether the transfer uses the local store (`push`, `pull`); `copy` does not. */
+  readonly local: boolean;
+  /** The summary's verb: `pushed`, `pulled`, `copied` (see {@link printReport}). */
+  readonly verb: string;
+  /** How the summary calls a transferred blob: `sent`, `fetched`. */
+  readonly moved: string;
+  /** The source, for `copy`'s summary. */
+  readonly from?: string;
+}
+
+/**
+ * Runs a transfer command once its arguments are read: `--concurrency`, the local store when the
+ * transfer uses it, the progress line around the transfer, the network flags for the registries
+ * it names, then the summary.
+ * @param ctx - the command context
+ * @param command - the registries named, whether the store is used, the summary's words
+ * @param transfer - the transfer, given the options the flags make
+ * @returns the exit code (0)
+ */
+export async function runTransfer(
+  ctx: CommandContext,
+  command: TransferCommand,
+  transfer: (options: TransferOptions) => Promise<TransferReport>
+): Promise<number> {
+  const concurrency = concurrencyOption(ctx);
+  const registry = command.local ? await ctx.openRegistry() : undefined;
+  const progress = transferProgress(ctx);
+  const report = await transfer({
+    ...remoteOptions(ctx, command.hosts),
+    ...(registry === undefined ? {} : { registry }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    onProgress: progress.onProgress,
+  }).finally(progress.done);
+  printReport(ctx, report, command.verb, command.moved, command.from);
+  return 0;
 }
 
 /** Writes a warning line to stderr. */

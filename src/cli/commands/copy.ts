@@ -5,15 +5,7 @@
  */
 import { normalizeReference } from '../../oci/reference.js';
 import { copyArtifact } from '../../remote/transfer.js';
-import {
-  TRANSFER_FLAGS,
-  TRANSFER_OPTIONS,
-  concurrencyOption,
-  printReport,
-  remoteOptions,
-  remoteRegistryOf,
-  transferProgress,
-} from '../remote.js';
+import { TRANSFER_FLAGS, TRANSFER_OPTIONS, remoteRegistryOf, runTransfer } from '../remote.js';
 import type { Command } from '../types.js';
 
 export const copy: Command = {
@@ -26,14 +18,11 @@ export const copy: Command = {
   async run(ctx) {
     const [source, target] = ctx.positionals as [string, string];
     const hosts = [remoteRegistryOf(source, 'source'), remoteRegistryOf(target, 'target')];
-    const concurrency = concurrencyOption(ctx);
-    const progress = transferProgress(ctx);
-    const report = await copyArtifact(normalizeReference(source), normalizeReference(target), {
-      ...remoteOptions(ctx, hosts),
-      ...(concurrency === undefined ? {} : { concurrency }),
-      onProgress: progress.onProgress,
-    }).finally(progress.done);
-    printReport(ctx, report, 'copied', 'sent', normalizeReference(source));
-    return 0;
+    const [from, into] = [normalizeReference(source), normalizeReference(target)];
+    return runTransfer(
+      ctx,
+      { hosts, local: false, verb: 'copied', moved: 'sent', from },
+      (options) => copyArtifact(from, into, options)
+    );
   },
 };

@@ -5,15 +5,7 @@
 import { isRunledgerError, RunledgerError } from '../../errors.js';
 import { normalizeReference } from '../../oci/reference.js';
 import { pullArtifact } from '../../remote/transfer.js';
-import {
-  TRANSFER_FLAGS,
-  TRANSFER_OPTIONS,
-  concurrencyOption,
-  printReport,
-  remoteOptions,
-  remoteRegistryOf,
-  transferProgress,
-} from '../remote.js';
+import { TRANSFER_FLAGS, TRANSFER_OPTIONS, remoteRegistryOf, runTransfer } from '../remote.js';
 import type { Command } from '../types.js';
 
 export const pull: Command = {
@@ -28,27 +20,23 @@ export const pull: Command = {
     const host = remoteRegistryOf(reference, 'reference');
     const as = ctx.values['as'];
     const localName = typeof as === 'string' ? normalizeReference(as) : undefined;
-    const concurrency = concurrencyOption(ctx);
-    const registry = await ctx.openRegistry();
-    const progress = transferProgress(ctx);
-    const report = await pullArtifact(normalizeReference(reference), {
-      ...remoteOptions(ctx, [host]),
-      registry,
-      ...(localName === undefined ? {} : { as: localName }),
-      ...(concurrency === undefined ? {} : { concurrency }),
-      onProgress: progress.onProgress,
-    })
-      .catch((e: unknown) => {
-        if (!isRunledgerError(e, 'REF_CONFLICT')) throw e;
-        const name = String(e.data['reference'] ?? localName ?? reference);
-        throw new RunledgerError(
-          'REF_CONFLICT',
-          `The local reference ${name} already points at ${String(e.data['current'])}, not at the pulled ${String(e.data['wanted'])}: remove it with "runledger rm ${name}", or pull under another local name with --as NAME.`,
-          { data: e.data, cause: e }
-        );
-      })
-      .finally(progress.done);
-    printReport(ctx, report, 'pulled', 'fetched');
-    return 0;
+    const remote = normalizeReference(reference);
+    return runTransfer(
+      ctx,
+      { hosts: [host], local: true, verb: 'pulled', moved: 'fetched' },
+      (options) =>
+        pullArtifact(remote, {
+          ...options,
+          ...(localName === undefined ? {} : { as: localName }),
+        }).catch((e: unknown) => {
+          if (!isRunledgerError(e, 'REF_CONFLICT')) throw e;
+          const name = String(e.data['reference'] ?? localName ?? reference);
+          throw new RunledgerError(
+            'REF_CONFLICT',
+            `The local reference ${name} already points at ${String(e.data['current'])}, not at the pulled ${String(e.data['wanted'])}: remove it with "runledger rm ${name}", or pull under another local name with --as NAME.`,
+            { data: e.data, cause: e }
+          );
+        })
+    );
   },
 };

@@ -4,15 +4,7 @@
  */
 import { normalizeReference } from '../../oci/reference.js';
 import { pushArtifact } from '../../remote/transfer.js';
-import {
-  TRANSFER_FLAGS,
-  TRANSFER_OPTIONS,
-  concurrencyOption,
-  printReport,
-  remoteOptions,
-  remoteRegistryOf,
-  transferProgress,
-} from '../remote.js';
+import { TRANSFER_FLAGS, TRANSFER_OPTIONS, remoteRegistryOf, runTransfer } from '../remote.js';
 import type { Command } from '../types.js';
 
 export const push: Command = {
@@ -34,16 +26,11 @@ export const push: Command = {
             'reference',
             `pass --to <registry>/<repository>:<tag> to push it under a registry name (runledger push ${source} --to ghcr.io/acme/name:tag)`
           );
-    const concurrency = concurrencyOption(ctx);
-    const registry = await ctx.openRegistry();
-    const progress = transferProgress(ctx);
-    const report = await pushArtifact(normalizeReference(source), normalizeReference(target), {
-      ...remoteOptions(ctx, [host]),
-      registry,
-      ...(concurrency === undefined ? {} : { concurrency }),
-      onProgress: progress.onProgress,
-    }).finally(progress.done);
-    printReport(ctx, report, 'pushed', 'sent');
-    return 0;
+    const [from, into] = [normalizeReference(source), normalizeReference(target)];
+    return runTransfer(
+      ctx,
+      { hosts: [host], local: true, verb: 'pushed', moved: 'sent' },
+      (options) => pushArtifact(from, into, options)
+    );
   },
 };
