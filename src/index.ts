@@ -60,12 +60,8 @@ export type {
 } from './store/types.js';
 
 export { Experiment } from './experiment/experiment.js';
-export type {
-  CreateExperimentOptions,
-  ExperimentCheckpoint,
-  ExperimentState,
-  RestoreOptions,
-} from './experiment/experiment.js';
+export type { ExperimentState } from './experiment/experiment.js';
+export type { CreateExperimentOptions, RestoreOptions } from './experiment/options.js';
 export {
   AutosavePolicy,
   checkpointReference,
@@ -73,6 +69,7 @@ export {
 } from './experiment/checkpoint.js';
 export type {
   CheckpointStatus,
+  ExperimentCheckpoint,
   ExperimentCheckpointRef,
   ListCheckpointsOptions,
 } from './experiment/checkpoint.js';

@@ -5,10 +5,10 @@
  * listing of checkpoints.
  */
 import { createHash } from 'node:crypto';
-import { RunledgerError } from '../errors.js';
+import { isRunledgerError, RunledgerError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { normalizeReference } from '../oci/reference.js';
-import type { Annotations } from '../oci/types.js';
+import type { Annotations, Descriptor } from '../oci/types.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import type { ExperimentStatus } from './config.js';
 import { readListed } from './list.js';
@@ -251,4 +251,28 @@ export async function listExperimentCheckpoints(
         ? 1
         : 0
   );
+}
+
+/** A checkpoint written by {@link Experiment.checkpoint}. */
+export interface ExperimentCheckpoint {
+  /** The checkpoint reference (`<id8>.runledger.local/checkpoint:<sha256 of the name>`). */
+  readonly reference: string;
+  readonly descriptor: Descriptor;
+  readonly status: CheckpointStatus;
+  /** Closed runs it holds. */
+  readonly runCount: number;
+}
+
+/**
+ * Removes an experiment's rolling checkpoint, if it has one.
+ * @param registry - the store
+ * @param reference - the experiment's name
+ * @returns when removed (or when there was none)
+ * @throws RunledgerError `IO_ERROR`, `LOCK_TIMEOUT`
+ */
+export async function removeCheckpoint(registry: LocalRegistry, reference: string): Promise<void> {
+  const slot = await checkpointReference(registry, reference);
+  await registry.deleteRef(slot).catch((e: unknown) => {
+    if (!isRunledgerError(e, 'REF_NOT_FOUND')) throw e;
+  });
 }

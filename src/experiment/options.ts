@@ -5,6 +5,8 @@
  * give a meaning — is refused, never silently dropped.
  */
 import { RunledgerError } from '../errors.js';
+import type { LocalRegistry } from '../store/local-registry.js';
+import type { Durability } from './journal.js';
 
 /**
  * Every key of an options type, each listed once: declaring a constant of this type fails to
@@ -94,3 +96,75 @@ export function checkOptions<T extends object>(
   }
   return options;
 }
+
+/** How an unsealed experiment records (the options create, fork and restore share). */
+export interface RecordingOptions {
+  /**
+   * While runs are open, SIGINT / SIGTERM close them as `interrupted`, write an `interrupted`
+   * checkpoint and end the process with 130 / 143. @default true
+   */
+  readonly handleSignals?: boolean;
+  /**
+   * Keep a crash journal of open runs under `<root>/.runledger/journal/`, so
+   * `restoreFromCheckpoint` recovers them after the process is killed. @default true
+   */
+  readonly journal?: boolean;
+  /**
+   * How soon a journaled write is durable: `'batched'` within a second, `'always'` before the log
+   * call returns (one fsync per call). @default 'batched'
+   */
+  readonly durable?: Durability;
+}
+
+/** The keys of {@link RecordingOptions}. */
+export const RECORDING_OPTION_KEYS: OptionKeys<RecordingOptions> = {
+  handleSignals: true,
+  journal: true,
+  durable: true,
+};
+
+/**
+ * The recording options that were given, and no others (`exactOptionalPropertyTypes`).
+ * @param options - options that extend {@link RecordingOptions}
+ * @returns just the recording options set
+ */
+export function recordingOptions(options: RecordingOptions): RecordingOptions {
+  return {
+    ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
+    ...(options.journal === undefined ? {} : { journal: options.journal }),
+    ...(options.durable === undefined ? {} : { durable: options.durable }),
+  };
+}
+
+/** Options of {@link Experiment.create}. */
+export interface CreateExperimentOptions extends RecordingOptions {
+  /** The local registry. @default LocalRegistry.open() at RUNLEDGER_HOME */
+  readonly registry?: LocalRegistry;
+  /** Manifest annotations (keys starting `org.ommx.v1.` are reserved). */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * Leave wall-clock times and the host name out of the run records, so the same study recorded
+   * twice commits to the same digest. @default false
+   */
+  readonly reproducible?: boolean;
+}
+
+/** The keys of {@link CreateExperimentOptions}. */
+export const CREATE_OPTION_KEYS: OptionKeys<CreateExperimentOptions> = {
+  registry: true,
+  annotations: true,
+  reproducible: true,
+  ...RECORDING_OPTION_KEYS,
+};
+
+/** Options of {@link Experiment.restoreFromCheckpoint}. */
+export interface RestoreOptions extends RecordingOptions {
+  /** @default LocalRegistry.open() */
+  readonly registry?: LocalRegistry;
+}
+
+/** The keys of {@link RestoreOptions}. */
+export const RESTORE_OPTION_KEYS: OptionKeys<RestoreOptions> = {
+  registry: true,
+  ...RECORDING_OPTION_KEYS,
+};

@@ -7,24 +7,16 @@ import { RunledgerError } from '../errors.js';
 import type { BlobBatch } from '../store/blob-batch.js';
 import type { LocalRegistry } from '../store/local-registry.js';
 import type { StoreSession } from '../store/session.js';
-import {
-  AttachmentWriter,
-  type AttachmentRecord,
-  type LogAttachmentOptions,
-  type LogFileOptions,
-} from './attachments.js';
-import type { AttachmentCodec } from './codec.js';
+import { AttachmentWriter, type AttachmentRecord } from './attachments.js';
 import type { RunStatus } from './config.js';
 import type { Descriptor } from '../oci/types.js';
 import type { Journal } from './journal.js';
 import type { ParameterValue } from './parameters.js';
 import type { Instance } from '../ommx/instance.js';
-import type { ParametricInstance } from '../ommx/parametric-instance.js';
 import type { SampleSet } from '../ommx/sample-set.js';
 import type { Solution } from '../ommx/solution.js';
 import type { SamplerAdapter, SolverAdapter } from '../solve/adapter.js';
-import { encodePayload } from './payloads.js';
-import { runClosed } from './context.js';
+import { bindAttachmentLog, RunScope } from './scope.js';
 import {
   MEDIA_TYPE_METRICS,
   METRICS_ATTACHMENT,
@@ -61,7 +53,7 @@ export interface RunHost {
   /** Validates and records a parameter of an open run. */
   logParameter(runId: number, name: string, value: ParameterValue): void;
   /** Called once when the run closes, after its blobs are durable; resolves after the autosave. */
-  closed(run: ClosedRunState): Promise<void>;
+  closed(run: Run, state: ClosedRunState): Promise<void>;
   /** Opens a child run of `parent`. */
   startChild(parent: Run, options: RunOptions): Run;
   /** Runs `fn` in `run` (current run, closed by the outcome). */
@@ -146,7 +138,7 @@ export function normalizeReason(text: string): string {
  * });
  * ```
  */
-export class Run {
+export class Run extends RunScope {
   /** Allocated when the run opened, from 0. */
   readonly runId: number;
   /** Given, or generated (`clever-rabbit-492`), unique in the experiment. */
@@ -174,6 +166,8 @@ export class Run {
 
   /** @internal Use `experiment.run()` or `experiment.startRun()`. */
   constructor(runId: number, host: RunHost, identity: RunIdentity) {
+    super();
+    bindAttachmentLog(this, (write) => this.#track(write(this.#writer)));
     this.runId = runId;
     this.#host = host;
     this.name = identity.name;
@@ -429,123 +423,6 @@ export class Run {
   }
 
   /**
-   * Logs bytes under a media type.
-   * @param name - unique in this run
-   * @param mediaType - the media type (`type/subtype`, optional `; name=value` parameters)
-   * @param bytes - the content
-   * @param options - compression
-   * @returns when the bytes are written (durable when the run closes)
-   * @throws RunledgerError `ARGUMENT_INVALID` (a media type the manifest reader would refuse),
-   *   `ATTACHMENT_EXISTS`, `NAME_RESERVED`, `RUN_CLOSED`
-   */
-  logAttachment(
-    name: string,
-    mediaType: string,
-    bytes: Uint8Array,
-    options?: LogAttachmentOptions
-  ): Promise<void> {
-    return this.#track(this.#writer.logAttachment(name, mediaType, bytes, options));
-  }
-
-  /**
-   * Logs a JSON value (canonical JSON, `application/json`).
-   * @param name - unique in this run
-   * @param value - plain JSON data
-   * @param options - compression
-   * @returns when written
-   * @throws RunledgerError `ARGUMENT_INVALID` for non-JSON values, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
-   */
-  logJson(name: string, value: unknown, options?: LogAttachmentOptions): Promise<void> {
-    return this.#track(this.#writer.logJson(name, value, options));
-  }
-
-  /**
-   * Logs UTF-8 text (`text/plain; charset=utf-8`).
-   * @param name - unique in this run
-   * @param text - the text
-   * @param options - compression
-   * @returns when written
-   * @throws RunledgerError `ATTACHMENT_EXISTS`, `RUN_CLOSED`
-   */
-  logText(name: string, text: string, options?: LogAttachmentOptions): Promise<void> {
-    return this.#track(this.#writer.logText(name, text, options));
-  }
-
-  /**
-   * Logs a file, streamed; media type from magic bytes, then extension; basename kept.
-   * @param name - unique in this run
-   * @param path - a regular file
-   * @param options - mediaType, filename, compression, signal, onProgress
-   * @returns when written
-   * @throws RunledgerError `ARGUMENT_INVALID`, `IO_ERROR`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
-   */
-  logFile(name: string, path: string, options?: LogFileOptions): Promise<void> {
-    return this.#track(this.#writer.logFile(name, path, options));
-  }
-
-  /**
-   * Logs a value through a codec.
-   * @param codec - the codec
-   * @param name - unique in this run
-   * @param value - the value
-   * @param options - compression
-   * @returns when written
-   * @throws RunledgerError `CODEC_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`; codec errors pass through
-   */
-  logWithCodec<T>(
-    codec: AttachmentCodec<T>,
-    name: string,
-    value: T,
-    options?: LogAttachmentOptions
-  ): Promise<void> {
-    return this.#track(this.#writer.logWithCodec(codec, name, value, options));
-  }
-
-  /**
-   * Logs an OMMX Instance (v2 protobuf, with OMMX's mirrored descriptor annotations).
-   * @param name - unique in this run
-   * @param instance - the Instance
-   * @returns when written
-   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
-   */
-  async logInstance(name: string, instance: Instance): Promise<void> {
-    return this.#track(this.#writer.logPayload(name, encodePayload('instance', instance)));
-  }
-
-  /**
-   * Logs an OMMX ParametricInstance.
-   * @param name - unique in this run
-   * @param value - the ParametricInstance
-   * @returns when written
-   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
-   */
-  async logParametricInstance(name: string, value: ParametricInstance): Promise<void> {
-    return this.#track(this.#writer.logPayload(name, encodePayload('parametric-instance', value)));
-  }
-
-  /**
-   * Logs an OMMX Solution.
-   * @param name - unique in this run
-   * @param solution - the Solution
-   * @returns when written
-   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
-   */
-  async logSolution(name: string, solution: Solution): Promise<void> {
-    return this.#track(this.#writer.logPayload(name, encodePayload('solution', solution)));
-  }
-
-  /**
-   * Logs an OMMX SampleSet.
-   * @param name - unique in this run
-   * @param sampleSet - the SampleSet
-   * @returns when written
-   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`
-   */
-  async logSampleSet(name: string, sampleSet: SampleSet): Promise<void> {
-    return this.#track(this.#writer.logPayload(name, encodePayload('sample-set', sampleSet)));
-  }
-
-  /**
    * Solves `instance` with a solver adapter and records the call as a Solve: the caller's
    * Instance as input (the adapter gets a deep copy), the adapter's name, the options as JSON
    * (checked before solving), the Solution as output, and — with `storeDiagnostics` — what the
@@ -772,8 +649,7 @@ export class Run {
       throw e;
     }
     this.#closed = true;
-    runClosed(this);
-    await this.#host.closed({
+    await this.#host.closed(this, {
       runId: this.runId,
       status,
       reason,

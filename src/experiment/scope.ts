@@ -1,10 +1,18 @@
 /**
  * @module experiment/scope
- * The attachment readers every readable scope offers (experiment, sealed experiment, sealed
- * run), in one place.
+ * The attachment methods of a scope, each written once: the readers every readable scope offers
+ * (experiment, sealed experiment, sealed run) and the log methods every open scope offers
+ * (experiment, run).
  */
 import type { AttachmentCodec } from './codec.js';
-import type { AttachmentReader, WriteAttachmentOptions } from './attachments.js';
+import type {
+  AttachmentReader,
+  AttachmentWriter,
+  LogAttachmentOptions,
+  LogFileOptions,
+  WriteAttachmentOptions,
+} from './attachments.js';
+import { encodePayload } from './payloads.js';
 import type { Instance } from '../ommx/instance.js';
 import type { ParametricInstance } from '../ommx/parametric-instance.js';
 import type { SampleSet } from '../ommx/sample-set.js';
@@ -139,3 +147,210 @@ export abstract class ReadableScope {
     return this.reader.writeAttachment(name, path, options);
   }
 }
+
+/**
+ * A class whose instances are `T`: what the scope mixin extends. (A mixin's base must take
+ * `...args: any[]`; TypeScript allows no narrower type there.)
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ScopeClass<T = object> = abstract new (...args: any[]) => T;
+
+/**
+ * How an open scope writes one attachment: it hands `write` its writer and keeps track of the
+ * write until it lands (a commit or a run's close waits for writes in flight).
+ * @internal
+ */
+export type AttachmentLogHost = <T>(write: (writer: AttachmentWriter) => Promise<T>) => Promise<T>;
+
+const hosts = new WeakMap<object, AttachmentLogHost>();
+
+/**
+ * Connects an open scope's log methods to its writer; called once, in the scope's constructor.
+ * @param scope - the experiment or run
+ * @param host - how it writes
+ * @internal
+ */
+export function bindAttachmentLog(scope: AttachmentLog, host: AttachmentLogHost): void {
+  hosts.set(scope, host);
+}
+
+function hostOf(scope: object): AttachmentLogHost {
+  const host = hosts.get(scope);
+  if (host === undefined) throw new Error('runledger: a scope logged before bindAttachmentLog');
+  return host;
+}
+
+/**
+ * The log methods an open scope (an {@link Experiment} or a {@link Run}) offers. Each throws
+ * `RUN_CLOSED` on a closed run and `EXPERIMENT_SEALED` on a committed experiment; names are
+ * unique within the scope (`ATTACHMENT_EXISTS`). Bytes are durable when the run closes (for a
+ * run) or the experiment is committed or checkpointed.
+ */
+export interface AttachmentLog {
+  /**
+   * Logs bytes under a media type.
+   * @param name - unique in this scope
+   * @param mediaType - the media type (`type/subtype`, optional `; name=value` parameters)
+   * @param bytes - the content
+   * @param options - compression
+   * @returns when the bytes are written
+   * @throws RunledgerError `ARGUMENT_INVALID` (a media type the manifest reader would refuse),
+   *   `ATTACHMENT_EXISTS`, `NAME_RESERVED`, `RUN_CLOSED`, `EXPERIMENT_SEALED`
+   */
+  logAttachment(
+    name: string,
+    mediaType: string,
+    bytes: Uint8Array,
+    options?: LogAttachmentOptions
+  ): Promise<void>;
+
+  /**
+   * Logs a JSON value (canonical JSON, `application/json`).
+   * @param name - unique in this scope
+   * @param value - plain JSON data
+   * @param options - compression
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID` for non-JSON values, `ATTACHMENT_EXISTS`,
+   *   `RUN_CLOSED`, `EXPERIMENT_SEALED`
+   */
+  logJson(name: string, value: unknown, options?: LogAttachmentOptions): Promise<void>;
+
+  /**
+   * Logs UTF-8 text (`text/plain; charset=utf-8`).
+   * @param name - unique in this scope
+   * @param text - the text
+   * @param options - compression
+   * @returns when written
+   * @throws RunledgerError `ATTACHMENT_EXISTS`, `RUN_CLOSED`, `EXPERIMENT_SEALED`
+   */
+  logText(name: string, text: string, options?: LogAttachmentOptions): Promise<void>;
+
+  /**
+   * Logs a file, streamed; media type from magic bytes, then extension; basename kept.
+   * @param name - unique in this scope
+   * @param path - a regular file
+   * @param options - mediaType, filename, compression, signal, onProgress
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `IO_ERROR`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`,
+   *   `EXPERIMENT_SEALED`
+   */
+  logFile(name: string, path: string, options?: LogFileOptions): Promise<void>;
+
+  /**
+   * Logs a value through a codec.
+   * @param codec - the codec
+   * @param name - unique in this scope
+   * @param value - the value
+   * @param options - compression
+   * @returns when written
+   * @throws RunledgerError `CODEC_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`,
+   *   `EXPERIMENT_SEALED`; codec errors pass through
+   */
+  logWithCodec<T>(
+    codec: AttachmentCodec<T>,
+    name: string,
+    value: T,
+    options?: LogAttachmentOptions
+  ): Promise<void>;
+
+  /**
+   * Logs an OMMX Instance (v2 protobuf, with OMMX's mirrored descriptor annotations).
+   * @param name - unique in this scope
+   * @param instance - the Instance
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`, `EXPERIMENT_SEALED`
+   */
+  logInstance(name: string, instance: Instance): Promise<void>;
+
+  /**
+   * Logs an OMMX ParametricInstance.
+   * @param name - unique in this scope
+   * @param value - the ParametricInstance
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`, `EXPERIMENT_SEALED`
+   */
+  logParametricInstance(name: string, value: ParametricInstance): Promise<void>;
+
+  /**
+   * Logs an OMMX Solution.
+   * @param name - unique in this scope
+   * @param solution - the Solution
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`, `EXPERIMENT_SEALED`
+   */
+  logSolution(name: string, solution: Solution): Promise<void>;
+
+  /**
+   * Logs an OMMX SampleSet.
+   * @param name - unique in this scope
+   * @param sampleSet - the SampleSet
+   * @returns when written
+   * @throws RunledgerError `ARGUMENT_INVALID`, `ATTACHMENT_EXISTS`, `RUN_CLOSED`, `EXPERIMENT_SEALED`
+   */
+  logSampleSet(name: string, sampleSet: SampleSet): Promise<void>;
+}
+
+/**
+ * Adds the {@link AttachmentLog} methods to a scope class; the scope connects them to its writer
+ * with {@link bindAttachmentLog}.
+ * @param Base - the class to extend
+ * @returns the class with the log methods
+ * @internal
+ */
+export function withAttachmentLog<B extends ScopeClass>(Base: B): B & ScopeClass<AttachmentLog> {
+  abstract class AttachmentLogScope extends Base implements AttachmentLog {
+    logAttachment(
+      name: string,
+      mediaType: string,
+      bytes: Uint8Array,
+      options?: LogAttachmentOptions
+    ): Promise<void> {
+      return hostOf(this)((w) => w.logAttachment(name, mediaType, bytes, options));
+    }
+
+    logJson(name: string, value: unknown, options?: LogAttachmentOptions): Promise<void> {
+      return hostOf(this)((w) => w.logJson(name, value, options));
+    }
+
+    logText(name: string, text: string, options?: LogAttachmentOptions): Promise<void> {
+      return hostOf(this)((w) => w.logText(name, text, options));
+    }
+
+    logFile(name: string, path: string, options?: LogFileOptions): Promise<void> {
+      return hostOf(this)((w) => w.logFile(name, path, options));
+    }
+
+    logWithCodec<T>(
+      codec: AttachmentCodec<T>,
+      name: string,
+      value: T,
+      options?: LogAttachmentOptions
+    ): Promise<void> {
+      return hostOf(this)((w) => w.logWithCodec(codec, name, value, options));
+    }
+
+    async logInstance(name: string, instance: Instance): Promise<void> {
+      return hostOf(this)((w) => w.logPayload(name, encodePayload('instance', instance)));
+    }
+
+    async logParametricInstance(name: string, value: ParametricInstance): Promise<void> {
+      return hostOf(this)((w) => w.logPayload(name, encodePayload('parametric-instance', value)));
+    }
+
+    async logSolution(name: string, solution: Solution): Promise<void> {
+      return hostOf(this)((w) => w.logPayload(name, encodePayload('solution', solution)));
+    }
+
+    async logSampleSet(name: string, sampleSet: SampleSet): Promise<void> {
+      return hostOf(this)((w) => w.logPayload(name, encodePayload('sample-set', sampleSet)));
+    }
+  }
+  return AttachmentLogScope;
+}
+
+/** The base of a run: it logs attachments (and reads none back until it is sealed). */
+export const RunScope: ScopeClass<AttachmentLog> = withAttachmentLog(class {});
+
+/** The base of an experiment: it logs attachments and reads them back. */
+export const ExperimentScope: typeof ReadableScope & ScopeClass<AttachmentLog> =
+  withAttachmentLog(ReadableScope);

@@ -21,7 +21,7 @@ import {
   type RunStatus,
   type SolveConfig,
 } from './config.js';
-import type { OptionKeys } from './options.js';
+import type { RecordingOptions } from './options.js';
 import { decodeRunParameters, type ParameterTable, type ParameterValue } from './parameters.js';
 import { ReadableScope } from './scope.js';
 import { SolveView, type SolveRecord } from './solve.js';
@@ -175,6 +175,7 @@ export class SealedExperiment extends ReadableScope {
   readonly registry: LocalRegistry;
   readonly #parameters: ParameterTable;
   readonly #reader: AttachmentReader;
+  readonly #fork: ForkFunction;
 
   /** @internal Use `Experiment.load`. */
   constructor(init: {
@@ -185,8 +186,10 @@ export class SealedExperiment extends ReadableScope {
     config: ExperimentConfig;
     parameters: ParameterTable;
     registry: LocalRegistry;
+    fork: ForkFunction;
   }) {
     super();
+    this.#fork = init.fork;
     this.reference = init.reference;
     this.descriptor = {
       mediaType: init.descriptor.mediaType,
@@ -379,7 +382,7 @@ export class SealedExperiment extends ReadableScope {
         repository: ref.repository,
         digest: subject.digest,
       });
-    return loadSealedAt(this.registry, name, subject, { allowDraft: true });
+    return loadSealedAt(this.registry, name, subject, { allowDraft: true, fork: this.#fork });
   }
 
   /**
@@ -424,7 +427,10 @@ export class SealedExperiment extends ReadableScope {
   async rename(reference: string): Promise<SealedExperiment> {
     const name = normalizeReference(reference);
     await this.registry.publishRef(name, this.descriptor);
-    return loadSealedAt(this.registry, name, this.descriptor, { allowDraft: true });
+    return loadSealedAt(this.registry, name, this.descriptor, {
+      allowDraft: true,
+      fork: this.#fork,
+    });
   }
 
   /**
@@ -441,8 +447,7 @@ export class SealedExperiment extends ReadableScope {
    * ```
    */
   fork(reference?: string, options: ForkOptions = {}): Promise<Experiment> {
-    if (forkFactory === undefined) throw new Error('runledger: experiment module not loaded');
-    return forkFactory(this, reference, options);
+    return this.#fork(this, reference, options);
   }
 
   /**
@@ -483,22 +488,19 @@ export class SealedExperiment extends ReadableScope {
   }
 }
 
-/** Options of `SealedExperiment.fork`. */
-export interface ForkOptions {
-  /** SIGINT / SIGTERM close open runs as interrupted. @default true */
-  readonly handleSignals?: boolean;
-  /** Crash journal of open runs. @default true */
-  readonly journal?: boolean;
-  /** `'always'`: every log is durable before it returns; `'batched'`: within 1 s. @default 'batched' */
-  readonly durable?: 'always' | 'batched';
-}
+/** Options of `SealedExperiment.fork`: how the child records. */
+export type ForkOptions = RecordingOptions;
 
-/** The keys of {@link ForkOptions}. @internal */
-export const FORK_OPTION_KEYS: OptionKeys<ForkOptions> = {
-  handleSignals: true,
-  journal: true,
-  durable: true,
-};
+/**
+ * Makes the unsealed child of a sealed experiment; the experiment module passes it to every
+ * loader (see `Experiment.load`), so a sealed experiment can fork without importing it.
+ * @internal
+ */
+export type ForkFunction = (
+  from: SealedExperiment,
+  reference: string | undefined,
+  options: ForkOptions
+) => Promise<Experiment>;
 
 /** What an unsealed experiment built on a stored one starts from. @internal */
 export interface ExperimentSeed {
@@ -510,23 +512,18 @@ export interface ExperimentSeed {
   readonly subject: Descriptor;
 }
 
-let forkFactory:
-  | ((
-      from: SealedExperiment,
-      reference: string | undefined,
-      options: ForkOptions
-    ) => Promise<Experiment>)
-  | undefined;
-
-/** @internal Called once by the experiment module. */
-export function setForkFactory(f: NonNullable<typeof forkFactory>): void {
-  forkFactory = f;
-}
-
 /** Options of {@link SealedExperiment.push}. */
 export interface PushOptions extends Omit<TransferOptions, 'registry'> {
   /** Push under this reference instead of the experiment's own. */
   readonly to?: string;
+}
+
+/** Options of the sealed-experiment loaders. @internal */
+export interface LoadSealedOptions {
+  /** Accept a checkpoint's config (status draft, failed or interrupted). */
+  readonly allowDraft?: boolean;
+  /** How the loaded experiment forks. */
+  readonly fork: ForkFunction;
 }
 
 /**
@@ -536,7 +533,7 @@ export interface PushOptions extends Omit<TransferOptions, 'registry'> {
 export async function loadSealed(
   registry: LocalRegistry,
   reference: string,
-  options: { allowDraft?: boolean } = {}
+  options: LoadSealedOptions
 ): Promise<SealedExperiment> {
   const name = normalizeReference(reference);
   return loadSealedAt(registry, name, await registry.resolve(name), options);
@@ -550,7 +547,7 @@ export async function loadSealedAt(
   registry: LocalRegistry,
   name: string,
   desc: Descriptor,
-  options: { allowDraft?: boolean } = {}
+  options: LoadSealedOptions
 ): Promise<SealedExperiment> {
   const { manifest } = await registry.readManifest(desc.digest);
   const fail = (why: string): never => {
@@ -585,6 +582,7 @@ export async function loadSealedAt(
     config,
     parameters,
     registry,
+    fork: options.fork,
   });
 }
 

@@ -1,0 +1,307 @@
+/**
+ * @module experiment/experiment-runs
+ * The runs of an unsealed experiment: run ids and names, the open runs and the closed ones, the
+ * parameter table they log into, the run scope (`exp.run(fn)`, `run.child(fn)`), and the views
+ * of the closed runs (sealed runs, the run-parameter table).
+ */
+import type { Table } from 'apache-arrow';
+import { RunledgerError } from '../errors.js';
+import type { LocalRegistry } from '../store/local-registry.js';
+import type { StoreSession } from '../store/session.js';
+import { runParametersTable } from '../tables/arrow.js';
+import type { Journal } from './journal.js';
+import { encodeValue } from './journal-format.js';
+import { ParameterTable, type ParameterValue } from './parameters.js';
+import { failureReason, Run, type ClosedRunState } from './run.js';
+import { checkRunName, checkTags, generateRunName, type RunOptions } from './run-record.js';
+import { SealedRun, type ExperimentSeed } from './sealed.js';
+
+/** What the runs need from their experiment. */
+export interface RunsHost {
+  readonly registry: LocalRegistry;
+  /** Pins every blob a run writes. */
+  readonly session: StoreSession;
+  readonly journal: Journal | undefined;
+  /** Leave wall-clock times and the host out of run records. */
+  readonly reproducible: boolean;
+  /** The experiment's name (generated run names derive from it). */
+  reference(): string;
+  /** Throws unless the experiment still takes runs. */
+  assertUnsealed(): void;
+  /** A run was opened by the user (not recovered from a journal). */
+  opened(): void;
+  /** `run` closed; `last` when no run is open any more. Resolves when the close may return. */
+  closed(run: Run, last: boolean): Promise<void>;
+  /** Runs `fn` with `run` as the current run of this experiment. */
+  withRun<T>(run: Run, fn: () => T): T;
+  /** Checkpoints after a run was interrupted by its signal (whatever the autosave policy). */
+  checkpointInterrupted(): Promise<void>;
+}
+
+/** The runs of one unsealed experiment. */
+export class ExperimentRuns {
+  readonly #host: RunsHost;
+  /** Every parameter logged, open runs' included. */
+  readonly parameters: ParameterTable;
+  readonly #closed = new Map<number, ClosedRunState>();
+  readonly #open = new Map<number, Run>();
+  #nextRunId = 0;
+  readonly #names = new Set<string>();
+
+  /**
+   * @param host - the experiment
+   * @param seed - the closed runs of the experiment this one continues
+   */
+  constructor(host: RunsHost, seed: ExperimentSeed | undefined) {
+    this.#host = host;
+    this.parameters = seed?.parameters ?? new ParameterTable();
+    for (const r of seed?.runs ?? []) this.#addClosed(r);
+    for (const n of seed?.runNames ?? []) this.#names.add(n);
+  }
+
+  /** Run ids of runs still open, ascending. */
+  get openRunIds(): number[] {
+    return [...this.#open.keys()].sort((a, b) => a - b);
+  }
+
+  /** The runs still open, in run id order. */
+  get openRuns(): Run[] {
+    return this.openRunIds.map((id) => this.#open.get(id) as Run);
+  }
+
+  /**
+   * Throws unless every run is closed (before a commit).
+   * @throws RunledgerError `RUNS_OPEN` naming the open runs
+   */
+  assertNoneOpen(): void {
+    const ids = this.openRunIds;
+    if (ids.length === 0) return;
+    const reference = this.#host.reference();
+    throw new RunledgerError(
+      'RUNS_OPEN',
+      `Cannot commit experiment ${reference} while ${ids.length} run(s) are still open (${ids.join(', ')}); finish them first.`,
+      { data: { reference, openRunIds: ids } }
+    );
+  }
+
+  /** Run ids of the closed runs. */
+  get closedRunIds(): ReadonlySet<number> {
+    return new Set(this.#closed.keys());
+  }
+
+  /** The closed runs' states, in run id order. */
+  closedStates(): ClosedRunState[] {
+    return [...this.#closed.values()].sort((a, b) => a.runId - b.runId);
+  }
+
+  /** The parameters of the closed runs only. */
+  closedParameters(): ParameterTable {
+    return this.#open.size === 0
+      ? this.parameters
+      : this.parameters.onlyRuns(new Set(this.#closed.keys()));
+  }
+
+  /** The closed runs as sealed runs, in run id order. */
+  sealedRuns(): SealedRun[] {
+    const values = this.parameters.valuesByRun();
+    return this.closedStates().map(
+      (s) =>
+        new SealedRun({
+          runId: s.runId,
+          status: s.status,
+          reason: s.reason,
+          parameters: values.get(s.runId) ?? {},
+          records: s.attachments,
+          solves: s.solves,
+          samplings: s.samplings,
+          registry: this.#host.registry,
+        })
+    );
+  }
+
+  /** The run-parameter table of the closed runs. */
+  parametersTable(): Table {
+    return runParametersTable(
+      this.closedParameters(),
+      [...this.#closed.keys()].sort((a, b) => a - b)
+    );
+  }
+
+  /**
+   * Adds a closed run (one a crash journal recorded).
+   * @param state - the run at its close
+   * @param name - its name, when known
+   */
+  addClosed(state: ClosedRunState, name: string | undefined): void {
+    this.#addClosed(state);
+    if (name !== undefined) this.#names.add(name);
+  }
+
+  #addClosed(state: ClosedRunState): void {
+    this.#closed.set(state.runId, state);
+    if (state.runId >= this.#nextRunId) this.#nextRunId = state.runId + 1;
+  }
+
+  /**
+   * Opens a run.
+   * @param options - name (checked; generated when absent), tags (checked)
+   * @param parentRunId - the parent, for a child run
+   * @param recovered - the id and start of a run a crash journal recorded as open
+   * @returns the open run
+   * @throws RunledgerError `EXPERIMENT_SEALED`, `EXPERIMENT_FAILED`, `ARGUMENT_INVALID`
+   */
+  open(
+    options: RunOptions,
+    parentRunId: number | undefined,
+    recovered?: { runId: number; startedAt: Date }
+  ): Run {
+    const host = this.#host;
+    host.assertUnsealed();
+    if (options.name !== undefined) checkRunName(options.name);
+    if (options.tags !== undefined) checkTags(options.tags);
+    const runId = recovered?.runId ?? this.#nextRunId;
+    const name = options.name ?? generateRunName(host.reference(), runId, this.#names);
+    const tags = options.tags ?? {};
+    const journal = host.journal;
+    const run = new Run(
+      runId,
+      {
+        registry: host.registry,
+        logParameter: (id, n, value) => this.#logParameter(id, n, value),
+        closed: (closed, state) => this.#runClosed(closed, state),
+        startChild: (parent, childOptions) => this.open(childOptions, parent.runId),
+        runScoped: (child, fn, signal) => this.scoped(child, fn, signal),
+        journal,
+        session: host.session,
+      },
+      {
+        name,
+        tags,
+        parentRunId,
+        reproducible: host.reproducible,
+        ...(recovered === undefined ? {} : { startedAt: recovered.startedAt }),
+      }
+    );
+    if (runId >= this.#nextRunId) this.#nextRunId = runId + 1;
+    this.#names.add(name);
+    this.#open.set(runId, run);
+    journal?.append({
+      t: 'open',
+      run: runId,
+      name,
+      tags: { ...tags },
+      ...(parentRunId === undefined ? {} : { parent: parentRunId }),
+      at: (recovered?.startedAt ?? new Date()).getTime(),
+    });
+    if (recovered === undefined) host.opened();
+    return run;
+  }
+
+  #runClosed(run: Run, state: ClosedRunState): Promise<void> {
+    this.#open.delete(state.runId);
+    this.#closed.set(state.runId, state);
+    const journal = this.#host.journal;
+    if (journal !== undefined) {
+      journal.unwatchMetrics(state.runId);
+      // Written before the close returns: a process killed right after keeps the closed run.
+      journal.appendNow({
+        t: 'close',
+        run: state.runId,
+        status: state.status,
+        ...(state.reason === undefined ? {} : { reason: state.reason }),
+        attachments: [...state.attachments.values()],
+        solves: [...state.solves],
+        samplings: [...state.samplings],
+        at: Date.now(),
+      });
+    }
+    return this.#host.closed(run, this.#open.size === 0);
+  }
+
+  /**
+   * Runs `fn` in `run`: finished when `fn` returns, failed (or interrupted, for an abort) when
+   * it throws, the error rethrown; `currentRun()` is `run` inside `fn`. With a signal the run
+   * ends when the signal fires, whatever the callback is doing.
+   * @param run - the open run
+   * @param fn - the trial
+   * @param signal - ends the run as interrupted
+   * @returns what `fn` returns
+   */
+  async scoped<T>(
+    run: Run,
+    fn: (run: Run) => T | Promise<T>,
+    signal: AbortSignal | undefined
+  ): Promise<T> {
+    let result: T;
+    let onAbort: (() => void) | undefined;
+    try {
+      const body = Promise.resolve(this.#host.withRun(run, () => fn(run)));
+      if (signal === undefined) {
+        result = await body;
+      } else {
+        // The run ends when the signal fires, whatever the callback is doing.
+        const aborted = new Promise<never>((_, reject) => {
+          onAbort = () => reject(abortReason(signal));
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        });
+        body.then(undefined, () => undefined); // its later failure is not unhandled
+        result = await Promise.race([body, aborted]);
+      }
+    } catch (error) {
+      if (!run.closed) {
+        // The signal's own reason (whatever its type) means the run was aborted, not failed.
+        const aborted = signal?.aborted === true && error === signal.reason;
+        await run.close(
+          aborted || isInterruption(error) ? 'interrupted' : 'failed',
+          failureReason(error),
+          error
+        );
+        // An interrupted run is checkpointed whatever the autosave policy.
+        if (signal?.aborted === true) await this.#host.checkpointInterrupted();
+      }
+      throw error;
+    } finally {
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+    }
+    if (!run.closed) await run.finish();
+    return result;
+  }
+
+  #logParameter(runId: number, name: string, value: ParameterValue): void {
+    if (name === 'run_id') {
+      // The run table's key column: a parameter of that name would shadow it.
+      throw new RunledgerError(
+        'NAME_RESERVED',
+        'Parameter name "run_id" is reserved for the run table key.',
+        {
+          data: { name, runId },
+        }
+      );
+    }
+    this.parameters.log(runId, name, value);
+    this.#host.journal?.append({
+      t: 'param',
+      run: runId,
+      name,
+      value: encodeValue(value),
+      at: Date.now(),
+    });
+  }
+}
+
+/**
+ * Whether an error means the work was interrupted rather than failed.
+ * @param error - what was thrown
+ * @returns true for an `AbortError` or a `TimeoutError`
+ */
+export function isInterruption(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
+
+/** The error an aborted signal stands for. */
+function abortReason(signal: AbortSignal): unknown {
+  const r: unknown = signal.reason;
+  if (r instanceof Error) return r;
+  return new DOMException(r === undefined ? 'This operation was aborted' : String(r), 'AbortError');
+}
