@@ -59,7 +59,7 @@ export type {
   SizeReport,
 } from './store/types.js';
 
-export { Experiment } from './experiment/experiment.js';
+export { currentExperiment, Experiment } from './experiment/experiment.js';
 export type { ExperimentState } from './experiment/experiment.js';
 export type { CreateExperimentOptions, RestoreOptions } from './experiment/options.js';
 export {
@@ -174,7 +174,7 @@ export type {
   SolverAdapter,
 } from './solve/adapter.js';
 
-export { currentExperiment, currentRun, lastRun } from './experiment/context.js';
+export { currentRun, lastRun } from './experiment/context.js';
 export { MEDIA_TYPE_METRICS, METRICS_ATTACHMENT } from './experiment/metrics.js';
 export type { LogMetricOptions, MetricSeries } from './experiment/metrics.js';
 export { MEDIA_TYPE_RUN, RUN_ATTACHMENT } from './experiment/run-record.js';

@@ -40,6 +40,19 @@ const LONG_FILES: Readonly<Record<string, string>> = {
   'src/ommx/wire/tables.ts': 'one wire-format definition',
 };
 
+/**
+ * Type-only imports allowed to close a cycle, each with its reason. Types vanish at run time, so
+ * these cost nothing when loading; they are listed so that no new one slips in unseen.
+ */
+const TYPE_BACK_EDGES: Readonly<Record<string, string>> = {
+  // An unsealed experiment commits to a sealed one, and a sealed one forks into an unsealed one:
+  // the two public classes name each other. The fork function itself is passed in at load.
+  'src/experiment/sealed.ts → src/experiment/experiment.ts': 'Experiment ⇄ SealedExperiment',
+};
+
+/** The programs: modules that run when loaded, on purpose (not imported by any other). */
+const PROGRAMS: readonly string[] = ['src/cli/bin.ts'];
+
 interface Edge {
   readonly from: string;
   readonly to: string;
@@ -199,17 +212,21 @@ describe('architecture', () => {
     ).toEqual([]);
   });
 
-  it('has no cycle through any import, types included', () => {
-    expect(
-      cycles(
-        paths,
-        edges.filter((e) => e.kind !== 'dynamic')
-      )
-    ).toEqual([]);
+  it('has no cycle through type imports either, but for the commented ones', () => {
+    const key = (e: Edge): string => `${e.from} → ${e.to}`;
+    const allowed = edges.filter((e) => e.kind === 'type' && TYPE_BACK_EDGES[key(e)] !== undefined);
+    expect(allowed.map(key).sort()).toEqual(Object.keys(TYPE_BACK_EDGES).sort());
+    const rest = edges.filter((e) => e.kind !== 'dynamic' && !allowed.includes(e));
+    expect(cycles(paths, rest)).toEqual([]);
+    // Each allowed edge does close a cycle (else it is not needed on the list).
+    for (const e of allowed) expect(cycles(paths, [...rest, e])).not.toEqual([]);
   });
 
   it('does nothing when a module loads (package.json says "sideEffects": false)', () => {
-    expect(modules.flatMap(loadTimeEffects)).toEqual([]);
+    const effects = modules.filter((m) => !PROGRAMS.includes(m.path)).flatMap(loadTimeEffects);
+    expect(effects).toEqual([]);
+    // No module imports a program.
+    expect(edges.filter((e) => PROGRAMS.includes(e.to))).toEqual([]);
   });
 
   it('keeps every source file under 800 lines, or says why not', () => {

@@ -5,6 +5,7 @@
  * reported rather than thrown when they fail. Nothing a user waits on waits out a pause.
  */
 import { existsSync } from 'node:fs';
+import { RunledgerError } from '../errors.js';
 import { AutosavePolicy, AutosaveSchedule } from './checkpoint.js';
 
 /** What the queue needs from its experiment. */
@@ -44,18 +45,28 @@ export class CheckpointQueue {
     return this.#schedule.policy;
   }
 
-  /** Sets the autosave policy; the schedule starts afresh. */
+  /**
+   * Sets the autosave policy; the schedule starts afresh.
+   * @throws RunledgerError `ARGUMENT_INVALID` for anything but an {@link AutosavePolicy}
+   */
   set policy(policy: AutosavePolicy) {
+    if (!(policy instanceof AutosavePolicy)) {
+      throw new RunledgerError('ARGUMENT_INVALID', 'setAutosavePolicy takes an AutosavePolicy.');
+    }
     this.#schedule = new AutosaveSchedule(policy);
   }
 
   /**
-   * A run closed: whether the policy wants a checkpoint now.
+   * A run closed: the autosave the policy asks for, if any.
    * @param now - the time of the close
-   * @returns true when an autosave is due
+   * @returns when the close may return: at once with a journal (the closed run is already safe
+   *   there, within a second or at once with durable: 'always'); without one the checkpoint is
+   *   the only way back, and the close waits for it, as in OMMX
    */
-  runClosed(now: number): boolean {
-    return this.#schedule.runClosed(now);
+  runClosed(now: number): Promise<void> {
+    if (!this.#schedule.runClosed(now)) return Promise.resolve();
+    const saving = this.autosave();
+    return this.#host.journaled ? Promise.resolve() : saving;
   }
 
   /**

@@ -276,3 +276,24 @@ export async function removeCheckpoint(registry: LocalRegistry, reference: strin
     if (!isRunledgerError(e, 'REF_NOT_FOUND')) throw e;
   });
 }
+
+/**
+ * The checkpoint slot of an experiment, when it holds a checkpoint.
+ * @param registry - the store
+ * @param reference - the experiment's name
+ * @returns the checkpoint reference, or undefined when there is none
+ * @throws RunledgerError `IO_ERROR`
+ */
+export async function existingCheckpoint(
+  registry: LocalRegistry,
+  reference: string
+): Promise<string | undefined> {
+  const slot = await checkpointReference(registry, reference);
+  try {
+    await registry.resolve(slot);
+    return slot;
+  } catch (e) {
+    if (isRunledgerError(e, 'REF_NOT_FOUND')) return undefined;
+    throw e;
+  }
+}

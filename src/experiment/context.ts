@@ -5,11 +5,10 @@
  * execute concurrently in one process, where a thread-local stack like MLflow's would mix them up.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Experiment } from './experiment.js';
 import type { Run } from './run.js';
 
 interface Scope {
-  readonly experiment: Experiment;
+  readonly owner: object;
   readonly run: Run;
 }
 
@@ -30,15 +29,13 @@ export function currentRun(): Run | undefined {
 }
 
 /**
- * The experiment of the current async context (the one whose `run(fn)` is executing).
- * @returns the experiment, or undefined
- * @example
- * ```ts
- * await exp.run(async () => currentExperiment() === exp); // true
- * ```
+ * Whose `run(fn)` is executing in the current async context (experiment/experiment's
+ * `currentExperiment` narrows it to the experiment).
+ * @returns the scope's owner, or undefined
+ * @internal
  */
-export function currentExperiment(): Experiment | undefined {
-  return storage.getStore()?.experiment;
+export function currentScopeOwner(): object | undefined {
+  return storage.getStore()?.owner;
 }
 
 /**
@@ -58,8 +55,8 @@ export function lastRun(): Run | undefined {
  * Runs `fn` with `run` as the current run.
  * @internal
  */
-export function withRun<T>(experiment: Experiment, run: Run, fn: () => T): T {
-  return storage.run({ experiment, run }, fn);
+export function withRun<T>(owner: object, run: Run, fn: () => T): T {
+  return storage.run({ owner, run }, fn);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { importArchive } from '../archive/import.js';
-import { RunledgerError, isRunledgerError } from '../errors.js';
+import { RunledgerError } from '../errors.js';
 import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor } from '../oci/types.js';
 import { pullIfMissing, type LoadOptions, type TransferReport } from '../remote/transfer.js';
@@ -21,12 +21,13 @@ import {
   AutosavePolicy,
   checkCheckpointStatus,
   checkpointReference,
+  existingCheckpoint,
   removeCheckpoint,
   type CheckpointStatus,
   type ExperimentCheckpoint,
 } from './checkpoint.js';
 import type { ExperimentStatus } from './config.js';
-import { runClosed, withRun } from './context.js';
+import { currentScopeOwner, runClosed, withRun } from './context.js';
 import { removeJournals } from './crash-journals.js';
 import { Journal } from './journal.js';
 import { checkAnnotationKey, checkAnnotation, writeExperimentManifest } from './manifest.js';
@@ -361,12 +362,7 @@ export class Experiment extends ExperimentScope implements Interruptible {
   #runClosed(run: Run, last: boolean): Promise<void> {
     runClosed(run);
     if (last) unwatchSignals(this);
-    if (this.#quiet || !this.#checkpoints.runClosed(Date.now())) return Promise.resolve();
-    const saving = this.#checkpoints.autosave();
-    // With a journal the closed run is already safe (within a second, or at once with
-    // durable: 'always'): the close does not wait for the checkpoint. Without one the
-    // checkpoint is the only way back, and the close waits for it, as in OMMX.
-    return this.#journal === undefined ? saving : Promise.resolve();
+    return this.#quiet ? Promise.resolve() : this.#checkpoints.runClosed(Date.now());
   }
 
   /**
@@ -570,9 +566,6 @@ export class Experiment extends ExperimentScope implements Interruptible {
    * @throws RunledgerError `ARGUMENT_INVALID`
    */
   setAutosavePolicy(policy: AutosavePolicy): void {
-    if (!(policy instanceof AutosavePolicy)) {
-      throw new RunledgerError('ARGUMENT_INVALID', 'setAutosavePolicy takes an AutosavePolicy.');
-    }
     this.#checkpoints.policy = policy;
   }
 
@@ -684,17 +677,10 @@ export class Experiment extends ExperimentScope implements Interruptible {
     }
     this.#assertUnsealed();
     await this.#checkpoints.serial(async () => {
-      const old = await checkpointReference(this.registry, this.reference);
-      let had = false;
-      try {
-        await this.registry.resolve(old);
-        had = true;
-      } catch (e) {
-        if (!isRunledgerError(e, 'REF_NOT_FOUND')) throw e;
-      }
+      const old = await existingCheckpoint(this.registry, this.reference);
       this.#reference = name;
       this.#journal?.appendNow({ t: 'rename', reference: name, at: Date.now() });
-      if (had) {
+      if (old !== undefined) {
         await this.#checkpointNow('draft', undefined);
         await this.registry.deleteRef(old).catch(() => undefined);
       }
@@ -771,6 +757,19 @@ export class Experiment extends ExperimentScope implements Interruptible {
       },
     };
   }
+}
+
+/**
+ * The experiment of the current async context (the one whose `run(fn)` is executing).
+ * @returns the experiment, or undefined
+ * @example
+ * ```ts
+ * await exp.run(async () => currentExperiment() === exp); // true
+ * ```
+ */
+export function currentExperiment(): Experiment | undefined {
+  const owner = currentScopeOwner();
+  return owner instanceof Experiment ? owner : undefined;
 }
 
 /**

@@ -44,8 +44,8 @@ const TWO_32 = 4294967296;
 // DataView per value and moves the byte buffer into a new chunk each time.
 const SCRATCH_F64 = new Float64Array(1);
 const SCRATCH_U8 = new Uint8Array(SCRATCH_F64.buffer);
-SCRATCH_F64[0] = 1;
-const LITTLE_ENDIAN = SCRATCH_U8[7] === 0x3f;
+/** Whether this machine stores a double's bytes little end first (1.0 ends in 0x3f). */
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 // Kept below V8's large-object threshold: a `number[]` past ~16K elements lives in large-object
 // space and every growth step copies it there (measured: 10x slower encoding at 16K than at 4K).
