@@ -39,6 +39,17 @@ export abstract class ReadableScope {
   }
 
   /**
+   * The size of an attachment as stored (its layer's size: compressed when stored compressed),
+   * without reading it.
+   * @param name - the attachment
+   * @returns its stored size in bytes
+   * @throws RunledgerError `ATTACHMENT_NOT_FOUND`
+   */
+  attachmentSize(name: string): number {
+    return this.reader.record(name).descriptor.size;
+  }
+
+  /**
    * An attachment decoded by media type: JSON parsed, anything else as bytes.
    * @param name - the attachment
    * @returns the value

@@ -5,8 +5,7 @@
  */
 import { isRunledgerError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { parseImageIndex } from '../oci/image-index.js';
-import { parseManifest } from '../oci/manifest.js';
+import { parseManifestOrIndex } from '../oci/manifest.js';
 import {
   MEDIA_TYPE_DOCKER_MANIFEST,
   MEDIA_TYPE_DOCKER_MANIFEST_LIST,
@@ -55,12 +54,12 @@ async function childrenOf(
   if (hit !== undefined) return hit;
   const bytes = await blobs.read(d.digest, d.size);
   let out: { children: Descriptor[]; subject?: Descriptor };
-  if (d.mediaType === MEDIA_TYPE_IMAGE_INDEX || d.mediaType === MEDIA_TYPE_DOCKER_MANIFEST_LIST) {
-    const index = parseImageIndex(bytes);
-    out = { children: [...index.manifests] };
-    if (index.subject !== undefined) out.subject = index.subject;
+  const node = parseManifestOrIndex(bytes, d.mediaType);
+  if (node.kind === 'index') {
+    out = { children: [...node.index.manifests] };
+    if (node.index.subject !== undefined) out.subject = node.index.subject;
   } else {
-    const m = parseManifest(bytes);
+    const m = node.manifest;
     out = { children: [m.config, ...m.layers] };
     if (m.subject !== undefined) out.subject = m.subject;
   }

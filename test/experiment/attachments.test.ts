@@ -12,7 +12,7 @@ import type { AttachmentCodec } from '../../src/experiment/codec.js';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { journalDir } from '../../src/experiment/journal-format.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
-import { expectCode } from '../helpers/expect-code.js';
+import { expectCode, expectError } from '../helpers/expect-code.js';
 import { tempDir } from '../helpers/temp.js';
 
 const NAME = 'ghcr.io/acme/media:v1';
@@ -106,6 +106,26 @@ describe('media types are checked when logged', () => {
     const sealed = await exp.commit();
     expect(sealed.attachmentMediaType('plain')).toBe(quoted);
     expect(sealed.attachmentMediaType('zipped')).toBe('text/plain; charset=utf-8');
+  });
+
+  it('tells the stored size of an attachment (its layer size) without reading it', async () => {
+    const { exp } = await newExperiment();
+    const text = 'abc'.repeat(10_000);
+    await exp.logText('plain', text);
+    await exp.logText('zipped', text, { compression: 'zstd' });
+    await exp.run((run) => run.logJson('cfg', { a: 1 }));
+    expect(exp.attachmentSize('plain')).toBe(30_000);
+    const sealed = await exp.commit();
+    const layerSize = (digest: string): number =>
+      sealed.manifest.layers.find((l) => l.digest === digest)!.size;
+    expect(sealed.attachmentSize('plain')).toBe(30_000);
+    const zipped = sealed.manifest.layers.find((l) => l.mediaType.endsWith('+zstd'))!;
+    expect(sealed.attachmentSize('zipped')).toBe(zipped.size);
+    expect(zipped.size).toBeLessThan(1_000);
+    const run = sealed.runs[0]!;
+    expect(run.attachmentSize('cfg')).toBe(7); // {"a":1}
+    expect(layerSize(run.records.get('cfg')!.descriptor.digest)).toBe(7);
+    expectError(() => sealed.attachmentSize('missing'), 'ATTACHMENT_NOT_FOUND');
   });
 });
 

@@ -3,8 +3,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { currentExperiment, currentRun, lastRun } from '../../src/experiment/context.js';
-import { Experiment } from '../../src/experiment/experiment.js';
+import { currentRun, lastRun } from '../../src/experiment/context.js';
+import { currentExperiment, Experiment } from '../../src/experiment/experiment.js';
 import {
   decodeMetrics,
   MEDIA_TYPE_METRICS,

@@ -16,21 +16,16 @@ export const show: Command = {
   async run(ctx) {
     const registry = await ctx.openRegistry();
     const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
-    const attachments = (
-      scope: { attachmentNames: string[]; attachmentMediaType(n: string): string },
-      sizes: (n: string) => number
-    ) =>
+    const attachments = (scope: {
+      attachmentNames: string[];
+      attachmentMediaType(n: string): string;
+      attachmentSize(n: string): number;
+    }) =>
       scope.attachmentNames.map((name) => ({
         name,
         mediaType: scope.attachmentMediaType(name),
-        size: sizes(name),
+        size: scope.attachmentSize(name),
       }));
-    const expRecords = new Map(
-      sealed.attachmentNames.map((n) => [
-        n,
-        sealed.manifest.layers[sealed.config.attachments.entries.get(n) ?? -1]?.size ?? 0,
-      ])
-    );
     const metricNames = await Promise.all(sealed.runs.map((r) => r.metricNames()));
     const infos = await Promise.all(sealed.runs.map((r) => r.getInfo()));
     const summary = {
@@ -39,7 +34,7 @@ export const show: Command = {
       configDigest: sealed.configDigest,
       status: sealed.status,
       annotations: sealed.annotations,
-      attachments: attachments(sealed, (n) => expRecords.get(n) ?? 0),
+      attachments: attachments(sealed),
       runs: sealed.runs.map((r, i) => ({
         runId: r.runId,
         // Absent for runs recorded without runledger (OMMX has no run records).
@@ -60,7 +55,7 @@ export const show: Command = {
                 : v,
           ])
         ),
-        attachments: attachments(r, (n) => r.records.get(n)?.descriptor.size ?? 0),
+        attachments: attachments(r),
         solves: r.solves.map((c) => ({ solveId: c.id, status: c.status, adapter: c.adapter })),
         samplings: r.samplings.map((c) => ({
           samplingId: c.id,
