@@ -6,35 +6,9 @@
 export { RunledgerError, RemoteError, isRunledgerError } from './errors.js';
 export type { ErrorCode, ErrorData, RegistryErrorEntry } from './errors.js';
 
-export {
-  parseDigest,
-  isDigest,
-  digestOf,
-  digestOfStream,
-  digestHex,
-  Digester,
-} from './oci/digest.js';
+// The format's building blocks (digests, manifests, references, media types) are in
+// 'runledger/oci' (src/entries/oci.ts); the types the API below names stay here too.
 export type { Digest } from './oci/digest.js';
-export { canonicalJson, canonicalJsonBytes } from './oci/canonical-json.js';
-export type { JsonValue } from './oci/canonical-json.js';
-export { parseDescriptor, MAX_MANIFEST_SIZE } from './oci/descriptor.js';
-export { parseManifest, serializeManifest } from './oci/manifest.js';
-export { parseImageIndex, serializeImageIndex } from './oci/image-index.js';
-export { parseReference, formatReference, normalizeReference } from './oci/reference.js';
-export type { Reference } from './oci/reference.js';
-export {
-  MEDIA_TYPE_MANIFEST,
-  MEDIA_TYPE_IMAGE_INDEX,
-  MEDIA_TYPE_EMPTY,
-  MEDIA_TYPE_LAYOUT_HEADER,
-  MEDIA_TYPE_DOCKER_MANIFEST,
-  MEDIA_TYPE_DOCKER_MANIFEST_LIST,
-  ANNOTATION_REF_NAME,
-  ANNOTATION_TITLE,
-  ANNOTATION_CREATED,
-  isMediaType,
-} from './oci/media-types.js';
-export { OCI_LAYOUT_VERSION, blobPath } from './oci/layout.js';
 export type { Annotations, Descriptor, ImageIndex, Manifest } from './oci/types.js';
 
 export { LocalRegistry } from './store/local-registry.js';
@@ -89,11 +63,6 @@ export type {
   WriteAttachmentOptions,
 } from './experiment/attachments.js';
 export type { ExperimentConfig, ExperimentStatus, RunStatus } from './experiment/config.js';
-export {
-  MEDIA_TYPE_EXPERIMENT,
-  MEDIA_TYPE_EXPERIMENT_CONFIG,
-  MEDIA_TYPE_RUN_PARAMETERS,
-} from './experiment/config.js';
 export type { ParameterType, ParameterValue } from './experiment/parameters.js';
 export type { Compression } from './experiment/compression.js';
 
@@ -134,7 +103,7 @@ export type {
   StoreCredentialOptions,
 } from './remote/credentials.js';
 
-export { Artifact, MEDIA_TYPE_ARTIFACT } from './experiment/artifact.js';
+export { Artifact } from './experiment/artifact.js';
 export type { LayerSelector } from './experiment/artifact.js';
 export { OpenSolve, SolveView } from './experiment/solve.js';
 export type { OpenSolveOutcome, SolveControls } from './experiment/solve.js';
@@ -154,16 +123,6 @@ export type {
   VariableOptions,
 } from './ommx/builder.js';
 export type { EvaluateOptions } from './ommx/evaluate.js';
-export {
-  MEDIA_TYPE_INSTANCE,
-  MEDIA_TYPE_INSTANCE_V1,
-  MEDIA_TYPE_PARAMETRIC_INSTANCE,
-  MEDIA_TYPE_PARAMETRIC_INSTANCE_V1,
-  MEDIA_TYPE_SAMPLE_SET,
-  MEDIA_TYPE_SAMPLE_SET_V1,
-  MEDIA_TYPE_SOLUTION,
-  MEDIA_TYPE_SOLUTION_V1,
-} from './ommx/media-types.js';
 export type { OmmxMessageKind } from './ommx/media-types.js';
 export type * from './ommx/types.js';
 export type {
@@ -175,7 +134,10 @@ export type {
 } from './solve/adapter.js';
 
 export { currentRun, lastRun } from './experiment/context.js';
-export { MEDIA_TYPE_METRICS, METRICS_ATTACHMENT } from './experiment/metrics.js';
+export { METRICS_ATTACHMENT } from './experiment/metrics.js';
 export type { LogMetricOptions, MetricSeries } from './experiment/metrics.js';
-export { MEDIA_TYPE_RUN, RUN_ATTACHMENT } from './experiment/run-record.js';
+export { RUN_ATTACHMENT } from './experiment/run-record.js';
 export type { RunError, RunInfo, RunOptions, RunScopeOptions } from './experiment/run-record.js';
+
+export { parseSort, parseWhere, queryTable } from './tables/query.js';
+export type { Cell, QueryOptions, Row } from './tables/query.js';

@@ -14,11 +14,12 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /**
  * The layers, top first. A module may import from its own layer and from any layer below it,
- * never from one above. `index` is the root entry (src/index.ts), `errors` and `version` the two
+ * never from one above. `index` is the root entry (src/index.ts) and `entries` the subpath ones
+ * (src/entries/oci.ts is `runledger/oci`), `errors` and `version` the two
  * files at the root of src/ every layer may use.
  */
 const LAYERS: readonly (readonly string[])[] = [
-  ['index'],
+  ['index', 'entries'],
   ['cli', 'codecs'],
   ['experiment'],
   ['ommx', 'solve', 'tables'],

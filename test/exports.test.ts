@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as oci from '../src/entries/oci.js';
 import * as api from '../src/index.js';
 import { requireBuilt } from './helpers/built.js';
 
@@ -17,18 +18,68 @@ const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
 };
 
 const PUBLIC_NAMES = [
-  'ANNOTATION_CREATED',
-  'ANNOTATION_REF_NAME',
-  'ANNOTATION_TITLE',
   'Artifact',
   'AutosavePolicy',
   'BlobBatch',
-  'Digester',
   'Experiment',
   'Expr',
   'Instance',
   'InstanceBuilder',
   'LocalRegistry',
+  'METRICS_ATTACHMENT',
+  'OpenSolve',
+  'ParametricInstance',
+  'RUN_ATTACHMENT',
+  'RemoteClient',
+  'RemoteError',
+  'Repository',
+  'Run',
+  'RunledgerError',
+  'SampleSet',
+  'SealedExperiment',
+  'SealedRun',
+  'Solution',
+  'SolveView',
+  'Variable',
+  'checkpointReference',
+  'constant',
+  'copyArtifact',
+  'currentExperiment',
+  'currentRun',
+  'dockerConfigPath',
+  'envCredentialName',
+  'eraseCredential',
+  'exportArchive',
+  'failureReason',
+  'importArchive',
+  'inspectArchive',
+  'inspectExperimentArchive',
+  'isRunledgerError',
+  'lastRun',
+  'linear',
+  'listCrashJournals',
+  'listExperimentCheckpoints',
+  'listExperiments',
+  'parseDuration',
+  'parseSort',
+  'parseWhere',
+  'pullArtifact',
+  'pushArtifact',
+  'queryTable',
+  'resolveCredential',
+  'storeCredential',
+  'sum',
+];
+
+/**
+ * `runledger/oci`: the format's building blocks, moved off the root entry (digests, canonical
+ * JSON, manifest and index parsing, references, the layout, every media type and annotation key).
+ */
+const OCI_NAMES = [
+  'ANNOTATION_CREATED',
+  'ANNOTATION_REF_NAME',
+  'ANNOTATION_TITLE',
+  'Digester',
   'MAX_MANIFEST_SIZE',
   'MEDIA_TYPE_ARTIFACT',
   'MEDIA_TYPE_DOCKER_MANIFEST',
@@ -50,64 +101,24 @@ const PUBLIC_NAMES = [
   'MEDIA_TYPE_SAMPLE_SET_V1',
   'MEDIA_TYPE_SOLUTION',
   'MEDIA_TYPE_SOLUTION_V1',
-  'METRICS_ATTACHMENT',
   'OCI_LAYOUT_VERSION',
-  'OpenSolve',
-  'ParametricInstance',
-  'RUN_ATTACHMENT',
-  'RemoteClient',
-  'RemoteError',
-  'Repository',
-  'Run',
-  'RunledgerError',
-  'SampleSet',
-  'SealedExperiment',
-  'SealedRun',
-  'Solution',
-  'SolveView',
-  'Variable',
   'blobPath',
   'canonicalJson',
   'canonicalJsonBytes',
-  'checkpointReference',
-  'constant',
-  'copyArtifact',
-  'currentExperiment',
-  'currentRun',
   'digestHex',
   'digestOf',
   'digestOfStream',
-  'dockerConfigPath',
-  'envCredentialName',
-  'eraseCredential',
-  'exportArchive',
-  'failureReason',
   'formatReference',
-  'importArchive',
-  'inspectArchive',
-  'inspectExperimentArchive',
   'isDigest',
   'isMediaType',
-  'isRunledgerError',
-  'lastRun',
-  'linear',
-  'listCrashJournals',
-  'listExperimentCheckpoints',
-  'listExperiments',
   'normalizeReference',
   'parseDescriptor',
   'parseDigest',
-  'parseDuration',
   'parseImageIndex',
   'parseManifest',
   'parseReference',
-  'pullArtifact',
-  'pushArtifact',
-  'resolveCredential',
   'serializeImageIndex',
   'serializeManifest',
-  'storeCredential',
-  'sum',
 ];
 
 beforeAll(() => requireBuilt());
@@ -115,6 +126,15 @@ beforeAll(() => requireBuilt());
 describe('public surface', () => {
   it('src/index.ts exports exactly the pinned names', () => {
     expect(Object.keys(api).sort()).toEqual(PUBLIC_NAMES);
+  });
+
+  it('runledger/oci exports exactly its pinned names, none of them also at the root', () => {
+    expect(Object.keys(oci).sort()).toEqual(OCI_NAMES);
+    expect(OCI_NAMES.filter((n) => PUBLIC_NAMES.includes(n))).toEqual([]);
+    expect(pkg.exports['./oci']).toEqual({
+      types: './dist/src/entries/oci.d.ts',
+      default: './dist/src/entries/oci.js',
+    });
   });
 
   it('the package is ESM only for Node >= 20.19 with a runledger bin', () => {
@@ -162,5 +182,18 @@ describe('public surface', () => {
       { cwd: ROOT, encoding: 'utf8' }
     );
     expect(JSON.parse(out)).toEqual(PUBLIC_NAMES);
+  });
+
+  it('the built package resolves runledger/oci by name', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('runledger/oci'); console.log(JSON.stringify(Object.keys(m).sort()))",
+      ],
+      { cwd: ROOT, encoding: 'utf8' }
+    );
+    expect(JSON.parse(out)).toEqual(OCI_NAMES);
   });
 });

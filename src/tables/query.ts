@@ -32,8 +32,10 @@
  * Sort spec: `column [asc|desc] (, column [asc|desc])*`. Nulls, then NaN, sort last in both
  * directions; otherwise booleans < numbers < strings, each in their own order.
  */
+import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
 import { compareCodePoints } from '../formats/code-points.js';
+import { takeRows } from './arrow.js';
 
 /** One cell of the run table; null is a missing value. Int64 columns may hold bigints. */
 export type Cell = string | number | bigint | boolean | null;
@@ -476,4 +478,47 @@ export function parseSort(spec: string, columns: readonly string[]): (a: Row, b:
     }
     return 0;
   };
+}
+
+/** Options of {@link queryTable}. */
+export interface QueryOptions {
+  /** A filter in the `--where` language (this module's comment); every row when absent. */
+  readonly where?: string;
+  /** A sort spec in the `--sort` language; the table's order when absent. */
+  readonly orderBy?: string;
+}
+
+/**
+ * Filters and orders the rows of an Arrow table (a runs, solves or parameter table) with the
+ * query language of `runledger runs --where/--sort`; column names are the table's. Both texts
+ * are parsed before any row is read, so a bad one fails fast.
+ *
+ * @param table - the table
+ * @param options - where, orderBy
+ * @returns a table of the same columns with the rows kept, in order
+ * @throws RunledgerError `USAGE` when a text does not parse or names an unknown column
+ * @example
+ * ```ts
+ * const best = queryTable(await sealed.runsDf(), {
+ *   where: "status = 'finished' and params.solver = 'highs'",
+ *   orderBy: 'metrics.gap asc, run_id',
+ * });
+ * ```
+ */
+export function queryTable(table: Table, options: QueryOptions = {}): Table {
+  const columns = table.schema.fields.map((f) => f.name);
+  const keep = options.where === undefined ? undefined : parseWhere(options.where, columns);
+  const order = options.orderBy === undefined ? undefined : parseSort(options.orderBy, columns);
+  if (keep === undefined && order === undefined) return table;
+  const vectors = columns.map((c) => table.getChild(c));
+  const rows: Row[] = [];
+  for (let i = 0; i < table.numRows; i++) {
+    const row: Record<string, Cell> = {};
+    columns.forEach((c, j) => (row[c] = (vectors[j]?.get(i) ?? null) as Cell));
+    rows.push(row);
+  }
+  let picked = rows.map((_, i) => i);
+  if (keep !== undefined) picked = picked.filter((i) => keep(rows[i] as Row));
+  if (order !== undefined) picked.sort((a, b) => order(rows[a] as Row, rows[b] as Row));
+  return takeRows(table, picked);
 }

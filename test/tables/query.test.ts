@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isRunledgerError, type RunledgerError } from '../../src/errors.js';
-import { parseSort, parseWhere, type Cell, type Row } from '../../src/tables/query.js';
+import { typedColumnsTable } from '../../src/tables/arrow.js';
+import { parseSort, parseWhere, queryTable, type Cell, type Row } from '../../src/tables/query.js';
 
 const COLUMNS = [
   'run_id',
@@ -358,5 +359,47 @@ describe('parseSort', () => {
         }
       )
     );
+  });
+});
+
+describe('queryTable', () => {
+  const table = typedColumnsTable([
+    { name: 'run_id', type: 'int64', values: [0, 1, 2, 3] },
+    { name: 'status', type: 'utf8', values: ['finished', 'failed', 'finished', 'finished'] },
+    { name: 'metrics.gap', type: 'float64', values: [0.5, null, 0.1, 0.3] },
+    { name: 'params.presolve', type: 'bool', values: [true, false, false, null] },
+  ]);
+  const ids = (t: typeof table): number[] =>
+    Array.from({ length: t.numRows }, (_, i) => Number(t.getChild('run_id')?.get(i)));
+
+  it('keeps the rows a filter keeps, in the order a sort spec gives, with every column', () => {
+    const out = queryTable(table, { where: "status = 'finished'", orderBy: 'metrics.gap asc' });
+    expect(ids(out)).toEqual([2, 3, 0]);
+    expect(out.schema.fields.map((f) => f.name)).toEqual(table.schema.fields.map((f) => f.name));
+    expect(out.getChild('params.presolve')?.get(1)).toBe(null);
+    expect(ids(queryTable(table, { orderBy: 'metrics.gap desc' }))).toEqual([0, 3, 2, 1]);
+    expect(ids(queryTable(table, { where: 'params.presolve is null or run_id > 1' }))).toEqual([
+      2, 3,
+    ]);
+  });
+
+  it('gives the table itself without a filter or sort', () => {
+    expect(queryTable(table)).toBe(table);
+  });
+
+  it('refuses an unknown column before reading a row (USAGE naming it)', () => {
+    for (const [options, name] of [
+      [{ where: 'metrics.gapp < 1' }, 'metrics.gapp'],
+      [{ orderBy: 'gap' }, 'gap'],
+    ] as const) {
+      let error: unknown;
+      try {
+        queryTable(table, options);
+      } catch (e) {
+        error = e;
+      }
+      expect(isRunledgerError(error, 'USAGE')).toBe(true);
+      expect((error as Error).message).toContain(name);
+    }
   });
 });

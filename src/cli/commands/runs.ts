@@ -6,8 +6,8 @@
  */
 import type { Table } from 'apache-arrow';
 import { Experiment } from '../../experiment/experiment.js';
-import { parseSort, parseWhere, type Row } from '../../tables/query.js';
-import { selectColumns, takeRows } from '../../tables/arrow.js';
+import { queryTable } from '../../tables/query.js';
+import { selectColumns } from '../../tables/arrow.js';
 import { arrowRows, parameterColumn, printTable, runRows, TABLE_OPTIONS } from '../run-table.js';
 import type { Command } from '../types.js';
 
@@ -33,18 +33,10 @@ export const runs: Command = {
       await printTable(ctx, sealed.runParametersDf(), runRows(sealed), { what: 'runs' });
       return 0;
     }
-    const df = await sealed.runsDf();
-    const columns = df.schema.fields.map((f) => f.name);
-    // Parse both before reading any row, so a bad expression fails fast.
-    const keep = typeof where === 'string' ? parseWhere(where, columns) : () => true;
-    const order = typeof sort === 'string' ? parseSort(sort, columns) : undefined;
-    const { rows: cells } = arrowRows(df);
-    const objects = cells.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])) as Row);
-    let picked = objects.map((_, i) => i).filter((i) => keep(objects[i] as Row));
-    if (order !== undefined) {
-      picked = picked.sort((a, b) => order(objects[a] as Row, objects[b] as Row));
-    }
-    const selected: Table = takeRows(df, picked);
+    const selected = queryTable(await sealed.runsDf(), {
+      ...(typeof where === 'string' ? { where } : {}),
+      ...(typeof sort === 'string' ? { orderBy: sort } : {}),
+    });
     const shown = all ? selected : defaultView(selected);
     await printTable(ctx, shown, arrowRows(shown), { what: 'runs' });
     return 0;
