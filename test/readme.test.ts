@@ -37,6 +37,7 @@ describe('README', () => {
       ]);
       expect((await registry.fsck()).ok).toBe(true);
     }
+    if (code.includes('queryTable(')) expect(out).toBe('1 0n\n');
     if (code.includes('inspectArchive(')) {
       expect(out).toBe('ghcr.io/acme/qap:shared true\n');
     }
