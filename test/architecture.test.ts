@@ -249,3 +249,50 @@ describe('architecture', () => {
     for (const c of components) expect(() => layerOf(c)).not.toThrow();
   });
 });
+
+describe('the command line', () => {
+  it('uses no member or function marked @internal (it reads the public API only)', () => {
+    const config = ts.getParsedCommandLineOfConfigFile(
+      join(ROOT, 'tsconfig.json'),
+      { noEmit: true },
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined }
+    );
+    if (config === undefined) throw new Error('tsconfig.json does not parse');
+    const program = ts.createProgram(config.fileNames, config.options);
+    const checker = program.getTypeChecker();
+    const internal = (node: ts.Node): boolean => {
+      let symbol = checker.getSymbolAtLocation(node);
+      if (symbol === undefined) return false;
+      if (symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+      return (symbol.declarations ?? []).some((d) =>
+        ts.getJSDocTags(d).some((t) => t.tagName.text === 'internal')
+      );
+    };
+    const uses: string[] = [];
+    const cliFiles = program
+      .getSourceFiles()
+      .filter((f) => f.fileName.startsWith(join(ROOT, 'src/cli/')));
+    expect(cliFiles.length).toBeGreaterThan(20);
+    for (const file of cliFiles) {
+      const visit = (node: ts.Node): void => {
+        const name = ts.isPropertyAccessExpression(node)
+          ? node.name
+          : ts.isImportSpecifier(node)
+            ? node.name
+            : undefined;
+        // Members the CLI defines for itself (its own modules) are its business.
+        if (name !== undefined && internal(name)) {
+          const declared = checker.getSymbolAtLocation(name)?.declarations?.[0];
+          const home = declared?.getSourceFile().fileName ?? '';
+          if (!home.startsWith(join(ROOT, 'src/cli/'))) {
+            const line = file.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+            uses.push(`${file.fileName.slice(ROOT.length)}:${line} ${name.getText()}`);
+          }
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(file);
+    }
+    expect(uses).toEqual([]);
+  });
+});
