@@ -173,7 +173,12 @@ export type ScopeClass<T = object> = abstract new (...args: any[]) => T;
  */
 export type AttachmentLogHost = <T>(write: (writer: AttachmentWriter) => Promise<T>) => Promise<T>;
 
-const hosts = new WeakMap<object, AttachmentLogHost>();
+/** Where a scope keeps its {@link AttachmentLogHost}: a property no other module can name. */
+const HOST: unique symbol = Symbol('runledger.attachmentLogHost');
+
+interface Hosted {
+  [HOST]?: AttachmentLogHost;
+}
 
 /**
  * Connects an open scope's log methods to its writer; called once, in the scope's constructor.
@@ -182,11 +187,11 @@ const hosts = new WeakMap<object, AttachmentLogHost>();
  * @internal
  */
 export function bindAttachmentLog(scope: AttachmentLog, host: AttachmentLogHost): void {
-  hosts.set(scope, host);
+  (scope as Hosted)[HOST] = host;
 }
 
 function hostOf(scope: object): AttachmentLogHost {
-  const host = hosts.get(scope);
+  const host = (scope as Hosted)[HOST];
   if (host === undefined) throw new Error('runledger: a scope logged before bindAttachmentLog');
   return host;
 }
