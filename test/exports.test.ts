@@ -171,29 +171,19 @@ describe('public surface', () => {
     }
   });
 
-  it('the built package resolves by its own name and exports the same names', () => {
+  it.each([
+    ['runledger', PUBLIC_NAMES],
+    ['runledger/oci', OCI_NAMES],
+  ] as const)('the built package resolves %s by name, with the same names', (specifier, names) => {
     const out = execFileSync(
       process.execPath,
       [
         '--input-type=module',
         '-e',
-        "const m = await import('runledger'); console.log(JSON.stringify(Object.keys(m).sort()))",
+        `const m = await import('${specifier}'); console.log(JSON.stringify(Object.keys(m).sort()))`,
       ],
       { cwd: ROOT, encoding: 'utf8' }
     );
-    expect(JSON.parse(out)).toEqual(PUBLIC_NAMES);
-  });
-
-  it('the built package resolves runledger/oci by name', () => {
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        "const m = await import('runledger/oci'); console.log(JSON.stringify(Object.keys(m).sort()))",
-      ],
-      { cwd: ROOT, encoding: 'utf8' }
-    );
-    expect(JSON.parse(out)).toEqual(OCI_NAMES);
+    expect(JSON.parse(out)).toEqual(names);
   });
 });

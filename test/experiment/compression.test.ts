@@ -3,23 +3,13 @@
  * the compression option.
  */
 import { describe, expect, it } from 'vitest';
-import { isRunledgerError, type ErrorCode, type RunledgerError } from '../../src/errors.js';
 import {
   logicalMediaType,
   parseCompression,
   storedMediaType,
   ZSTD_ANNOTATION,
 } from '../../src/experiment/compression.js';
-
-async function expectCode(p: Promise<unknown> | (() => unknown), code: ErrorCode) {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    expect(isRunledgerError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
-    return e as RunledgerError;
-  }
-  throw new Error(`expected ${code}, but nothing was thrown`);
-}
+import { expectCode } from '../helpers/expect-code.js';
 
 describe('media types and the compression annotation (ommx-reference §4.3)', () => {
   const zstdAnnotation = { [ZSTD_ANNOTATION]: 'zstd' };

@@ -2,21 +2,11 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { isRunledgerError, type ErrorCode } from '../../src/errors.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
+import { expectCode } from '../helpers/expect-code.js';
 import { tempDir } from '../helpers/temp.js';
 
 const enc = new TextEncoder();
-
-async function rejectsWith(p: Promise<unknown>, code: ErrorCode): Promise<Record<string, unknown>> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isRunledgerError(e, code), `expected ${code}, got ${String(e)}`).toBe(true);
-    return (e as { data: Record<string, unknown> }).data;
-  }
-  throw new Error(`expected rejection with ${code}`);
-}
 
 async function tmpFiles(root: string): Promise<string[]> {
   return readdir(join(root, '.runledger', 'tmp'));
@@ -34,7 +24,7 @@ describe('BlobBatch', () => {
     expect(committed).toHaveLength(30);
     for (const i of infos) expect(await registry.hasBlob(i.digest)).toBe(true);
     expect(await tmpFiles(registry.root)).toEqual([]);
-    await rejectsWith(batch.putBlob(enc.encode('late')), 'ARGUMENT_INVALID');
+    await expectCode(batch.putBlob(enc.encode('late')), 'ARGUMENT_INVALID');
   });
 
   it('publishNow and commit running at once share no temp file: every blob lands once', async () => {
