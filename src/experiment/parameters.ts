@@ -79,7 +79,7 @@ export function validateParameterName(name: unknown): asserts name is string {
  */
 export function validateName(
   name: unknown,
-  noun: 'parameter' | 'metric' | 'tag' | 'run',
+  noun: 'parameter' | 'metric' | 'tag' | 'label' | 'attribute' | 'run',
   code: 'PARAMETER_INVALID' | 'METRIC_INVALID' | 'ARGUMENT_INVALID'
 ): asserts name is string {
   const Noun = noun[0]!.toUpperCase() + noun.slice(1);

@@ -40,14 +40,42 @@ export interface RunInfo {
   readonly host: string | undefined;
   /** The runledger version that recorded it. */
   readonly runledgerVersion: string | undefined;
+  /** A free-text description. */
+  readonly description: string | undefined;
+  /** Labels (tags without a value), in the order first given. */
+  readonly labels: readonly string[];
+  /** Typed attributes: JSON values, apart from parameters. */
+  readonly attributes: Readonly<Record<string, JsonValue>>;
+  /** The run this one continues (`startRun({ resumeFrom })`). */
+  readonly resumedFrom: number | undefined;
 }
 
 /** Options of a new run. */
 export interface RunOptions {
   /** Its name; generated (`<adjective>-<animal>-<number>`, unique in the experiment) when absent. */
   readonly name?: string;
-  /** Tags: string keys (parameter-name rules) → string values. */
-  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Tags: string keys (parameter-name rules) → string values; or a list of labels
+   * (`['baseline', 'gpu']`, each following the parameter-name rules).
+   */
+  readonly tags?: Readonly<Record<string, string>> | readonly string[];
+  /** Labels beside key/value tags. */
+  readonly labels?: readonly string[];
+  /** A free-text description (at most 5,000 characters). */
+  readonly description?: string;
+  /** Parameters logged as the run opens (the logger protocol's `config`). */
+  readonly config?: Readonly<Record<string, boolean | number | bigint | string>>;
+  /**
+   * Inside a run scope of the same experiment: `true` (the default) opens a child of the current
+   * run, `false` a top-level run. Outside a run scope it changes nothing.
+   */
+  readonly nested?: boolean;
+  /**
+   * Continue a closed run (say one a crash or a signal interrupted): the new run records
+   * `resumed_from`, starts with its parameters, tags, labels and attributes, and its metric steps
+   * continue where the old run's stopped. The old run stays as it was.
+   */
+  readonly resumeFrom?: number;
 }
 
 /** Options of a run scoped to a callback (`exp.run(fn, options)`, `run.child(fn, options)`). */
@@ -60,7 +88,15 @@ export interface RunScopeOptions extends RunOptions {
 }
 
 /** The keys of {@link RunOptions} (`startRun`, `startChild`). @internal */
-export const RUN_OPTION_KEYS: OptionKeys<RunOptions> = { name: true, tags: true };
+export const RUN_OPTION_KEYS: OptionKeys<RunOptions> = {
+  name: true,
+  tags: true,
+  labels: true,
+  description: true,
+  config: true,
+  nested: true,
+  resumeFrom: true,
+};
 /** The keys of {@link RunScopeOptions} (`exp.run`, `run.child`). @internal */
 export const RUN_SCOPE_OPTION_KEYS: OptionKeys<RunScopeOptions> = {
   ...RUN_OPTION_KEYS,
@@ -108,6 +144,57 @@ export function checkTags(tags: unknown): asserts tags is Readonly<Record<string
     );
   }
   for (const [k, v] of Object.entries(tags)) checkTag(k, v);
+}
+
+/** The longest description a run takes. */
+const MAX_DESCRIPTION = 5000;
+
+/**
+ * Checks labels: an array of strings, each following the parameter-name rules.
+ * @param labels - what was passed as labels
+ * @throws RunledgerError `ARGUMENT_INVALID`
+ */
+export function checkLabels(labels: unknown): asserts labels is readonly string[] {
+  if (!Array.isArray(labels)) {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `Labels must be an array of strings (['baseline', 'gpu']), not ${describeValue(labels)}.`,
+      { data: { labels: describeValue(labels) } }
+    );
+  }
+  for (const l of labels as unknown[]) validateName(l, 'label', 'ARGUMENT_INVALID');
+}
+
+/**
+ * Splits what was passed as `tags` into key/value tags and labels, checking both.
+ * @param tags - a plain object of strings, or an array of labels
+ * @returns the tags and the labels
+ * @throws RunledgerError `ARGUMENT_INVALID`
+ */
+export function splitTags(tags: unknown): {
+  readonly tags: Readonly<Record<string, string>>;
+  readonly labels: readonly string[];
+} {
+  if (Array.isArray(tags)) {
+    checkLabels(tags);
+    return { tags: {}, labels: [...tags] };
+  }
+  checkTags(tags);
+  return { tags, labels: [] };
+}
+
+/**
+ * Checks a run description: a string of at most 5,000 characters (MLflow's tag value limit).
+ * @param description - what was passed
+ * @throws RunledgerError `ARGUMENT_INVALID`
+ */
+export function checkDescription(description: unknown): asserts description is string {
+  if (typeof description !== 'string' || description.length > MAX_DESCRIPTION) {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `A run description must be a string of at most ${MAX_DESCRIPTION} characters, not ${typeof description === 'string' ? `${description.length} characters` : describeValue(description)}.`
+    );
+  }
 }
 
 /**
@@ -253,6 +340,10 @@ export function encodeRunRecord(record: {
   endedAt: Date;
   error: RunError | undefined;
   reproducible: boolean;
+  description?: string | undefined;
+  labels?: readonly string[];
+  attributes?: Readonly<Record<string, JsonValue>>;
+  resumedFrom?: number | undefined;
 }): Uint8Array {
   const value: Record<string, JsonValue> = {
     name: record.name,
@@ -260,6 +351,12 @@ export function encodeRunRecord(record: {
     runledger: runledgerVersion(),
   };
   if (record.parentRunId !== undefined) value['parent_run_id'] = record.parentRunId;
+  if (record.description !== undefined) value['description'] = record.description;
+  if (record.labels !== undefined && record.labels.length > 0) value['labels'] = [...record.labels];
+  if (record.attributes !== undefined && Object.keys(record.attributes).length > 0) {
+    value['attributes'] = { ...record.attributes };
+  }
+  if (record.resumedFrom !== undefined) value['resumed_from'] = record.resumedFrom;
   if (record.error !== undefined) value['error'] = { ...record.error };
   if (!record.reproducible) {
     value['started_at'] = record.startedAt.toISOString();
@@ -310,6 +407,14 @@ export function decodeRunRecord(bytes: Uint8Array): RunInfo {
         }
       : undefined;
   const parent = v['parent_run_id'];
+  const resumed = v['resumed_from'];
+  const l = v['labels'];
+  const labels = Array.isArray(l) ? l.filter((x): x is string => typeof x === 'string') : [];
+  const a = v['attributes'];
+  const attributes: Record<string, JsonValue> =
+    a !== null && typeof a === 'object' && !Array.isArray(a)
+      ? { ...(a as Record<string, JsonValue>) }
+      : {};
   return {
     name: str('name'),
     tags,
@@ -319,5 +424,9 @@ export function decodeRunRecord(bytes: Uint8Array): RunInfo {
     error,
     host: str('host'),
     runledgerVersion: str('runledger'),
+    description: str('description'),
+    labels,
+    attributes,
+    resumedFrom: Number.isSafeInteger(resumed) ? (resumed as number) : undefined,
   };
 }

@@ -38,6 +38,10 @@ const EMPTY_INFO: RunInfo = {
   error: undefined,
   host: undefined,
   runledgerVersion: undefined,
+  description: undefined,
+  labels: [],
+  attributes: {},
+  resumedFrom: undefined,
 };
 import {
   decodeMetrics,
