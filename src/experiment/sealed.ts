@@ -313,7 +313,7 @@ export class SealedExperiment extends ReadableScope {
    * ```
    */
   runsDf(): Promise<Table> {
-    return runsTable(this.runs, this.runParametersDf());
+    return runsTable(this.runs, this.runParametersDf(), { reference: this.reference });
   }
 
   /**
