@@ -46,3 +46,15 @@ export function formatBytes(n: number): string {
 export function shortDigest(digest: string): string {
   return digest.slice(0, 19);
 }
+
+/**
+ * A duration for people: `850.0 ms` under a second, `12.35 s` under a minute, `3 min 05 s` above.
+ * @param ms - milliseconds
+ * @returns the text
+ */
+export function formatMilliseconds(ms: number): string {
+  if (ms < 1000) return `${ms.toFixed(1)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}

@@ -5,7 +5,7 @@
  */
 import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
-import { RUN_COLUMNS } from '../tables/runs.js';
+import { RUN_COLUMN_PREFIXES, RUN_COLUMNS } from '../tables/runs.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
 import { tableToArrowFile } from '../tables/arrow.js';
 import { formatTable } from './format.js';
@@ -20,8 +20,9 @@ export interface RunRows {
 
 /**
  * The column name a parameter gets in the run views that show parameters without `params.`:
- * the bare name, unless it is one of the run's own columns (`status`, `name`, …) or looks
- * prefixed itself, which keep `params.` so the run's columns always win the bare names.
+ * the bare name, unless it is one of the run's own columns (`status`, `labels`, …) or looks
+ * prefixed itself (`params.`, `attributes.`, `metrics.`, `tags.`, `labels.`), which keep
+ * `params.` so the run's columns always win the bare names.
  * @param parameter - the parameter's name
  * @returns its column name
  * @example
@@ -31,7 +32,7 @@ export interface RunRows {
  * ```
  */
 export function parameterColumn(parameter: string): string {
-  return RUN_COLUMNS.includes(parameter) || /^(params|metrics|tags)\./.test(parameter)
+  return RUN_COLUMNS.includes(parameter) || RUN_COLUMN_PREFIXES.some((p) => parameter.startsWith(p))
     ? `params.${parameter}`
     : parameter;
 }
@@ -124,7 +125,9 @@ export const TABLE_OPTIONS = {
  * @param ctx - the command context
  * @param table - the Arrow table (written as is with `--arrow`)
  * @param rows - its rows for the text forms
- * @param options - `what` names the rows in the `--arrow` message; `cell` formats text cells
+ * @param options - `what` names the rows in the `--arrow` message; `cell` formats text cells;
+ *   `text` is for the aligned text table only: `lines` printed above it, and the columns it
+ *   leaves out (`omit`, e.g. a column whose one value a line above already says)
  * @throws RunledgerError `USAGE` for more than one format; `FILE_EXISTS`, `ARGUMENT_INVALID`,
  *   `IO_ERROR` from {@link writeOutput}
  */
@@ -132,7 +135,11 @@ export async function printTable(
   ctx: CommandContext,
   table: Table,
   rows: RunRows,
-  options: { readonly what: string; readonly cell?: (v: unknown) => string }
+  options: {
+    readonly what: string;
+    readonly cell?: (v: unknown) => string;
+    readonly text?: { readonly lines?: readonly string[]; readonly omit?: readonly string[] };
+  }
 ): Promise<void> {
   const formats = [ctx.values['csv'] === true, ctx.json, ctx.values['arrow'] !== undefined];
   if (formats.filter(Boolean).length > 1) {
@@ -148,9 +155,12 @@ export async function printTable(
   else if (ctx.values['csv'] === true) ctx.io.stdout.write(toCsv(rows));
   else {
     const cell = options.cell ?? cellText;
+    const omit = options.text?.omit ?? [];
+    const kept = rows.columns.flatMap((c, i) => (omit.includes(c) ? [] : [i]));
+    for (const line of options.text?.lines ?? []) ctx.print(line);
     for (const line of formatTable(
-      rows.columns,
-      rows.rows.map((r) => r.map(cell))
+      kept.map((i) => rows.columns[i] as string),
+      rows.rows.map((r) => kept.map((i) => cell(r[i])))
     )) {
       ctx.print(line);
     }

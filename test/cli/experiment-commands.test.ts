@@ -174,21 +174,24 @@ describe('experiment commands', () => {
   it('runs prints the table, CSV, JSON and an Arrow file', async () => {
     const { root } = await store();
     const table = await cli(['--root', root, 'runs', 'ghcr.io/acme/cli:v1']);
-    expect(table.out.split('\n').slice(0, 3)).toEqual([
+    // Text says the project once, above the table; the machine formats carry it as a column.
+    expect(table.out.split('\n').slice(0, 5)).toEqual([
+      'Project  acme/cli',
+      '',
       'run_id  status    gap  solver',
       '0       finished  0.5  highs',
       '1       failed    NaN  a,"quoted"',
     ]);
     const csv = await cli(['--root', root, 'runs', 'ghcr.io/acme/cli:v1', '--csv']);
     expect(csv.out).toBe(
-      'run_id,status,gap,solver\n0,finished,0.5,highs\n1,failed,NaN,"a,""quoted"""\n'
+      'run_id,project,status,gap,solver\n0,acme/cli,finished,0.5,highs\n1,acme/cli,failed,NaN,"a,""quoted"""\n'
     );
     const json = JSON.parse(
       (await cli(['--root', root, 'runs', 'ghcr.io/acme/cli:v1', '--json'])).out
     );
     expect(json).toEqual([
-      { run_id: 0, status: 'finished', gap: 0.5, solver: 'highs' },
-      { run_id: 1, status: 'failed', gap: 'NaN', solver: 'a,"quoted"' },
+      { run_id: 0, project: 'acme/cli', status: 'finished', gap: 0.5, solver: 'highs' },
+      { run_id: 1, project: 'acme/cli', status: 'failed', gap: 'NaN', solver: 'a,"quoted"' },
     ]);
     const out = await tempDir();
     const arrow = await cli(
@@ -197,7 +200,13 @@ describe('experiment commands', () => {
     );
     expect(arrow.code).toBe(0);
     const t = tableFromArrowFile(await readFile(join(out, 'runs.arrow')));
-    expect(t.schema.fields.map((f) => f.name)).toEqual(['run_id', 'gap', 'solver']);
+    expect(t.schema.fields.map((f) => f.name)).toEqual([
+      'run_id',
+      'project',
+      'status',
+      'gap',
+      'solver',
+    ]);
     expect(t.numRows).toBe(2);
     expect(
       (await cli(['--root', root, 'runs', 'ghcr.io/acme/cli:v1', '--csv', '--json'])).code
@@ -378,7 +387,7 @@ describe('experiment commands', () => {
     const all = await cli(['--root', root, 'runs', ref, '--all-columns', '--csv']);
     expect(all.code).toBe(0);
     expect(all.out.split('\n')[0]).toBe(
-      'run_id,name,status,parent_run_id,started_at,ended_at,duration_ms,params.time_limit,metrics.gap,tags.stage,solve_count'
+      'run_id,project,name,status,parent_run_id,resumed_from,started_at,ended_at,duration_ms,description,labels,params.time_limit,metrics.gap,tags.stage,solve_count'
     );
     const where = await cli([
       '--root',
@@ -390,8 +399,8 @@ describe('experiment commands', () => {
       '--json',
     ]);
     expect(JSON.parse(where.out)).toEqual([
-      { run_id: 0, status: 'finished', time_limit: 10 },
-      { run_id: 1, status: 'finished', time_limit: 20 },
+      { run_id: 0, project: 'acme/cli', status: 'finished', time_limit: 10 },
+      { run_id: 1, project: 'acme/cli', status: 'finished', time_limit: 20 },
     ]);
     const sorted = await cli([
       '--root',

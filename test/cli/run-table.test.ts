@@ -40,7 +40,7 @@ describe('runs with parameters named like run columns', () => {
     const root = await colliding();
     const text = await cli(['--root', root, 'runs', REF]);
     expect(text.code).toBe(0);
-    expect(text.out.split('\n')[0]?.split(/\s+/)).toEqual([
+    expect(text.out.split('\n')[2]?.split(/\s+/)).toEqual([
       'run_id',
       'status',
       'params.name',
@@ -50,14 +50,15 @@ describe('runs with parameters named like run columns', () => {
     ]);
     const csv = await cli(['--root', root, 'runs', REF, '--csv']);
     expect(csv.out).toBe(
-      'run_id,status,params.name,seed,params.started_at,params.status\n' +
-        '0,finished,p-name,1,3,weird\n' +
-        '1,finished,,2,,\n'
+      'run_id,project,status,params.name,seed,params.started_at,params.status\n' +
+        '0,acme/collide,finished,p-name,1,3,weird\n' +
+        '1,acme/collide,finished,,2,,\n'
     );
     const json = JSON.parse((await cli(['--root', root, 'runs', REF, '--json'])).out);
     expect(json).toEqual([
       {
         run_id: 0,
+        project: 'acme/collide',
         status: 'finished',
         'params.status': 'weird',
         'params.name': 'p-name',
@@ -66,6 +67,7 @@ describe('runs with parameters named like run columns', () => {
       },
       {
         run_id: 1,
+        project: 'acme/collide',
         status: 'finished',
         'params.status': null,
         'params.name': null,
@@ -107,7 +109,7 @@ describe('runs with parameters named like run columns', () => {
       '--csv',
     ]);
     expect(byParam.out).toBe(
-      'run_id,status,params.name,seed,params.started_at,params.status\n0,finished,p-name,1,3,weird\n'
+      'run_id,project,status,params.name,seed,params.started_at,params.status\n0,acme/collide,finished,p-name,1,3,weird\n'
     );
     const none = await cli(['--root', root, 'runs', REF, '--where', "status = 'weird'", '--json']);
     expect(JSON.parse(none.out)).toEqual([]);
@@ -115,17 +117,19 @@ describe('runs with parameters named like run columns', () => {
     expect((JSON.parse(byName.out) as { run_id: number }[]).map((r) => r.run_id)).toEqual([1]);
   });
 
-  it('--arrow writes the parameter table as stored (no run columns to collide with)', async () => {
+  it('--arrow writes the same columns, under the same names, as CSV and JSON', async () => {
     const root = await colliding();
     const out = await tempDir();
     expect((await cli(['--root', root, 'runs', REF, '--arrow', 'p.arrow'], out)).code).toBe(0);
     const t = tableFromArrowFile(await readFile(join(out, 'p.arrow')));
     expect(t.schema.fields.map((f) => f.name)).toEqual([
       'run_id',
-      'name',
-      'seed',
-      'started_at',
+      'project',
       'status',
+      'params.name',
+      'seed',
+      'params.started_at',
+      'params.status',
     ]);
   });
 });

@@ -1,21 +1,25 @@
 /**
  * @module cli/commands/runs
- * `runledger runs <ref>`: the run table, as text, CSV, JSON or an Arrow IPC file; with
- * `--all-columns` the full runs table (names, tags, parents, times, metrics, solve counts), and
- * `--where` / `--sort` over its columns.
+ * `runledger runs <ref>`: the runs table, as text, CSV, JSON or an Arrow IPC file. The default
+ * view is run_id, project, status, the parameters, and the labels and attributes when any run
+ * has them; `--all-columns` gives every column (names, parents, times, description, metrics,
+ * tags, labels, solve counts), and `--where` / `--sort` work over all of them. In text the
+ * project is said once, above the table, instead of in a column.
  */
 import type { Table } from 'apache-arrow';
 import { Experiment } from '../../experiment/experiment.js';
 import { queryTable } from '../../tables/query.js';
 import { selectColumns } from '../../tables/arrow.js';
-import { arrowRows, parameterColumn, printTable, runRows, TABLE_OPTIONS } from '../run-table.js';
+import { projectOf } from '../../tables/runs.js';
+import { arrowRows, parameterColumn, printTable, TABLE_OPTIONS } from '../run-table.js';
 import type { Command } from '../types.js';
 
 export const runs: Command = {
   name: 'runs',
   usage:
     'runs <ref> [--all-columns] [--where EXPR] [--sort "COL [asc|desc], …"] [--csv | --json | --arrow FILE|- [--force]]',
-  summary: 'the run table: run_id, status and one column per parameter (or every column)',
+  summary:
+    'the runs table: run_id, project, status, parameters, labels and attributes (or every column)',
   options: {
     ...TABLE_OPTIONS,
     'all-columns': { type: 'boolean' },
@@ -26,32 +30,43 @@ export const runs: Command = {
   async run(ctx) {
     const registry = await ctx.openRegistry();
     const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
-    const all = ctx.values['all-columns'] === true;
     const where = ctx.values['where'];
     const sort = ctx.values['sort'];
-    if (!all && where === undefined && sort === undefined) {
-      await printTable(ctx, sealed.runParametersDf(), runRows(sealed), { what: 'runs' });
-      return 0;
-    }
-    const selected = queryTable(await sealed.runsDf(), {
+    const table = await sealed.runsDf();
+    const selected = queryTable(table, {
       ...(typeof where === 'string' ? { where } : {}),
       ...(typeof sort === 'string' ? { orderBy: sort } : {}),
     });
-    const shown = all ? selected : defaultView(selected);
-    await printTable(ctx, shown, arrowRows(shown), { what: 'runs' });
+    const shown = ctx.values['all-columns'] === true ? selected : defaultView(table, selected);
+    await printTable(ctx, shown, arrowRows(shown), {
+      what: 'runs',
+      text: { lines: [`Project  ${projectOf(sealed.reference)}`, ''], omit: ['project'] },
+    });
     return 0;
   },
 };
 
 /**
- * The default view of the runs table: run_id, status and the parameters (without `params.`
- * unless the bare name would collide, see {@link parameterColumn}).
+ * The default view of the runs table: run_id, project, status, labels (when any run of the
+ * experiment has one), the parameters (without `params.` unless the bare name would collide, see
+ * {@link parameterColumn}) and the attributes (`attributes.<name>`).
+ * @param table - the whole runs table, which decides whether labels are shown
+ * @param selected - its rows as filtered and sorted
  */
-function defaultView(table: Table): Table {
-  const keep = table.schema.fields
-    .map((f) => f.name)
-    .filter((n) => n === 'run_id' || n === 'status' || n.startsWith('params.'));
-  return selectColumns(table, keep, (n) =>
+function defaultView(table: Table, selected: Table): Table {
+  const labels = table.getChild('labels');
+  const withLabels = labels !== null && labels.nullCount < table.numRows;
+  const names = table.schema.fields.map((f) => f.name);
+  const keep = names.filter(
+    (n) =>
+      n === 'run_id' ||
+      n === 'project' ||
+      n === 'status' ||
+      (n === 'labels' && withLabels) ||
+      n.startsWith('params.') ||
+      n.startsWith('attributes.')
+  );
+  return selectColumns(selected, keep, (n) =>
     n.startsWith('params.') ? parameterColumn(n.slice('params.'.length)) : n
   );
 }

@@ -1,11 +1,105 @@
 /**
  * @module cli/commands/show
- * `runledger show <ref>`: an experiment's identity, status, annotations, attachments and runs
- * (names, parents, tags, metric names, solves).
+ * `runledger show <ref>`: an experiment's identity, project, status, annotations, attachments and
+ * runs (names, parents, tags, metric names, solves), then, for each run that has them, its
+ * description, lineage (parent, resumed from), labels, attributes and trace summary.
  */
 import { Experiment } from '../../experiment/experiment.js';
-import { formatBytes, formatTable } from '../format.js';
+import type { SealedRun } from '../../experiment/sealed.js';
+import { canonicalJson, type JsonValue } from '../../oci/canonical-json.js';
+import { projectOf } from '../../tables/runs.js';
+import { formatBytes, formatMilliseconds, formatTable } from '../format.js';
 import type { Command } from '../types.js';
+
+/** One span of a run's trace, as `show` prints it. */
+export interface TraceSpanSummary {
+  readonly name: string;
+  readonly durationMs: number;
+}
+
+/**
+ * A run's trace summary: its spans' names and durations, in the order they started.
+ *
+ * Waiting on `SealedRun.traceSpans()` (experiment/trace-spans.ts, being written): until it is
+ * committed no run has a trace, so this gives undefined and `show` prints none. Then its body
+ * becomes
+ * `const spans = await run.traceSpans(); return spans.length === 0 ? undefined :
+ * spans.map((s) => ({ name: s.name, durationMs: s.durationMs }));` — `show` already prints the
+ * result (text and `--json`).
+ * @param _run - the run
+ * @returns the spans, or undefined without a trace
+ */
+function traceSummary(_run: SealedRun): Promise<readonly TraceSpanSummary[] | undefined> {
+  return Promise.resolve(undefined);
+}
+
+/**
+ * A trace summary in one line: each span name with its duration, in first-started order; a name
+ * that repeats is said once with its count and total (`solve ×3 36.0 ms`).
+ * @param spans - the spans
+ * @returns the text
+ * @example
+ * ```ts
+ * traceText([{ name: 'load', durationMs: 2 }, { name: 'solve', durationMs: 12 }]);
+ * // 'load 2.0 ms, solve 12.0 ms'
+ * ```
+ */
+export function traceText(spans: readonly TraceSpanSummary[]): string {
+  const byName = new Map<string, { count: number; total: number }>();
+  for (const s of spans) {
+    const e = byName.get(s.name) ?? { count: 0, total: 0 };
+    e.count++;
+    e.total += s.durationMs;
+    byName.set(s.name, e);
+  }
+  return [...byName]
+    .map(
+      ([name, e]) => `${name}${e.count === 1 ? '' : ` ×${e.count}`} ${formatMilliseconds(e.total)}`
+    )
+    .join(', ');
+}
+
+/**
+ * The lines `show` prints for one run beyond the runs table — description (one or more lines),
+ * lineage, labels, one line per attribute (its JSON value), trace — indented under a
+ * `Run <id>  <name>` heading; no lines when the run has none of them (a parent alone is in the
+ * table's PARENT column).
+ * @param run - what the JSON summary says of the run
+ * @returns the lines
+ */
+export function runDetailLines(run: {
+  readonly runId: number;
+  readonly name?: string;
+  readonly description?: string;
+  readonly parentRunId?: number;
+  readonly resumedFrom?: number;
+  readonly labels: readonly string[];
+  readonly attributes: Readonly<Record<string, JsonValue>>;
+  readonly trace?: readonly TraceSpanSummary[];
+}): string[] {
+  const fields: [string, string][] = [];
+  if (run.description !== undefined) fields.push(['Description', run.description]);
+  if (run.resumedFrom !== undefined) {
+    const lineage = [`resumed from ${run.resumedFrom}`];
+    if (run.parentRunId !== undefined) lineage.unshift(`parent ${run.parentRunId}`);
+    fields.push(['Lineage', lineage.join(', ')]);
+  }
+  if (run.labels.length > 0) fields.push(['Labels', run.labels.join(', ')]);
+  for (const [k, v] of Object.entries(run.attributes)) {
+    fields.push(['Attribute', `${k}=${canonicalJson(v)}`]);
+  }
+  if (run.trace !== undefined && run.trace.length > 0) fields.push(['Trace', traceText(run.trace)]);
+  if (fields.length === 0) return [];
+  const width = Math.max(...fields.map(([label]) => label.length));
+  const lines = [`Run ${run.runId}${run.name === undefined ? '' : `  ${run.name}`}`];
+  for (const [label, value] of fields) {
+    // A multi-line description keeps its lines, each under the first.
+    const [first, ...rest] = value.split(/\r?\n/);
+    lines.push(`  ${label.padEnd(width)}  ${first}`);
+    for (const line of rest) lines.push(`  ${' '.repeat(width)}  ${line}`.trimEnd());
+  }
+  return lines;
+}
 
 export const show: Command = {
   name: 'show',
@@ -28,8 +122,10 @@ export const show: Command = {
       }));
     const metricNames = await Promise.all(sealed.runs.map((r) => r.metricNames()));
     const infos = await Promise.all(sealed.runs.map((r) => r.getInfo()));
+    const traces = await Promise.all(sealed.runs.map(traceSummary));
     const summary = {
       reference: sealed.reference,
+      project: projectOf(sealed.reference),
       manifestDigest: sealed.manifestDigest,
       configDigest: sealed.configDigest,
       status: sealed.status,
@@ -39,8 +135,12 @@ export const show: Command = {
         runId: r.runId,
         // Absent for runs recorded without runledger (OMMX has no run records).
         ...(infos[i]?.name === undefined ? {} : { name: infos[i].name }),
+        ...(infos[i]?.description === undefined ? {} : { description: infos[i].description }),
         ...(infos[i]?.parentRunId === undefined ? {} : { parentRunId: infos[i].parentRunId }),
+        ...(infos[i]?.resumedFrom === undefined ? {} : { resumedFrom: infos[i].resumedFrom }),
         tags: infos[i]?.tags ?? {},
+        labels: infos[i]?.labels ?? [],
+        attributes: infos[i]?.attributes ?? {},
         status: r.status,
         ...(r.reason === undefined ? {} : { reason: r.reason }),
         parameters: Object.fromEntries(
@@ -63,6 +163,7 @@ export const show: Command = {
           adapter: c.adapter,
         })),
         metrics: metricNames[i] ?? [],
+        ...(traces[i] === undefined ? {} : { trace: traces[i] }),
       })),
     };
     if (ctx.json) {
@@ -70,6 +171,7 @@ export const show: Command = {
       return 0;
     }
     ctx.print(`Experiment  ${summary.reference}`);
+    ctx.print(`Project     ${summary.project}`);
     ctx.print(`Digest      ${summary.manifestDigest}`);
     ctx.print(
       `Status      ${summary.status}${sealed.reason === undefined ? '' : ` (${sealed.reason})`}`
@@ -130,6 +232,11 @@ export const show: Command = {
         'REASON',
       ];
       for (const line of formatTable(header, rows)) ctx.print(line);
+      for (const run of summary.runs) {
+        const lines = runDetailLines(run);
+        if (lines.length > 0) ctx.print('');
+        for (const line of lines) ctx.print(line);
+      }
     }
     return 0;
   },
