@@ -105,7 +105,7 @@ export const show: Command = {
   name: 'show',
   usage: 'show <ref>',
   summary:
-    'describe an experiment: digest, status, annotations, attachments, runs (names, parents, tags, metrics)',
+    'describe an experiment: digest, project, status, annotations, attachments, runs (names, lineage, tags, labels, attributes, metrics)',
   arity: [1, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
