@@ -1,8 +1,9 @@
 /**
  * @module experiment/manifest
  * Assembles an experiment's manifest from a snapshot of its state — experiment attachments by
- * name, then each closed run's attachments by name and its solves' payloads, in run id order,
- * then the run-parameter table — stores it with its config, and publishes it.
+ * name, then each closed run's attachments by name, its trace and its solves' payloads, in run id
+ * order, then the run-parameter table (OMMX's LayerTable order, ommx-reference §2.3) — stores it
+ * with its config, and publishes it.
  */
 import { isRunledgerError, RunledgerError } from '../errors.js';
 import { compareCodePoints } from '../formats/code-points.js';
@@ -73,7 +74,9 @@ export async function writeExperimentManifest(
   const attachments = table(snapshot.attachments);
   const runs: RunConfig[] = snapshot.runs.map((r) => {
     const attachments = table(r.attachments);
-    // OMMX's layer order: each solve's input, output, diagnostics, in id order; then samplings.
+    // OMMX's layer order: the trace right after the run's attachments; then each solve's input,
+    // output, diagnostics, in id order; then samplings.
+    const trace = r.trace === undefined ? undefined : layers.push(r.trace) - 1;
     const calls = (list: readonly SolveRecord[]): SolveConfig[] =>
       list.map((c) => {
         const push = (d: Descriptor): number => layers.push(d) - 1;
@@ -92,8 +95,15 @@ export async function writeExperimentManifest(
       });
     const solves = calls(r.solves);
     const samplings = calls(r.samplings);
-    const run: RunConfig = { runId: r.runId, status: r.status, attachments, solves, samplings };
-    return r.reason === undefined ? run : { ...run, reason: r.reason };
+    return {
+      runId: r.runId,
+      status: r.status,
+      ...(r.reason === undefined ? {} : { reason: r.reason }),
+      attachments,
+      ...(trace === undefined ? {} : { trace }),
+      solves,
+      samplings,
+    };
   });
   const pins = registry.openSession({ recoverable: false });
   try {

@@ -53,6 +53,7 @@ import {
 import { runParametersTable } from '../tables/arrow.js';
 import type { Experiment } from './experiment.js';
 import type { ClosedRunState } from './run.js';
+import { decodeTraceSpans, type RunTraceSpan } from './trace-spans.js';
 
 /** A closed run: immutable. */
 export class SealedRun extends ReadableScope {
@@ -70,6 +71,9 @@ export class SealedRun extends ReadableScope {
   readonly solves: readonly SolveView[];
   /** Sampler calls, in sampling id order. */
   readonly samplings: readonly SolveView[];
+  /** The run's trace layer (OTLP protobuf), when it was recorded with `storeTrace`. */
+  readonly traceDescriptor: Descriptor | undefined;
+  readonly #registry: LocalRegistry;
 
   /** @internal */
   constructor(init: {
@@ -80,10 +84,13 @@ export class SealedRun extends ReadableScope {
     records: ReadonlyMap<string, AttachmentRecord>;
     solves: readonly SolveRecord[];
     samplings: readonly SolveRecord[];
+    trace?: Descriptor | undefined;
     registry: LocalRegistry;
   }) {
     super();
     this.runId = init.runId;
+    this.traceDescriptor = init.trace;
+    this.#registry = init.registry;
     this.solves = init.solves.map((r) => new SolveView('solve', r, init.registry));
     this.samplings = init.samplings.map((r) => new SolveView('sampling', r, init.registry));
     this.status = init.status;
@@ -115,6 +122,38 @@ export class SealedRun extends ReadableScope {
       ? this.#reader.getBlob(RUN_ATTACHMENT).then(decodeRunRecord)
       : Promise.resolve(EMPTY_INFO);
     return this.#info;
+  }
+
+  /**
+   * The run's trace: the OTLP protobuf bytes (`ExportTraceServiceRequest`) of its spans, as
+   * stored (byte for byte what OMMX or runledger wrote).
+   * @returns the bytes, or undefined when the run has no trace
+   * @throws RunledgerError `BLOB_NOT_FOUND`, `DIGEST_MISMATCH`
+   * @example
+   * ```ts
+   * const otlp = await sealed.runs[0].getTrace(); // send it to any OTLP/HTTP collector
+   * ```
+   */
+  async getTrace(): Promise<Uint8Array | undefined> {
+    const d = this.traceDescriptor;
+    return d === undefined
+      ? undefined
+      : this.#registry.readBlob(d.digest, { expectedSize: d.size });
+  }
+
+  /**
+   * The spans of the run's trace, decoded (see `decodeTraceSpans`): name, start, end, duration,
+   * status and attributes of each, ordered by start time.
+   * @returns the spans (empty when the run has no trace)
+   * @throws RunledgerError `PAYLOAD_INVALID` when the layer is not OTLP protobuf; `DIGEST_MISMATCH`
+   * @example
+   * ```ts
+   * for (const s of await sealed.runs[0].traceSpans()) console.log(s.name, s.durationMs, s.status);
+   * ```
+   */
+  async traceSpans(): Promise<RunTraceSpan[]> {
+    const bytes = await this.getTrace();
+    return bytes === undefined ? [] : decodeTraceSpans(bytes, `The trace of run ${this.runId}`);
   }
 
   #metricTable: Promise<MetricTable | undefined> | undefined;
@@ -241,6 +280,7 @@ export class SealedExperiment extends ReadableScope {
           ),
           solves: r.solves.map((c) => solveRecord(c, layers)),
           samplings: r.samplings.map((c) => solveRecord(c, layers)),
+          trace: r.trace === undefined ? undefined : layers[r.trace],
           registry: init.registry,
         })
     );
@@ -483,6 +523,8 @@ export class SealedExperiment extends ReadableScope {
         ),
         solves: r.solves.map((c) => solveRecord(c, layers)),
         samplings: r.samplings.map((c) => solveRecord(c, layers)),
+        // The trace goes on byte for byte (same layer): a fork or restore keeps it (§9.20).
+        ...(r.trace === undefined ? {} : { trace: layers[r.trace] as Descriptor }),
       })),
       parameters: this.#parameters.onlyRuns(new Set(this.runs.map((r) => r.runId))),
       runNames,

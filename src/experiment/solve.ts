@@ -26,6 +26,7 @@ import { MEDIA_TYPE_DIAGNOSTICS } from './config.js';
 import { decodeMsgpack, encodeMsgpack } from '../formats/msgpack.js';
 import { decodePayload, encodePayload, type EncodedPayload } from './payloads.js';
 import { logicalMediaType } from './compression.js';
+import type { CallSpan, TracedCall } from './trace.js';
 
 /** One solve or sampling as recorded in a run (descriptors of its layers). @internal */
 export interface SolveRecord {
@@ -56,6 +57,8 @@ export interface SolveHost {
   nextId(kind: 'solve' | 'sampling'): number;
   /** Records a finished, failed or interrupted call. */
   record(kind: 'solve' | 'sampling', record: SolveRecord): Promise<void>;
+  /** Starts the call's span, when the run is traced (`storeTrace`). */
+  startSpan?(call: TracedCall): CallSpan | undefined;
 }
 
 /** OMMX's rule: an interrupted call is a KeyboardInterrupt; ours is an abort. */
@@ -141,14 +144,17 @@ class Recording {
   readonly collector: Collector | undefined;
   readonly #input: Promise<{ digest: Descriptor['digest']; size: number }>;
   readonly inputPayload: EncodedPayload;
+  readonly #span: CallSpan | undefined;
 
+  /** `manual`: a solve driven by hand (`openSolve`), traced as OMMX's `Solve` span. */
   constructor(
     host: SolveHost,
     kind: 'solve' | 'sampling',
     adapter: string,
     instance: Instance,
     options: string,
-    storeDiagnostics: boolean
+    storeDiagnostics: boolean,
+    manual = false
   ) {
     this.#host = host;
     this.#kind = kind;
@@ -157,6 +163,7 @@ class Recording {
     this.collector = storeDiagnostics ? new Collector() : undefined;
     this.inputPayload = encodePayload('instance', instance);
     this.id = host.nextId(kind);
+    this.#span = host.startSpan?.({ kind: manual ? 'open' : kind, id: this.id, adapter });
     this.#input = host.putBlob(this.inputPayload.bytes);
     // A failure here surfaces when the call is recorded; keep it from being unhandled meanwhile.
     this.#input.catch(() => undefined);
@@ -184,7 +191,23 @@ class Recording {
     return { mediaType: MEDIA_TYPE_DIAGNOSTICS, ...put, annotations: {} };
   }
 
-  async finish(status: RunStatus, output: EncodedPayload | undefined): Promise<void> {
+  /** Runs `fn` (the adapter) with the call's span current, when traced. */
+  within<T>(fn: () => T): T {
+    return this.#span === undefined ? fn() : this.#span.within(fn);
+  }
+
+  /**
+   * Records the call (its span ended first: ERROR with `error` unless finished).
+   * @param status - how the call ended
+   * @param output - the encoded output, when finished
+   * @param error - why it did not finish
+   */
+  async finish(
+    status: RunStatus,
+    output: EncodedPayload | undefined,
+    error?: unknown
+  ): Promise<void> {
+    this.#span?.end(status === 'finished' ? undefined : (error ?? new Error(`the call ${status}`)));
     const input = await this.inputDescriptor();
     let out: Descriptor | undefined;
     if (output !== undefined) {
@@ -242,10 +265,11 @@ export async function recordCall<R extends Solution | SampleSet>(
   try {
     const copy = instance.clone();
     const ctx = rec.context(controls.signal);
-    result =
+    result = await rec.within(() =>
       kind === 'solve'
-        ? await (adapter as SolverAdapter<object>).solve(copy, options, ctx)
-        : await (adapter as SamplerAdapter<object>).sample(copy, options, ctx);
+        ? (adapter as SolverAdapter<object>).solve(copy, options, ctx)
+        : (adapter as SamplerAdapter<object>).sample(copy, options, ctx)
+    );
     const Expected = kind === 'solve' ? Solution : SampleSet;
     if (!(result instanceof Expected)) {
       throw new RunledgerError(
@@ -255,7 +279,7 @@ export async function recordCall<R extends Solution | SampleSet>(
       );
     }
   } catch (error) {
-    await rec.finish(statusOf(error), undefined);
+    await rec.finish(statusOf(error), undefined, error);
     throw error;
   }
   const end = new Date();
@@ -406,7 +430,7 @@ export class OpenSolve<Input = unknown, Output = unknown> {
     const solution = this.#solution;
     if (solution === undefined) {
       this.#outcome = 'missing_decode';
-      await this.#rec.finish('failed', undefined);
+      await this.#rec.finish('failed', undefined, new Error('closed before decode()'));
       throw new RunledgerError(
         'SOLVE_NOT_DECODED',
         `Solve ${this.#rec.id} (${this.#rec.adapter}) was closed before decode() gave it a Solution; it is recorded as failed.`,
@@ -441,7 +465,7 @@ export class OpenSolve<Input = unknown, Output = unknown> {
     this.#assertOpen();
     const status = statusOf(error);
     this.#outcome = status;
-    await this.#rec.finish(status, undefined);
+    await this.#rec.finish(status, undefined, error);
   }
 
   /** Closes it if still open: as finished when decoded, else as failed. */
@@ -473,17 +497,20 @@ export async function openSolve<O extends object, I, Out>(
     adapter.name,
     instance,
     optionsJson,
-    controls.storeDiagnostics === true
+    controls.storeDiagnostics === true,
+    true
   );
   let prepared: PreparedSolve<I, Out>;
   try {
-    prepared = await (adapter.prepare as NonNullable<typeof adapter.prepare>)(
-      instance.clone(),
-      options,
-      rec.context(controls.signal)
+    prepared = await rec.within(() =>
+      (adapter.prepare as NonNullable<typeof adapter.prepare>)(
+        instance.clone(),
+        options,
+        rec.context(controls.signal)
+      )
     );
   } catch (error) {
-    await rec.finish(statusOf(error), undefined);
+    await rec.finish(statusOf(error), undefined, error);
     throw error;
   }
   return new OpenSolve(rec, prepared, options);

@@ -7,7 +7,8 @@
  * passes is what OMMX itself would write: serde field order and presence (fields OMMX always
  * writes are required even where the loader has a default), compact JSON, BTreeMap (UTF-8) key
  * order, no unknown fields, `filenames` omitted when empty, the parameter table sorted, and the
- * layers in LayerTable order (config refs, in order, are exactly 0…n-1; run parameters last).
+ * layers in LayerTable order (config refs, in order, are exactly 0…n-1; a run's trace right after
+ * its attachments; run parameters last).
  *
  * Every violation throws an {@link OmmxRuleError} whose message starts with the rule's id in
  * brackets, e.g. `OMMX rule [config.status] violated: …`; tests match on the id.
@@ -776,11 +777,20 @@ function checkConfig(
     const runStatus = c.status(r.get('status'), where, RUN_STATUSES);
     c.outcome(r.get('outcome'), runStatus, where);
     c.attachments(r.get('attachments'), where);
-    if (r.has('trace'))
+    if (r.has('trace')) {
+      // §2.3: the run's trace is the layer right after its attachments, before its solves.
+      const expected = c.refs.length;
       c.layerRef(r.get('trace'), `the trace of ${where}`, {
         types: [OMMX_TRACE],
         rule: 'config.trace',
       });
+      const at = c.refs[c.refs.length - 1];
+      if (at !== expected)
+        violated(
+          'config.trace-position',
+          `the trace of ${where} is layer ${at}; OMMX's LayerTable puts it right after the run's attachments, at layer ${expected}`
+        );
+    }
     c.solves(r.get('solves'), 'solve_id', SOLUTION_TYPES, where);
     c.solves(r.get('samplings'), 'sampling_id', SAMPLE_SET_TYPES, where);
   }
