@@ -429,3 +429,41 @@ describe('experiment commands', () => {
     expect(bad.err).toMatch(/^runledger: USAGE: .*params\.time_limt/);
   });
 });
+
+describe('show: trace summary', () => {
+  it('sums the spans of each run by name in text and lists them in --json; a run without a trace has none', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const ref = 'ghcr.io/acme/cli:trace';
+    const traced = await Experiment.create(ref, {
+      registry,
+      storeTrace: true,
+      handleSignals: false,
+    });
+    await traced.run(async (run) => {
+      await run.logSolve(fixedStateAdapter({ 0: 0, 1: 1, 2: 1 }), knapsack(), { seed: 1 });
+      await run.logSolve(fixedStateAdapter({ 0: 1, 1: 0, 2: 0 }), knapsack(), { seed: 2 });
+    });
+    await traced.commit();
+    const json = JSON.parse((await cli(['--root', root, 'show', ref, '--json'])).out) as {
+      runs: { trace?: { name: string; durationMs: number }[] }[];
+    };
+    const trace = json.runs[0]?.trace ?? [];
+    expect(trace.map((s) => s.name)).toEqual(['Run', 'solve', 'solve']);
+    expect(trace.every((s) => typeof s.durationMs === 'number' && s.durationMs >= 0)).toBe(true);
+    const text = await cli(['--root', root, 'show', ref]);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(
+      /\nRun 0 {2}\S+\n {2}Trace {2}Run \d+\.\d+ m?s, solve ×2 \d+\.\d+ m?s\n/
+    );
+
+    const plain = await Experiment.create('ghcr.io/acme/cli:untraced', { registry });
+    await plain.run((run) => run.logParameter('seed', 1));
+    await plain.commit();
+    const untraced = await cli(['--root', root, 'show', 'ghcr.io/acme/cli:untraced', '--json']);
+    expect(JSON.parse(untraced.out).runs[0]).not.toHaveProperty('trace');
+    expect((await cli(['--root', root, 'show', 'ghcr.io/acme/cli:untraced'])).out).not.toContain(
+      'Trace'
+    );
+  });
+});

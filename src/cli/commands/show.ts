@@ -2,7 +2,8 @@
  * @module cli/commands/show
  * `runledger show <ref>`: an experiment's identity, project, status, annotations, attachments and
  * runs (names, parents, tags, metric names, solves), then, for each run that has them, its
- * description, lineage (parent, resumed from), labels, attributes and trace summary.
+ * description, lineage (parent, resumed from), labels, attributes and trace summary (span names
+ * and durations, from `SealedRun.traceSpans()`).
  */
 import { Experiment } from '../../experiment/experiment.js';
 import type { SealedRun } from '../../experiment/sealed.js';
@@ -19,18 +20,15 @@ export interface TraceSpanSummary {
 
 /**
  * A run's trace summary: its spans' names and durations, in the order they started.
- *
- * Waiting on `SealedRun.traceSpans()` (experiment/trace-spans.ts, being written): until it is
- * committed no run has a trace, so this gives undefined and `show` prints none. Then its body
- * becomes
- * `const spans = await run.traceSpans(); return spans.length === 0 ? undefined :
- * spans.map((s) => ({ name: s.name, durationMs: s.durationMs }));` — `show` already prints the
- * result (text and `--json`).
- * @param _run - the run
- * @returns the spans, or undefined without a trace
+ * @param run - the run
+ * @returns the spans, or undefined when the run has no trace
+ * @throws RunledgerError `PAYLOAD_INVALID`, `DIGEST_MISMATCH` from `SealedRun.traceSpans`
  */
-function traceSummary(_run: SealedRun): Promise<readonly TraceSpanSummary[] | undefined> {
-  return Promise.resolve(undefined);
+async function traceSummary(run: SealedRun): Promise<readonly TraceSpanSummary[] | undefined> {
+  const spans = await run.traceSpans();
+  return spans.length === 0
+    ? undefined
+    : spans.map((s) => ({ name: s.name, durationMs: s.durationMs }));
 }
 
 /**
