@@ -50,7 +50,8 @@ export type {
 export { listCrashJournals } from './experiment/crash-journals.js';
 export type { CrashJournal } from './experiment/crash-journals.js';
 export type { Durability } from './experiment/journal.js';
-export { Run, failureReason } from './experiment/run.js';
+export { Run } from './experiment/run.js';
+export { failureReason } from './experiment/run-record.js';
 export { SealedExperiment, SealedRun } from './experiment/sealed.js';
 export type { ForkOptions, PushOptions } from './experiment/sealed.js';
 export { listExperiments } from './experiment/list.js';
@@ -133,7 +134,24 @@ export type {
   SolverAdapter,
 } from './solve/adapter.js';
 
-export { currentRun, lastRun } from './experiment/context.js';
+export { activeRun, currentRun, endRun, lastActiveRun, lastRun } from './experiment/context.js';
+export type {
+  AttachmentEvent,
+  CheckpointEvent,
+  CommitEvent,
+  ExperimentObserver,
+  LoggedRun,
+  Logger,
+  MetricsEvent,
+  ObserverHook,
+  ParamsEvent,
+  RunEndEvent,
+  RunEndStatus,
+  RunStartEvent,
+  SolveEvent,
+  StartRunOptions,
+  TagsInput,
+} from './experiment/logger.js';
 export { METRICS_ATTACHMENT } from './experiment/metrics.js';
 export type { LogMetricOptions, MetricSeries } from './experiment/metrics.js';
 export { RUN_ATTACHMENT } from './experiment/run-record.js';

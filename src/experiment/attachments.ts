@@ -80,6 +80,8 @@ export interface AttachmentSink {
    * it durable here). The log call resolves after it.
    */
   stored?(record: AttachmentRecord, batch: BlobBatch): Promise<void>;
+  /** Called once an attachment is recorded (after `stored`), for observers. */
+  recorded?(record: AttachmentRecord): void;
 }
 
 /**
@@ -177,6 +179,7 @@ export class AttachmentWriter {
       const record = filename === undefined ? plain : { ...plain, filename };
       await this.#sink.stored?.(record, batch);
       this.#records.set(name, record);
+      this.#sink.recorded?.(record);
     } finally {
       this.#pending.delete(name);
     }

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalRegistry } from '../store/local-registry.js';
 import { ownerGone } from '../store/owner.js';
+import type { JsonValue } from '../oci/canonical-json.js';
 import type { Descriptor } from '../oci/types.js';
 import { storableRecords, type AttachmentRecord } from './attachments.js';
 import {
@@ -76,6 +77,9 @@ export interface JournalRun {
   close: (JournalRecord & { t: 'close' }) | undefined;
   readonly params: [string, ParameterValue][];
   tags: Record<string, string>;
+  /** Labels added after the open record (those given at open are in it). */
+  readonly labels: string[];
+  attributes: Record<string, JsonValue>;
   readonly attachments: AttachmentRecord[];
   readonly solves: { kind: 'solve' | 'sampling'; record: SolveRecord }[];
   readonly points: { name: string; step: number; timestamp: number; value: number }[];
@@ -105,6 +109,8 @@ export function foldJournal(j: JournalContents): FoldedJournal {
         close: undefined,
         params: [],
         tags: {},
+        labels: [],
+        attributes: {},
         attachments: [],
         solves: [],
         points: [],
@@ -134,6 +140,12 @@ export function foldJournal(j: JournalContents): FoldedJournal {
       case 'tags': {
         const r = runOf(rec.run);
         r.tags = { ...r.tags, ...rec.tags };
+        for (const l of rec.labels ?? []) if (!r.labels.includes(l)) r.labels.push(l);
+        break;
+      }
+      case 'attrs': {
+        const r = runOf(rec.run);
+        r.attributes = { ...r.attributes, ...rec.attrs };
         break;
       }
       case 'att':
@@ -279,6 +291,14 @@ export async function foldStored(
     }
     return out;
   };
+  const storableTrace = async (
+    d: Descriptor | undefined,
+    scope: string
+  ): Promise<Descriptor | undefined> => {
+    if (d === undefined || (await present(d))) return d;
+    lost('the trace', scope, d);
+    return undefined;
+  };
   const runs = new Map<number, JournalRun>();
   for (const [runId, r] of folded.runs) {
     if (options.known.has(runId)) continue;
@@ -300,6 +320,7 @@ export async function foldStored(
               attachments: await storable(c.attachments, scope),
               solves: await whole(c.solves, (x) => x, scope),
               samplings: await whole(c.samplings, (x) => x, scope),
+              trace: await storableTrace(c.trace, scope),
             },
           }
     );

@@ -29,6 +29,8 @@ export class ExperimentAttachments {
     readonly journal: Journal | undefined;
     readonly assertWritable: () => void;
     readonly seed: readonly AttachmentRecord[];
+    /** Called once an attachment is recorded (for observers). */
+    readonly recorded?: (record: AttachmentRecord) => void;
   }) {
     const { registry, journal } = init;
     this.writer = new AttachmentWriter(
@@ -37,6 +39,7 @@ export class ExperimentAttachments {
         registry,
         batch: () => (this.#batch ??= registry.batch({ session: init.session })),
         flush: () => this.flush(),
+        ...(init.recorded === undefined ? {} : { recorded: init.recorded }),
         ...(journal === undefined
           ? {}
           : {

@@ -10,11 +10,24 @@ import type { LocalRegistry } from '../store/local-registry.js';
 import type { StoreSession } from '../store/session.js';
 import { runParametersTable } from '../tables/arrow.js';
 import type { Journal } from './journal.js';
+import type { Tracing } from './trace.js';
 import { encodeValue } from './journal-format.js';
 import { ParameterTable, type ParameterValue } from './parameters.js';
-import { failureReason, Run, type ClosedRunState } from './run.js';
-import { checkRunName, checkTags, generateRunName, type RunOptions } from './run-record.js';
+import { Run, type ClosedRunState } from './run.js';
+import {
+  failureReason,
+  checkDescription,
+  checkLabels,
+  checkRunName,
+  generateRunName,
+  splitTags,
+  type RunOptions,
+} from './run-record.js';
+import type { ObserverSet } from './logger.js';
+import { describeValue, isPlainRecord } from './options.js';
+import type { JsonValue } from '../oci/canonical-json.js';
 import { SealedRun, type ExperimentSeed } from './sealed.js';
+import { currentScope } from './context.js';
 
 /** What the runs need from their experiment. */
 export interface RunsHost {
@@ -36,6 +49,29 @@ export interface RunsHost {
   withRun<T>(run: Run, fn: () => T): T;
   /** Checkpoints after a run was interrupted by its signal (whatever the autosave policy). */
   checkpointInterrupted(): Promise<void>;
+  /** The experiment's observers. */
+  readonly observers: ObserverSet;
+  /** Tags and labels every run of the experiment gets (a run's own tags win). */
+  readonly runTags: {
+    readonly tags: Readonly<Record<string, string>>;
+    readonly labels: readonly string[];
+  };
+  /** A run begins to close (synchronously). */
+  closing(run: Run): void;
+  /** Starts each run's trace (`storeTrace`). */
+  readonly tracing?: Tracing | undefined;
+}
+
+/** What a resumed run starts from, read from the run it continues. */
+export interface ResumePoint {
+  readonly runId: number;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly labels: readonly string[];
+  readonly attributes: Readonly<Record<string, JsonValue>>;
+  readonly description: string | undefined;
+  readonly params: Readonly<Record<string, ParameterValue>>;
+  /** Metric name → the step after its last point. */
+  readonly metricSteps: ReadonlyMap<string, number>;
 }
 
 /** The runs of one unsealed experiment. */
@@ -114,6 +150,7 @@ export class ExperimentRuns {
           records: s.attachments,
           solves: s.solves,
           samplings: s.samplings,
+          trace: s.trace,
           registry: this.#host.registry,
         })
     );
@@ -125,6 +162,65 @@ export class ExperimentRuns {
       this.closedParameters(),
       [...this.#closed.keys()].sort((a, b) => a - b)
     );
+  }
+
+  /**
+   * Opens a run of the experiment `owner`: inside a run's scope (`exp.run(fn)`, `run.child`,
+   * `run.step`) of that experiment, a child of that run unless `nested` is false; under a run
+   * `startRun` made current, a child only with `nested: true` (MLflow's rule), else a sibling.
+   * @param owner - the experiment
+   * @param options - the run's options
+   * @param resume - what a resumed run starts from
+   * @returns the open run
+   */
+  openIn(owner: object, options: RunOptions, resume: ResumePoint | undefined): Run {
+    const scope = currentScope();
+    const parent =
+      scope !== undefined &&
+      scope.owner === owner &&
+      !scope.run.closed &&
+      (options.nested ?? scope.scoped)
+        ? scope.run
+        : undefined;
+    const run = this.open(options, parent?.runId, undefined, resume);
+    parent?.adoptChild(run);
+    return run;
+  }
+
+  /**
+   * What a resumed run starts from: the closed run's parameters, tags, labels, attributes,
+   * description, and the step after each metric's last.
+   * @param runId - a closed run
+   * @returns the resume point
+   * @throws RunledgerError `ARGUMENT_INVALID` when `runId` is no closed run
+   */
+  async resumePoint(runId: number): Promise<ResumePoint> {
+    const old = this.sealedRuns().find((r) => r.runId === runId);
+    if (old === undefined) {
+      const reference = this.#host.reference();
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `Run ${String(runId)} is not a closed run of experiment ${reference}; resume one of ${this.#closed.size} closed run(s) (ids from exp.runs).`,
+        { data: { reference, runId } }
+      );
+    }
+    const info = await old.getInfo();
+    const metricSteps = new Map<string, number>();
+    for (const name of await old.metricNames()) {
+      const { steps } = await old.getMetric(name);
+      let last = -1;
+      for (const step of steps) if (step > last) last = step;
+      metricSteps.set(name, last + 1);
+    }
+    return {
+      runId,
+      tags: info.tags,
+      labels: info.labels,
+      attributes: info.attributes,
+      description: info.description,
+      params: old.parameters,
+      metricSteps,
+    };
   }
 
   /**
@@ -153,32 +249,66 @@ export class ExperimentRuns {
   open(
     options: RunOptions,
     parentRunId: number | undefined,
-    recovered?: { runId: number; startedAt: Date }
+    recovered?: {
+      runId: number;
+      startedAt: Date;
+      attributes?: Readonly<Record<string, JsonValue>>;
+      resumedFrom?: number | undefined;
+    },
+    resume?: ResumePoint
   ): Run {
     const host = this.#host;
     host.assertUnsealed();
     if (options.name !== undefined) checkRunName(options.name);
-    if (options.tags !== undefined) checkTags(options.tags);
+    const given = options.tags === undefined ? { tags: {}, labels: [] } : splitTags(options.tags);
+    if (options.labels !== undefined) checkLabels(options.labels);
+    if (options.description !== undefined) checkDescription(options.description);
+    const config = options.config;
+    if (config !== undefined) this.#checkParameters(undefined, config);
     const runId = recovered?.runId ?? this.#nextRunId;
     const name = options.name ?? generateRunName(host.reference(), runId, this.#names);
-    const tags = options.tags ?? {};
+    // The experiment's tags, then the resumed run's, then the run's own: the later ones win.
+    const shared = recovered === undefined ? host.runTags : { tags: {}, labels: [] };
+    const tags = { ...shared.tags, ...resume?.tags, ...given.tags };
+    const labels = [
+      ...new Set([
+        ...shared.labels,
+        ...(resume?.labels ?? []),
+        ...given.labels,
+        ...(options.labels ?? []),
+      ]),
+    ];
+    const description = options.description ?? resume?.description;
+    const attributes = recovered?.attributes ?? resume?.attributes;
     const journal = host.journal;
     const run = new Run(
       runId,
       {
         registry: host.registry,
         logParameter: (id, n, value) => this.#logParameter(id, n, value),
+        logParameters: (id, params) => this.#logParameters(id, params),
+        observers: host.observers,
+        experiment: () => host.reference(),
+        closing: (closing) => host.closing(closing),
         closed: (closed, state) => this.#runClosed(closed, state),
         startChild: (parent, childOptions) => this.open(childOptions, parent.runId),
         runScoped: (child, fn, signal) => this.scoped(child, fn, signal),
         journal,
         session: host.session,
+        // A run recovered from a crash journal gets no trace: its spans died with the process.
+        trace: recovered === undefined ? host.tracing?.startRun(runId, name) : undefined,
       },
       {
         name,
         tags,
         parentRunId,
         reproducible: host.reproducible,
+        labels,
+        description,
+        ...(attributes === undefined ? {} : { attributes }),
+        ...(resume === undefined
+          ? { resumedFrom: recovered?.resumedFrom }
+          : { resumedFrom: resume.runId, metricSteps: resume.metricSteps }),
         ...(recovered === undefined ? {} : { startedAt: recovered.startedAt }),
       }
     );
@@ -191,9 +321,30 @@ export class ExperimentRuns {
       name,
       tags: { ...tags },
       ...(parentRunId === undefined ? {} : { parent: parentRunId }),
+      ...(labels.length === 0 ? {} : { labels }),
+      ...(description === undefined ? {} : { description }),
+      ...(attributes === undefined || Object.keys(attributes).length === 0
+        ? {}
+        : { attrs: { ...attributes } }),
+      ...(resume === undefined ? {} : { resumed: resume.runId }),
+      ...(recovered?.resumedFrom === undefined ? {} : { resumed: recovered.resumedFrom }),
       at: (recovered?.startedAt ?? new Date()).getTime(),
     });
     if (recovered === undefined) host.opened();
+    if (host.observers.active) {
+      host.observers.emit('onRunStart', {
+        experiment: host.reference(),
+        runId,
+        name,
+        parentRunId,
+        tags: { ...tags },
+        labels: [...labels],
+        description,
+        time: (recovered?.startedAt ?? new Date()).getTime(),
+      });
+    }
+    const params = { ...resume?.params, ...config };
+    if (Object.keys(params).length > 0) this.#logParameters(runId, params);
     return run;
   }
 
@@ -212,7 +363,18 @@ export class ExperimentRuns {
         attachments: [...state.attachments.values()],
         solves: [...state.solves],
         samplings: [...state.samplings],
+        ...(state.trace === undefined ? {} : { trace: state.trace }),
         at: Date.now(),
+      });
+    }
+    if (this.#host.observers.active) {
+      this.#host.observers.emit('onRunEnd', {
+        experiment: this.#host.reference(),
+        runId: state.runId,
+        name: run.name,
+        status: state.status,
+        reason: state.reason,
+        time: Date.now(),
       });
     }
     return this.#host.closed(run, this.#open.size === 0);
@@ -287,6 +449,52 @@ export class ExperimentRuns {
       value: encodeValue(value),
       at: Date.now(),
     });
+    if (this.#host.observers.active) {
+      this.#host.observers.emit('onParams', {
+        experiment: this.#host.reference(),
+        runId,
+        params: { [name]: value },
+        time: Date.now(),
+      });
+    }
+  }
+
+  /** Checks every entry of a parameter batch without logging any. */
+  #checkParameters(runId: number | undefined, params: unknown): void {
+    if (!isPlainRecord(params)) {
+      throw new RunledgerError(
+        'PARAMETER_INVALID',
+        `Parameters must be a plain object of name → value, not ${describeValue(params)}.`
+      );
+    }
+    for (const [name, value] of Object.entries(params)) {
+      if (name === 'run_id') {
+        throw new RunledgerError(
+          'NAME_RESERVED',
+          'Parameter name "run_id" is reserved for the run table key.',
+          { data: { name, runId } }
+        );
+      }
+      this.parameters.check(runId ?? this.#nextRunId, name, value as ParameterValue);
+    }
+  }
+
+  /** Logs a batch of parameters: all checked first, none logged when one is refused. */
+  #logParameters(runId: number, params: Readonly<Record<string, ParameterValue>>): void {
+    this.#checkParameters(runId, params);
+    const journal = this.#host.journal;
+    for (const [name, value] of Object.entries(params)) {
+      this.parameters.log(runId, name, value);
+      journal?.append({ t: 'param', run: runId, name, value: encodeValue(value), at: Date.now() });
+    }
+    if (this.#host.observers.active) {
+      this.#host.observers.emit('onParams', {
+        experiment: this.#host.reference(),
+        runId,
+        params: { ...params },
+        time: Date.now(),
+      });
+    }
   }
 }
 

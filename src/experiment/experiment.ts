@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { importArchive } from '../archive/import.js';
 import { RunledgerError } from '../errors.js';
-import { normalizeReference } from '../oci/reference.js';
+import { normalizeReference, parseReference } from '../oci/reference.js';
 import type { Descriptor } from '../oci/types.js';
 import { pullIfMissing, type LoadOptions, type TransferReport } from '../remote/transfer.js';
 import { LocalRegistry } from '../store/local-registry.js';
@@ -27,27 +27,39 @@ import {
   type ExperimentCheckpoint,
 } from './checkpoint.js';
 import type { ExperimentStatus } from './config.js';
-import { currentScopeOwner, runClosed, withRun } from './context.js';
+import {
+  currentRun,
+  currentScopeOwner,
+  enterRun,
+  leaveRun,
+  runClosed,
+  withRun,
+} from './context.js';
 import { removeJournals } from './crash-journals.js';
 import { Journal } from './journal.js';
 import { checkAnnotationKey, checkAnnotation, writeExperimentManifest } from './manifest.js';
 import {
   checkOptions,
+  checkProject,
   CREATE_OPTION_KEYS,
   RECORDING_OPTION_KEYS,
-  recordingOptions,
+  recordingInit,
   RESTORE_OPTION_KEYS,
   type CreateExperimentOptions,
-  type RecordingOptions,
+  type RecordingInit,
   type RestoreOptions,
 } from './options.js';
 import { encodeRunParameters } from './parameters.js';
 import { findRestorePoint, replayJournal, type ReplayTarget } from './restore.js';
-import { failureReason, normalizeReason, type Run } from './run.js';
+import type { Run } from './run.js';
 import { ExperimentRuns, isInterruption } from './experiment-runs.js';
+import { ObserverSet, type ExperimentObserver, type RunEndStatus } from './logger.js';
 import {
+  normalizeReason,
+  failureReason,
   RUN_OPTION_KEYS,
   RUN_SCOPE_OPTION_KEYS,
+  splitTags,
   type RunOptions,
   type RunScopeOptions,
 } from './run-record.js';
@@ -66,7 +78,7 @@ import { unwatchSignals, watchSignals, type Interruptible } from './signals.js';
 export type ExperimentState = 'unsealed' | 'sealed' | 'failed';
 
 /** Internal construction options. */
-interface ExperimentInit extends RecordingOptions {
+interface ExperimentInit extends RecordingInit {
   readonly reproducible?: boolean;
   readonly seed?: ExperimentSeed;
 }
@@ -97,6 +109,12 @@ export class Experiment extends ExperimentScope implements Interruptible {
   /** Set while closes are part of a larger step (failure, recovery) that checkpoints itself. */
   #quiet = false;
   readonly #handleSignals: boolean;
+  readonly #observers = new ObserverSet();
+  /** Tags and labels every run gets. */
+  #runTags: { tags: Readonly<Record<string, string>>; labels: readonly string[] } = {
+    tags: {},
+    labels: [],
+  };
   readonly #journal: Journal | undefined;
   /** Pins every blob this experiment writes, so GC keeps it until a reference holds it. */
   readonly #session: StoreSession;
@@ -132,6 +150,7 @@ export class Experiment extends ExperimentScope implements Interruptible {
     if (seed !== undefined) this.#session.pinRoot(seed.subject);
     journal?.beforeSync(() => this.#session.sync());
     const session = this.#session;
+    const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.#runs = new ExperimentRuns(
       {
         registry,
@@ -147,6 +166,12 @@ export class Experiment extends ExperimentScope implements Interruptible {
         withRun: (run, fn) => withRun(this, run, fn),
         checkpointInterrupted: () =>
           this.#checkpoints.quietly(() => this.#checkpointNow('draft', undefined)),
+        observers: this.#observers,
+        get runTags() {
+          return self.#runTags;
+        },
+        closing: (run) => leaveRun(run),
+        tracing: options.tracing,
       },
       seed
     );
@@ -157,6 +182,15 @@ export class Experiment extends ExperimentScope implements Interruptible {
       journal,
       assertWritable: () => this.#assertUnsealed(),
       seed: seed?.attachments ?? [],
+      recorded: (record) =>
+        this.#observers.emit('onAttachment', {
+          experiment: this.reference,
+          runId: undefined,
+          name: record.name,
+          mediaType: record.mediaType,
+          size: record.descriptor.size,
+          time: Date.now(),
+        }),
     });
   }
 
@@ -180,17 +214,40 @@ export class Experiment extends ExperimentScope implements Interruptible {
     checkOptions(options, CREATE_OPTION_KEYS, 'Experiment.create');
     const name = reference === undefined ? undefined : normalizeReference(reference);
     for (const key of Object.keys(options.annotations ?? {})) checkAnnotationKey(key);
+    const project = options.project === undefined ? undefined : checkProject(options.project, name);
+    const runTags = options.tags === undefined ? undefined : splitTags(options.tags);
     const registry = options.registry ?? (await LocalRegistry.open());
-    const exp = new Experiment(
-      name ?? (await registry.anonymousReference('experiment')),
-      registry,
-      {
-        ...(options.reproducible === undefined ? {} : { reproducible: options.reproducible }),
-        ...recordingOptions(options),
-      }
-    );
+    const anonymous = async (): Promise<string> => {
+      const ref = await registry.anonymousReference('experiment');
+      return project === undefined ? ref : ref.replace('/experiment:', `/${project}:`);
+    };
+    const exp = new Experiment(name ?? (await anonymous()), registry, {
+      ...(options.reproducible === undefined ? {} : { reproducible: options.reproducible }),
+      ...(await recordingInit(options)),
+    });
     for (const [k, v] of Object.entries(options.annotations ?? {})) exp.setAnnotation(k, v);
+    if (runTags !== undefined) exp.#runTags = runTags;
     return exp;
+  }
+
+  /** The experiment's project: the repository part of its reference (`acme/qap`). */
+  get project(): string {
+    return parseReference(this.#reference).repository;
+  }
+
+  /**
+   * Observes the experiment's life: runs starting and ending, parameters, metrics, attachments,
+   * solves, checkpoints, the commit. A hook that fails is reported once as a warning
+   * (`RUNLEDGER_OBSERVER`) and changes nothing else; hooks are not awaited.
+   * @param observer - the hooks (each optional), e.g. a `JsonlLogger` or a `ConsoleLogger`
+   * @returns a function that stops observing
+   * @example
+   * ```ts
+   * const stop = exp.observe({ onRunEnd: (e) => console.log(e.name, e.status) });
+   * ```
+   */
+  observe(observer: ExperimentObserver): () => void {
+    return this.#observers.add(observer);
   }
 
   /**
@@ -354,8 +411,32 @@ export class Experiment extends ExperimentScope implements Interruptible {
    * { await using run = exp.startRun(); run.logParameter('seed', 1); await run.finish(); }
    * ```
    */
-  startRun(options: RunOptions = {}): Run {
-    return this.#runs.open(checkOptions(options, RUN_OPTION_KEYS, 'startRun'), undefined);
+  startRun(options: RunOptions & { readonly resumeFrom: number }): Promise<Run>;
+  startRun(options?: RunOptions): Run;
+  startRun(options: RunOptions = {}): Run | Promise<Run> {
+    checkOptions(options, RUN_OPTION_KEYS, 'startRun');
+    const enter = (run: Run): Run => {
+      enterRun(this, run);
+      return run;
+    };
+    if (options.resumeFrom === undefined) return enter(this.#runs.openIn(this, options, undefined));
+    // Read from the store first, so it cannot become current in the caller's context: inside
+    // `exp.run(fn, { resumeFrom })` it is.
+    return this.#runs
+      .resumePoint(options.resumeFrom)
+      .then((resume) => this.#runs.openIn(this, options, resume));
+  }
+
+  /**
+   * Ends the current run of this experiment (the one `startRun` made current, or the one whose
+   * `exp.run(fn)` is executing) with a status — MLflow's `end_run`.
+   * @param status - finished (the default), failed or interrupted
+   * @returns when it is closed; at once when this experiment has no current run
+   */
+  endRun(status: RunEndStatus = 'finished'): Promise<void> {
+    const run = currentRun();
+    if (run === undefined || currentScopeOwner() !== this || run.closed) return Promise.resolve();
+    return run.finish(status);
   }
 
   /** A run closed: the autosave its close asks for (waited for only without a journal). */
@@ -379,14 +460,13 @@ export class Experiment extends ExperimentScope implements Interruptible {
    * const objective = await exp.run(async (run) => { run.logParameter('seed', 7); return 42; });
    * ```
    */
-  run<T>(fn: (run: Run) => T | Promise<T>, options: RunScopeOptions = {}): Promise<T> {
-    let run: Run;
-    try {
-      run = this.#runs.open(checkOptions(options, RUN_SCOPE_OPTION_KEYS, 'run'), undefined);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.#runs.scoped(run, fn, options.signal);
+  async run<T>(fn: (run: Run) => T | Promise<T>, options: RunScopeOptions = {}): Promise<T> {
+    checkOptions(options, RUN_SCOPE_OPTION_KEYS, 'run');
+    const resume =
+      options.resumeFrom === undefined
+        ? undefined
+        : await this.#runs.resumePoint(options.resumeFrom);
+    return this.#runs.scoped(this.#runs.openIn(this, options, resume), fn, options.signal);
   }
 
   /** The runs closed so far, in run id order (a closed run is final). */
@@ -408,7 +488,7 @@ export class Experiment extends ExperimentScope implements Interruptible {
    * @throws RunledgerError `PAYLOAD_INVALID`, `DIGEST_MISMATCH`
    */
   runsDf(): Promise<Table> {
-    return runsTable(this.runs, this.runParametersDf());
+    return runsTable(this.runs, this.runParametersDf(), { reference: this.reference });
   }
 
   /**
@@ -457,6 +537,12 @@ export class Experiment extends ExperimentScope implements Interruptible {
     await removeCheckpoint(this.registry, this.reference).catch(() => undefined);
     await this.#journal?.close(true);
     this.#session.close(); // the reference holds everything it pinned
+    this.#observers.emit('onCommit', {
+      experiment: this.reference,
+      manifestDigest: this.#sealed.manifestDigest,
+      runCount: this.#sealed.runs.length,
+      time: Date.now(),
+    });
     return this.#sealed;
   }
 
@@ -505,7 +591,14 @@ export class Experiment extends ExperimentScope implements Interruptible {
     const { descriptor, journalSeq } = await this.#writeManifest(status, reason, undefined, (d) =>
       this.registry.replaceRef(reference, d)
     );
-    return { reference, descriptor, status, runCount: this.#runs.closedRunIds.size, journalSeq };
+    const runCount = this.#runs.closedRunIds.size;
+    this.#observers.emit('onCheckpoint', {
+      experiment: this.reference,
+      status,
+      runCount,
+      time: Date.now(),
+    });
+    return { reference, descriptor, status, runCount, journalSeq };
   }
 
   /**
@@ -726,7 +819,7 @@ export class Experiment extends ExperimentScope implements Interruptible {
     const registry = options.registry ?? (await LocalRegistry.open());
     const { base, journals } = await findRestorePoint(registry, name, forkExperiment);
     const exp = new Experiment(name, registry, {
-      ...recordingOptions(options),
+      ...(await recordingInit(options)),
       ...(base === undefined ? {} : { seed: await base.seed() }),
     });
     if (journals.length > 0) {
@@ -790,7 +883,7 @@ async function forkExperiment(
       : normalizeReference(reference);
   const seed = await from.seed();
   return new Experiment(name, registry, {
-    ...recordingOptions(options),
+    ...(await recordingInit(options)),
     seed: { ...seed, annotations: {} },
   });
 }

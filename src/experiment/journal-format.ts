@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { JsonValue } from '../oci/canonical-json.js';
 import type { Descriptor } from '../oci/types.js';
 import type { LocalRegistry } from '../store/local-registry.js';
 import type { AttachmentRecord } from './attachments.js';
@@ -39,10 +40,15 @@ export type JournalRecord =
       name: string;
       tags: Record<string, string>;
       parent?: number;
+      labels?: string[];
+      description?: string;
+      attrs?: Record<string, JsonValue>;
+      resumed?: number;
       at: number;
     }
   | { t: 'param'; run: number; name: string; value: EncodedValue; at: number }
-  | { t: 'tags'; run: number; tags: Record<string, string>; at: number }
+  | { t: 'tags'; run: number; tags: Record<string, string>; labels?: string[]; at: number }
+  | { t: 'attrs'; run: number; attrs: Record<string, JsonValue>; at: number }
   | {
       t: 'metrics';
       run: number;
@@ -64,6 +70,8 @@ export type JournalRecord =
       attachments: AttachmentRecord[];
       solves: SolveRecord[];
       samplings: SolveRecord[];
+      /** The run's trace layer, written into the store before this record. */
+      trace?: Descriptor | undefined;
       at: number;
     }
   | { t: 'eatt'; record: AttachmentRecord; at: number }

@@ -93,6 +93,7 @@ class Column {
 export class MetricLog {
   readonly #reproducible: boolean;
   readonly #index = new Map<string, number>();
+  #continued: Map<string, number> | undefined;
   readonly #names: string[] = [];
   readonly #nextStep: number[] = [];
   #nameIds = new Uint32Array(1024);
@@ -121,12 +122,15 @@ export class MetricLog {
    * @param name - the metric
    * @param value - a number (NaN and ±Infinity kept)
    * @param options - step, timestamp
+   * @returns the point's step
    * @throws RunledgerError `METRIC_INVALID`
    */
-  log(name: string, value: number, options: LogMetricOptions | undefined): void {
+  log(name: string, value: number, options: LogMetricOptions | undefined): number {
     let id = this.#index.get(name);
     if (id === undefined) validateName(name, 'metric', 'METRIC_INVALID');
-    const step = options?.step ?? (id === undefined ? 0 : (this.#nextStep[id] as number));
+    const step =
+      options?.step ??
+      (id === undefined ? (this.#continued?.get(name) ?? 0) : (this.#nextStep[id] as number));
     const timestamp = options?.timestamp ?? this.defaultTimestamp();
     checkPoint(name, value, step, timestamp);
     // Only a point that was accepted makes its name known (a refused one leaves no column).
@@ -148,6 +152,16 @@ export class MetricLog {
     this.#values.push(value, at);
     this.#size = at + 1;
     if (step + 1 > (this.#nextStep[id] as number)) this.#nextStep[id] = step + 1;
+    return step;
+  }
+
+  /**
+   * Makes metrics without a point yet start at these steps when logged without one (a resumed
+   * run continues the steps where the run it resumes stopped).
+   * @param next - metric name → its first step
+   */
+  continueSteps(next: ReadonlyMap<string, number>): void {
+    this.#continued = new Map(next);
   }
 
   /**

@@ -5,8 +5,10 @@
  * give a meaning — is refused, never silently dropped.
  */
 import { RunledgerError } from '../errors.js';
+import { parseReference } from '../oci/reference.js';
 import type { LocalRegistry } from '../store/local-registry.js';
 import type { Durability } from './journal.js';
+import { openTracing, type TraceSpanProcessor, type Tracing } from './trace.js';
 
 /**
  * Every key of an options type, each listed once: declaring a constant of this type fails to
@@ -114,6 +116,18 @@ export interface RecordingOptions {
    * call returns (one fsync per call). @default 'batched'
    */
   readonly durable?: Durability;
+  /**
+   * Record OpenTelemetry spans per run — a `Run` span, one span per `logSolve` / `logSample` /
+   * `openSolve` under it — and store them at the run's close as its OMMX trace layer (OTLP
+   * protobuf). Needs the optional packages `@opentelemetry/api`, `@opentelemetry/sdk-trace` and
+   * `@opentelemetry/otlp-transformer`; not with `reproducible`. @default false
+   */
+  readonly storeTrace?: boolean;
+  /**
+   * Span processors that also get every span (with `storeTrace`), e.g. a `BatchSpanProcessor`
+   * of your OTLP exporter. runledger never flushes or shuts them down: you do, before exit.
+   */
+  readonly spanProcessors?: readonly TraceSpanProcessor[];
 }
 
 /** The keys of {@link RecordingOptions}. */
@@ -121,18 +135,32 @@ export const RECORDING_OPTION_KEYS: OptionKeys<RecordingOptions> = {
   handleSignals: true,
   journal: true,
   durable: true,
+  storeTrace: true,
+  spanProcessors: true,
 };
 
+/** What an unsealed experiment records with: the options set, and its tracing. @internal */
+export interface RecordingInit extends Omit<RecordingOptions, 'storeTrace' | 'spanProcessors'> {
+  readonly tracing?: Tracing;
+}
+
 /**
- * The recording options that were given, and no others (`exactOptionalPropertyTypes`).
- * @param options - options that extend {@link RecordingOptions}
- * @returns just the recording options set
+ * The recording options that were given, and no others (`exactOptionalPropertyTypes`), with the
+ * tracing `storeTrace` asks for (OpenTelemetry is loaded now).
+ * @param options - options that extend {@link RecordingOptions} (and `reproducible`, which
+ *   excludes traces)
+ * @returns the recording options set
+ * @throws RunledgerError `ARGUMENT_INVALID`, `DEPENDENCY_MISSING` (see `openTracing`)
  */
-export function recordingOptions(options: RecordingOptions): RecordingOptions {
+export async function recordingInit(
+  options: RecordingOptions & { readonly reproducible?: boolean }
+): Promise<RecordingInit> {
+  const tracing = await openTracing(options);
   return {
     ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
     ...(options.journal === undefined ? {} : { journal: options.journal }),
     ...(options.durable === undefined ? {} : { durable: options.durable }),
+    ...(tracing === undefined ? {} : { tracing }),
   };
 }
 
@@ -147,6 +175,13 @@ export interface CreateExperimentOptions extends RecordingOptions {
    * twice commits to the same digest. @default false
    */
   readonly reproducible?: boolean;
+  /**
+   * Without a reference: the project (repository) the experiment is named under,
+   * `<id8>.runledger.local/<project>:<time>-<nonce>`. With one, it must be its repository.
+   */
+  readonly project?: string;
+  /** Tags (key/value, or a list of labels) every run of this experiment object gets; a run's own win. */
+  readonly tags?: Readonly<Record<string, string>> | readonly string[];
 }
 
 /** The keys of {@link CreateExperimentOptions}. */
@@ -154,6 +189,8 @@ export const CREATE_OPTION_KEYS: OptionKeys<CreateExperimentOptions> = {
   registry: true,
   annotations: true,
   reproducible: true,
+  project: true,
+  tags: true,
   ...RECORDING_OPTION_KEYS,
 };
 
@@ -168,3 +205,31 @@ export const RESTORE_OPTION_KEYS: OptionKeys<RestoreOptions> = {
   registry: true,
   ...RECORDING_OPTION_KEYS,
 };
+
+/**
+ * Checks a project name (an OCI repository path, e.g. `model-training` or `acme/qap`), and that
+ * it agrees with the reference when both are given.
+ */
+export function checkProject(project: unknown, reference: string | undefined): string {
+  let repository: string | undefined;
+  try {
+    if (typeof project === 'string') repository = parseReference(`x.local/${project}:t`).repository;
+  } catch {
+    repository = undefined;
+  }
+  if (repository === undefined || repository !== project) {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `Project ${JSON.stringify(project)} is not a repository name: use lowercase letters, digits and . _ - separators, with / between parts (e.g. model-training).`,
+      { data: { project: typeof project === 'string' ? project : typeof project } }
+    );
+  }
+  if (reference !== undefined && parseReference(reference).repository !== repository) {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `Project ${project} disagrees with the reference ${reference}: name one of them, or a reference in that project.`,
+      { data: { project: repository, reference } }
+    );
+  }
+  return repository;
+}

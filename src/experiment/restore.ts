@@ -6,6 +6,7 @@
  */
 import { isRunledgerError, RunledgerError } from '../errors.js';
 import type { LocalRegistry } from '../store/local-registry.js';
+import type { JsonValue } from '../oci/canonical-json.js';
 import type { AttachmentRecord } from './attachments.js';
 import { checkpointReference } from './checkpoint.js';
 import { findStaleJournals, foldStored, type JournalRun } from './crash-journals.js';
@@ -77,9 +78,19 @@ export interface ReplayRuns {
   addClosed(state: ClosedRunState, name: string | undefined): void;
   /** Opens a run again, under its old id and start time when `recovered` says so. */
   open(
-    options: { name: string; tags: Record<string, string> },
+    options: {
+      name: string;
+      tags: Record<string, string>;
+      labels: string[];
+      description?: string;
+    },
     parentRunId: number | undefined,
-    recovered: { runId: number; startedAt: Date }
+    recovered: {
+      runId: number;
+      startedAt: Date;
+      attributes: Readonly<Record<string, JsonValue>>;
+      resumedFrom: number | undefined;
+    }
   ): Run;
 }
 
@@ -127,6 +138,7 @@ export async function replayJournal(target: ReplayTarget, j: JournalContents): P
         attachments: new Map(c.attachments.map((a) => [a.name, a])),
         solves: c.solves,
         samplings: c.samplings,
+        ...(c.trace === undefined ? {} : { trace: c.trace }),
       },
       r.open?.name
     );
@@ -136,10 +148,21 @@ export async function replayJournal(target: ReplayTarget, j: JournalContents): P
   for (const [runId, r] of missing) {
     const o = r.open;
     if (r.close !== undefined || o === undefined) continue;
-    const run = target.runs.open({ name: o.name, tags: { ...o.tags, ...r.tags } }, o.parent, {
-      runId,
-      startedAt: new Date(o.at),
-    });
+    const run = target.runs.open(
+      {
+        name: o.name,
+        tags: { ...o.tags, ...r.tags },
+        labels: [...new Set([...(o.labels ?? []), ...r.labels])],
+        ...(o.description === undefined ? {} : { description: o.description }),
+      },
+      o.parent,
+      {
+        runId,
+        startedAt: new Date(o.at),
+        attributes: { ...o.attrs, ...r.attributes },
+        resumedFrom: o.resumed,
+      }
+    );
     setParams(runId, r);
     run.recover({ attachments: r.attachments, solves: r.solves, metrics: r.points });
     rebuilt.push([run, Math.max(o.at, r.lastWrite)]);

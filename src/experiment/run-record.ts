@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { RunledgerError } from '../errors.js';
-import { canonicalJsonBytes, type JsonValue } from '../oci/canonical-json.js';
+import { canonicalJson, canonicalJsonBytes, type JsonValue } from '../oci/canonical-json.js';
 import { runledgerVersion } from '../version.js';
 import { describeValue, isPlainRecord, type OptionKeys } from './options.js';
 import { validateName } from './parameters.js';
@@ -144,6 +144,38 @@ export function checkTags(tags: unknown): asserts tags is Readonly<Record<string
     );
   }
   for (const [k, v] of Object.entries(tags)) checkTag(k, v);
+}
+
+/**
+ * Checks attributes: a plain object whose keys follow the parameter-name rules and whose values
+ * JSON can hold (finite numbers, strings, booleans, null, arrays and plain objects of those).
+ * @param attributes - what was passed
+ * @returns a copy, through JSON (so later changes to the caller's objects change nothing)
+ * @throws RunledgerError `ARGUMENT_INVALID`
+ */
+export function checkAttributes(attributes: unknown): Record<string, JsonValue> {
+  if (!isPlainRecord(attributes)) {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `Attributes must be a plain object of name → JSON value, not ${describeValue(attributes)}.`
+    );
+  }
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(attributes)) {
+    validateName(k, 'attribute', 'ARGUMENT_INVALID');
+    let text: string;
+    try {
+      text = canonicalJson(v as JsonValue);
+    } catch (cause) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `The value of attribute ${JSON.stringify(k)} is not JSON data (${describeValue(v)}): use numbers, strings, booleans, null, arrays and plain objects.`,
+        { data: { name: k }, cause }
+      );
+    }
+    out[k] = JSON.parse(text) as JsonValue;
+  }
+  return out;
 }
 
 /** The longest description a run takes. */
@@ -429,4 +461,39 @@ export function decodeRunRecord(bytes: Uint8Array): RunInfo {
     attributes,
     resumedFrom: Number.isSafeInteger(resumed) ? (resumed as number) : undefined,
   };
+}
+
+const MAX_REASON = 512;
+
+/**
+ * OMMX's failure reason: `"<ErrorName>: <message>"` (just the name when the message is blank),
+ * whitespace collapsed, at most 512 characters ending in `…` when cut.
+ * @param error - what was thrown
+ * @returns the reason text
+ * @example
+ * ```ts
+ * failureReason(new TypeError('bad  input')); // 'TypeError: bad input'
+ * ```
+ */
+export function failureReason(error: unknown): string {
+  const name =
+    error instanceof Error
+      ? error.name || error.constructor.name || 'Error'
+      : typeof error === 'object' && error !== null
+        ? (error.constructor?.name ?? 'Object')
+        : typeof error;
+  const message = normalizeReason(error instanceof Error ? error.message : String(error));
+  return normalizeReason(message.length === 0 ? name : `${name}: ${message}`);
+}
+
+/**
+ * A lifecycle reason as OMMX stores it: whitespace collapsed to single spaces, at most 512
+ * characters, ending in `…` when cut.
+ * @param text - any text
+ * @returns the reason
+ */
+export function normalizeReason(text: string): string {
+  const collapsed = text.replace(/\s+/g, ' ').trim();
+  const chars = [...collapsed];
+  return chars.length <= MAX_REASON ? collapsed : `${chars.slice(0, MAX_REASON - 1).join('')}…`;
 }

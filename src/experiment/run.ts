@@ -3,7 +3,9 @@
  * An open run: parameters and attachments are logged into it until it closes, then it is
  * immutable. Its blobs are made durable together when it closes.
  */
+import { basename } from 'node:path';
 import { RunledgerError } from '../errors.js';
+import type { JsonValue } from '../oci/canonical-json.js';
 import type { BlobBatch } from '../store/blob-batch.js';
 import type { LocalRegistry } from '../store/local-registry.js';
 import type { StoreSession } from '../store/session.js';
@@ -11,6 +13,7 @@ import { AttachmentWriter, type AttachmentRecord } from './attachments.js';
 import type { RunStatus } from './config.js';
 import type { Descriptor } from '../oci/types.js';
 import type { Journal } from './journal.js';
+import type { RunTrace } from './trace.js';
 import type { ParameterValue } from './parameters.js';
 import type { Instance } from '../ommx/instance.js';
 import type { SampleSet } from '../ommx/sample-set.js';
@@ -24,17 +27,19 @@ import {
   checkPoint,
   type LogMetricOptions,
 } from './metrics.js';
-import { checkOptions } from './options.js';
+import { checkOptions, describeValue, isPlainRecord } from './options.js';
+import type { ObserverSet, RunEndStatus } from './logger.js';
 import { validateName } from './parameters.js';
 import {
+  checkAttributes,
   checkTag,
-  checkTags,
   encodeRunRecord,
   MEDIA_TYPE_RUN,
   RUN_ATTACHMENT,
   RUN_OPTION_KEYS,
   RUN_SCOPE_OPTION_KEYS,
   runError,
+  splitTags,
   type RunOptions,
   type RunScopeOptions,
 } from './run-record.js';
@@ -66,6 +71,15 @@ export interface RunHost {
   readonly journal: Journal | undefined;
   /** The experiment's store session: every blob the run writes is pinned there first. */
   readonly session: StoreSession;
+  /** The experiment's observers, and its reference for their events. */
+  readonly observers: ObserverSet;
+  experiment(): string;
+  /** Logs several parameters of an open run at once: all checked first, none logged if one fails. */
+  logParameters(runId: number, params: Readonly<Record<string, ParameterValue>>): void;
+  /** The run begins to close (synchronously, before anything is awaited). */
+  closing(run: Run): void;
+  /** The run's trace (`storeTrace`), its `Run` span started. */
+  readonly trace?: RunTrace | undefined;
 }
 
 /** Who a run is, set when it opens. @internal */
@@ -77,6 +91,12 @@ export interface RunIdentity {
   readonly reproducible: boolean;
   /** When it opened (a run recovered from the journal keeps its original start). */
   readonly startedAt?: Date;
+  readonly labels?: readonly string[];
+  readonly description?: string | undefined;
+  readonly attributes?: Readonly<Record<string, JsonValue>>;
+  /** The run this one continues, and where its metrics' steps go on from. */
+  readonly resumedFrom?: number | undefined;
+  readonly metricSteps?: ReadonlyMap<string, number>;
 }
 
 /** A run's state at close. @internal */
@@ -89,41 +109,8 @@ export interface ClosedRunState {
   readonly solves: readonly SolveRecord[];
   /** Samplings in sampling id order. */
   readonly samplings: readonly SolveRecord[];
-}
-
-const MAX_REASON = 512;
-
-/**
- * OMMX's failure reason: `"<ErrorName>: <message>"` (just the name when the message is blank),
- * whitespace collapsed, at most 512 characters ending in `…` when cut.
- * @param error - what was thrown
- * @returns the reason text
- * @example
- * ```ts
- * failureReason(new TypeError('bad  input')); // 'TypeError: bad input'
- * ```
- */
-export function failureReason(error: unknown): string {
-  const name =
-    error instanceof Error
-      ? error.name || error.constructor.name || 'Error'
-      : typeof error === 'object' && error !== null
-        ? (error.constructor?.name ?? 'Object')
-        : typeof error;
-  const message = normalizeReason(error instanceof Error ? error.message : String(error));
-  return normalizeReason(message.length === 0 ? name : `${name}: ${message}`);
-}
-
-/**
- * A lifecycle reason as OMMX stores it: whitespace collapsed to single spaces, at most 512
- * characters, ending in `…` when cut.
- * @param text - any text
- * @returns the reason
- */
-export function normalizeReason(text: string): string {
-  const collapsed = text.replace(/\s+/g, ' ').trim();
-  const chars = [...collapsed];
-  return chars.length <= MAX_REASON ? collapsed : `${chars.slice(0, MAX_REASON - 1).join('')}…`;
+  /** The trace layer (`storeTrace`, or carried from the experiment it continues). */
+  readonly trace?: Descriptor;
 }
 
 /**
@@ -146,6 +133,12 @@ export class Run extends RunScope {
   /** The run this one was opened under (`run.child`), if any. */
   readonly parentRunId: number | undefined;
   readonly #tags: Record<string, string> = {};
+  readonly #labels: string[] = [];
+  readonly #attributes: Record<string, JsonValue> = {};
+  /** A free-text description, if one was given. */
+  readonly description: string | undefined;
+  /** The run this one continues (`startRun({ resumeFrom })`), if any. */
+  readonly resumedFrom: number | undefined;
   readonly #startedAt: Date;
   readonly #reproducible: boolean;
   readonly #children = new Set<Run>();
@@ -174,12 +167,17 @@ export class Run extends RunScope {
     this.parentRunId = identity.parentRunId;
     this.#reproducible = identity.reproducible;
     this.#metrics = new MetricLog({ reproducible: identity.reproducible });
+    if (identity.metricSteps !== undefined) this.#metrics.continueSteps(identity.metricSteps);
     this.#startedAt = identity.startedAt ?? new Date();
+    this.description = identity.description;
+    this.resumedFrom = identity.resumedFrom;
     const journal = host.journal;
     for (const [k, v] of Object.entries(identity.tags)) {
       checkTag(k, v);
       this.#tags[k] = v;
     }
+    for (const l of identity.labels ?? []) if (!this.#labels.includes(l)) this.#labels.push(l);
+    Object.assign(this.#attributes, identity.attributes ?? {});
     this.#writer = new AttachmentWriter(
       `run ${runId}`,
       {
@@ -194,6 +192,17 @@ export class Run extends RunScope {
                   record.descriptor.digest,
                 ]),
             }),
+        recorded: (record: AttachmentRecord) => {
+          if (!host.observers.active) return;
+          host.observers.emit('onAttachment', {
+            experiment: host.experiment(),
+            runId,
+            name: record.name,
+            mediaType: record.mediaType,
+            size: record.descriptor.size,
+            time: Date.now(),
+          });
+        },
       },
       () => this.#assertOpen()
     );
@@ -202,8 +211,20 @@ export class Run extends RunScope {
       assertOpen: () => this.#assertOpen(),
       putBlob: (bytes) => this.#openBatch().putBlob(bytes),
       nextId: (kind) => this.#nextIds[kind]++,
+      startSpan: (call) => host.trace?.startCall(call),
       record: (kind, record) => {
         this.#adoptSolve(kind, record);
+        if (host.observers.active) {
+          host.observers.emit('onSolve', {
+            experiment: host.experiment(),
+            runId,
+            kind,
+            solveId: record.id,
+            adapter: record.adapter,
+            status: record.status,
+            time: Date.now(),
+          });
+        }
         if (journal !== undefined) {
           const batch = this.#batch;
           const digests = [record.input, record.output, record.diagnostics]
@@ -294,6 +315,76 @@ export class Run extends RunScope {
     this.#host.logParameter(this.runId, name, value);
   }
 
+  /**
+   * Logs several parameters (the logger protocol's batch): every entry is checked first, and
+   * nothing is logged when one is refused.
+   * @param params - name → value, as {@link Run.logParameter} takes them
+   * @throws RunledgerError `PARAMETER_INVALID`, `PARAMETER_TYPE_CONFLICT`, `RUN_CLOSED`
+   * @example
+   * ```ts
+   * run.logParams({ solver: 'highs', time_limit: 20 });
+   * ```
+   */
+  logParams(params: Readonly<Record<string, ParameterValue>>): void {
+    this.#assertOpen();
+    if (!isPlainRecord(params)) {
+      throw new RunledgerError(
+        'PARAMETER_INVALID',
+        `logParams takes a plain object of name → value, not ${describeValue(params)}.`
+      );
+    }
+    this.#host.logParameters(this.runId, params);
+  }
+
+  /**
+   * Logs a file as an attachment named `name` (its basename by default): the logger protocol's
+   * `logArtifact`, {@link Run.logFile} underneath.
+   * @param path - a regular file
+   * @param options - name
+   * @returns when written
+   * @throws as {@link Run.logFile}
+   */
+  logArtifact(path: string, options: { readonly name?: string } = {}): Promise<void> {
+    return this.logFile(options.name ?? basename(path), path);
+  }
+
+  /** The run's labels so far (tags without a value), in the order first given. */
+  get labels(): readonly string[] {
+    return [...this.#labels];
+  }
+
+  /** The run's attributes so far. */
+  get attributes(): Readonly<Record<string, JsonValue>> {
+    return { ...this.#attributes };
+  }
+
+  /**
+   * Sets a typed attribute: a JSON value (number, string, boolean, null, array or object), kept
+   * apart from parameters and shown in the runs table as `attributes.<name>`.
+   * @param name - parameter-name rules
+   * @param value - a JSON value
+   * @throws RunledgerError `ARGUMENT_INVALID` (a name, or a value JSON cannot hold), `RUN_CLOSED`
+   * @example
+   * ```ts
+   * run.setAttribute('dataset', { name: 'qaplib', size: 134 });
+   * ```
+   */
+  setAttribute(name: string, value: JsonValue): void {
+    this.setAttributes({ [name]: value });
+  }
+
+  /**
+   * Sets several attributes; nothing is set if one is refused.
+   * @param attributes - name → JSON value
+   * @throws RunledgerError `ARGUMENT_INVALID`, `RUN_CLOSED`
+   */
+  setAttributes(attributes: Readonly<Record<string, JsonValue>>): void {
+    this.#assertOpen();
+    const checked = checkAttributes(attributes);
+    Object.assign(this.#attributes, checked);
+    this.#host.journal?.append({ t: 'attrs', run: this.runId, attrs: checked, at: Date.now() });
+  }
+
   /** The run's tags so far. */
   get tags(): Readonly<Record<string, string>> {
     return { ...this.#tags };
@@ -322,15 +413,24 @@ export class Run extends RunScope {
   }
 
   /**
-   * Sets several tags; nothing is set if one is invalid.
-   * @param tags - a plain object, key → string value (an array is refused)
+   * Sets several tags; nothing is set if one is invalid. A list of strings adds labels
+   * (`run.setTags(['baseline', 'gpu'])`).
+   * @param tags - a plain object, key → string value; or an array of labels
    * @throws RunledgerError `ARGUMENT_INVALID`, `RUN_CLOSED`
    */
-  setTags(tags: Readonly<Record<string, string>>): void {
+  setTags(tags: Readonly<Record<string, string>> | readonly string[]): void {
     this.#assertOpen();
-    checkTags(tags);
-    Object.assign(this.#tags, tags);
-    this.#host.journal?.append({ t: 'tags', run: this.runId, tags: { ...tags }, at: Date.now() });
+    const split = splitTags(tags);
+    Object.assign(this.#tags, split.tags);
+    const added = split.labels.filter((l) => !this.#labels.includes(l));
+    this.#labels.push(...added);
+    this.#host.journal?.append({
+      t: 'tags',
+      run: this.runId,
+      tags: { ...split.tags },
+      ...(added.length === 0 ? {} : { labels: added }),
+      at: Date.now(),
+    });
   }
 
   /**
@@ -342,6 +442,15 @@ export class Run extends RunScope {
    */
   startChild(options: RunOptions = {}): Run {
     return this.#startChild(checkOptions(options, RUN_OPTION_KEYS, 'run.startChild'));
+  }
+
+  /**
+   * Makes `child` (opened by the experiment, e.g. `exp.run` inside this run's scope) a child
+   * this run waits for before it can finish.
+   * @internal
+   */
+  adoptChild(child: Run): void {
+    this.#children.add(child);
   }
 
   #startChild(options: RunOptions): Run {
@@ -374,6 +483,29 @@ export class Run extends RunScope {
   }
 
   /**
+   * Runs `fn` as a named step of this run: a child run named `<this run's name>/<name>`, so
+   * grouped operations (search → fit → evaluate) show their boundaries. Closed like
+   * {@link Run.child}: failed when `fn` throws (rethrown), finished when it returns.
+   * @param name - the step's name
+   * @param fn - the step
+   * @param options - tags, description, signal
+   * @returns what `fn` returns
+   * @example
+   * ```ts
+   * await exp.run(async (run) => {
+   *   await run.step('fit', async (fit) => fit.logMetric('loss', 0.1));
+   * }, { name: 'trial' }); // a child run named trial/fit
+   * ```
+   */
+  step<T>(
+    name: string,
+    fn: (run: Run) => T | Promise<T>,
+    options: Omit<RunScopeOptions, 'name'> = {}
+  ): Promise<T> {
+    return this.child(fn, { ...options, name: `${this.name}/${name}` });
+  }
+
+  /**
    * Logs one point of a stepped metric (beyond OMMX): a float64 value at a step (a non-negative
    * integer; by default one more than this metric's last step, from 0) and a timestamp
    * (milliseconds since the epoch; default now, or 0 in a reproducible experiment). A refused
@@ -390,8 +522,21 @@ export class Run extends RunScope {
    */
   logMetric(name: string, value: number, options?: LogMetricOptions): void {
     this.#assertOpen();
-    this.#metrics.log(name, value, options);
+    const step = this.#metrics.log(name, value, options);
     this.#host.journal?.metricLogged();
+    if (this.#host.observers.active) {
+      this.#emitMetrics({ [name]: value }, step, options?.timestamp);
+    }
+  }
+
+  #emitMetrics(values: Record<string, number>, step: number, timestamp: number | undefined): void {
+    this.#host.observers.emit('onMetrics', {
+      experiment: this.#host.experiment(),
+      runId: this.runId,
+      values,
+      step,
+      time: timestamp ?? Date.now(),
+    });
   }
 
   /**
@@ -418,8 +563,18 @@ export class Run extends RunScope {
       validateName(name, 'metric', 'METRIC_INVALID');
       checkPoint(name, value, shared.step ?? 0, timestamp);
     }
-    for (const [name, value] of entries) this.#metrics.log(name, value, shared);
+    // Without a step each metric takes its own next one: observers get one event per step.
+    const byStep = new Map<number, Record<string, number>>();
+    for (const [name, value] of entries) {
+      const step = this.#metrics.log(name, value, shared);
+      let group = byStep.get(step);
+      if (group === undefined) byStep.set(step, (group = {}));
+      group[name] = value;
+    }
     this.#host.journal?.metricLogged();
+    if (this.#host.observers.active) {
+      for (const [step, group] of byStep) this.#emitMetrics(group, step, timestamp);
+    }
   }
 
   /**
@@ -530,11 +685,22 @@ export class Run extends RunScope {
    *   be made durable — the run then stays open with everything logged, and `finish()` can be
    *   called again
    */
-  finish(): Promise<void> {
-    return this.close('finished', undefined);
+  finish(status: RunEndStatus = 'finished'): Promise<void> {
+    if (status !== 'finished' && status !== 'failed' && status !== 'interrupted') {
+      return Promise.reject(
+        new RunledgerError(
+          'ARGUMENT_INVALID',
+          `A run finishes as finished, failed or interrupted, not ${describeValue(status)}.`
+        )
+      );
+    }
+    return this.close(status, status === 'finished' ? undefined : `ended ${status} by the caller`);
   }
 
-  /** Closes the run as failed ("disposed before finish()") unless it was finished. */
+  /**
+   * Closes the run as failed unless it was finished: JavaScript gives a disposer no access to
+   * the exception that left the scope, so the reason says the scope ended before `finish()`.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.closed) await this.close('failed', 'disposed before finish()');
   }
@@ -549,6 +715,10 @@ export class Run extends RunScope {
       endedAt: endedAt ?? new Date(),
       error: error === undefined ? undefined : runError(error),
       reproducible: this.#reproducible,
+      description: this.description,
+      labels: this.#labels,
+      attributes: this.#attributes,
+      resumedFrom: this.resumedFrom,
     });
     return this.#putExtension(RUN_ATTACHMENT, MEDIA_TYPE_RUN, bytes);
   }
@@ -586,6 +756,7 @@ export class Run extends RunScope {
     endedAt?: Date
   ): Promise<void> {
     const wasOpen = !this.closed;
+    if (wasOpen) this.#host.closing(this);
     const closing = this.#close(status, reason, error, endedAt);
     if (wasOpen) {
       this.#settled = closing.then(
@@ -636,11 +807,13 @@ export class Run extends RunScope {
     this.#openSolves.clear();
     let metrics: AttachmentRecord | undefined;
     let record: AttachmentRecord;
+    let trace: Descriptor | undefined;
     // Content is flushed now; the directory entries become durable with the next manifest
     // written to the store (commit or checkpoint), which fsyncs blobs/sha256 before its ref.
     try {
       metrics = await this.#metricsRecord();
       record = await this.#runRecord(error, endedAt);
+      trace = await this.#host.trace?.store(status, reason, (b) => this.#openBatch().putBlob(b));
       await this.#batch?.commit({ syncDirectory: false });
     } catch (e) {
       // Nothing logged is lost: the run stays open and finish() can be called again once the
@@ -660,6 +833,7 @@ export class Run extends RunScope {
       ]),
       solves: [...this.#solves],
       samplings: [...this.#samplings],
+      ...(trace === undefined ? {} : { trace }),
     });
   }
 }

@@ -17,14 +17,15 @@ async function newExperiment() {
 }
 
 describe('unknown option keys are refused', () => {
-  it('startRun: project, description, runId (and a non-object) are refused, naming the key and the accepted ones', async () => {
+  it('startRun: project, runId, color (and a non-object) are refused, naming the key and the accepted ones', async () => {
     const { exp } = await newExperiment();
-    for (const key of ['project', 'description', 'runId']) {
+    const accepted = ['config', 'description', 'labels', 'name', 'nested', 'resumeFrom', 'tags'];
+    for (const key of ['project', 'runId', 'color']) {
       const err = expectError(() => exp.startRun({ [key]: 'x' } as never), 'ARGUMENT_INVALID');
       expect(err.message).toContain(JSON.stringify(key));
       expect(err.message).toContain('startRun');
-      expect(err.message).toMatch(/name, tags/);
-      expect(err.data).toMatchObject({ key, accepted: ['name', 'tags'] });
+      expect(err.message).toMatch(/config, description, labels, name, nested, resumeFrom, tags/);
+      expect(err.data).toMatchObject({ key, accepted });
     }
     // A signal means something only to the scoped forms.
     expectError(
@@ -36,7 +37,8 @@ describe('unknown option keys are refused', () => {
     // Nothing was opened, no run id used.
     expect(exp.openRunIds).toEqual([]);
     // A key given as undefined is an accepted key left at its default.
-    const run = exp.startRun({ name: undefined, tags: undefined } as never);
+    const undefinedKeys: { name?: string } = { name: undefined, tags: undefined } as never;
+    const run = exp.startRun(undefinedKeys);
     expect(run.runId).toBe(0);
     await run.finish();
   });
@@ -48,15 +50,15 @@ describe('unknown option keys are refused', () => {
       exp.run(() => void (called = true), { project: 'p' } as never),
       'ARGUMENT_INVALID'
     );
-    expect(err.message).toMatch(/name, signal, tags/);
+    expect(err.message).toMatch(/name, nested, resumeFrom, signal, tags/);
     expect(called).toBe(false);
     await exp.run(async (run) => {
       expectError(() => run.startChild({ runId: 4 } as never), 'ARGUMENT_INVALID');
       const childErr = await expectCode(
-        run.child(() => void (called = true), { description: 'd' } as never),
+        run.child(() => void (called = true), { color: 'd' } as never),
         'ARGUMENT_INVALID'
       );
-      expect(childErr.message).toContain('"description"');
+      expect(childErr.message).toContain('"color"');
       expect(called).toBe(false);
       // The accepted keys still work, signal included.
       await run.child(() => undefined, { name: 'c', signal: new AbortController().signal });
@@ -71,13 +73,13 @@ describe('unknown option keys are refused', () => {
   it('Experiment.create, Experiment.use, restoreFromCheckpoint and fork refuse unknown keys', async () => {
     const registry = await LocalRegistry.open(await tempDir());
     const err = await expectCode(
-      Experiment.create(NAME, { registry, project: 'qap' } as never),
+      Experiment.create(NAME, { registry, owner: 'qap' } as never),
       'ARGUMENT_INVALID'
     );
-    expect(err.message).toContain('"project"');
+    expect(err.message).toContain('"owner"');
     expect(err.message).toContain('Experiment.create');
     expect(err.message).toMatch(
-      /annotations, durable, handleSignals, journal, registry, reproducible/
+      /annotations, durable, handleSignals, journal, project, registry, reproducible, spanProcessors, storeTrace, tags/
     );
     let called = false;
     await expectCode(

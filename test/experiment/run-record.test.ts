@@ -104,11 +104,11 @@ describe('tags, timing and errors', () => {
 });
 
 describe('tags must be a plain object of strings', () => {
-  it('refuses an array (or another non-plain object) at start, in child options and in setTags; nothing is changed', async () => {
+  it('refuses an array that is not of labels (or another non-plain object) at start, in child options and in setTags; nothing is changed', async () => {
     const { exp } = await newExperiment();
-    for (const tags of [['a', 'b'], new Map([['a', 'b']]), 'a=b', null, new Date(0)]) {
+    for (const tags of [[1, 'b'], new Map([['a', 'b']]), 'a=b', null, new Date(0), ['\u0000']]) {
       const err = expectError(() => exp.startRun({ tags: tags as never }), 'ARGUMENT_INVALID');
-      expect(err.message).toMatch(/tags/i);
+      expect(err.message).toMatch(/tags|label/i);
       await expectCode(
         exp.run(() => undefined, { tags: tags as never }),
         'ARGUMENT_INVALID'
@@ -117,12 +117,12 @@ describe('tags must be a plain object of strings', () => {
     expect(exp.openRunIds).toEqual([]);
     await exp.run(
       async (run) => {
-        expectError(() => run.startChild({ tags: ['x'] as never }), 'ARGUMENT_INVALID');
+        expectError(() => run.startChild({ tags: [7] as never }), 'ARGUMENT_INVALID');
         let called = false;
-        const child = run.child(() => void (called = true), { tags: ['x'] as never });
+        const child = run.child(() => void (called = true), { tags: [{}] as never });
         await expectCode(child, 'ARGUMENT_INVALID');
         expect(called).toBe(false);
-        expectError(() => run.setTags(['x', 'y'] as never), 'ARGUMENT_INVALID');
+        expectError(() => run.setTags(['x', 3] as never), 'ARGUMENT_INVALID');
         expectError(() => run.setTags(new Map([['k', 'v']]) as never), 'ARGUMENT_INVALID');
         expect(run.tags).toEqual({ kept: 'yes' });
         // An object without a prototype is a plain object too.
