@@ -4,6 +4,7 @@
  */
 import type { Table } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
+import { Experiment } from '../../src/experiment/experiment.js';
 import type { JsonValue } from '../../src/oci/canonical-json.js';
 import { runParametersTable, type ParameterColumnSource } from '../../src/tables/arrow.js';
 import { queryTable } from '../../src/tables/query.js';
@@ -15,7 +16,9 @@ import {
   type RunRecordSource,
   type RunSource,
 } from '../../src/tables/runs.js';
+import { LocalRegistry } from '../../src/store/local-registry.js';
 import { expectCode } from '../helpers/expect-code.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface FakeRun {
   readonly runId: number;
@@ -307,5 +310,59 @@ describe('projectOf', () => {
     expect(projectOf('ghcr.io/acme/qap:v1')).toBe('acme/qap');
     expect(projectOf('localhost:5000/team/study@sha256:' + '0'.repeat(64))).toBe('team/study');
     expect(projectOf('ubuntu')).toBe('library/ubuntu');
+  });
+});
+
+describe('runsDf of a real experiment', () => {
+  it('reads the project, labels, attributes, description and resumed_from back from the run records', async () => {
+    const registry = await LocalRegistry.open(await tempDir());
+    const exp = await Experiment.create(undefined, { registry, project: 'model-training' });
+    await exp.run(
+      (run) => {
+        run.logParameter('seed', 1);
+        run.setAttribute('lr', 0.1);
+        run.setAttribute('layers', [64, 64]);
+      },
+      { name: 'baseline', tags: ['baseline', 'gpu'], description: 'the first try' }
+    );
+    await exp.run(
+      (run) => {
+        run.setAttribute('lr', 3);
+        run.setAttribute('frozen', true);
+      },
+      { name: 'other', labels: ['cpu'] }
+    );
+    await exp.run(() => undefined, { name: 'again', resumeFrom: 0 });
+    const live = await exp.runsDf();
+    const sealed = await exp.commit();
+    const df = await sealed.runsDf();
+    expect(live.schema.fields.map((f) => f.name)).toEqual(df.schema.fields.map((f) => f.name));
+    expect(df.schema.fields.map((f) => f.name)).toEqual([
+      ...RUN_COLUMNS.slice(0, -1),
+      'params.seed',
+      'attributes.frozen',
+      'attributes.layers',
+      'attributes.lr',
+      'labels.baseline',
+      'labels.cpu',
+      'labels.gpu',
+      'solve_count',
+    ]);
+    expect(cells(df, 'project')).toEqual(['model-training', 'model-training', 'model-training']);
+    expect(cells(live, 'project')).toEqual(cells(df, 'project'));
+    expect(cells(df, 'name')).toEqual(['baseline', 'other', 'again']);
+    expect(cells(df, 'description')).toEqual(['the first try', null, 'the first try']);
+    expect(cells(df, 'resumed_from')).toEqual([null, null, 0n]);
+    expect(cells(df, 'labels')).toEqual(['baseline, gpu', 'cpu', 'baseline, gpu']);
+    expect(cells(df, 'labels.gpu')).toEqual([true, null, true]);
+    expect(types(df)['attributes.lr']).toBe('Float64');
+    expect(cells(df, 'attributes.lr')).toEqual([0.1, 3, 0.1]);
+    expect(types(df)['attributes.frozen']).toBe('Bool');
+    expect(cells(df, 'attributes.frozen')).toEqual([null, true, null]);
+    expect(cells(df, 'attributes.layers')).toEqual(['[64,64]', null, '[64,64]']);
+    expect(cells(queryTable(df, { where: 'labels.gpu = true' }), 'name')).toEqual([
+      'baseline',
+      'again',
+    ]);
   });
 });
