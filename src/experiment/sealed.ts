@@ -340,10 +340,11 @@ export class SealedExperiment extends ReadableScope {
   }
 
   /**
-   * The runs table (beyond OMMX), in MLflow's `search_runs` naming: `run_id`, `name`, `status`,
-   * `parent_run_id`, `started_at`, `ended_at`, `duration_ms`, `params.<name>`, `metrics.<name>`
-   * (the value at the largest step), `tags.<name>`, `solve_count`. Reads each run's record and
-   * metrics.
+   * The runs table (beyond OMMX), in MLflow's `search_runs` naming: `run_id`, `project`, `name`,
+   * `status`, `parent_run_id`, `resumed_from`, `started_at`, `ended_at`, `duration_ms`,
+   * `description`, `labels`, `params.<name>`, `attributes.<name>`, `metrics.<name>` (the value at
+   * the largest step), `tags.<name>`, `labels.<label>`, `solve_count`. Reads each run's record
+   * and metrics.
    * @returns an Apache Arrow table
    * @throws RunledgerError `PAYLOAD_INVALID`, `DIGEST_MISMATCH`
    * @example

@@ -232,12 +232,16 @@ describe('runsDf', () => {
     expect(live.numRows).toBe(3);
     expect(df.schema.fields.map((f) => f.name)).toEqual([
       'run_id',
+      'project',
       'name',
       'status',
       'parent_run_id',
+      'resumed_from',
       'started_at',
       'ended_at',
       'duration_ms',
+      'description',
+      'labels',
       'params.solver',
       'params.time_limit',
       'params.fold',
