@@ -43,7 +43,8 @@ const STATUS = ['unset', 'ok', 'error'] as const;
 const NS_PER_MS = 1_000_000n;
 
 /**
- * Decodes OTLP protobuf trace bytes into their spans, ordered by start time.
+ * Decodes OTLP protobuf trace bytes into their spans, ordered by start time (a parent before
+ * the children that started in the same instant).
  * @param bytes - an `ExportTraceServiceRequest`
  * @param subject - names the trace in error messages
  * @returns the spans
@@ -71,8 +72,17 @@ export function decodeTraceSpans(bytes: Uint8Array, subject = 'The trace'): RunT
       { data: { subject }, cause }
     );
   }
+  // OpenTelemetry JS takes start times from the millisecond clock: a parent and its first child
+  // often start in the same millisecond, so ties go parent first.
+  const parents = new Map(spans.map((s) => [s.span.spanId, s.span.parentSpanId]));
+  const depth = (id: string): number => {
+    let d = 0;
+    for (let p = parents.get(id); p !== undefined && d < spans.length; p = parents.get(p)) d++;
+    return d;
+  };
   return spans
-    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0))
+    .map((s) => ({ ...s, depth: depth(s.span.spanId) }))
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.depth - b.depth))
     .map((s) => s.span);
 }
 

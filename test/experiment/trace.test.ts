@@ -233,6 +233,7 @@ describe('storeTrace: true', () => {
       expect(run.traceDescriptor?.annotations).toEqual({});
       const spans = await run.traceSpans();
       const span = only(spans, 'Run');
+      expect(spans[0]).toBe(span); // ordered by start, a parent before its children
       expect(span.scope).toBe(TRACE_SCOPE);
       expect(span.parentSpanId).toBeUndefined();
       expect(span.attributes['ommx.run.id']).toBe(run.runId);
