@@ -159,3 +159,7 @@ export type { RunError, RunInfo, RunOptions, RunScopeOptions } from './experimen
 
 export { parseSort, parseWhere, queryTable } from './tables/query.js';
 export type { Cell, QueryOptions, Row } from './tables/query.js';
+
+export { decodeTraceSpans } from './experiment/trace-spans.js';
+export type { RunTraceSpan, TraceAttributeValue } from './experiment/trace-spans.js';
+export type { TraceSpanProcessor } from './experiment/trace.js';

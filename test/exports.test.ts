@@ -47,6 +47,7 @@ const PUBLIC_NAMES = [
   'copyArtifact',
   'currentExperiment',
   'currentRun',
+  'decodeTraceSpans',
   'dockerConfigPath',
   'endRun',
   'envCredentialName',
