@@ -6,6 +6,7 @@
  */
 import type { LoggedRun, Logger, RunEndStatus, StartRunOptions } from '../experiment/logger.js';
 import type { ParameterValue } from '../experiment/parameters.js';
+import { checkRunEndStatus } from './observed-run.js';
 
 /** The methods a logger's failure is recorded under. */
 export type LoggerMethod =
@@ -123,8 +124,8 @@ export class CompositeLogger implements Logger {
     started.forEach((run, i) => {
       if (run !== undefined) members.push(new Member(rest[i]!, run));
     });
-    return new CompositeRun(named.name ?? '', members, (member, method, error) =>
-      this.#failed(member, method, error)
+    return new CompositeRun(named.name ?? '', members, (logger, method, error) =>
+      this.#failed(logger, method, error)
     );
   }
 
@@ -250,9 +251,16 @@ export class CompositeRun implements LoggedRun {
    * Finishes every logger's run (after its calls under way); the second call does nothing and
    * returns the first one's promise.
    * @param status - finished (the default), failed or interrupted
-   * @returns when every logger has settled; never rejects
+   * @returns when every logger has settled; rejects only for a status the protocol has not (then
+   *   nothing is finished)
+   * @throws RunledgerError `ARGUMENT_INVALID` for another status
    */
-  finish(status?: RunEndStatus): Promise<void> {
+  finish(status: RunEndStatus = 'finished'): Promise<void> {
+    try {
+      checkRunEndStatus(status);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     this.#end ??= this.#endAll('finish', (run) => run.finish(status));
     return this.#end;
   }

@@ -212,13 +212,10 @@ export class ObservedRun implements LoggedRun {
    * @throws RunledgerError `ARGUMENT_INVALID` for another status
    */
   finish(status: RunEndStatus = 'finished'): Promise<void> {
-    if (status !== 'finished' && status !== 'failed' && status !== 'interrupted') {
-      return Promise.reject(
-        new RunledgerError(
-          'ARGUMENT_INVALID',
-          `A run finishes as finished, failed or interrupted, not ${describeValue(status)}.`
-        )
-      );
+    try {
+      checkRunEndStatus(status);
+    } catch (e) {
+      return Promise.reject(e);
     }
     return this.#close(status, undefined);
   }
@@ -294,6 +291,24 @@ export function startObservedRun(
     sink.onParams?.({ experiment, runId, params: config, time: start.time });
   }
   return new ObservedRun(sink, start);
+}
+
+/**
+ * Checks the status a run is finished with.
+ * @param status - what `finish` was given
+ * @throws RunledgerError `ARGUMENT_INVALID` for anything but finished, failed, interrupted
+ * @example
+ * ```ts
+ * checkRunEndStatus('failed');
+ * ```
+ */
+export function checkRunEndStatus(status: unknown): asserts status is RunEndStatus {
+  if (status !== 'finished' && status !== 'failed' && status !== 'interrupted') {
+    throw new RunledgerError(
+      'ARGUMENT_INVALID',
+      `A run finishes as finished, failed or interrupted, not ${describeValue(status)}.`
+    );
+  }
 }
 
 /** A copy of a parameter record, each value checked. */

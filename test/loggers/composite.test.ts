@@ -12,6 +12,7 @@ import type { SealedExperiment } from '../../src/experiment/sealed.js';
 import { asLogger, CompositeLogger, CompositeRun } from '../../src/loggers/composite.js';
 import { JsonlLogger } from '../../src/loggers/jsonl.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
+import { expectCode } from '../helpers/expect-code.js';
 import { tempDir } from '../helpers/temp.js';
 import { expectOneTable, readEvents, type EventLine } from './events.js';
 
@@ -288,6 +289,13 @@ describe('CompositeLogger', () => {
       size: 8,
       path: file,
     });
+
+    // A status the protocol has not is the caller's mistake: refused, nothing finished.
+    const again = await new CompositeLogger([recorder]).startRun({ name: 'again' });
+    await expectCode(again.finish('done' as 'finished'), 'ARGUMENT_INVALID');
+    expect(again.finished).toBe(false);
+    await again.finish('interrupted');
+    expect(recorder.runs[1]?.calls).toEqual([['finish:interrupted']]);
 
     const none = new CompositeLogger([new NoStartLogger(), new NoStartLogger()]);
     const empty = await none.startRun({ name: 'nobody' });
