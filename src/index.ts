@@ -163,3 +163,11 @@ export type { Cell, QueryOptions, Row } from './tables/query.js';
 export { decodeTraceSpans } from './experiment/trace-spans.js';
 export type { RunTraceSpan, TraceAttributeValue } from './experiment/trace-spans.js';
 export type { TraceSpanProcessor } from './experiment/trace.js';
+
+export { asLogger, CompositeLogger, CompositeRun } from './loggers/composite.js';
+export type { LoggerFailure, LoggerInput, LoggerMethod } from './loggers/composite.js';
+export { ConsoleLogger } from './loggers/console.js';
+export type { ConsoleLoggerOptions, ConsoleStream } from './loggers/console.js';
+export { JsonlLogger } from './loggers/jsonl.js';
+export type { JsonlLoggerOptions } from './loggers/jsonl.js';
+export type { ArtifactEvent, TagsEvent } from './loggers/observed-run.js';

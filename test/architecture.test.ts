@@ -39,11 +39,10 @@ const LONG_FILES: Readonly<Record<string, string>> = {
   // Docker's credential chain (variables, config.json, credHelpers, credsStore, helpers) is one
   // protocol with one secrecy rule, tested as one.
   'src/remote/credentials.ts': 'one protocol',
-  // The two public facades of recording: Experiment and Run carry the API users call (the logger
-  // protocol, MLflow's and Strikes' habits), and half their lines are its TSDoc; what they do
-  // stands in experiment-runs, manifest, autosave, restore, scope, solve and trace.
+  // The public facade of recording: Experiment carries the API users call (lifecycle, the logger
+  // protocol, MLflow's and Strikes' habits), and half its lines are that API's TSDoc; what it does
+  // stands in experiment-runs, experiment-attachments, manifest, autosave, restore and trace.
   'src/experiment/experiment.ts': 'the Experiment facade',
-  'src/experiment/run.ts': 'the Run facade',
   // The ommx.v2 tables every root message shares: one wire-format definition, in the spec's order.
   'src/ommx/wire/tables.ts': 'one wire-format definition',
 };

@@ -53,7 +53,7 @@ import { encodeRunParameters } from './parameters.js';
 import { findRestorePoint, replayJournal, type ReplayTarget } from './restore.js';
 import type { Run } from './run.js';
 import { ExperimentRuns, isInterruption } from './experiment-runs.js';
-import { ObserverSet, type ExperimentObserver, type RunEndStatus } from './logger.js';
+import { ObserverSet, type ExperimentObserver, type Logger, type RunEndStatus } from './logger.js';
 import {
   normalizeReason,
   failureReason,
@@ -94,7 +94,7 @@ interface ExperimentInit extends RecordingInit {
  * const sealed = await exp.commit();
  * ```
  */
-export class Experiment extends ExperimentScope implements Interruptible {
+export class Experiment extends ExperimentScope implements Interruptible, Logger {
   #reference: string;
   readonly registry: LocalRegistry;
   readonly #annotations = new Map<string, string>();

@@ -45,7 +45,10 @@ export interface LoggedRun extends AsyncDisposable {
   logArtifact(path: string, options?: { readonly name?: string }): Promise<void>;
   /** Sets key/value tags. */
   setTags(tags: Readonly<Record<string, string>>): void | Promise<void>;
-  /** Ends the run (`finished` by default); the second call does nothing. */
+  /**
+   * Ends the run (`finished` by default). runledger's `Run` refuses a second call (`RUN_CLOSED`);
+   * `CompositeLogger` makes it a no-op.
+   */
   finish(status?: RunEndStatus): Promise<void>;
 }
 

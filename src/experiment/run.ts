@@ -19,6 +19,7 @@ import type { Instance } from '../ommx/instance.js';
 import type { SampleSet } from '../ommx/sample-set.js';
 import type { Solution } from '../ommx/solution.js';
 import type { SamplerAdapter, SolverAdapter } from '../solve/adapter.js';
+import { RunSolves } from './run-solves.js';
 import { bindAttachmentLog, RunScope } from './scope.js';
 import {
   MEDIA_TYPE_METRICS,
@@ -28,7 +29,7 @@ import {
   type LogMetricOptions,
 } from './metrics.js';
 import { checkOptions, describeValue, isPlainRecord } from './options.js';
-import type { ObserverSet, RunEndStatus } from './logger.js';
+import type { LoggedRun, ObserverSet, RunEndStatus } from './logger.js';
 import { validateName } from './parameters.js';
 import {
   checkAttributes,
@@ -48,7 +49,6 @@ import {
   recordCall,
   type OpenSolve,
   type SolveControls,
-  type SolveHost,
   type SolveRecord,
 } from './solve.js';
 
@@ -125,7 +125,7 @@ export interface ClosedRunState {
  * });
  * ```
  */
-export class Run extends RunScope {
+export class Run extends RunScope implements LoggedRun {
   /** Allocated when the run opened, from 0. */
   readonly runId: number;
   /** Given, or generated (`clever-rabbit-492`), unique in the experiment. */
@@ -145,11 +145,7 @@ export class Run extends RunScope {
   readonly #host: RunHost;
   readonly #writer: AttachmentWriter;
   readonly #inflight = new Set<Promise<unknown>>();
-  readonly #solves: SolveRecord[] = [];
-  readonly #samplings: SolveRecord[] = [];
-  readonly #nextIds = { solve: 0, sampling: 0 };
-  readonly #solveHost: SolveHost;
-  readonly #openSolves = new Set<OpenSolve>();
+  readonly #calls: RunSolves;
   readonly #metrics: MetricLog;
   #batch: BlobBatch | undefined;
   #closing = false;
@@ -207,52 +203,22 @@ export class Run extends RunScope {
       () => this.#assertOpen()
     );
     journal?.watchMetrics(runId, this.#metrics);
-    this.#solveHost = {
+    this.#calls = new RunSolves({
+      runId,
+      journal,
+      observers: host.observers,
+      experiment: () => host.experiment(),
       assertOpen: () => this.#assertOpen(),
-      putBlob: (bytes) => this.#openBatch().putBlob(bytes),
-      nextId: (kind) => this.#nextIds[kind]++,
+      openBatch: () => this.#openBatch(),
+      currentBatch: () => this.#batch,
+      track: (p) => this.#track(p),
       startSpan: (call) => host.trace?.startCall(call),
-      record: (kind, record) => {
-        this.#adoptSolve(kind, record);
-        if (host.observers.active) {
-          host.observers.emit('onSolve', {
-            experiment: host.experiment(),
-            runId,
-            kind,
-            solveId: record.id,
-            adapter: record.adapter,
-            status: record.status,
-            time: Date.now(),
-          });
-        }
-        if (journal !== undefined) {
-          const batch = this.#batch;
-          const digests = [record.input, record.output, record.diagnostics]
-            .filter((d): d is Descriptor => d !== undefined)
-            .map((d) => d.digest);
-          return this.#track(
-            journal.appendWithBlobs(
-              { t: 'solve', run: runId, kind, record, at: Date.now() },
-              batch,
-              digests
-            )
-          );
-        }
-        return Promise.resolve();
-      },
-    };
+    });
   }
 
   /** The run's blob batch (one per run, committed at close), its blobs pinned by the session. */
   #openBatch(): BlobBatch {
     return (this.#batch ??= this.#host.registry.batch({ session: this.#host.session }));
-  }
-
-  #adoptSolve(kind: 'solve' | 'sampling', record: SolveRecord): void {
-    const list = kind === 'solve' ? this.#solves : this.#samplings;
-    list.push(record);
-    list.sort((a, b) => a.id - b.id);
-    if (record.id >= this.#nextIds[kind]) this.#nextIds[kind] = record.id + 1;
   }
 
   /**
@@ -266,7 +232,7 @@ export class Run extends RunScope {
     metrics: readonly { name: string; step: number; timestamp: number; value: number }[];
   }): void {
     this.#writer.adopt(entries.attachments);
-    for (const s of entries.solves) this.#adoptSolve(s.kind, s.record);
+    for (const s of entries.solves) this.#calls.adopt(s.kind, s.record);
     for (const m of entries.metrics) {
       this.#metrics.log(m.name, m.value, { step: m.step, timestamp: m.timestamp });
     }
@@ -605,7 +571,7 @@ export class Run extends RunScope {
   ): Promise<Solution> {
     return this.#track(
       recordCall<Solution>(
-        this.#solveHost,
+        this.#calls.host,
         'solve',
         adapter as SolverAdapter<object>,
         instance,
@@ -638,7 +604,7 @@ export class Run extends RunScope {
   ): Promise<SampleSet> {
     return this.#track(
       recordCall<SampleSet>(
-        this.#solveHost,
+        this.#calls.host,
         'sampling',
         adapter as SamplerAdapter<object>,
         instance,
@@ -671,8 +637,8 @@ export class Run extends RunScope {
     controls: SolveControls = {}
   ): Promise<OpenSolve<I, Out>> {
     return this.#track(
-      openSolve(this.#solveHost, adapter, instance, options, controls).then((solve) => {
-        this.#openSolves.add(solve as OpenSolve);
+      openSolve(this.#calls.host, adapter, instance, options, controls).then((solve) => {
+        this.#calls.opened(solve as OpenSolve);
         return solve;
       })
     );
@@ -799,12 +765,7 @@ export class Run extends RunScope {
     this.#closing = true;
     await Promise.allSettled([...this.#inflight]);
     // A solve opened by hand and never closed is kept, as failed: what it took in is recorded.
-    for (const solve of this.#openSolves) {
-      if (solve.outcome === undefined) {
-        await solve.fail(new Error(`run ${this.runId} closed before the solve was`));
-      }
-    }
-    this.#openSolves.clear();
+    await this.#calls.failOpen(this.runId);
     let metrics: AttachmentRecord | undefined;
     let record: AttachmentRecord;
     let trace: Descriptor | undefined;
@@ -831,8 +792,8 @@ export class Run extends RunScope {
         [RUN_ATTACHMENT, record],
         ...(metrics === undefined ? [] : ([[METRICS_ATTACHMENT, metrics]] as const)),
       ]),
-      solves: [...this.#solves],
-      samplings: [...this.#samplings],
+      solves: [...this.#calls.solves],
+      samplings: [...this.#calls.samplings],
       ...(trace === undefined ? {} : { trace }),
     });
   }
