@@ -22,27 +22,14 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutosavePolicy, Experiment, LocalRegistry } from '../../dist/src/index.js';
-import { fmt, syncAll } from './lib.mjs';
+import { benchParams, fmt, syncAll } from './lib.mjs';
 
 const COUNT = Number(process.env['RUNLEDGER_BENCH_RUNS'] ?? 10_000);
 const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 2));
 if (!(COUNT >= 1)) throw new Error('RUNLEDGER_BENCH_RUNS must be a positive number');
 
-/** Run i's 10 parameters (floats never integral, so every column keeps one type). */
-function paramsOf(i) {
-  return [
-    ['solver', i % 3 === 0 ? 'scip' : 'highs'],
-    ['preset', `preset-${i % 17}`],
-    ['seed', i],
-    ['time_limit', 60 + (i % 10) * 30],
-    ['threads', 1 + (i % 8)],
-    ['mip_gap', 1e-4 * ((i % 5) + 1.5)],
-    ['alpha', (i + 0.5) / COUNT],
-    ['temperature', 0.25 + (i % 100) / 1000],
-    ['presolve', i % 2 === 0],
-    ['warm_start', i % 3 === 1],
-  ];
-}
+/** Run i's 10 parameters. */
+const paramsOf = (i) => benchParams(i, COUNT);
 
 /** An experiment in a fresh store, autosave off. */
 async function open(root, storeTrace) {

@@ -76,3 +76,25 @@ export function fmt(n) {
   if (a >= 10) return n.toFixed(2);
   return n.toFixed(3);
 }
+
+/**
+ * Run i's 10 parameters of `count` runs, as the experiment benches log them: 2 strings, 3 ints,
+ * 3 floats (never integral, so every column keeps one type), 2 booleans.
+ * @param {number} i
+ * @param {number} count
+ * @returns {[string, string | number | boolean][]}
+ */
+export function benchParams(i, count) {
+  return [
+    ['solver', i % 3 === 0 ? 'scip' : 'highs'],
+    ['preset', `preset-${i % 17}`],
+    ['seed', i],
+    ['time_limit', 60 + (i % 10) * 30],
+    ['threads', 1 + (i % 8)],
+    ['mip_gap', 1e-4 * ((i % 5) + 1.5)],
+    ['alpha', (i + 0.5) / count],
+    ['temperature', 0.25 + (i % 100) / 1000],
+    ['presolve', i % 2 === 0],
+    ['warm_start', i % 3 === 1],
+  ];
+}
