@@ -150,6 +150,7 @@ export type {
   RunStartEvent,
   SolveEvent,
   StartRunOptions,
+  TagsEvent,
   TagsInput,
 } from './experiment/logger.js';
 export { METRICS_ATTACHMENT } from './experiment/metrics.js';
@@ -170,4 +171,4 @@ export { ConsoleLogger } from './loggers/console.js';
 export type { ConsoleLoggerOptions, ConsoleStream } from './loggers/console.js';
 export { JsonlLogger } from './loggers/jsonl.js';
 export type { JsonlLoggerOptions } from './loggers/jsonl.js';
-export type { ArtifactEvent, TagsEvent } from './loggers/observed-run.js';
+export type { ArtifactEvent } from './loggers/observed-run.js';

@@ -101,6 +101,16 @@ export interface AttachmentEvent {
   readonly time: number;
 }
 
+/** Tags set on an open run (`onTags`): key/value tags, and the labels it added. */
+export interface TagsEvent {
+  readonly experiment: string;
+  readonly runId: number;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Labels added (a list passed to `setTags`). */
+  readonly labels: readonly string[];
+  readonly time: number;
+}
+
 /** A solver or sampler call recorded (`onSolve`). */
 export interface SolveEvent {
   readonly experiment: string;
@@ -147,6 +157,7 @@ export interface ExperimentObserver {
   onRunStart?(event: RunStartEvent): void | Promise<void>;
   onParams?(event: ParamsEvent): void | Promise<void>;
   onMetrics?(event: MetricsEvent): void | Promise<void>;
+  onTags?(event: TagsEvent): void | Promise<void>;
   onAttachment?(event: AttachmentEvent): void | Promise<void>;
   onSolve?(event: SolveEvent): void | Promise<void>;
   onRunEnd?(event: RunEndEvent): void | Promise<void>;

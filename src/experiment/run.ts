@@ -369,13 +369,7 @@ export class Run extends RunScope implements LoggedRun {
   setTag(key: string, value: string): void {
     this.#assertOpen();
     checkTag(key, value);
-    this.#tags[key] = value;
-    this.#host.journal?.append({
-      t: 'tags',
-      run: this.runId,
-      tags: { [key]: value },
-      at: Date.now(),
-    });
+    this.setTags({ [key]: value });
   }
 
   /**
@@ -397,6 +391,9 @@ export class Run extends RunScope implements LoggedRun {
       ...(added.length === 0 ? {} : { labels: added }),
       at: Date.now(),
     });
+    const time = Date.now();
+    const event = { experiment: this.#host.experiment(), runId: this.runId, time };
+    this.#host.observers.emit('onTags', { ...event, tags: { ...split.tags }, labels: added });
   }
 
   /**

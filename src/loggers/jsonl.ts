@@ -17,10 +17,11 @@ import type {
   RunEndEvent,
   RunStartEvent,
   SolveEvent,
+  TagsEvent,
   StartRunOptions,
 } from '../experiment/logger.js';
 import { LineFile } from './line-file.js';
-import { startObservedRun, type ArtifactEvent, type TagsEvent } from './observed-run.js';
+import { startObservedRun, type ArtifactEvent } from './observed-run.js';
 
 /** Options of {@link JsonlLogger}. */
 export interface JsonlLoggerOptions {

@@ -17,19 +17,10 @@ import type {
   RunEndStatus,
   RunStartEvent,
   StartRunOptions,
+  TagsEvent,
 } from '../experiment/logger.js';
 import { describeValue, isPlainRecord } from '../experiment/options.js';
 import type { ParameterValue } from '../experiment/parameters.js';
-
-/** Tags set on an open run (`run.setTags`), an event no experiment hook carries. */
-export interface TagsEvent {
-  readonly experiment: string;
-  readonly runId: number;
-  readonly tags: Readonly<Record<string, string>>;
-  /** Labels added (a list passed to `setTags`). */
-  readonly labels: readonly string[];
-  readonly time: number;
-}
 
 /** A file logged with `logArtifact`: an attachment event that also names the file. */
 export interface ArtifactEvent extends AttachmentEvent {

@@ -433,6 +433,8 @@ describe('observers', () => {
       onRunStart: (e) => void events.push(`start ${e.name} ${e.parentRunId ?? '-'} ${e.labels}`),
       onParams: (e) => void events.push(`params ${e.runId} ${Object.keys(e.params)}`),
       onMetrics: (e) => void events.push(`metrics ${e.runId} ${e.step} ${Object.keys(e.values)}`),
+      onTags: (e) =>
+        void events.push(`tags ${e.runId} ${Object.keys(e.tags).join(',') || '-'} ${e.labels}`),
       onAttachment: (e) => void events.push(`attachment ${e.runId ?? 'exp'} ${e.name} ${e.size}`),
       onRunEnd: (e) => void events.push(`end ${e.name} ${e.status}`),
       onCheckpoint: (e) => void checkpoints.push(`checkpoint ${e.status} ${e.runCount}`),
@@ -463,6 +465,8 @@ describe('observers', () => {
           run.logParameter('c', 3);
           run.logMetric('loss', 0.5);
           run.logMetrics({ loss: 0.4, acc: 0.9 });
+          run.setTags(['gpu']);
+          run.setTag('stage', 'fit');
           await run.logText('note', 'hi');
           await run.step('inner', () => undefined);
         },
@@ -482,6 +486,8 @@ describe('observers', () => {
       'metrics 0 0 loss',
       'metrics 0 1 loss',
       'metrics 0 0 acc',
+      'tags 0 - gpu',
+      'tags 0 stage ',
       'attachment 0 note 2',
       'start outer/inner 0 ',
       'end outer/inner finished',
