@@ -54,8 +54,8 @@ export { Run } from './experiment/run.js';
 export { failureReason } from './experiment/run-record.js';
 export { SealedExperiment, SealedRun } from './experiment/sealed.js';
 export type { ForkOptions, PushOptions } from './experiment/sealed.js';
-export { listExperiments } from './experiment/list.js';
-export type { ExperimentRef, ListExperimentsOptions } from './experiment/list.js';
+export { listExperiments, listProjects } from './experiment/list.js';
+export type { ExperimentRef, ListExperimentsOptions, ProjectRef } from './experiment/list.js';
 export type { AttachmentCodec } from './experiment/codec.js';
 export type {
   AttachmentRecord,

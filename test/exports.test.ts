@@ -69,6 +69,7 @@ const PUBLIC_NAMES = [
   'listCrashJournals',
   'listExperimentCheckpoints',
   'listExperiments',
+  'listProjects',
   'parseDuration',
   'parseSort',
   'parseWhere',

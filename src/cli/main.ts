@@ -20,6 +20,7 @@ import { gc } from './commands/gc.js';
 import { login } from './commands/login.js';
 import { logout } from './commands/logout.js';
 import { ls } from './commands/ls.js';
+import { projects } from './commands/projects.js';
 import { prune } from './commands/prune.js';
 import { pull } from './commands/pull.js';
 import { push } from './commands/push.js';
@@ -38,6 +39,7 @@ export type { CliIo } from './types.js';
 const COMMANDS: readonly Command[] = [
   demo,
   ls,
+  projects,
   show,
   runs,
   solves,

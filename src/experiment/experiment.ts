@@ -7,7 +7,15 @@ import { basename } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { importArchive } from '../archive/import.js';
 import { RunledgerError } from '../errors.js';
-import { normalizeReference, parseReference } from '../oci/reference.js';
+import {
+  formatReference,
+  isProjectTag,
+  namesRepository,
+  normalizeReference,
+  parseReference,
+  projectTag,
+} from '../oci/reference.js';
+import { randomBytes } from 'node:crypto';
 import type { Descriptor } from '../oci/types.js';
 import { pullIfMissing, type LoadOptions, type TransferReport } from '../remote/transfer.js';
 import { LocalRegistry } from '../store/local-registry.js';
@@ -212,7 +220,7 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
     options: CreateExperimentOptions = {}
   ): Promise<Experiment> {
     checkOptions(options, CREATE_OPTION_KEYS, 'Experiment.create');
-    const name = reference === undefined ? undefined : normalizeReference(reference);
+    const name = reference === undefined ? undefined : projectOrReference(reference);
     for (const key of Object.keys(options.annotations ?? {})) checkAnnotationKey(key);
     const project = options.project === undefined ? undefined : checkProject(options.project, name);
     const runTags = options.tags === undefined ? undefined : splitTags(options.tags);
@@ -522,13 +530,16 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
     this.#committing = true;
     try {
       await this.#checkpoints.settled(); // a checkpoint being written lands first (none starts after)
-      await this.#writeManifest('finished', undefined, options.signal, (descriptor) =>
-        this.registry.publishRef(
-          this.reference,
-          descriptor,
-          options.signal === undefined ? {} : { signal: options.signal }
-        )
-      );
+      const signal = options.signal === undefined ? {} : { signal: options.signal };
+      await this.#writeManifest('finished', undefined, options.signal, async (descriptor) => {
+        await this.registry.publishRef(this.reference, descriptor, signal);
+        // An experiment of a project (a reference given without a tag): `:latest` follows it.
+        const ref = parseReference(this.reference);
+        if (isProjectTag(ref.tag)) {
+          const latest = formatReference({ registry: ref.registry, repository: ref.repository });
+          await this.registry.replaceRef(latest, descriptor, signal);
+        }
+      });
       this.#sealed = await loadSealed(this.registry, this.reference, { fork: forkExperiment });
     } finally {
       this.#committing = false;
@@ -880,10 +891,22 @@ async function forkExperiment(
   const name =
     reference === undefined
       ? await registry.anonymousReference('experiment')
-      : normalizeReference(reference);
+      : projectOrReference(reference);
   const seed = await from.seed();
   return new Experiment(name, registry, {
     ...(await recordingInit(options)),
     seed: { ...seed, annotations: {} },
   });
+}
+
+/**
+ * The full reference an experiment is created under: a reference without a tag names a project,
+ * and the experiment gets a fresh sortable tag in it (`<UTC time>-<nonce>`), so re-running a
+ * study never conflicts; any other reference is taken as given.
+ */
+function projectOrReference(reference: string): string {
+  if (!namesRepository(reference)) return normalizeReference(reference);
+  const { registry, repository } = parseReference(reference);
+  const tag = projectTag(randomBytes(4).toString('hex'));
+  return formatReference({ registry, repository, tag });
 }

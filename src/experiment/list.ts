@@ -3,6 +3,8 @@
  * Discovery: the committed experiments of a local registry, with OMMX's `ExperimentRef` fields.
  */
 import { isRunledgerError } from '../errors.js';
+import { compareCodePoints } from '../formats/code-points.js';
+import { parseReference } from '../oci/reference.js';
 import type { Digest } from '../oci/digest.js';
 import type { Annotations } from '../oci/types.js';
 import { LocalRegistry } from '../store/local-registry.js';
@@ -69,6 +71,75 @@ export async function listExperiments(
     if (listed === undefined) continue;
     const { requestedImageName: _requested, reason: _reason, ...fields } = listed;
     out.push({ imageName: ref.reference, ...fields });
+  }
+  return out;
+}
+
+/** A project of the local registry: the experiments of one repository (`listProjects`). */
+export interface ProjectRef {
+  /** `registry/repository`, e.g. `ghcr.io/acme/qap`: what `Experiment.create` takes to add one. */
+  readonly reference: string;
+  /** The repository part: the `project` column of runs tables. */
+  readonly project: string;
+  /** Its experiments (tags; `:latest` when it only follows another tag is not counted). */
+  readonly experiments: number;
+  /** Runs across them. */
+  readonly runCount: number;
+  /** The tag `:latest` points at, else the one updated last. */
+  readonly latest: string | undefined;
+  /** When its newest reference was written (ISO 8601). */
+  readonly updatedAt: string | undefined;
+}
+
+/**
+ * The projects of the local registry: its experiments grouped by repository, sorted by name.
+ * A reference given without a tag (`Experiment.create('ghcr.io/acme/qap')`) adds an experiment
+ * to its project under a fresh `<UTC time>-<nonce>` tag and moves `:latest` to it.
+ * @param options - registry, prefix
+ * @returns one entry per repository that holds an experiment
+ * @throws RunledgerError `LAYOUT_INVALID`, `IO_ERROR`
+ * @example
+ * ```ts
+ * (await listProjects()).map((p) => `${p.reference} ${p.experiments}`);
+ * ```
+ */
+export async function listProjects(options: ListExperimentsOptions = {}): Promise<ProjectRef[]> {
+  const byRepository = new Map<string, ExperimentRef[]>();
+  for (const e of await listExperiments(options)) {
+    const { registry, repository } = parseReference(e.imageName);
+    const key = `${registry}/${repository}`;
+    byRepository.set(key, [...(byRepository.get(key) ?? []), e]);
+  }
+  const out: ProjectRef[] = [];
+  for (const [reference, experiments] of [...byRepository].sort(([a], [b]) =>
+    compareCodePoints(a, b)
+  )) {
+    const tagOf = (e: ExperimentRef): string | undefined => parseReference(e.imageName).tag;
+    const latestRef = experiments.find((e) => tagOf(e) === 'latest');
+    const tagged = experiments.filter(
+      (e) =>
+        tagOf(e) !== 'latest' ||
+        !experiments.some((o) => o !== e && o.manifestDigest === e.manifestDigest)
+    );
+    const newest = [...tagged].sort((a, b) =>
+      compareCodePoints(b.updatedAt ?? '', a.updatedAt ?? '')
+    )[0];
+    const followed =
+      latestRef === undefined
+        ? undefined
+        : tagged.find((e) => e !== latestRef && e.manifestDigest === latestRef.manifestDigest);
+    out.push({
+      reference,
+      project: parseReference(reference).repository,
+      experiments: tagged.length,
+      runCount: tagged.reduce((n, e) => n + e.runCount, 0),
+      latest: tagOf(followed ?? newest ?? experiments[0]!),
+      updatedAt: experiments
+        .map((e) => e.updatedAt)
+        .filter((t): t is string => t !== undefined)
+        .sort()
+        .at(-1),
+    });
   }
   return out;
 }

@@ -142,3 +142,44 @@ export function formatReference(ref: Reference): string {
 export function normalizeReference(value: string): string {
   return formatReference(parseReference(value));
 }
+
+/**
+ * Whether a reference string names a repository only — no tag, no digest — so that it names a
+ * project rather than one artifact (`ghcr.io/acme/qap`, not `ghcr.io/acme/qap:v1`).
+ * @param value - a reference as the user wrote it
+ * @returns true without a tag and a digest
+ * @throws RunledgerError `REFERENCE_INVALID` as {@link parseReference}
+ * @example
+ * ```ts
+ * namesRepository('ghcr.io/acme/qap'); // true
+ * namesRepository('ghcr.io/acme/qap:v1'); // false
+ * ```
+ */
+export function namesRepository(value: string): boolean {
+  parseReference(value);
+  return !value.includes('@') && !value.slice(value.lastIndexOf('/') + 1).includes(':');
+}
+
+/** A project's tag: `<UTC time>-<nonce>`, e.g. `20261206T060113Z-9f8e7d6c`. */
+const PROJECT_TAG_RE = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+
+/**
+ * A fresh tag for the next experiment of a project: its UTC creation time, then a random nonce,
+ * so tags sort by time and never collide.
+ * @param nonce - 4 random bytes, as hex
+ * @param now - the time
+ * @returns the tag
+ */
+export function projectTag(nonce: string, now: Date = new Date()): string {
+  const iso = now.toISOString(); // 2026-12-06T06:01:13.123Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z-${nonce}`;
+}
+
+/**
+ * Whether a tag is one {@link projectTag} makes.
+ * @param tag - a tag
+ * @returns true for `<UTC time>-<nonce>`
+ */
+export function isProjectTag(tag: string | undefined): boolean {
+  return tag !== undefined && PROJECT_TAG_RE.test(tag);
+}
