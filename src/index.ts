@@ -55,6 +55,8 @@ export { failureReason } from './experiment/run-record.js';
 export { SealedExperiment, SealedRun } from './experiment/sealed.js';
 export type { ForkOptions, PushOptions } from './experiment/sealed.js';
 export { listExperiments, listProjects } from './experiment/list.js';
+export { searchRuns } from './experiment/search.js';
+export type { SearchRunsOptions } from './experiment/search.js';
 export type { ExperimentRef, ListExperimentsOptions, ProjectRef } from './experiment/list.js';
 export type { AttachmentCodec } from './experiment/codec.js';
 export type {

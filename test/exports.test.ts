@@ -77,6 +77,7 @@ const PUBLIC_NAMES = [
   'pushArtifact',
   'queryTable',
   'resolveCredential',
+  'searchRuns',
   'storeCredential',
   'sum',
 ];

@@ -445,3 +445,76 @@ export function selectColumns(
   }
   return new Table(vectors);
 }
+
+type CellType = TypedColumn['type'];
+
+/** The typed-column type of an Arrow field, or undefined for a type the tables never hold. */
+function cellTypeOf(field: Field): CellType | undefined {
+  if (Int64.isInt(field.type)) return 'int64';
+  if (Float64.isFloat(field.type)) return 'float64';
+  if (Bool.isBool(field.type)) return 'bool';
+  if (Utf8.isUtf8(field.type)) return 'utf8';
+  return undefined;
+}
+
+/** A cell as text, losing nothing: bigints in full, NaN and ±Infinity spelled out. */
+function cellText(v: number | bigint | boolean | string): string {
+  return typeof v === 'string' ? v : String(v);
+}
+
+/**
+ * Stacks tables row-wise, columns in first-appearance order; a table without a column has nulls
+ * there. A column whose type differs between tables is promoted — int64 with float64 becomes
+ * float64 — or, when not promotable (say a string beside a number), becomes utf8 holding each
+ * value's text (bigints in full, `NaN`, `true`), so no value is lost.
+ * @param tables - tables of int64, float64, bool and utf8 columns
+ * @returns one table
+ * @throws RunledgerError `ARGUMENT_INVALID` for another column type
+ * @example
+ * ```ts
+ * concatTables([await a.runsDf(), await b.runsDf()]).numRows;
+ * ```
+ */
+export function concatTables(tables: readonly Table[]): Table {
+  const order: string[] = [];
+  const seen = new Map<string, Set<CellType>>();
+  for (const t of tables) {
+    for (const f of t.schema.fields) {
+      const type = cellTypeOf(f);
+      if (type === undefined) {
+        throw new RunledgerError('ARGUMENT_INVALID', `Column ${f.name} has an unsupported type.`);
+      }
+      let types = seen.get(f.name);
+      if (types === undefined) {
+        order.push(f.name);
+        seen.set(f.name, (types = new Set()));
+      }
+      types.add(type);
+    }
+  }
+  const columns: TypedColumn[] = order.map((name) => {
+    const types = seen.get(name) as Set<CellType>;
+    const type: CellType =
+      types.size === 1
+        ? ([...types][0] as CellType)
+        : types.size === 2 && types.has('int64') && types.has('float64')
+          ? 'float64'
+          : 'utf8';
+    const values: (number | bigint | boolean | string | null)[] = [];
+    for (const t of tables) {
+      const v = t.getChild(name);
+      for (let i = 0; i < t.numRows; i++) {
+        if (v === null || !v.isValid(i)) {
+          values.push(null);
+          continue;
+        }
+        const cell = v.get(i) as number | bigint | boolean | string;
+        values.push(
+          type === 'utf8' ? cellText(cell) : type === 'float64' ? Number(cell) : cell
+        );
+      }
+    }
+    return { name, type, values };
+  });
+  return typedColumnsTable(columns);
+}
