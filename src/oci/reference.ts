@@ -160,19 +160,19 @@ export function namesRepository(value: string): boolean {
   return !value.includes('@') && !value.slice(value.lastIndexOf('/') + 1).includes(':');
 }
 
-/** A project's tag: `<UTC time>-<nonce>`, e.g. `20261206T060113Z-9f8e7d6c`. */
-const PROJECT_TAG_RE = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+/** A project's tag: `<UTC time>-<nonce>`, e.g. `20261206T060113.500Z-9f8e7d6c`. */
+const PROJECT_TAG_RE = /^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}$/;
 
 /**
- * A fresh tag for the next experiment of a project: its UTC creation time, then a random nonce,
- * so tags sort by time and never collide.
+ * A fresh tag for the next experiment of a project: its UTC creation time to the millisecond,
+ * then a random nonce, so tags sort by time and never collide.
  * @param nonce - 4 random bytes, as hex
  * @param now - the time
  * @returns the tag
  */
 export function projectTag(nonce: string, now: Date = new Date()): string {
   const iso = now.toISOString(); // 2026-12-06T06:01:13.123Z
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z-${nonce}`;
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 23)}Z-${nonce}`;
 }
 
 /**

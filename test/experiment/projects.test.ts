@@ -35,7 +35,7 @@ describe('project references', () => {
     expect(namesRepository('localhost:5000/qap:v1')).toBe(false);
     expect(namesRepository(`ghcr.io/acme/qap@sha256:${'a'.repeat(64)}`)).toBe(false);
     const tag = projectTag('0a1b2c3d', new Date(Date.UTC(2026, 11, 6, 6, 1, 13, 500)));
-    expect(tag).toBe('20261206T060113Z-0a1b2c3d');
+    expect(tag).toBe('20261206T060113.500Z-0a1b2c3d');
     expect(isProjectTag(tag)).toBe(true);
     expect(isProjectTag('v1')).toBe(false);
     expect(isProjectTag(undefined)).toBe(false);
@@ -103,7 +103,7 @@ describe('project references', () => {
     expect(await main(['--root', root, 'projects'], io)).toBe(0);
     const lines = io.out().trimEnd().split('\n');
     expect(lines[0]).toMatch(/^PROJECT\s+EXPERIMENTS\s+RUNS\s+LATEST\s+UPDATED \(UTC\)$/);
-    expect(lines[1]).toMatch(/^ghcr\.io\/acme\/qap\s+2\s+4\s+\d{8}T\d{6}Z-[0-9a-f]{8}\s/);
+    expect(lines[1]).toMatch(/^ghcr\.io\/acme\/qap\s+2\s+4\s+\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{8}\s/);
     expect(lines[2]).toMatch(/^ghcr\.io\/acme\/tsp\s+1\s+2\s+v1\s/);
     const json = memoryIo();
     expect(await main(['--root', root, '--json', 'projects', 'ghcr.io/acme/t'], json)).toBe(0);

@@ -3,11 +3,13 @@
  */
 import type { Table } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { searchRuns } from '../../src/experiment/search.js';
 import type { ParameterValue } from '../../src/experiment/parameters.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { expectCode } from '../helpers/expect-code.js';
+import { memoryIo } from '../helpers/memory-io.js';
 import { tempDir } from '../helpers/temp.js';
 
 async function record(
@@ -110,5 +112,76 @@ describe('searchRuns', () => {
     });
     expect(column(t, 'params.seed')).toEqual([1n, 2n]);
     expect(column(t, 'experiment').every((r) => !String(r).endsWith(':latest'))).toBe(true);
+  });
+});
+
+describe('runledger runs over several experiments', () => {
+  async function cli(args: string[]) {
+    const io = memoryIo();
+    const code = await main(args, io);
+    return { code, out: io.out(), err: io.err() };
+  }
+
+  it('takes several references, a project, a prefix or --all, and --columns', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const a = await record(registry, 'ghcr.io/acme/qap', [{ seed: 1 }, { seed: 2 }]);
+    const b = await record(registry, 'ghcr.io/acme/qap', [{ seed: 3 }]);
+    await record(registry, 'ghcr.io/acme/tsp:v1', [{ seed: 4, solver: 'highs' }]);
+
+    const project = await cli(['--root', root, '--json', 'runs', 'ghcr.io/acme/qap']);
+    expect(project.code).toBe(0);
+    const rows = JSON.parse(project.out) as Record<string, unknown>[];
+    expect(rows.map((r) => [r['experiment'], r['params.seed']])).toEqual(
+      expect.arrayContaining([
+        [a.reference, 1],
+        [a.reference, 2],
+        [b.reference, 3],
+      ])
+    );
+    expect(rows).toHaveLength(3);
+
+    const csv = await cli([
+      '--root',
+      root,
+      'runs',
+      '--all',
+      '--csv',
+      '--columns',
+      'experiment,params.seed,params.solver',
+      '--where',
+      'params.seed >= 2',
+      '--sort',
+      'params.seed desc',
+    ]);
+    expect(csv.out.trim().split('\n')).toEqual([
+      'experiment,params.seed,params.solver',
+      'ghcr.io/acme/tsp:v1,4,highs',
+      `${b.reference},3,`,
+      `${a.reference},2,`,
+    ]);
+
+    const two = await cli(['--root', root, '--json', 'runs', a.reference, 'ghcr.io/acme/tsp:v1']);
+    expect((JSON.parse(two.out) as unknown[]).length).toBe(3);
+    const prefix = await cli(['--root', root, '--json', 'runs', 'ghcr.io/acme/']);
+    expect((JSON.parse(prefix.out) as unknown[]).length).toBe(4);
+
+    // One tagged experiment keeps its own view; --columns works there too.
+    const one = await cli([
+      '--root',
+      root,
+      '--csv',
+      'runs',
+      'ghcr.io/acme/tsp:v1',
+      '--columns',
+      'run_id,params.solver',
+    ]);
+    expect(one.out.trim().split('\n')).toEqual(['run_id,params.solver', '0,highs']);
+    const bad = await cli(['--root', root, 'runs', 'ghcr.io/acme/tsp:v1', '--columns', 'nope']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain('"nope"');
+    const none = await cli(['--root', root, 'runs']);
+    expect(none.code).not.toBe(0);
+    expect(none.err).toContain('--all');
   });
 });

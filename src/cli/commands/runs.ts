@@ -7,7 +7,10 @@
  * project is said once, above the table, instead of in a column.
  */
 import type { Table } from 'apache-arrow';
+import { RunledgerError } from '../../errors.js';
 import { Experiment } from '../../experiment/experiment.js';
+import { searchRuns } from '../../experiment/search.js';
+import { namesRepository } from '../../oci/reference.js';
 import { queryTable } from '../../tables/query.js';
 import { selectColumns } from '../../tables/arrow.js';
 import { projectOf } from '../../tables/runs.js';
@@ -17,18 +20,58 @@ import type { Command } from '../types.js';
 export const runs: Command = {
   name: 'runs',
   usage:
-    'runs <ref> [--all-columns] [--where EXPR] [--sort "COL [asc|desc], …"] [--csv | --json | --arrow FILE|- [--force]]',
+    'runs <ref | project | prefix/>… | --all [--all-columns | --columns A,B,…] [--where EXPR] [--sort "COL [asc|desc], …"] [--csv | --json | --arrow FILE|- [--force]]',
   summary:
     'the runs table: run_id, project, status, parameters, labels and attributes (or every column)',
   options: {
     ...TABLE_OPTIONS,
     'all-columns': { type: 'boolean' },
+    all: { type: 'boolean' },
+    columns: { type: 'string' },
     where: { type: 'string' },
     sort: { type: 'string' },
   },
-  arity: [1, 1],
+  arity: [0, Infinity],
   async run(ctx) {
     const registry = await ctx.openRegistry();
+    const refs = ctx.positionals;
+    const columns = ctx.values['columns'];
+    if (refs.length === 0 && ctx.values['all'] !== true) {
+      throw new RunledgerError(
+        'USAGE',
+        'runs takes a reference, a project or a prefix ending in / (several are fine), or --all.'
+      );
+    }
+    // Several experiments (or a project, or a prefix): one table over all of them.
+    if (refs.length !== 1 || ctx.values['all'] === true || !namesOneExperiment(refs[0] as string)) {
+      const where = ctx.values['where'];
+      const sort = ctx.values['sort'];
+      const table = await searchRuns({
+        registry,
+        ...(ctx.values['all'] === true ? {} : { experiments: refs }),
+        ...(typeof where === 'string' ? { where } : {}),
+        ...(typeof sort === 'string' ? { orderBy: sort } : {}),
+        ...(typeof columns === 'string' ? { columns: splitColumns(columns) } : {}),
+      });
+      const shown =
+        ctx.values['all-columns'] === true || typeof columns === 'string'
+          ? table
+          : selectColumns(
+              table,
+              table.schema.fields
+                .map((f) => f.name)
+                .filter(
+                  (n) =>
+                    n === 'experiment' ||
+                    n === 'run_id' ||
+                    n === 'status' ||
+                    n.startsWith('params.') ||
+                    n.startsWith('metrics.')
+                )
+            );
+      await printTable(ctx, shown, arrowRows(shown), { what: 'runs' });
+      return 0;
+    }
     const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
     const where = ctx.values['where'];
     const sort = ctx.values['sort'];
@@ -37,7 +80,12 @@ export const runs: Command = {
       ...(typeof where === 'string' ? { where } : {}),
       ...(typeof sort === 'string' ? { orderBy: sort } : {}),
     });
-    const shown = ctx.values['all-columns'] === true ? selected : defaultView(table, selected);
+    const shown =
+      typeof columns === 'string'
+        ? pickColumns(selected, splitColumns(columns))
+        : ctx.values['all-columns'] === true
+          ? selected
+          : defaultView(table, selected);
     await printTable(ctx, shown, arrowRows(shown), {
       what: 'runs',
       text: { lines: [`Project  ${projectOf(sealed.reference)}`, ''], omit: ['project'] },
@@ -69,4 +117,31 @@ function defaultView(table: Table, selected: Table): Table {
   return selectColumns(selected, keep, (n) =>
     n.startsWith('params.') ? parameterColumn(n.slice('params.'.length)) : n
   );
+}
+
+/** Whether a positional names one experiment (a tag or a digest), not a project or a prefix. */
+function namesOneExperiment(ref: string): boolean {
+  return !ref.endsWith('/') && !namesRepository(ref);
+}
+
+/** `--columns a,b,c` as names (blank entries dropped). */
+function splitColumns(text: string): string[] {
+  return text
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c.length > 0);
+}
+
+/** The columns asked for, in that order; a name the table lacks is a usage error naming them. */
+function pickColumns(table: Table, names: readonly string[]): Table {
+  const have = table.schema.fields.map((f) => f.name);
+  const missing = names.filter((n) => !have.includes(n));
+  if (missing.length > 0) {
+    throw new RunledgerError(
+      'USAGE',
+      `No column ${missing.map((c) => JSON.stringify(c)).join(', ')} in the runs table; it has ${have.join(', ')}.`,
+      { data: { missing } }
+    );
+  }
+  return selectColumns(table, names);
 }
