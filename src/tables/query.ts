@@ -13,13 +13,13 @@
  * comparison := IDENT op LITERAL                     op: = == != <> < <= > >=
  *             | IDENT [ 'not' ] 'in' '(' LITERAL ( ',' LITERAL )* ')'
  *             | IDENT 'is' [ 'not' ] 'null'
- *             | IDENT [ 'not' ] 'like' STRING       % = any run, _ = one character
+ *             | IDENT [ 'not' ] ( 'like' | 'ilike' ) STRING   % = any run, _ = one character
  * IDENT      := [A-Za-z_][A-Za-z0-9_./-]*  |  `any name but a backquote`
  * LITERAL    := NUMBER | STRING | true | false | null
  * NUMBER     := -?(digits[.digits] | .digits)([eE][+-]?digits)?
  * STRING     := '…' | "…"   (a backslash takes the next character literally; \n, \t)
  * ```
- * The keywords `and or not in is like` are not column names when bare: backquote such a column.
+ * The keywords `and or not in is like ilike` are not column names when bare: backquote such a column.
  *
  * Semantics, SQL-like in two-valued logic: a missing cell (null) makes every comparison false
  * (`!=`, `in`, `not in`, `like`, `not like` included); test it with `is [not] null`. Numbers and
@@ -27,7 +27,8 @@
  * `run_id = 9007199254740993` works); NaN is unordered, so only `!=` holds for it (IEEE 754).
  * Strings compare by code point, booleans only with booleans (false < true). Any other pairing
  * of types is false, not an error. `x in (a, b)` is `x = a or x = b`; `x not in (a, b)` is
- * `x != a and x != b`. `like` matches strings only, case-sensitively.
+ * `x != a and x != b`. `like` matches strings only, case-sensitively; `ilike` (MLflow's spelling)
+ * ignoring case.
  *
  * Sort spec: `column [asc|desc] (, column [asc|desc])*`. Nulls, then NaN, sort last in both
  * directions; otherwise booleans < numbers < strings, each in their own order.
@@ -54,7 +55,7 @@ interface Token {
   readonly position: number;
 }
 
-const STRUCTURAL = new Set(['and', 'or', 'not', 'in', 'is', 'like']);
+const STRUCTURAL = new Set(['and', 'or', 'not', 'in', 'is', 'like', 'ilike']);
 const NUMBER = /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_][A-Za-z0-9_./-]*/y;
 const OPERATOR = /==|!=|<>|<=|>=|=|<|>/y;
@@ -334,12 +335,12 @@ function holds(cell: Cell, op: Op, literal: Cell): boolean {
   }
 }
 
-function likeRegExp(pattern: string): RegExp {
+function likeRegExp(pattern: string, ignoreCase = false): RegExp {
   let source = '';
   for (const ch of pattern) {
     source += ch === '%' ? '.*' : ch === '_' ? '.' : ch.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
   }
-  return new RegExp(`^${source}$`, 'su');
+  return new RegExp(`^${source}$`, ignoreCase ? 'sui' : 'su');
 }
 
 function cellOf(row: Row, column: string): Cell {
@@ -392,10 +393,11 @@ function parseComparison(cursor: Cursor): Predicate {
           cellOf(row, column) !== null && items.every((v) => holds(cellOf(row, column), '!=', v))
       : (row) => items.some((v) => holds(cellOf(row, column), '=', v));
   }
-  if (cursor.keyword('like')) {
+  const like = cursor.keyword('like');
+  if (like || cursor.keyword('ilike')) {
     const token = cursor.next();
     if (token.kind !== 'string') throw cursor.fail(token, 'a quoted pattern');
-    const re = likeRegExp(token.text);
+    const re = likeRegExp(token.text, !like);
     return (row) => {
       const cell = cellOf(row, column);
       return typeof cell === 'string' && re.test(cell) !== negated;
@@ -403,7 +405,10 @@ function parseComparison(cursor: Cursor): Predicate {
   }
   const token = cursor.next();
   if (negated || token.kind !== 'op') {
-    throw cursor.fail(token, negated ? '"in" or "like"' : 'an operator, "in", "is" or "like"');
+    throw cursor.fail(
+      token,
+      negated ? '"in", "like" or "ilike"' : 'an operator, "in", "is", "like" or "ilike"'
+    );
   }
   const op = token.text as Op;
   const literal = cursor.literal();

@@ -151,6 +151,10 @@ describe('parseWhere', () => {
     ["name not like '%a%'", [6]],
     ["status LIKE 'fin%'", [1, BIG, 5]],
     ["duration_ms like '%'", []],
+    // ilike (MLflow's spelling): like, ignoring case
+    ["name ilike 'GAMMA%'", [BIG, 4]],
+    ["name not ilike '%A%'", [6]],
+    ["status ILIKE 'FIN%'", [1, BIG, 5, 6]], // run 6 is 'FINISHED'
     // escapes and double quotes
     ['tags.stage = "it\'s \\"q\\""', [5]],
     ["tags.stage = 'it\\'s \"q\"'", [5]],
@@ -195,7 +199,7 @@ describe('parseWhere', () => {
     ['(run_id = 1', 11, /Expected "\)" at position 11/],
     ['run_id in ()', 11, /Expected a literal .* at position 11.*"\)"/],
     ['run_id 1', 7, /Expected an operator/],
-    ['run_id not = 1', 11, /Expected "in" or "like" at position 11/],
+    ['run_id not = 1', 11, /Expected "in", "like" or "ilike" at position 11/],
     ['run_id is 1', 10, /Expected "null" at position 10/],
     ['name like 3', 10, /Expected a quoted pattern at position 10/],
     ['name = bob', 7, /Expected a literal .* at position 7.*"bob"/],
