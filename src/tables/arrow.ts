@@ -509,9 +509,7 @@ export function concatTables(tables: readonly Table[]): Table {
           continue;
         }
         const cell = v.get(i) as number | bigint | boolean | string;
-        values.push(
-          type === 'utf8' ? cellText(cell) : type === 'float64' ? Number(cell) : cell
-        );
+        values.push(type === 'utf8' ? cellText(cell) : type === 'float64' ? Number(cell) : cell);
       }
     }
     return { name, type, values };
