@@ -4,11 +4,20 @@
  * references, or everything — with the experiment each run belongs to, filtered and ordered with
  * the query language of `runledger runs --where/--sort`.
  */
+import { createHash } from 'node:crypto';
 import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
 import { namesRepository, normalizeReference, parseReference } from '../oci/reference.js';
 import { LocalRegistry } from '../store/local-registry.js';
-import { concatTables, selectColumns, takeRows, typedColumnsTable } from '../tables/arrow.js';
+import { readDerived, writeDerived } from '../store/derived.js';
+import {
+  concatTables,
+  selectColumns,
+  tableFromArrowFile,
+  tableToArrowFile,
+  takeRows,
+  typedColumnsTable,
+} from '../tables/arrow.js';
 import { queryTable } from '../tables/query.js';
 import { Experiment } from './experiment.js';
 import { listExperiments, type ExperimentRef } from './list.js';
@@ -61,8 +70,7 @@ export async function searchRuns(options: SearchRunsOptions = {}): Promise<Table
   const chosen = await chooseExperiments(registry, options.experiments);
   const parts: Table[] = [];
   for (const e of chosen) {
-    const sealed = await Experiment.load(e.imageName, { registry, pull: false });
-    const runs = await sealed.runsDf();
+    const runs = await cachedRunsTable(registry, e);
     const n = runs.numRows;
     const head = typedColumnsTable([
       { name: 'experiment', type: 'utf8', values: new Array<string>(n).fill(e.imageName) },
@@ -96,6 +104,27 @@ export async function searchRuns(options: SearchRunsOptions = {}): Promise<Table
       Array.from({ length: limit }, (_, i) => i)
     );
   }
+  return table;
+}
+
+/**
+ * The runs table of one experiment, from the derived-table cache when it has it (keyed by the
+ * manifest digest, and the reference, which gives the `project` column): built once, never
+ * stale, rebuilt when damaged.
+ */
+async function cachedRunsTable(registry: LocalRegistry, e: ExperimentRef): Promise<Table> {
+  const key = createHash('sha256').update(e.imageName).digest('hex').slice(0, 16);
+  const cached = await readDerived(registry.root, 'runs', e.manifestDigest, key);
+  if (cached !== undefined) {
+    try {
+      return tableFromArrowFile(cached);
+    } catch {
+      // rebuilt below
+    }
+  }
+  const sealed = await Experiment.load(e.imageName, { registry, pull: false });
+  const table = await sealed.runsDf();
+  await writeDerived(registry.root, 'runs', e.manifestDigest, key, tableToArrowFile(table));
   return table;
 }
 

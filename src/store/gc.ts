@@ -20,6 +20,7 @@ import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import { walkClosure } from './closure.js';
+import { dropDerived } from './derived.js';
 import { parseDuration } from './duration.js';
 import { readRefTable, type RefTable } from './index-json.js';
 import type { StoreContext } from './context.js';
@@ -104,6 +105,11 @@ export async function collectGarbage(store: StoreContext, options: GcOptions): P
     }
     await store.lock(async () => {
       tempFilesRemoved = await removeAbandoned(store, grace);
+      // Derived files (cached tables) go with the manifests they derive from.
+      await dropDerived(
+        store.root,
+        async (digest) => (await store.blobs.stat(digest)) !== undefined
+      );
       await sessions.refresh();
       for (const path of sessions.ended()) await unlink(path).catch(() => undefined);
     }, options.signal);

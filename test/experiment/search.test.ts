@@ -1,6 +1,8 @@
 /**
  * searchRuns: one runs table over several experiments, types promoted or kept as text.
  */
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -183,5 +185,54 @@ describe('runledger runs over several experiments', () => {
     const none = await cli(['--root', root, 'runs']);
     expect(none.code).not.toBe(0);
     expect(none.err).toContain('--all');
+  });
+});
+
+describe('the runs-table cache', () => {
+  const cacheDir = (root: string) => join(root, '.runledger', 'derived', 'runs');
+
+  it('answers from the cache once built, rebuilds a damaged entry, and goes with its manifest at gc', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const kept = await record(registry, 'ghcr.io/acme/qap:a', [{ seed: 1 }, { seed: 2 }]);
+    const dropped = await record(registry, 'ghcr.io/acme/qap:b', [{ seed: 3 }]);
+    const first = await searchRuns({ registry });
+    const files = (await readdir(cacheDir(root))).sort();
+    expect(files).toHaveLength(2);
+    expect(files.every((f) => /^[0-9a-f]{64}\.[0-9a-f]{16}$/.test(f))).toBe(true);
+
+    // From the cache: the run records are not read again (remove one; the answer stands).
+    const recordDigest = kept.manifest.layers.find(
+      (l) => l.mediaType === 'application/vnd.runledger.run.v1+json'
+    )!.digest;
+    const blob = join(root, 'blobs', 'sha256', recordDigest.slice(7));
+    const saved = await readFile(blob);
+    await rm(blob);
+    const cachedAnswer = await searchRuns({ registry });
+    expect(column(cachedAnswer, 'name')).toEqual(column(first, 'name'));
+    await writeFile(blob, saved);
+
+    // A flipped byte: noticed, rebuilt, the same answer.
+    const path = join(cacheDir(root), files[0]!);
+    const bytes = await readFile(path);
+    const at = bytes.length - 10;
+    bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
+    await writeFile(path, bytes);
+    const rebuilt = await searchRuns({ registry });
+    for (const name of first.schema.fields.map((f) => f.name)) {
+      expect(column(rebuilt, name)).toEqual(column(first, name));
+    }
+    expect(await readFile(path)).not.toEqual(bytes);
+
+    // Concurrent readers and writers of one entry: each gets the whole table.
+    await rm(cacheDir(root), { recursive: true });
+    const both = await Promise.all([searchRuns({ registry }), searchRuns({ registry })]);
+    for (const t of both) expect(column(t, 'params.seed')).toEqual(column(first, 'params.seed'));
+
+    // GC drops the entry of a manifest it collects, and keeps the others.
+    await registry.deleteRef(dropped.reference);
+    await registry.gc({ delete: true, gracePeriod: 0 });
+    const left = await readdir(cacheDir(root));
+    expect(left).toEqual([files.find((f) => f.startsWith(kept.manifestDigest.slice(7)))]);
   });
 });

@@ -1,0 +1,126 @@
+/**
+ * @module store/derived
+ * Files derived from a blob and cached beside the layout — say the runs table of an experiment
+ * manifest — under `.runledger/derived/<kind>/<blob hex>.<key>`. Content-addressed by the blob they
+ * derive from, so they never go stale; each starts with the SHA-256 of its payload, so a damaged
+ * one is noticed and rebuilt; written whole (temp file + rename), so concurrent readers and
+ * writers see a whole file or none; dropped by GC once their blob is gone.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Digest } from '../oci/digest.js';
+import { digestHex } from '../oci/digest.js';
+
+const HASH_SIZE = 32;
+const KIND_RE = /^[a-z][a-z0-9-]*$/;
+const KEY_RE = /^[0-9a-f]{1,64}$/;
+/** A temp file older than this is a writer's leftover. */
+const TEMP_GRACE_MS = 60 * 60 * 1000;
+
+function dir(root: string, kind: string): string {
+  if (!KIND_RE.test(kind)) throw new Error(`runledger: bad derived kind ${kind}`);
+  return join(root, '.runledger', 'derived', kind);
+}
+
+function fileName(digest: Digest, key: string): string {
+  if (!KEY_RE.test(key)) throw new Error(`runledger: bad derived key ${key}`);
+  return `${digestHex(digest)}.${key}`;
+}
+
+/**
+ * Reads a derived file.
+ * @param root - the store's root
+ * @param kind - what it holds, e.g. `runs`
+ * @param digest - the blob it derives from
+ * @param key - what else it depends on (lowercase hex)
+ * @returns its payload, or undefined when it is absent or damaged (the caller rebuilds it)
+ */
+export async function readDerived(
+  root: string,
+  kind: string,
+  digest: Digest,
+  key: string
+): Promise<Uint8Array | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(dir(root, kind), fileName(digest, key)));
+  } catch {
+    return undefined;
+  }
+  if (bytes.length < HASH_SIZE) return undefined;
+  const payload = bytes.subarray(HASH_SIZE);
+  const hash = createHash('sha256').update(payload).digest();
+  return hash.equals(bytes.subarray(0, HASH_SIZE)) ? new Uint8Array(payload) : undefined;
+}
+
+/**
+ * Writes a derived file whole (temp file + rename): best effort — a cache that cannot be written
+ * is simply not there next time.
+ * @param root - the store's root
+ * @param kind - what it holds
+ * @param digest - the blob it derives from
+ * @param key - what else it depends on (lowercase hex)
+ * @param payload - the bytes
+ * @returns whether it was written
+ */
+export async function writeDerived(
+  root: string,
+  kind: string,
+  digest: Digest,
+  key: string,
+  payload: Uint8Array
+): Promise<boolean> {
+  const d = dir(root, kind);
+  const name = fileName(digest, key);
+  const temp = join(d, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(d, { recursive: true });
+    const hash = createHash('sha256').update(payload).digest();
+    await writeFile(temp, Buffer.concat([hash, payload]));
+    await rename(temp, join(d, name));
+    return true;
+  } catch {
+    await rm(temp, { force: true }).catch(() => undefined);
+    return false;
+  }
+}
+
+/**
+ * Removes the derived files whose blob is gone, and writers' leftover temp files (GC).
+ * @param root - the store's root
+ * @param present - whether a blob is still in the store
+ * @returns how many files were removed
+ */
+export async function dropDerived(
+  root: string,
+  present: (digest: Digest) => Promise<boolean>
+): Promise<number> {
+  const base = join(root, '.runledger', 'derived');
+  let kinds: string[];
+  try {
+    kinds = await readdir(base);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const kind of kinds) {
+    const d = join(base, kind);
+    for (const name of await readdir(d).catch(() => [] as string[])) {
+      const path = join(d, name);
+      let drop: boolean;
+      if (name.endsWith('.tmp')) {
+        const s = await stat(path).catch(() => undefined);
+        drop = s !== undefined && Date.now() - s.mtimeMs > TEMP_GRACE_MS;
+      } else {
+        const hex = name.slice(0, name.indexOf('.'));
+        drop = !/^[0-9a-f]{64}$/.test(hex) || !(await present(`sha256:${hex}` as Digest));
+      }
+      if (drop) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+  }
+  return removed;
+}
