@@ -1,0 +1,104 @@
+// Case: searchRuns over a store of many experiments (default 1,000 experiments × 100 runs × 20
+// parameters + 3 metric points), with a `where` and an `orderBy`: ours = searchRuns warm (its
+// derived-table cache built by a first, cold call, whose time is reported too); peer = the loop a
+// user writes without it — listExperiments(), then Experiment.load() + runsDf() + queryTable() per
+// experiment — measured in the same run on the same store. Also listExperiments() over the store.
+//
+// RUNLEDGER_BENCH_EXPERIMENTS and RUNLEDGER_BENCH_RUNS override the store's size.
+import { join } from 'node:path';
+import {
+  AutosavePolicy,
+  Experiment,
+  LocalRegistry,
+  listExperiments,
+  queryTable,
+  searchRuns,
+} from '../../dist/src/index.js';
+import { fmt } from './lib.mjs';
+
+const EXPERIMENTS = Number(process.env['RUNLEDGER_BENCH_EXPERIMENTS'] ?? 1000);
+const RUNS = Number(process.env['RUNLEDGER_BENCH_RUNS'] ?? 100);
+const WHERE = "status = 'finished' and params.p0 >= 50";
+const ORDER = 'metrics.loss asc, run_id';
+
+/** The store: EXPERIMENTS experiments of one project, RUNS runs each (20 parameters, 3 points). */
+async function buildStore(root, log) {
+  const registry = await LocalRegistry.open(root);
+  const t0 = performance.now();
+  for (let e = 0; e < EXPERIMENTS; e++) {
+    const exp = await Experiment.create(`bench.local/search/study:e${e}`, {
+      registry,
+      journal: false,
+      handleSignals: false,
+    });
+    exp.setAutosavePolicy(AutosavePolicy.disabled());
+    for (let r = 0; r < RUNS; r++) {
+      const run = exp.startRun({ nested: false });
+      const params = {};
+      for (let p = 0; p < 20; p++) params[`p${p}`] = (e * 7 + r * 13 + p) % 100;
+      run.logParams(params);
+      for (let s = 0; s < 3; s++) run.logMetric('loss', 1 / (r + s + 1 + e));
+      await run.finish();
+    }
+    await exp.commit();
+    if ((e + 1) % 100 === 0)
+      log(`built ${e + 1} experiments in ${fmt((performance.now() - t0) / 1000)} s`);
+  }
+  return registry;
+}
+
+/** The hand-written loop over every experiment. */
+async function handLoop(registry) {
+  let rows = 0;
+  for (const e of await listExperiments({ registry })) {
+    const sealed = await Experiment.load(e.imageName, { registry, pull: false });
+    rows += queryTable(await sealed.runsDf(), { where: WHERE, orderBy: ORDER }).numRows;
+  }
+  return rows;
+}
+
+async function timed(fn) {
+  const t0 = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+export const cases = [
+  {
+    name: `searchRuns: ${EXPERIMENTS.toLocaleString('en-US')} experiments × ${RUNS} runs × 20 params + 3 metric points, where + orderBy, warm`,
+    unit: 's',
+    higherIsBetter: false,
+    targetRatio: 20,
+    async run(ctx) {
+      const registry = await buildStore(join(ctx.scratch, 'store'), ctx.log);
+      const list = await timed(() => listExperiments({ registry }));
+      const cold = await timed(() => searchRuns({ registry, where: WHERE, orderBy: ORDER }));
+      const warm = await timed(() => searchRuns({ registry, where: WHERE, orderBy: ORDER }));
+      const peer = await timed(() => handLoop(registry));
+      if (warm.value.numRows !== peer.value) {
+        throw new Error(`searchRuns kept ${warm.value.numRows} rows, the loop ${peer.value}`);
+      }
+      ctx.log(
+        `cold ${fmt(cold.seconds)} s, warm ${fmt(warm.seconds)} s, loop ${fmt(peer.seconds)} s`
+      );
+      return {
+        ours: warm.seconds,
+        peer: peer.seconds,
+        peerName: 'listExperiments + load + runsDf + queryTable per experiment (same run)',
+        checks: [
+          {
+            label: `${fmt(warm.seconds)} s warm (target < 0.5 s)`,
+            value: warm.seconds,
+            pass: warm.seconds < 0.5,
+          },
+          {
+            label: `${fmt(list.seconds)} s listExperiments over ${EXPERIMENTS} (target < 0.2 s)`,
+            value: list.seconds,
+            pass: list.seconds < 0.2,
+          },
+        ],
+        extra: { 'cold s': fmt(cold.seconds), rows: warm.value.numRows },
+      };
+    },
+  },
+];
