@@ -5,6 +5,7 @@
 import { isRunledgerError } from '../errors.js';
 import { compareCodePoints } from '../formats/code-points.js';
 import { parseReference } from '../oci/reference.js';
+import { readDerived, writeDerived } from '../store/derived.js';
 import type { Digest } from '../oci/digest.js';
 import type { Annotations } from '../oci/types.js';
 import { LocalRegistry } from '../store/local-registry.js';
@@ -165,6 +166,39 @@ export interface ListedExperiment {
  * @internal
  */
 export async function readListed(
+  registry: LocalRegistry,
+  ref: RefEntry
+): Promise<ListedExperiment | undefined> {
+  // What a listing shows depends on the manifest alone: cached per manifest digest, a listing
+  // of many experiments reads one small file each instead of every manifest and config.
+  const digest = ref.descriptor.digest;
+  const cached = await readDerived(registry.root, 'listed', digest, '0');
+  if (cached !== undefined) {
+    try {
+      const listed = JSON.parse(new TextDecoder().decode(cached)) as Omit<
+        ListedExperiment,
+        'updatedAt'
+      >;
+      if (listed.manifestDigest === digest) return { ...listed, updatedAt: ref.updatedAt };
+    } catch {
+      // rebuilt below
+    }
+  }
+  const listed = await readListedFromStore(registry, ref);
+  if (listed !== undefined) {
+    const { updatedAt: _, ...fields } = listed;
+    await writeDerived(
+      registry.root,
+      'listed',
+      digest,
+      '0',
+      new TextEncoder().encode(JSON.stringify(fields))
+    );
+  }
+  return listed;
+}
+
+async function readListedFromStore(
   registry: LocalRegistry,
   ref: RefEntry
 ): Promise<ListedExperiment | undefined> {

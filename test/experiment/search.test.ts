@@ -7,6 +7,7 @@ import type { Table } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { Experiment } from '../../src/experiment/experiment.js';
+import { listExperiments } from '../../src/experiment/list.js';
 import { searchRuns } from '../../src/experiment/search.js';
 import type { ParameterValue } from '../../src/experiment/parameters.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
@@ -234,5 +235,35 @@ describe('the runs-table cache', () => {
     await registry.gc({ delete: true, gracePeriod: 0 });
     const left = await readdir(cacheDir(root));
     expect(left).toEqual([files.find((f) => f.startsWith(kept.manifestDigest.slice(7)))]);
+  });
+});
+
+describe('the listing cache', () => {
+  it('lists from one small file per manifest, the same as from the store, and rebuilds a damaged one', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const sealed = await record(registry, 'ghcr.io/acme/qap:a', [{ seed: 1 }]);
+    await record(registry, 'ghcr.io/acme/qap:b', [{ seed: 2 }, { seed: 3 }]);
+    const first = await listExperiments({ registry });
+    const dir = join(root, '.runledger', 'derived', 'listed');
+    const files = await readdir(dir);
+    expect(files.sort()).toHaveLength(2);
+    // Served from the cache: the config blob is not read again.
+    const config = join(root, 'blobs', 'sha256', sealed.configDigest.slice(7));
+    const saved = await readFile(config);
+    await rm(config);
+    expect(await listExperiments({ registry })).toEqual(first);
+    await writeFile(config, saved);
+    // A damaged entry is rebuilt from the store: the same listing.
+    const path = join(dir, files[0]!);
+    const bytes = await readFile(path);
+    bytes.writeUInt8(bytes.readUInt8(40) ^ 0x01, 40);
+    await writeFile(path, bytes);
+    expect(await listExperiments({ registry })).toEqual(first);
+    expect(await readFile(path)).not.toEqual(bytes);
+    expect(first.map((e) => [e.imageName, e.runCount, e.status])).toEqual([
+      ['ghcr.io/acme/qap:a', 1, 'finished'],
+      ['ghcr.io/acme/qap:b', 2, 'finished'],
+    ]);
   });
 });
