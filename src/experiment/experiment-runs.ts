@@ -140,20 +140,21 @@ export class ExperimentRuns {
   /** The closed runs as sealed runs, in run id order. */
   sealedRuns(): SealedRun[] {
     const values = this.parameters.valuesByRun();
-    return this.closedStates().map(
-      (s) =>
-        new SealedRun({
-          runId: s.runId,
-          status: s.status,
-          reason: s.reason,
-          parameters: values.get(s.runId) ?? {},
-          records: s.attachments,
-          solves: s.solves,
-          samplings: s.samplings,
-          trace: s.trace,
-          registry: this.#host.registry,
-        })
-    );
+    return this.closedStates().map((s) => this.#sealedRun(s, values.get(s.runId) ?? {}));
+  }
+
+  #sealedRun(s: ClosedRunState, parameters: Record<string, ParameterValue>): SealedRun {
+    return new SealedRun({
+      runId: s.runId,
+      status: s.status,
+      reason: s.reason,
+      parameters,
+      records: s.attachments,
+      solves: s.solves,
+      samplings: s.samplings,
+      trace: s.trace,
+      registry: this.#host.registry,
+    });
   }
 
   /** The run-parameter table of the closed runs. */
@@ -195,8 +196,8 @@ export class ExperimentRuns {
    * @throws RunledgerError `ARGUMENT_INVALID` when `runId` is no closed run
    */
   async resumePoint(runId: number): Promise<ResumePoint> {
-    const old = this.sealedRuns().find((r) => r.runId === runId);
-    if (old === undefined) {
+    const state = this.#closed.get(runId);
+    if (state === undefined) {
       const reference = this.#host.reference();
       throw new RunledgerError(
         'ARGUMENT_INVALID',
@@ -204,6 +205,13 @@ export class ExperimentRuns {
         { data: { reference, runId } }
       );
     }
+    const old = this.#sealedRun(
+      state,
+      this.parameters
+        .onlyRuns(new Set([runId]))
+        .valuesByRun()
+        .get(runId) ?? {}
+    );
     const info = await old.getInfo();
     const metricSteps = new Map<string, number>();
     for (const name of await old.metricNames()) {

@@ -251,7 +251,8 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
    * @returns a function that stops observing
    * @example
    * ```ts
-   * const stop = exp.observe({ onRunEnd: (e) => console.log(e.name, e.status) });
+   * const ended: string[] = [];
+   * const stop = exp.observe({ onRunEnd: (e) => void ended.push(`${e.name} ${e.status}`) });
    * ```
    */
   observe(observer: ExperimentObserver): () => void {

@@ -391,9 +391,10 @@ export class Run extends RunScope implements LoggedRun {
       ...(added.length === 0 ? {} : { labels: added }),
       at: Date.now(),
     });
-    const time = Date.now();
-    const event = { experiment: this.#host.experiment(), runId: this.runId, time };
-    this.#host.observers.emit('onTags', { ...event, tags: { ...split.tags }, labels: added });
+    if (this.#host.observers.active) {
+      const event = { experiment: this.#host.experiment(), runId: this.runId, time: Date.now() };
+      this.#host.observers.emit('onTags', { ...event, tags: { ...split.tags }, labels: added });
+    }
   }
 
   /**

@@ -148,7 +148,7 @@ export class SealedRun extends ReadableScope {
    * @throws RunledgerError `PAYLOAD_INVALID` when the layer is not OTLP protobuf; `DIGEST_MISMATCH`
    * @example
    * ```ts
-   * for (const s of await sealed.runs[0].traceSpans()) console.log(s.name, s.durationMs, s.status);
+   * const slow = (await sealed.runs[0].traceSpans()).filter((s) => s.durationMs > 1000);
    * ```
    */
   async traceSpans(): Promise<RunTraceSpan[]> {

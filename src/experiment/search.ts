@@ -80,7 +80,7 @@ export async function searchRuns(options: SearchRunsOptions = {}): Promise<Table
         values: new Array<string>(n).fill(e.manifestDigest),
       },
     ]);
-    parts.push(concatColumns(head, runs));
+    parts.push(head.assign(runs));
   }
   let table = queryTable(concatTables(parts), {
     ...(options.where === undefined ? {} : { where: options.where }),
@@ -126,11 +126,6 @@ async function cachedRunsTable(registry: LocalRegistry, e: ExperimentRef): Promi
   const table = await sealed.runsDf();
   await writeDerived(registry.root, 'runs', e.manifestDigest, key, tableToArrowFile(table));
   return table;
-}
-
-/** The columns of `a` then those of `b`, side by side (same number of rows). */
-function concatColumns(a: Table, b: Table): Table {
-  return a.assign(b);
 }
 
 /** The experiments `selection` names, each once, in the store's reference order. */
