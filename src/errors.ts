@@ -88,6 +88,10 @@ export type ErrorCode =
   | 'SOLVE_NOT_DECODED'
   /** An optional dependency (e.g. the `highs` package) is not installed. */
   | 'DEPENDENCY_MISSING'
+  /** A SQL statement did not parse, named something the views do not have, or failed as it ran. */
+  | 'SQL_INVALID'
+  /** A SQL statement would write, or read outside the views: the store is read-only to SQL. */
+  | 'SQL_REFUSED'
   /** A registry refused the credentials (or asked for some and none were found): log in. */
   | 'AUTHENTICATION'
   /** A registry knows who you are but refuses the operation (no push/pull right on that repository). */

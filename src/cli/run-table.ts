@@ -3,11 +3,13 @@
  * The run table the CLI prints: `run_id`, `status`, then one column per parameter, from an
  * experiment's Arrow parameter table.
  */
+import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
 import { RUN_COLUMN_PREFIXES, RUN_COLUMNS } from '../tables/runs.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
 import { tableToArrowFile } from '../tables/arrow.js';
+import { writeParquet } from '../sql/query.js';
 import { formatTable } from './format.js';
 import { writeOutput } from './output.js';
 import type { CommandContext } from './types.js';
@@ -116,6 +118,7 @@ export function toJsonRows(t: RunRows): Record<string, unknown>[] {
 export const TABLE_OPTIONS = {
   csv: { type: 'boolean' },
   arrow: { type: 'string' },
+  parquet: { type: 'string' },
   force: { type: 'boolean' },
 } as const;
 
@@ -141,12 +144,30 @@ export async function printTable(
     readonly text?: { readonly lines?: readonly string[]; readonly omit?: readonly string[] };
   }
 ): Promise<void> {
-  const formats = [ctx.values['csv'] === true, ctx.json, ctx.values['arrow'] !== undefined];
+  const formats = [
+    ctx.values['csv'] === true,
+    ctx.json,
+    ctx.values['arrow'] !== undefined,
+    ctx.values['parquet'] !== undefined,
+  ];
   if (formats.filter(Boolean).length > 1) {
-    throw new RunledgerError('USAGE', 'Choose one of --csv, --json and --arrow.');
+    throw new RunledgerError('USAGE', 'Choose one of --csv, --json, --arrow and --parquet.');
   }
   const arrow = ctx.values['arrow'];
-  if (typeof arrow === 'string') {
+  const parquet = ctx.values['parquet'];
+  if (typeof parquet === 'string') {
+    const path = await writeOutput(
+      ctx.io,
+      parquet,
+      async (dir) => {
+        const file = join(dir, 'table.parquet');
+        await writeParquet(table, file);
+        return file;
+      },
+      { force: ctx.values['force'] === true }
+    );
+    if (path !== '-') ctx.print(`Wrote ${table.numRows} ${options.what} to ${path}`);
+  } else if (typeof arrow === 'string') {
     const path = await writeOutput(ctx.io, arrow, tableToArrowFile(table), {
       force: ctx.values['force'] === true,
     });

@@ -4,6 +4,7 @@
  * (experiment, sealed experiment, sealed run) and the log methods every open scope offers
  * (experiment, run).
  */
+import type { Digest } from '../oci/digest.js';
 import type { AttachmentCodec } from './codec.js';
 import type {
   AttachmentReader,
@@ -47,6 +48,17 @@ export abstract class ReadableScope {
    */
   attachmentSize(name: string): number {
     return this.reader.record(name).descriptor.size;
+  }
+
+  /**
+   * The digest of an attachment's layer as stored (of the compressed bytes when stored
+   * compressed), without reading it.
+   * @param name - the attachment
+   * @returns its layer digest
+   * @throws RunledgerError `ATTACHMENT_NOT_FOUND`
+   */
+  attachmentDigest(name: string): Digest {
+    return this.reader.record(name).descriptor.digest;
   }
 
   /**

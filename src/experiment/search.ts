@@ -112,7 +112,7 @@ export async function searchRuns(options: SearchRunsOptions = {}): Promise<Table
  * manifest digest, and the reference, which gives the `project` column): built once, never
  * stale, rebuilt when damaged.
  */
-async function cachedRunsTable(registry: LocalRegistry, e: ExperimentRef): Promise<Table> {
+export async function cachedRunsTable(registry: LocalRegistry, e: ExperimentRef): Promise<Table> {
   const key = createHash('sha256').update(e.imageName).digest('hex').slice(0, 16);
   const cached = await readDerived(registry.root, 'runs', e.manifestDigest, key);
   if (cached !== undefined) {
@@ -129,7 +129,7 @@ async function cachedRunsTable(registry: LocalRegistry, e: ExperimentRef): Promi
 }
 
 /** The experiments `selection` names, each once, in the store's reference order. */
-async function chooseExperiments(
+export async function chooseExperiments(
   registry: LocalRegistry,
   selection: string | readonly string[] | undefined
 ): Promise<ExperimentRef[]> {

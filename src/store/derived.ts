@@ -5,10 +5,13 @@
  * derive from, so they never go stale; each starts with the SHA-256 of its payload, so a damaged
  * one is noticed and rebuilt; written whole (temp file + rename), so concurrent readers and
  * writers see a whole file or none; dropped by GC once their blob is gone.
+ *
+ * Files another program reads by path (Parquet for DuckDB) cannot start with a hash: those are
+ * named `<blob hex>.<key>.<SHA-256 of the file>.<ext>` instead, and checked against their name.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Digest } from '../oci/digest.js';
 import { digestHex } from '../oci/digest.js';
 
@@ -83,6 +86,113 @@ export async function writeDerived(
   } catch {
     await rm(temp, { force: true }).catch(() => undefined);
     return false;
+  }
+}
+
+const FILE_RE = /^([0-9a-f]{64})\.([0-9a-f]{1,64})\.([0-9a-f]{64})\.([a-z0-9]+)$/;
+
+/**
+ * The named derived files of a kind (`<blob hex>.<key>.<file hash>.<ext>`), by `<blob hex>.<key>`,
+ * read with one directory listing. Their content is not checked here: see
+ * {@link checkDerivedFile}.
+ * @param root - the store's root
+ * @param kind - what they hold
+ * @param ext - their extension, e.g. `parquet`
+ * @returns path by `<blob hex>.<key>`
+ */
+export async function listDerivedFiles(
+  root: string,
+  kind: string,
+  ext: string
+): Promise<Map<string, string>> {
+  const d = dir(root, kind);
+  const out = new Map<string, string>();
+  for (const name of await readdir(d).catch(() => [] as string[])) {
+    const m = FILE_RE.exec(name);
+    if (m !== null && m[4] === ext) out.set(`${m[1]}.${m[2]}`, join(d, name));
+  }
+  return out;
+}
+
+/**
+ * The `<blob hex>.<key>` a derived file is listed under by {@link listDerivedFiles}.
+ * @param digest - the blob it derives from
+ * @param key - what else it depends on (lowercase hex)
+ * @returns the listing key
+ */
+export function derivedFileKey(digest: Digest, key: string): string {
+  return fileName(digest, key);
+}
+
+/**
+ * Checks a named derived file against the hash in its name; a damaged one is removed.
+ * @param path - a path from {@link listDerivedFiles}
+ * @returns whether it is whole
+ */
+export async function checkDerivedFile(path: string): Promise<boolean> {
+  const m = FILE_RE.exec(basename(path));
+  const bytes = await readFile(path).catch(() => undefined);
+  if (m !== null && bytes !== undefined) {
+    if (createHash('sha256').update(bytes).digest('hex') === m[3]) return true;
+  }
+  await rm(path, { force: true }).catch(() => undefined);
+  return false;
+}
+
+/**
+ * A fresh temp path for a named derived file being written by another program; hand it to
+ * {@link adoptDerivedFile} once written (GC removes it if it never is).
+ * @param root - the store's root
+ * @param kind - what it holds
+ * @param digest - the blob it derives from
+ * @param key - what else it depends on (lowercase hex)
+ * @param ext - its extension
+ * @returns the temp path (its directory exists)
+ */
+export async function derivedTempFile(
+  root: string,
+  kind: string,
+  digest: Digest,
+  key: string,
+  ext: string
+): Promise<string> {
+  const d = dir(root, kind);
+  await mkdir(d, { recursive: true });
+  return join(
+    d,
+    `.${fileName(digest, key)}.${process.pid}.${randomBytes(4).toString('hex')}.${ext}.tmp`
+  );
+}
+
+/**
+ * Names a written temp file by its content hash (rename: readers see it whole or not at all).
+ * @param temp - the path {@link derivedTempFile} gave
+ * @param root - the store's root
+ * @param kind - what it holds
+ * @param digest - the blob it derives from
+ * @param key - what else it depends on
+ * @param ext - its extension
+ * @returns its final path, or undefined when it could not be placed (best effort, as
+ *   {@link writeDerived})
+ */
+export async function adoptDerivedFile(
+  temp: string,
+  root: string,
+  kind: string,
+  digest: Digest,
+  key: string,
+  ext: string
+): Promise<string | undefined> {
+  try {
+    const hash = createHash('sha256')
+      .update(await readFile(temp))
+      .digest('hex');
+    const path = join(dir(root, kind), `${fileName(digest, key)}.${hash}.${ext}`);
+    await rename(temp, path);
+    return path;
+  } catch {
+    await rm(temp, { force: true }).catch(() => undefined);
+    return undefined;
   }
 }
 

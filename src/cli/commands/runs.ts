@@ -20,7 +20,7 @@ import type { Command } from '../types.js';
 export const runs: Command = {
   name: 'runs',
   usage:
-    'runs <ref | project | prefix/>… | --all [--all-columns | --columns A,B,…] [--where EXPR] [--sort "COL [asc|desc], …"] [--csv | --json | --arrow FILE|- [--force]]',
+    'runs <ref | project | prefix/>… | --all [--all-columns | --columns A,B,…] [--where EXPR] [--sort "COL [asc|desc], …"] [--csv | --json | --arrow FILE|- | --parquet FILE|-] [--force]',
   summary:
     'the runs table: run_id, project, status, parameters, labels and attributes (or every column)',
   options: {

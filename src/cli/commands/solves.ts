@@ -9,7 +9,7 @@ import type { Command } from '../types.js';
 
 export const solves: Command = {
   name: 'solves',
-  usage: 'solves <ref> [--csv | --json | --arrow FILE|- [--force]]',
+  usage: 'solves <ref> [--csv | --json | --arrow FILE|- | --parquet FILE|-] [--force]',
   summary: 'the solves table: run, solve, adapter, status, objective, feasibility, time, options',
   options: TABLE_OPTIONS,
   arity: [1, 1],
