@@ -38,6 +38,7 @@ describe('README', () => {
       expect((await registry.fsck()).ok).toBe(true);
     }
     if (code.includes('queryTable(')) expect(out).toBe('1 0n\n');
+    if (code.includes('await query(')) expect(out).toBe('0.01: 0.433, 0.1: 1.333\n');
     if (code.includes('inspectArchive(')) {
       expect(out).toBe('ghcr.io/acme/qap:shared true\n');
     }
