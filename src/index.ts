@@ -91,6 +91,14 @@ export type {
   TransferProgress,
   TransferReport,
 } from './remote/transfer.js';
+export { listRemoteTags } from './remote/tags.js';
+export type { ListRemoteTagsOptions, RemoteTag } from './remote/tags.js';
+export { pullProject } from './remote/pull-project.js';
+export type {
+  ProjectPullReport,
+  ProjectTagPull,
+  PullProjectOptions,
+} from './remote/pull-project.js';
 export {
   dockerConfigPath,
   envCredentialName,
