@@ -127,7 +127,7 @@ function usageText(): string {
     '  -h, --help   this text',
     '  --version    the runledger version',
     '',
-    'Registry options (push, pull, copy, login):',
+    'Registry options (push, pull, copy, login, ls --remote):',
     '  --plain-http     use http for the registries named on the command line (loopback ones always do)',
     '  --insecure       skip TLS certificate checks for the registries named (this process talks to no other host)',
     '  --concurrency N  blobs in flight at once (push, pull, copy; default 8)',

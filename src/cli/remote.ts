@@ -1,9 +1,9 @@
 /**
  * @module cli/remote
- * What `push`, `pull`, `copy`, `login` and `logout` share: the network flags (`--plain-http`,
- * `--insecure`, `--concurrency`, `--quiet`) turned into {@link RemoteOptions}, registry host
- * arguments, the progress line and the one-line transfer summary, and the run of a transfer
- * command around them ({@link runTransfer}).
+ * What `push`, `pull`, `copy`, `login`, `logout` and `ls --remote` share: the network flags
+ * (`--plain-http`, `--insecure`, `--concurrency`, `--quiet`) turned into {@link RemoteOptions},
+ * registry host arguments, the progress line and the one-line transfer summary, and the run of a
+ * transfer command around them ({@link runTransfer}).
  *
  * `--plain-http` and `--insecure` apply only to the registries named on the command line.
  * Loopback registries (`localhost`, `127.*`, `[::1]`) always use plain http, so both flags are
@@ -278,17 +278,34 @@ export async function runTransfer(
   command: TransferCommand,
   transfer: (options: TransferOptions) => Promise<TransferReport>
 ): Promise<number> {
+  const report = await withTransferOptions(ctx, command, transfer);
+  printReport(ctx, report, command.verb, command.moved, command.from);
+  return 0;
+}
+
+/**
+ * Runs a transfer with the options its flags make — `--concurrency`, the local store when it
+ * uses it, the network flags for the registries it names, the progress line around it — and
+ * returns what it returns, for commands that print their own result (`pull --all-tags`).
+ * @param ctx - the command context
+ * @param command - the registries named, whether the store is used
+ * @param transfer - the transfer, given the options
+ * @returns the transfer's result
+ */
+export async function withTransferOptions<T>(
+  ctx: CommandContext,
+  command: Pick<TransferCommand, 'hosts' | 'local'>,
+  transfer: (options: TransferOptions) => Promise<T>
+): Promise<T> {
   const concurrency = concurrencyOption(ctx);
   const registry = command.local ? await ctx.openRegistry() : undefined;
   const progress = transferProgress(ctx);
-  const report = await transfer({
+  return transfer({
     ...remoteOptions(ctx, command.hosts),
     ...(registry === undefined ? {} : { registry }),
     ...(concurrency === undefined ? {} : { concurrency }),
     onProgress: progress.onProgress,
   }).finally(progress.done);
-  printReport(ctx, report, command.verb, command.moved, command.from);
-  return 0;
 }
 
 /** Writes a warning line to stderr. */

@@ -2,19 +2,35 @@
  * @module cli/commands/ls
  * `runledger ls [prefix]`: the references of the local registry; experiments with their status
  * and counts. With `--all`, checkpoints too, with the experiment they are of.
+ * `runledger ls <project> --remote`: the tags of a repository on its registry, with the digest
+ * each points at and when it was made.
  */
+import { RunledgerError } from '../../errors.js';
 import { listExperimentCheckpoints } from '../../experiment/checkpoint.js';
 import { listExperiments } from '../../experiment/list.js';
+import { namesRepository, parseReference } from '../../oci/reference.js';
+import { listRemoteTags } from '../../remote/tags.js';
 import { formatTable, shortDigest } from '../format.js';
-import type { Command } from '../types.js';
+import { NETWORK_OPTIONS, TRANSFER_FLAGS, remoteOptions, remoteRegistryOf } from '../remote.js';
+import type { Command, CommandContext } from '../types.js';
 
 export const ls: Command = {
   name: 'ls',
-  usage: 'ls [prefix] [--all]',
-  summary: 'list references; experiments with status and run counts (--all: checkpoints too)',
-  options: { all: { type: 'boolean' } },
+  usage: `ls [prefix] [--all] | <project> --remote ${TRANSFER_FLAGS}`,
+  summary:
+    'list references; experiments with status and run counts (--all: checkpoints too); --remote: the tags of a project on its registry, with digest and time',
+  options: { all: { type: 'boolean' }, remote: { type: 'boolean' }, ...NETWORK_OPTIONS },
   arity: [0, 1],
   async run(ctx) {
+    if (ctx.values['remote'] === true) return listRemote(ctx);
+    for (const flag of Object.keys(NETWORK_OPTIONS)) {
+      if (ctx.values[flag] !== undefined) {
+        throw new RunledgerError(
+          'USAGE',
+          `--${flag} goes with --remote: "runledger ls <project> --remote --${flag}".`
+        );
+      }
+    }
     const registry = await ctx.openRegistry();
     const prefix = ctx.positionals[0];
     const refs = await registry.listRefs({
@@ -82,3 +98,45 @@ export const ls: Command = {
     return 0;
   },
 };
+
+/** `ls <project> --remote`: the project's tags on its registry, by time then tag. */
+async function listRemote(ctx: CommandContext): Promise<number> {
+  const value = ctx.positionals[0];
+  if (value === undefined || ctx.values['all'] === true) {
+    throw new RunledgerError(
+      'USAGE',
+      value === undefined
+        ? '--remote lists the tags of a project on its registry: name it ("runledger ls ghcr.io/acme/qap --remote").'
+        : '--all lists the local checkpoints too and cannot go with --remote.'
+    );
+  }
+  const host = remoteRegistryOf(
+    value,
+    'project',
+    'name a registry repository such as ghcr.io/acme/qap'
+  );
+  const { registry, repository } = parseReference(value);
+  const project = `${registry}/${repository}`;
+  if (!namesRepository(value)) {
+    throw new RunledgerError(
+      'USAGE',
+      `--remote lists every tag of a project: name the repository alone (${project}), not ${value}.`
+    );
+  }
+  const tags = await listRemoteTags(project, remoteOptions(ctx, [host]));
+  if (ctx.json) {
+    ctx.printJson(tags);
+    return 0;
+  }
+  if (tags.length === 0) {
+    ctx.print(`No tags in ${project}.`);
+    return 0;
+  }
+  const rows = tags.map((t) => [
+    t.tag,
+    shortDigest(t.digest),
+    t.created?.slice(0, 19).replace('T', ' ') ?? '',
+  ]);
+  for (const line of formatTable(['TAG', 'DIGEST', 'CREATED (UTC)'], rows)) ctx.print(line);
+  return 0;
+}
