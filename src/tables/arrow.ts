@@ -5,10 +5,12 @@
  */
 import {
   Bool,
+  DataType,
   Field,
   Float64,
   Int64,
   makeData,
+  makeVector,
   RecordBatch,
   Schema,
   Struct,
@@ -16,8 +18,8 @@ import {
   Table,
   tableToIPC,
   isArrowTable,
+  Type,
   Utf8,
-  vectorFromArray,
   type Data,
   type Vector,
 } from 'apache-arrow';
@@ -75,20 +77,13 @@ export function runParametersTable(table: ParameterSource, runIds: readonly numb
   const columns = table.columns();
   const rows = collectRows(columns, runIds);
   const n = rows.ids.length;
-
-  const runIdData = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) runIdData[i] = BigInt(rows.ids[i]!);
   const fields: Field[] = [new Field('run_id', new Int64(), false)];
-  const children: Data[] = [
-    makeData({ type: new Int64(), length: n, nullCount: 0, data: runIdData }),
-  ];
-
+  const children: Data[] = [buildData('int64', n, (i) => rows.ids[i]!)];
   for (const column of orderColumns(columns)) {
-    const { type, data } = columnData(column, rows);
-    fields.push(new Field(column.name, type, true));
+    const data = columnData(column, rows);
+    fields.push(new Field(column.name, data.type, true));
     children.push(data);
   }
-
   const schema = new Schema(fields);
   const struct = makeData({ type: new Struct(fields), length: n, nullCount: 0, children });
   return new Table([new RecordBatch(schema, struct)]);
@@ -150,61 +145,14 @@ function orderColumns(columns: readonly ParameterColumnSource[]): ParameterColum
   );
 }
 
-function columnData(
-  column: ParameterColumnSource,
-  rows: Rows
-): { type: Bool | Int64 | Float64 | Utf8; data: Data } {
-  const n = rows.ids.length;
+function columnData(column: ParameterColumnSource, rows: Rows): Data {
   const { dense, sparse } = rows;
-  const validity = new Uint8Array((n + 7) >> 3);
-  const nullCount = n - column.values.size;
-  const base = { length: n, nullCount, nullBitmap: validity };
-  const rowOf = (id: number): number => (dense !== undefined ? dense[id]! : sparse!.get(id)!);
-
-  switch (column.type) {
-    case 'int64': {
-      const data = new BigInt64Array(n);
-      column.values.forEach((v, id) => {
-        const row = rowOf(id);
-        validity[row >> 3]! |= 1 << (row & 7);
-        data[row] = v as bigint;
-      });
-      const type = new Int64();
-      return { type, data: makeData({ ...base, type, data }) };
-    }
-    case 'float64': {
-      const data = new Float64Array(n);
-      column.values.forEach((v, id) => {
-        const row = rowOf(id);
-        validity[row >> 3]! |= 1 << (row & 7);
-        data[row] = v as number;
-      });
-      const type = new Float64();
-      return { type, data: makeData({ ...base, type, data }) };
-    }
-    case 'bool': {
-      const data = new Uint8Array((n + 7) >> 3);
-      column.values.forEach((v, id) => {
-        const row = rowOf(id);
-        const bit = 1 << (row & 7);
-        validity[row >> 3]! |= bit;
-        if (v === true) data[row >> 3]! |= bit;
-      });
-      const type = new Bool();
-      return { type, data: makeData({ ...base, type, data }) };
-    }
-    case 'string': {
-      const byRow: (string | undefined)[] = new Array<string | undefined>(n);
-      column.values.forEach((v, id) => {
-        const row = rowOf(id);
-        validity[row >> 3]! |= 1 << (row & 7);
-        byRow[row] = v as string;
-      });
-      const { valueOffsets, data } = utf8Column(byRow);
-      const type = new Utf8();
-      return { type, data: makeData({ ...base, type, valueOffsets, data }) };
-    }
-  }
+  const byRow = new Array<Value | null>(rows.ids.length).fill(null);
+  column.values.forEach((v, id) => {
+    byRow[dense !== undefined ? dense[id]! : sparse!.get(id)!] = v;
+  });
+  const type = column.type === 'string' ? 'utf8' : column.type;
+  return buildData(type, byRow.length, (i) => byRow[i] ?? null);
 }
 
 const encoder = new TextEncoder();
@@ -241,7 +189,7 @@ function utf8Column(byRow: readonly (string | undefined)[]): {
       if (pos > 0x7fffffff) {
         throw new RunledgerError(
           'ARGUMENT_INVALID',
-          'The string parameter values of one column exceed 2 GiB, more than an Arrow Utf8 column holds.',
+          'The text of one column exceeds 2 GiB, more than an Arrow Utf8 column holds.',
           { data: { bytes: pos } }
         );
       }
@@ -340,9 +288,124 @@ export interface TypedColumn {
   readonly values: readonly (number | bigint | boolean | string | null)[];
 }
 
+type CellType = TypedColumn['type'];
+type Value = number | bigint | boolean | string;
+
 /**
- * A table from typed columns (all of one length), in the order given. Int64 columns take safe
- * integers.
+ * The cells of one column in one record batch, as its Arrow buffers: what queries read instead
+ * of row objects. Row `i` is valid when `validity` is absent or has bit `offset + i` set; its
+ * value is `values[i]` (int64, float64), bit `offset + i` of `values` (bool), or the UTF-8 bytes
+ * `values[valueOffsets[i]]` up to `values[valueOffsets[i + 1]]` (utf8).
+ */
+export type ColumnChunk = {
+  readonly length: number;
+  readonly offset: number;
+  readonly validity: Uint8Array | undefined;
+} & (
+  | { readonly type: 'int64'; readonly values: BigInt64Array }
+  | { readonly type: 'float64'; readonly values: Float64Array }
+  | { readonly type: 'bool'; readonly values: Uint8Array }
+  | { readonly type: 'utf8'; readonly values: Uint8Array; readonly valueOffsets: Int32Array }
+);
+
+function arrowType(type: CellType): DataType {
+  const make = { int64: Int64, float64: Float64, bool: Bool, utf8: Utf8 }[type];
+  return new make();
+}
+
+/** The cell type of an Arrow type (any int → int64, any float → float64), else undefined. */
+function cellTypeOf(type: DataType): CellType | undefined {
+  if (DataType.isInt(type)) return 'int64';
+  if (DataType.isFloat(type)) return 'float64';
+  if (DataType.isBool(type)) return 'bool';
+  if (type.typeId === Type.Utf8) return 'utf8';
+  return undefined;
+}
+
+function unsupported(name: string): RunledgerError {
+  return new RunledgerError('ARGUMENT_INVALID', `Column ${name} has an unsupported type.`, {
+    data: { column: name },
+  });
+}
+
+/** A column's data from its cells: typed arrays and a validity bitmap, written directly. */
+function buildData(type: CellType, n: number, cell: (i: number) => Value | null): Data {
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  const present = (i: number, v: Value | null): v is Value => {
+    if (v === null) {
+      nullCount++;
+      return false;
+    }
+    validity[i >> 3]! |= 1 << (i & 7);
+    return true;
+  };
+  let data: BigInt64Array | Float64Array | Uint8Array;
+  let valueOffsets: Int32Array | undefined;
+  if (type === 'int64') {
+    const out = (data = new BigInt64Array(n));
+    for (let i = 0; i < n; i++) {
+      const v = cell(i);
+      if (present(i, v)) out[i] = typeof v === 'bigint' ? v : BigInt(v as number);
+    }
+  } else if (type === 'float64') {
+    const out = (data = new Float64Array(n));
+    for (let i = 0; i < n; i++) {
+      const v = cell(i);
+      if (present(i, v)) out[i] = Number(v);
+    }
+  } else if (type === 'bool') {
+    const out = (data = new Uint8Array((n + 7) >> 3));
+    for (let i = 0; i < n; i++) {
+      const v = cell(i);
+      if (present(i, v) && v === true) out[i >> 3]! |= 1 << (i & 7);
+    }
+  } else {
+    const byRow = new Array<string | undefined>(n);
+    for (let i = 0; i < n; i++) {
+      const v = cell(i);
+      if (present(i, v)) byRow[i] = String(v);
+    }
+    ({ valueOffsets, data } = utf8Column(byRow));
+  }
+  return dataOf(type, n, nullCount, validity, data, valueOffsets);
+}
+
+/** Column data of `type` from its buffers (no bitmap without a null). */
+function dataOf(
+  type: CellType,
+  length: number,
+  nullCount: number,
+  nullBitmap: Uint8Array,
+  data: BigInt64Array | Float64Array | Uint8Array,
+  valueOffsets: Int32Array | undefined
+): Data {
+  return makeData({
+    type: arrowType(type),
+    length,
+    nullCount,
+    ...(nullCount === 0 ? {} : { nullBitmap }),
+    data,
+    ...(valueOffsets === undefined ? {} : { valueOffsets }),
+  } as Parameters<typeof makeData>[0]) as Data;
+}
+
+/** A one-batch table of named column data, every field nullable. */
+function tableOf(names: readonly string[], children: readonly Data[], length: number): Table {
+  const fields = names.map((name, i) => new Field(name, children[i]!.type, true));
+  const schema = new Schema(fields);
+  const struct = makeData({
+    type: new Struct(fields),
+    length,
+    nullCount: 0,
+    children: [...children],
+  });
+  return new Table(schema, [new RecordBatch(schema, struct)]);
+}
+
+/**
+ * A table from typed columns (all of one length), in the order given, as one record batch.
+ * Int64 columns take safe integers or bigints.
  * @param columns - the columns
  * @returns the Arrow table
  * @throws RunledgerError `ARGUMENT_INVALID` when column lengths differ or names repeat
@@ -352,74 +415,262 @@ export interface TypedColumn {
  * ```
  */
 export function typedColumnsTable(columns: readonly TypedColumn[]): Table {
-  const vectors: Record<string, Vector> = {};
   const length = columns[0]?.values.length ?? 0;
+  const names = new Set<string>();
   for (const c of columns) {
-    if (c.values.length !== length || Object.prototype.hasOwnProperty.call(vectors, c.name)) {
+    if (c.values.length !== length || names.has(c.name)) {
       throw new RunledgerError(
         'ARGUMENT_INVALID',
         `Column ${JSON.stringify(c.name)} repeats or has ${c.values.length} rows instead of ${length}.`
       );
     }
-    switch (c.type) {
-      case 'int64':
-        vectors[c.name] = vectorFromArray(
-          c.values.map((v) =>
-            v === null ? null : typeof v === 'bigint' ? v : BigInt(v as number)
-          ),
-          new Int64()
-        );
-        break;
-      case 'float64':
-        vectors[c.name] = vectorFromArray(c.values as (number | null)[], new Float64());
-        break;
-      case 'bool':
-        vectors[c.name] = vectorFromArray(c.values as (boolean | null)[], new Bool());
-        break;
-      case 'utf8':
-        vectors[c.name] = vectorFromArray(c.values as (string | null)[], new Utf8());
-        break;
-    }
+    names.add(c.name);
   }
-  return new Table(vectors);
+  return tableOf(
+    columns.map((c) => c.name),
+    columns.map((c) => buildData(c.type, length, (i) => c.values[i] ?? null)),
+    length
+  );
+}
+
+/** Whether data already has the buffers a {@link ColumnChunk} of `type` reads. */
+function isCanonical(data: Data, type: CellType): boolean {
+  const t = data.type as DataType & { bitWidth?: number; isSigned?: boolean };
+  if (type === 'int64')
+    return t.bitWidth === 64 && t.isSigned === true && data.values instanceof BigInt64Array;
+  if (type === 'float64') return data.values instanceof Float64Array;
+  return true;
+}
+
+/** A batch's column data in the layout of its cell type (other int and float widths rebuilt). */
+function canonicalData(data: Data, type: CellType): Data {
+  if (isCanonical(data, type)) return data;
+  const v = makeVector(data);
+  return buildData(type, data.length, (i) => {
+    if (!v.isValid(i)) return null;
+    const x = v.get(i) as number | bigint;
+    return type === 'int64' ? (typeof x === 'bigint' ? x : BigInt(x)) : Number(x);
+  });
+}
+
+function chunkOf(data: Data, type: CellType): ColumnChunk {
+  const bitmap = data.nullBitmap;
+  const allValid = data.nullCount === 0 || bitmap === undefined || bitmap.length === 0;
+  const { length, offset, values, valueOffsets } = data;
+  const validity = allValid ? undefined : bitmap;
+  return { type, length, offset, validity, values, valueOffsets } as ColumnChunk;
+}
+
+/** An empty or all-null column of `length` rows (zero buffers of the sizes Arrow expects). */
+function nullData(type: CellType, length: number): Data {
+  return buildData(type, length, () => null);
+}
+
+/** Each batch's data of column `index` (a zero-row batch may hold no usable child: rebuilt). */
+function batchData(table: Table, index: number, type: CellType): Data[] {
+  return table.batches.map((b) =>
+    b.numRows === 0 ? nullData(type, 0) : canonicalData(b.data.children[index] as Data, type)
+  );
 }
 
 /**
- * The rows of a table at the given indices, in that order (columns of the four types
- * {@link typedColumnsTable} builds: int64, float64, bool, utf8).
+ * The cells of a column, one {@link ColumnChunk} per record batch (in batch order), read from
+ * the Arrow buffers without copying (other int and float widths are rebuilt as int64, float64).
  * @param table - the table
- * @param rows - row indices
+ * @param name - a column of it
+ * @returns its chunks; empty when the table has no such column
+ * @throws RunledgerError `ARGUMENT_INVALID` for a column of a type other than int, float, bool,
+ *   utf8
+ * @example
+ * ```ts
+ * const total = columnChunks(df, 'metrics.gap').reduce((n, c) => n + c.length, 0);
+ * ```
+ */
+export function columnChunks(table: Table, name: string): ColumnChunk[] {
+  const index = table.schema.fields.findIndex((f) => f.name === name);
+  const field = table.schema.fields[index];
+  if (field === undefined) return [];
+  const type = cellTypeOf(field.type);
+  if (type === undefined) throw unsupported(name);
+  return batchData(table, index, type).map((d) => chunkOf(d, type));
+}
+
+/** Whether row `i` of a chunk holds a value. */
+function isValidAt(chunk: ColumnChunk, i: number): boolean {
+  const v = chunk.validity;
+  if (v === undefined) return true;
+  const bit = chunk.offset + i;
+  return ((v[bit >> 3]! >> (bit & 7)) & 1) === 1;
+}
+
+const decoder = new TextDecoder();
+
+/** The text of row `i` of a utf8 chunk (ASCII decoded by hand: most cells are). */
+function textAt(chunk: ColumnChunk & { readonly type: 'utf8' }, i: number): string {
+  const bytes = chunk.values;
+  const start = chunk.valueOffsets[i]!;
+  const end = chunk.valueOffsets[i + 1]!;
+  if (end - start > 24) return decoder.decode(bytes.subarray(start, end));
+  let s = '';
+  for (let j = start; j < end; j++) {
+    const c = bytes[j]!;
+    if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/**
+ * Row `i` of a chunk as a value: a bigint (int64), number, boolean or string; null when missing.
+ * @param chunk - the chunk
+ * @param i - a row of it
+ * @returns the cell
+ * @example
+ * ```ts
+ * cellAt(columnChunks(df, 'run_id')[0]!, 0); // 0n
+ * ```
+ */
+export function cellAt(chunk: ColumnChunk, i: number): Value | null {
+  if (!isValidAt(chunk, i)) return null;
+  switch (chunk.type) {
+    case 'int64':
+    case 'float64':
+      return chunk.values[i]!;
+    case 'bool': {
+      const bit = chunk.offset + i;
+      return ((chunk.values[bit >> 3]! >> (bit & 7)) & 1) === 1;
+    }
+    case 'utf8':
+      return textAt(chunk, i);
+  }
+}
+
+/** Rows gathered from chunks: `batch[k]`, `local[k]` say where row k of the result comes from. */
+function gather(
+  chunks: readonly ColumnChunk[],
+  type: CellType,
+  batch: Int32Array,
+  local: Int32Array
+): Data {
+  const n = batch.length;
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nullCount = 0;
+  const valid = (k: number): boolean => {
+    if (isValidAt(chunks[batch[k]!]!, local[k]!)) {
+      validity[k >> 3]! |= 1 << (k & 7);
+      return true;
+    }
+    nullCount++;
+    return false;
+  };
+  let data: BigInt64Array | Float64Array | Uint8Array;
+  let valueOffsets: Int32Array | undefined;
+  if (type === 'int64' || type === 'float64') {
+    // Eight-byte cells are copied as two 32-bit words: no bigint is made, NaN payloads stay.
+    data = type === 'int64' ? new BigInt64Array(n) : new Float64Array(n);
+    const out = new Int32Array(data.buffer);
+    const words = chunks.map(
+      (c) => new Int32Array(c.values.buffer, c.values.byteOffset, c.length * 2)
+    );
+    for (let k = 0; k < n; k++) {
+      if (!valid(k)) continue;
+      const w = words[batch[k]!]!;
+      const i = 2 * local[k]!;
+      out[2 * k] = w[i]!;
+      out[2 * k + 1] = w[i + 1]!;
+    }
+  } else if (type === 'bool') {
+    data = new Uint8Array((n + 7) >> 3);
+    for (let k = 0; k < n; k++) {
+      if (valid(k) && cellAt(chunks[batch[k]!]!, local[k]!) === true) data[k >> 3]! |= 1 << (k & 7);
+    }
+  } else {
+    const texts = chunks as readonly (ColumnChunk & { readonly type: 'utf8' })[];
+    valueOffsets = new Int32Array(n + 1);
+    let size = 0;
+    for (let k = 0; k < n; k++) {
+      if (valid(k)) {
+        const o = texts[batch[k]!]!.valueOffsets;
+        size += o[local[k]! + 1]! - o[local[k]!]!;
+      }
+      if (size > 0x7fffffff) {
+        throw new RunledgerError(
+          'ARGUMENT_INVALID',
+          'A text column exceeds 2 GiB, more than an Arrow Utf8 column holds.'
+        );
+      }
+      valueOffsets[k + 1] = size;
+    }
+    const out = (data = new Uint8Array(size));
+    for (let k = 0; k < n; k++) {
+      const c = texts[batch[k]!]!;
+      const start = c.valueOffsets[local[k]!]!;
+      const length = valueOffsets[k + 1]! - valueOffsets[k]!;
+      if (length > 16) out.set(c.values.subarray(start, start + length), valueOffsets[k]!);
+      else for (let j = 0; j < length; j++) out[valueOffsets[k]! + j] = c.values[start + j]!;
+    }
+  }
+  return dataOf(type, n, nullCount, validity, data, valueOffsets);
+}
+
+/**
+ * The rows of a table at the given indices, in that order, as one record batch (columns of the
+ * four types {@link typedColumnsTable} builds: int64, float64, bool, utf8; other int and float
+ * widths come out as int64 and float64). Column data is copied buffer to buffer.
+ * @param table - the table (any number of record batches)
+ * @param rows - row indices, from 0 over the whole table
  * @returns a new table with the same columns
- * @throws RunledgerError `ARGUMENT_INVALID` for a column of another type
+ * @throws RunledgerError `ARGUMENT_INVALID` for a column of another type, or an index that is
+ *   not a row of the table
  * @example
  * ```ts
  * takeRows(df, [2, 0]);
  * ```
  */
-export function takeRows(table: Table, rows: readonly number[]): Table {
-  const columns: TypedColumn[] = table.schema.fields.map((f) => {
-    const v = table.getChild(f.name);
-    const type = Int64.isInt(f.type)
-      ? 'int64'
-      : Float64.isFloat(f.type)
-        ? 'float64'
-        : Bool.isBool(f.type)
-          ? 'bool'
-          : Utf8.isUtf8(f.type)
-            ? 'utf8'
-            : undefined;
-    if (type === undefined || v === null) {
-      throw new RunledgerError('ARGUMENT_INVALID', `Column ${f.name} has an unsupported type.`);
+export function takeRows(table: Table, rows: ArrayLike<number>): Table {
+  const starts: number[] = [];
+  let total = 0;
+  for (const b of table.batches) {
+    starts.push(total);
+    total += b.numRows;
+  }
+  const n = rows.length;
+  const batch = new Int32Array(n);
+  const local = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const r = rows[k]!;
+    if (!(Number.isInteger(r) && r >= 0 && r < total)) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `Row ${r} is not a row of the table (it has ${total}).`,
+        {
+          data: { row: r, rows: total },
+        }
+      );
     }
-    return {
-      name: f.name,
+    // The last batch starting at or before r (empty batches share their start with the next).
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= r) lo = mid;
+      else hi = mid - 1;
+    }
+    batch[k] = lo;
+    local[k] = r - starts[lo]!;
+  }
+  const names = table.schema.fields.map((f) => f.name);
+  const children = table.schema.fields.map((f, index) => {
+    const type = cellTypeOf(f.type);
+    if (type === undefined) throw unsupported(f.name);
+    return gather(
+      batchData(table, index, type).map((d) => chunkOf(d, type)),
       type,
-      values: rows.map((i) =>
-        v.isValid(i) ? (v.get(i) as number | bigint | boolean | string) : null
-      ),
-    };
+      batch,
+      local
+    );
   });
-  return typedColumnsTable(columns);
+  return tableOf(names, children, n);
 }
 
 /**
@@ -446,28 +697,29 @@ export function selectColumns(
   return new Table(vectors);
 }
 
-type CellType = TypedColumn['type'];
-
-/** The typed-column type of an Arrow field, or undefined for a type the tables never hold. */
-function cellTypeOf(field: Field): CellType | undefined {
-  if (Int64.isInt(field.type)) return 'int64';
-  if (Float64.isFloat(field.type)) return 'float64';
-  if (Bool.isBool(field.type)) return 'bool';
-  if (Utf8.isUtf8(field.type)) return 'utf8';
-  return undefined;
-}
-
 /** A cell as text, losing nothing: bigints in full, NaN and ±Infinity spelled out. */
-function cellText(v: number | bigint | boolean | string): string {
+function cellText(v: Value): string {
   return typeof v === 'string' ? v : String(v);
 }
 
+/** One batch's column data as the concatenated column's type (promoted, or as text). */
+function convertData(data: Data, from: CellType, to: CellType): Data {
+  if (from === to) return canonicalData(data, to);
+  const chunk = chunkOf(canonicalData(data, from), from);
+  return buildData(to, data.length, (i) => {
+    const v = cellAt(chunk, i);
+    return v === null ? null : to === 'utf8' ? cellText(v) : Number(v);
+  });
+}
+
 /**
- * Stacks tables row-wise, columns in first-appearance order; a table without a column has nulls
- * there. A column whose type differs between tables is promoted — int64 with float64 becomes
- * float64 — or, when not promotable (say a string beside a number), becomes utf8 holding each
- * value's text (bigints in full, `NaN`, `true`), so no value is lost.
- * @param tables - tables of int64, float64, bool and utf8 columns
+ * Stacks tables row-wise, columns in first-appearance order, as one record batch per input
+ * batch: a column whose type every table agrees on keeps its data as it is (no copy); a table
+ * without a column has nulls there. A column whose type differs between tables is promoted —
+ * int64 with float64 becomes float64 — or, when not promotable (say a string beside a number),
+ * becomes utf8 holding each value's text (bigints in full, `NaN`, `true`), so no value is lost;
+ * only the batches of another type are converted.
+ * @param tables - tables of int, float, bool and utf8 columns
  * @returns one table
  * @throws RunledgerError `ARGUMENT_INVALID` for another column type
  * @example
@@ -480,10 +732,8 @@ export function concatTables(tables: readonly Table[]): Table {
   const seen = new Map<string, Set<CellType>>();
   for (const t of tables) {
     for (const f of t.schema.fields) {
-      const type = cellTypeOf(f);
-      if (type === undefined) {
-        throw new RunledgerError('ARGUMENT_INVALID', `Column ${f.name} has an unsupported type.`);
-      }
+      const type = cellTypeOf(f.type);
+      if (type === undefined) throw unsupported(f.name);
       let types = seen.get(f.name);
       if (types === undefined) {
         order.push(f.name);
@@ -492,27 +742,43 @@ export function concatTables(tables: readonly Table[]): Table {
       types.add(type);
     }
   }
-  const columns: TypedColumn[] = order.map((name) => {
-    const types = seen.get(name) as Set<CellType>;
-    const type: CellType =
-      types.size === 1
-        ? ([...types][0] as CellType)
-        : types.size === 2 && types.has('int64') && types.has('float64')
-          ? 'float64'
-          : 'utf8';
-    const values: (number | bigint | boolean | string | null)[] = [];
-    for (const t of tables) {
-      const v = t.getChild(name);
-      for (let i = 0; i < t.numRows; i++) {
-        if (v === null || !v.isValid(i)) {
-          values.push(null);
-          continue;
-        }
-        const cell = v.get(i) as number | bigint | boolean | string;
-        values.push(type === 'utf8' ? cellText(cell) : type === 'float64' ? Number(cell) : cell);
-      }
-    }
-    return { name, type, values };
+  if (order.length === 0) return typedColumnsTable([]);
+  const types = order.map((name): CellType => {
+    const s = seen.get(name)!;
+    if (s.size === 1) return [...s][0]!;
+    return s.size === 2 && s.has('int64') && s.has('float64') ? 'float64' : 'utf8';
   });
-  return typedColumnsTable(columns);
+  const fields = order.map((name, j) => new Field(name, arrowType(types[j]!), true));
+  const schema = new Schema(fields);
+  const struct = new Struct(fields);
+  const nulls = new Map<string, Data>();
+  const batches: RecordBatch[] = [];
+  for (const t of tables) {
+    const index = new Map(t.schema.fields.map((f, i) => [f.name, i]));
+    for (const b of t.batches) {
+      const length = b.numRows;
+      const children = order.map((name, j) => {
+        const to = types[j]!;
+        const i = index.get(name);
+        if (i === undefined || length === 0) {
+          // All-null columns of one length are the same data: shared, not rebuilt.
+          const key = `${to}:${length}`;
+          let d = nulls.get(key);
+          if (d === undefined) nulls.set(key, (d = nullData(to, length)));
+          return d;
+        }
+        return convertData(b.data.children[i] as Data, cellTypeOf(t.schema.fields[i]!.type)!, to);
+      });
+      batches.push(
+        new RecordBatch(schema, makeData({ type: struct, length, nullCount: 0, children }))
+      );
+    }
+  }
+  if (batches.length === 0) {
+    const children = types.map((type) => nullData(type, 0));
+    batches.push(
+      new RecordBatch(schema, makeData({ type: struct, length: 0, nullCount: 0, children }))
+    );
+  }
+  return new Table(schema, batches);
 }
