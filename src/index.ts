@@ -57,6 +57,8 @@ export type { ForkOptions, PushOptions } from './experiment/sealed.js';
 export { listExperiments, listProjects } from './experiment/list.js';
 export { searchRuns } from './experiment/search.js';
 export type { SearchRunsOptions } from './experiment/search.js';
+export { query, queryToParquet, writeParquet } from './sql/query.js';
+export type { SqlQueryOptions } from './sql/query.js';
 export type { ExperimentRef, ListExperimentsOptions, ProjectRef } from './experiment/list.js';
 export type { AttachmentCodec } from './experiment/codec.js';
 export type {

@@ -77,11 +77,14 @@ const PUBLIC_NAMES = [
   'pullArtifact',
   'pullProject',
   'pushArtifact',
+  'query',
   'queryTable',
+  'queryToParquet',
   'resolveCredential',
   'searchRuns',
   'storeCredential',
   'sum',
+  'writeParquet',
 ];
 
 /**

@@ -31,6 +31,7 @@ import { runs } from './commands/runs.js';
 import { show } from './commands/show.js';
 import { size } from './commands/size.js';
 import { solves } from './commands/solves.js';
+import { sql } from './commands/sql.js';
 import { tag } from './commands/tag.js';
 import type { CliIo, Command, CommandContext } from './types.js';
 
@@ -43,6 +44,7 @@ const COMMANDS: readonly Command[] = [
   show,
   runs,
   solves,
+  sql,
   checkpoints,
   restoreCheckpoint,
   get,
@@ -94,7 +96,11 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   FILE_EXISTS: 'Pass --force to overwrite the file.',
   ARCHIVE_INVALID:
     'The archive is damaged or unsafe and nothing was imported; ask its author for a fresh copy.',
-  DEPENDENCY_MISSING: 'Install the optional package it names (npm install highs) and retry.',
+  DEPENDENCY_MISSING: 'Install the optional package the message names (npm install …) and retry.',
+  SQL_INVALID:
+    'The views are experiments, runs, params, tags, metrics, solves and attachments; quote dotted columns ("params.lr"). "runledger sql \'describe runs\'" lists a view\'s columns.',
+  SQL_REFUSED:
+    'runledger sql reads the store and never writes it: run one SELECT, and use --csv, --json, --arrow or --parquet to save the result.',
   AUTHENTICATION:
     'Credentials come from RUNLEDGER_AUTH_<HOST>=user:password, else Docker config.json (credHelpers, credsStore, auths); "runledger login <registry>" stores them.',
   AUTHORIZATION:

@@ -2,7 +2,11 @@
  * @module experiment/list
  * Discovery: the committed experiments of a local registry, with OMMX's `ExperimentRef` fields.
  */
-import { isRunledgerError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ioError, isRunledgerError, RunledgerError } from '../errors.js';
+import { blobPath } from '../oci/layout.js';
 import { compareCodePoints } from '../formats/code-points.js';
 import { parseReference } from '../oci/reference.js';
 import { readDerived, writeDerived } from '../store/derived.js';
@@ -70,8 +74,12 @@ export async function listExperiments(
       continue;
     const listed = await readListed(registry, ref);
     if (listed === undefined) continue;
-    const { requestedImageName: _requested, reason: _reason, ...fields } = listed;
-    out.push({ imageName: ref.reference, ...fields });
+    // Copied by descriptor: `config` stays a getter, read only when asked for.
+    const entry = { imageName: ref.reference };
+    for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(listed))) {
+      if (key !== 'requestedImageName' && key !== 'reason') Object.defineProperty(entry, key, d);
+    }
+    out.push(entry as ExperimentRef);
   }
   return out;
 }
@@ -170,32 +178,69 @@ export async function readListed(
   ref: RefEntry
 ): Promise<ListedExperiment | undefined> {
   // What a listing shows depends on the manifest alone: cached per manifest digest, a listing
-  // of many experiments reads one small file each instead of every manifest and config.
+  // of many experiments reads one small file each instead of every manifest and config. The
+  // config itself is left out of the cache and read from its blob when asked for.
   const digest = ref.descriptor.digest;
-  const cached = await readDerived(registry.root, 'listed', digest, '0');
+  const cached = await readDerived(registry.root, 'listed', digest, LISTED_KEY);
   if (cached !== undefined) {
     try {
       const listed = JSON.parse(new TextDecoder().decode(cached)) as Omit<
         ListedExperiment,
-        'updatedAt'
+        'updatedAt' | 'config'
       >;
-      if (listed.manifestDigest === digest) return { ...listed, updatedAt: ref.updatedAt };
+      if (listed.manifestDigest === digest) {
+        return withConfig({ ...listed, updatedAt: ref.updatedAt }, registry);
+      }
     } catch {
       // rebuilt below
     }
   }
   const listed = await readListedFromStore(registry, ref);
   if (listed !== undefined) {
-    const { updatedAt: _, ...fields } = listed;
+    const { updatedAt: _, config: _config, ...fields } = listed;
     await writeDerived(
       registry.root,
       'listed',
       digest,
-      '0',
+      LISTED_KEY,
       new TextEncoder().encode(JSON.stringify(fields))
     );
   }
   return listed;
+}
+
+/** The key of listing cache entries: bumped when what they hold changes (1: no config). */
+const LISTED_KEY = '1';
+
+/** Adds the lazy, memoized `config`: the config blob, verified and parsed on first use. */
+function withConfig(
+  fields: Omit<ListedExperiment, 'config'>,
+  registry: LocalRegistry
+): ListedExperiment {
+  let config: Readonly<Record<string, unknown>> | undefined;
+  return Object.defineProperty(fields, 'config', {
+    enumerable: true,
+    get(): Readonly<Record<string, unknown>> {
+      if (config === undefined) {
+        const path = join(registry.root, blobPath(fields.configDigest));
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(path);
+        } catch (e) {
+          throw ioError(e, 'read', path);
+        }
+        if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== fields.configDigest) {
+          throw new RunledgerError(
+            'DIGEST_MISMATCH',
+            `The config blob ${fields.configDigest} at ${path} does not hash to its digest; "runledger fsck" finds what else is damaged.`,
+            { data: { digest: fields.configDigest, path } }
+          );
+        }
+        config = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+      }
+      return config;
+    },
+  }) as ListedExperiment;
 }
 
 async function readListedFromStore(

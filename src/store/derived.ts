@@ -197,7 +197,8 @@ export async function adoptDerivedFile(
 }
 
 /**
- * Removes the derived files whose blob is gone, and writers' leftover temp files (GC).
+ * Removes the derived files whose blob is gone, writers' leftover temp files, and files of a
+ * `…-sets` kind (which combine other derived files) unused for an hour (GC).
  * @param root - the store's root
  * @param present - whether a blob is still in the store
  * @returns how many files were removed
@@ -219,7 +220,9 @@ export async function dropDerived(
     for (const name of await readdir(d).catch(() => [] as string[])) {
       const path = join(d, name);
       let drop: boolean;
-      if (name.endsWith('.tmp')) {
+      if (name.endsWith('.tmp') || kind.endsWith('-sets')) {
+        // Temp files, and files combining others (keyed by what they combine, not by a blob:
+        // touched on every use), go once nothing has touched them for the grace period.
         const s = await stat(path).catch(() => undefined);
         drop = s !== undefined && Date.now() - s.mtimeMs > TEMP_GRACE_MS;
       } else {

@@ -248,12 +248,22 @@ describe('the listing cache', () => {
     const dir = join(root, '.runledger', 'derived', 'listed');
     const files = await readdir(dir);
     expect(files.sort()).toHaveLength(2);
-    // Served from the cache: the config blob is not read again.
+    // Served from the cache: the config blob is not read, until `config` is asked for.
     const config = join(root, 'blobs', 'sha256', sealed.configDigest.slice(7));
     const saved = await readFile(config);
     await rm(config);
-    expect(await listExperiments({ registry })).toEqual(first);
+    const shown = (list: typeof first) =>
+      list.map((e) =>
+        Object.fromEntries(
+          Object.keys(e).flatMap((k) => (k === 'config' ? [] : [[k, e[k as keyof typeof e]]]))
+        )
+      );
+    const listed = await listExperiments({ registry });
+    expect(shown(listed)).toEqual(shown(first));
+    expect(() => listed[0]?.config).toThrow(/Could not read/);
     await writeFile(config, saved);
+    expect(listed[0]?.config).toEqual(JSON.parse(saved.toString('utf8')));
+    expect(listed).toEqual(first);
     // A damaged entry is rebuilt from the store: the same listing.
     const path = join(dir, files[0]!);
     const bytes = await readFile(path);

@@ -340,18 +340,31 @@ describe('query: the derived Parquet cache', () => {
     const sql = 'select experiment, run_id, step, value from metrics order by all';
     const first = rows(await query(sql, { registry: reg }));
     const dir = join(reg.root, '.runledger', 'derived', 'sql-metrics');
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.parquet'));
+    const sets = `${dir}-sets`;
+    const parquet = async (d: string): Promise<string[]> =>
+      (await readdir(d)).filter((f) => f.endsWith('.parquet')).sort();
+    const files = await parquet(dir);
     expect(files.length).toBe(3);
-    // Flip a byte in the middle of one file: its name's hash no longer matches.
-    const victim = join(dir, files[0] as string);
-    const bytes = await readFile(victim);
-    bytes.writeUInt8((bytes.readUInt8(bytes.length >> 1) ^ 0xff) & 0xff, bytes.length >> 1);
-    await writeFile(victim, bytes);
+    const combined = await parquet(sets);
+    expect(combined.length).toBe(1);
+    const flip = async (path: string): Promise<Buffer> => {
+      const bytes = await readFile(path);
+      const at = bytes.length >> 1;
+      bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
+      await writeFile(path, bytes);
+      return bytes;
+    };
+    // The combined file damaged: rebuilt from the per-experiment files, same answer.
+    const damagedSet = await flip(join(sets, combined[0] as string));
     expect(rows(await query(sql, { registry: reg }))).toEqual(first);
-    const after = (await readdir(dir)).filter((f) => f.endsWith('.parquet'));
-    expect(after.length).toBe(3);
-    const rebuilt = await readFile(join(dir, files[0] as string));
-    expect(rebuilt.equals(bytes)).toBe(false);
+    expect(await parquet(sets)).toEqual(combined);
+    expect((await readFile(join(sets, combined[0] as string))).equals(damagedSet)).toBe(false);
+    // A per-experiment file damaged (and the combined one gone): rebuilt, same answer.
+    const damaged = await flip(join(dir, files[0] as string));
+    await rm(join(sets, combined[0] as string));
+    expect(rows(await query(sql, { registry: reg }))).toEqual(first);
+    expect(await parquet(dir)).toEqual(files);
+    expect((await readFile(join(dir, files[0] as string))).equals(damaged)).toBe(false);
   }, 60_000);
 
   it('two queries building the same cache at once both answer right', async () => {
