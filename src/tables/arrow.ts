@@ -495,8 +495,17 @@ export function columnChunks(table: Table, name: string): ColumnChunk[] {
   return batchData(table, index, type).map((d) => chunkOf(d, type));
 }
 
-/** Whether row `i` of a chunk holds a value. */
-function isValidAt(chunk: ColumnChunk, i: number): boolean {
+/**
+ * Whether row `i` of a chunk holds a value.
+ * @param chunk - the chunk
+ * @param i - a row of it
+ * @returns false for a null cell
+ * @example
+ * ```ts
+ * isValidAt(columnChunks(df, 'metrics.gap')[0]!, 0);
+ * ```
+ */
+export function isValidAt(chunk: ColumnChunk, i: number): boolean {
   const v = chunk.validity;
   if (v === undefined) return true;
   const bit = chunk.offset + i;

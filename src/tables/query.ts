@@ -1,8 +1,9 @@
 /**
  * @module tables/query
- * The `--where` filters and `--sort` specs of `runledger runs`, over rows of the run table
- * (MLflow `search_runs` column names: `run_id`, `status`, `params.time_limit`, `metrics.loss`,
- * `tags.stage`…). Pure: text in, closures out.
+ * The `--where` filters and `--sort` specs of `runledger runs`, over the run table (MLflow
+ * `search_runs` column names: `run_id`, `status`, `params.time_limit`, `metrics.loss`,
+ * `tags.stage`…), and MLflow's `filter_string` spellings where they differ. Pure: text in,
+ * closures out; over Arrow tables it reads the column buffers (no row objects).
  *
  * Filter grammar (keywords are case-insensitive; binding from loosest to tightest):
  * ```text
@@ -10,16 +11,25 @@
  * or         := and ( 'or' and )*
  * and        := not ( 'and' not )*
  * not        := 'not' not | '(' or ')' | comparison
- * comparison := IDENT op LITERAL                     op: = == != <> < <= > >=
- *             | IDENT [ 'not' ] 'in' '(' LITERAL ( ',' LITERAL )* ')'
- *             | IDENT 'is' [ 'not' ] 'null'
- *             | IDENT [ 'not' ] ( 'like' | 'ilike' ) STRING   % = any run, _ = one character
- * IDENT      := [A-Za-z_][A-Za-z0-9_./-]*  |  `any name but a backquote`
+ * comparison := COLUMN op LITERAL                    op: = == != <> < <= > >=
+ *             | COLUMN [ 'not' ] 'in' '(' LITERAL ( ',' LITERAL )* ')'
+ *             | COLUMN 'is' [ 'not' ] 'null'
+ *             | COLUMN [ 'not' ] ( 'like' | 'ilike' ) STRING   % = any run, _ = one character
+ * COLUMN     := WORD | `any name but a backquote` | WORD '.' ( `…` | "…" )
+ * WORD       := [A-Za-z_][A-Za-z0-9_./-]*
  * LITERAL    := NUMBER | STRING | true | false | null
  * NUMBER     := -?(digits[.digits] | .digits)([eE][+-]?digits)?
  * STRING     := '…' | "…"   (a backslash takes the next character literally; \n, \t)
  * ```
- * The keywords `and or not in is like ilike` are not column names when bare: backquote such a column.
+ * The keywords `and or not in is like ilike` are not column names when bare: backquote such a
+ * column. `metrics."a b"` and `` metrics.`a b` `` (MLflow's quoting) name the column `metrics.a b`.
+ *
+ * Column names: a name the table has is that column. Otherwise MLflow's spellings resolve:
+ * `metric.`, `param.`, `parameter.`, `parameters.`, `tag.` stand for `metrics.`, `params.`,
+ * `tags.`; `attribute.`, `attr.` and `run.` for `attributes.`; `attributes.<name>` is our typed
+ * attribute column when the table has one, else MLflow's run attribute: `run_id`, `status`,
+ * `run_name` (our `name`, also bare `run_name`), `start_time` and `end_time` (`started_at`,
+ * `ended_at` read as epoch milliseconds, MLflow's unit; a text that is not a time is null).
  *
  * Semantics, SQL-like in two-valued logic: a missing cell (null) makes every comparison false
  * (`!=`, `in`, `not in`, `like`, `not like` included); test it with `is [not] null`. Numbers and
@@ -28,7 +38,10 @@
  * Strings compare by code point, booleans only with booleans (false < true). Any other pairing
  * of types is false, not an error. `x in (a, b)` is `x = a or x = b`; `x not in (a, b)` is
  * `x != a and x != b`. `like` matches strings only, case-sensitively; `ilike` (MLflow's spelling)
- * ignoring case.
+ * ignoring case. MLflow's run statuses spelled as MLflow does — `'FINISHED'`, `'FAILED'`,
+ * `'RUNNING'`, `'SCHEDULED'`, `'KILLED'` — compared (`=`, `!=`, `in`) with a column named
+ * `status` match ours whatever their case, `KILLED` matching `interrupted`; any other literal is
+ * compared as written.
  *
  * Sort spec: `column [asc|desc] (, column [asc|desc])*`. Nulls, then NaN, sort last in both
  * directions; otherwise booleans < numbers < strings, each in their own order.
@@ -36,7 +49,7 @@
 import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
 import { compareCodePoints } from '../formats/code-points.js';
-import { takeRows } from './arrow.js';
+import { cellAt, columnChunks, isValidAt, takeRows, type ColumnChunk } from './arrow.js';
 
 /** One cell of the run table; null is a missing value. Int64 columns may hold bigints. */
 export type Cell = string | number | bigint | boolean | null;
@@ -55,11 +68,56 @@ interface Token {
   readonly position: number;
 }
 
+/** A column as a query reads it: the table's column, maybe as epoch milliseconds (MLflow). */
+type ColumnRef = { readonly name: string; readonly epochMs: boolean };
+
+/** A parsed filter. `in` / `not in` are `or` / `and` of equalities. */
+type Node =
+  | { readonly kind: 'and'; readonly parts: readonly Node[] }
+  | { readonly kind: 'or'; readonly parts: readonly Node[] }
+  | { readonly kind: 'not'; readonly inner: Node }
+  | {
+      readonly kind: 'compare';
+      readonly column: ColumnRef;
+      readonly op: Op;
+      readonly literal: Cell;
+    }
+  | { readonly kind: 'null'; readonly column: ColumnRef; readonly negated: boolean }
+  | {
+      readonly kind: 'test';
+      readonly column: ColumnRef;
+      readonly test: (s: string) => boolean;
+      readonly negated: boolean;
+    };
+
 const STRUCTURAL = new Set(['and', 'or', 'not', 'in', 'is', 'like', 'ilike']);
 const NUMBER = /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
 const WORD = /[A-Za-z_][A-Za-z0-9_./-]*/y;
 const OPERATOR = /==|!=|<>|<=|>=|=|<|>/y;
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t' };
+/** A quoted string; a backslash takes the next character literally (\n, \t excepted). */
+const SINGLE_QUOTED = /'(?:[^'\\]|\\.)*'/suy;
+const DOUBLE_QUOTED = /"(?:[^"\\]|\\.)*"/suy;
+
+/** Our column prefixes, and MLflow's entity names for each. */
+const ENTITIES: readonly (readonly [string, readonly string[]])[] = [
+  ['metrics.', ['metric', 'metrics']],
+  ['params.', ['param', 'params', 'parameter', 'parameters']],
+  ['tags.', ['tag', 'tags']],
+  ['attributes.', ['attribute', 'attributes', 'attr', 'run']],
+];
+
+/** MLflow's run attributes → our columns. */
+const RUN_ATTRIBUTES: ReadonlyMap<string, ColumnRef> = new Map([
+  ['run_id', { name: 'run_id', epochMs: false }],
+  ['run_name', { name: 'name', epochMs: false }],
+  ['status', { name: 'status', epochMs: false }],
+  ['start_time', { name: 'started_at', epochMs: true }],
+  ['end_time', { name: 'ended_at', epochMs: true }],
+]);
+
+/** MLflow's run statuses, as MLflow spells them. */
+const MLFLOW_STATUS = /^(?:FINISHED|FAILED|RUNNING|SCHEDULED|KILLED)$/;
 
 function usage(
   source: string,
@@ -76,6 +134,16 @@ function tokenize(source: string, what: string): Token[] {
   const match = (re: RegExp): string | undefined => {
     re.lastIndex = i;
     return re.exec(source)?.[0];
+  };
+  const fail = (at: number, message: string): RunledgerError =>
+    usage(source, at, `${message} at position ${at} of the ${what}.`);
+  /** The name between quotes `q` opening at i, or an error naming where it opened. */
+  const quoted = (q: string, message: string): string => {
+    const close = source.indexOf(q, i + 1);
+    if (close < 0) throw fail(i, message);
+    const name = source.slice(i + 1, close);
+    i = close + 1;
+    return name;
   };
   while (i < source.length) {
     const c = source.charAt(i);
@@ -94,8 +162,15 @@ function tokenize(source: string, what: string): Token[] {
     }
     const word = match(WORD);
     if (word !== undefined) {
-      tokens.push({ kind: 'word', text: word, value: word, position: start });
       i += word.length;
+      const q = source.charAt(i);
+      if (word.endsWith('.') && (q === '"' || q === '`')) {
+        // MLflow quotes the name after the prefix: metrics."a b", params.`my param`.
+        const text = word + quoted(q, 'Unterminated quoted name');
+        tokens.push({ kind: 'name', text, value: text, position: start });
+      } else {
+        tokens.push({ kind: 'word', text: word, value: word, position: start });
+      }
       continue;
     }
     const op = match(OPERATOR);
@@ -111,50 +186,19 @@ function tokenize(source: string, what: string): Token[] {
       continue;
     }
     if (c === '`') {
-      const close = source.indexOf('`', i + 1);
-      if (close < 0) {
-        throw usage(
-          source,
-          start,
-          `Unterminated backquoted name at position ${start} of the ${what}.`
-        );
-      }
-      const name = source.slice(i + 1, close);
+      const name = quoted('`', 'Unterminated backquoted name');
       tokens.push({ kind: 'name', text: name, value: name, position: start });
-      i = close + 1;
       continue;
     }
     if (c === "'" || c === '"') {
-      let value = '';
-      i++;
-      for (;;) {
-        if (i >= source.length) {
-          throw usage(
-            source,
-            start,
-            `Unterminated string starting at position ${start} of the ${what}.`
-          );
-        }
-        const d = source.charAt(i);
-        if (d === c) break;
-        if (d === '\\' && i + 1 < source.length) {
-          const e = source.charAt(i + 1);
-          value += ESCAPES[e] ?? e;
-          i += 2;
-        } else {
-          value += d;
-          i++;
-        }
-      }
-      i++;
+      const raw = match(c === "'" ? SINGLE_QUOTED : DOUBLE_QUOTED);
+      if (raw === undefined) throw fail(start, 'Unterminated string starting');
+      const value = raw.slice(1, -1).replace(/\\(.)/gsu, (_, e: string) => ESCAPES[e] ?? e);
       tokens.push({ kind: 'string', text: value, value, position: start });
+      i += raw.length;
       continue;
     }
-    throw usage(
-      source,
-      start,
-      `Unexpected character ${JSON.stringify(c)} at position ${start} of the ${what}.`
-    );
+    throw fail(start, `Unexpected character ${JSON.stringify(c)}`);
   }
   tokens.push({ kind: 'end', text: '', value: null, position: source.length });
   return tokens;
@@ -190,6 +234,19 @@ function closeMatches(name: string, columns: readonly string[]): string[] {
     .sort((x, y) => x.d - y.d)
     .slice(0, 3)
     .map(({ column }) => column);
+}
+
+/** A name as a column of the table: itself, else MLflow's spelling of one (module comment). */
+function resolveColumn(name: string, columns: ReadonlySet<string>): ColumnRef | undefined {
+  if (columns.has(name)) return { name, epochMs: false };
+  if (name === 'run_name' && columns.has('name')) return { name: 'name', epochMs: false };
+  const dot = name.indexOf('.');
+  const prefix = ENTITIES.find(([, names]) => names.includes(name.slice(0, dot)))?.[0];
+  if (dot < 0 || prefix === undefined) return undefined;
+  const own = prefix + name.slice(dot + 1);
+  if (columns.has(own)) return { name: own, epochMs: false };
+  const attribute = prefix === 'attributes.' ? RUN_ATTRIBUTES.get(own.slice(11)) : undefined;
+  return attribute !== undefined && columns.has(attribute.name) ? attribute : undefined;
 }
 
 /** A cursor over tokens, shared by the filter and sort parsers. */
@@ -246,11 +303,12 @@ class Cursor {
     if (!this.punct(text)) throw this.fail(this.peek(), `"${text}"`);
   }
 
-  column(): string {
+  column(): ColumnRef {
     const token = this.next();
     const bare = token.kind === 'word' && !STRUCTURAL.has(token.text.toLowerCase());
     if (!bare && token.kind !== 'name') throw this.fail(token, 'a column name');
-    if (this.#columns.has(token.text)) return token.text;
+    const column = resolveColumn(token.text, this.#columns);
+    if (column !== undefined) return column;
     const suggestions = closeMatches(token.text, this.#known);
     const hint = suggestions.length === 0 ? '' : `; did you mean ${suggestions.join(', ')}?`;
     throw usage(
@@ -278,8 +336,6 @@ class Cursor {
     if (token.kind !== 'end') throw this.fail(token, 'the end');
   }
 }
-
-type Predicate = (row: Row) => boolean;
 
 function isNumeric(v: Cell): v is number | bigint {
   return typeof v === 'number' || typeof v === 'bigint';
@@ -314,28 +370,24 @@ function compareCells(a: Cell, b: Cell): number | undefined | null {
   return null;
 }
 
+/** Whether an order (negative, 0, positive; NaN when unordered) satisfies each operator. */
+const SATISFIES: Readonly<Record<Op, (c: number) => boolean>> = {
+  '=': (c) => c === 0,
+  '!=': (c) => c !== 0,
+  '<': (c) => c < 0,
+  '<=': (c) => c <= 0,
+  '>': (c) => c > 0,
+  '>=': (c) => c >= 0,
+};
+
 function holds(cell: Cell, op: Op, literal: Cell): boolean {
   if (cell === null || literal === null) return false;
   const c = compareCells(cell, literal);
   if (c === null) return false;
-  if (c === undefined) return op === '!=';
-  switch (op) {
-    case '=':
-      return c === 0;
-    case '!=':
-      return c !== 0;
-    case '<':
-      return c < 0;
-    case '<=':
-      return c <= 0;
-    case '>':
-      return c > 0;
-    case '>=':
-      return c >= 0;
-  }
+  return c === undefined ? op === '!=' : SATISFIES[op](c);
 }
 
-function likeRegExp(pattern: string, ignoreCase = false): RegExp {
+function likeRegExp(pattern: string, ignoreCase: boolean): RegExp {
   let source = '';
   for (const ch of pattern) {
     source += ch === '%' ? '.*' : ch === '_' ? '.' : ch.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
@@ -343,29 +395,36 @@ function likeRegExp(pattern: string, ignoreCase = false): RegExp {
   return new RegExp(`^${source}$`, ignoreCase ? 'sui' : 'su');
 }
 
-function cellOf(row: Row, column: string): Cell {
-  return row[column] ?? null;
+/** A cell as the column reads it: MLflow's start/end times are epoch milliseconds. */
+function asRead(cell: Cell, column: ColumnRef): Cell {
+  if (!column.epochMs || typeof cell !== 'string') return cell;
+  const ms = Date.parse(cell);
+  return Number.isNaN(ms) ? null : ms;
 }
 
-function parseOr(cursor: Cursor): Predicate {
+/** `column = literal` (or `!=`), MLflow's upper-case statuses matched against ours. */
+function equality(column: ColumnRef, literal: Cell, negated: boolean): Node {
+  if (column.name === 'status' && typeof literal === 'string' && MLFLOW_STATUS.test(literal)) {
+    const ours = literal === 'KILLED' ? ['killed', 'interrupted'] : [literal.toLowerCase()];
+    return { kind: 'test', column, test: (s) => ours.includes(s.toLowerCase()), negated };
+  }
+  return { kind: 'compare', column, op: negated ? '!=' : '=', literal };
+}
+
+function parseOr(cursor: Cursor): Node {
   const parts = [parseAnd(cursor)];
   while (cursor.keyword('or')) parts.push(parseAnd(cursor));
-  const [first] = parts;
-  return parts.length === 1 && first !== undefined ? first : (row) => parts.some((p) => p(row));
+  return parts.length === 1 ? parts[0]! : { kind: 'or', parts };
 }
 
-function parseAnd(cursor: Cursor): Predicate {
+function parseAnd(cursor: Cursor): Node {
   const parts = [parseNot(cursor)];
   while (cursor.keyword('and')) parts.push(parseNot(cursor));
-  const [first] = parts;
-  return parts.length === 1 && first !== undefined ? first : (row) => parts.every((p) => p(row));
+  return parts.length === 1 ? parts[0]! : { kind: 'and', parts };
 }
 
-function parseNot(cursor: Cursor): Predicate {
-  if (cursor.keyword('not')) {
-    const inner = parseNot(cursor);
-    return (row) => !inner(row);
-  }
+function parseNot(cursor: Cursor): Node {
+  if (cursor.keyword('not')) return { kind: 'not', inner: parseNot(cursor) };
   if (cursor.punct('(')) {
     const inner = parseOr(cursor);
     cursor.expectPunct(')');
@@ -374,13 +433,13 @@ function parseNot(cursor: Cursor): Predicate {
   return parseComparison(cursor);
 }
 
-function parseComparison(cursor: Cursor): Predicate {
+function parseComparison(cursor: Cursor): Node {
   const column = cursor.column();
   if (cursor.keyword('is')) {
     const negated = cursor.keyword('not');
     const token = cursor.peek();
     if (!cursor.keyword('null')) throw cursor.fail(token, '"null"');
-    return negated ? (row) => cellOf(row, column) !== null : (row) => cellOf(row, column) === null;
+    return { kind: 'null', column, negated };
   }
   const negated = cursor.keyword('not');
   if (cursor.keyword('in')) {
@@ -388,36 +447,68 @@ function parseComparison(cursor: Cursor): Predicate {
     const items = [cursor.literal()];
     while (cursor.punct(',')) items.push(cursor.literal());
     cursor.expectPunct(')');
-    return negated
-      ? (row) =>
-          cellOf(row, column) !== null && items.every((v) => holds(cellOf(row, column), '!=', v))
-      : (row) => items.some((v) => holds(cellOf(row, column), '=', v));
+    // x not in (a, b) = x != a and x != b: false on a null cell, as each != is.
+    return { kind: negated ? 'and' : 'or', parts: items.map((v) => equality(column, v, negated)) };
   }
   const like = cursor.keyword('like');
   if (like || cursor.keyword('ilike')) {
     const token = cursor.next();
     if (token.kind !== 'string') throw cursor.fail(token, 'a quoted pattern');
     const re = likeRegExp(token.text, !like);
-    return (row) => {
-      const cell = cellOf(row, column);
-      return typeof cell === 'string' && re.test(cell) !== negated;
-    };
+    return { kind: 'test', column, test: (s) => re.test(s), negated };
   }
   const token = cursor.next();
-  if (negated || token.kind !== 'op') {
-    throw cursor.fail(
-      token,
-      negated ? '"in", "like" or "ilike"' : 'an operator, "in", "is", "like" or "ilike"'
-    );
-  }
+  const expected = negated
+    ? '"in", "like" or "ilike"'
+    : 'an operator, "in", "is", "like" or "ilike"';
+  if (negated || token.kind !== 'op') throw cursor.fail(token, expected);
   const op = token.text as Op;
   const literal = cursor.literal();
-  return (row) => holds(cellOf(row, column), op, literal);
+  return op === '=' || op === '!='
+    ? equality(column, literal, op === '!=')
+    : { kind: 'compare', column, op, literal };
+}
+
+/** What a leaf says of one cell (read as its column reads it). */
+function cellTest(leaf: Exclude<Node, { kind: 'and' | 'or' | 'not' }>): (cell: Cell) => boolean {
+  switch (leaf.kind) {
+    case 'compare':
+      return (c) => holds(asRead(c, leaf.column), leaf.op, leaf.literal);
+    case 'null':
+      return (c) => (asRead(c, leaf.column) === null) !== leaf.negated;
+    case 'test':
+      return (c) => {
+        const v = asRead(c, leaf.column);
+        return typeof v === 'string' && leaf.test(v) !== leaf.negated;
+      };
+  }
+}
+
+function rowPredicate(node: Node): (row: Row) => boolean {
+  switch (node.kind) {
+    case 'and':
+    case 'or': {
+      const parts = node.parts.map(rowPredicate);
+      return node.kind === 'and'
+        ? (row) => parts.every((p) => p(row))
+        : (row) => parts.some((p) => p(row));
+    }
+    case 'not': {
+      const inner = rowPredicate(node.inner);
+      return (row) => !inner(row);
+    }
+    default: {
+      const test = cellTest(node);
+      const name = node.column.name;
+      return (row) => test(row[name] ?? null);
+    }
+  }
 }
 
 /**
  * Parses a `--where` filter into a predicate over run-table rows. The grammar and semantics are
- * in this module's comment: `or` < `and` < `not` < comparison, SQL-like null handling.
+ * in this module's comment: `or` < `and` < `not` < comparison, SQL-like null handling, MLflow's
+ * spellings accepted.
  *
  * @param expr - the filter text
  * @param columns - the known column names; any other identifier is an error
@@ -431,10 +522,14 @@ function parseComparison(cursor: Cursor): Predicate {
  * ```
  */
 export function parseWhere(expr: string, columns: readonly string[]): (row: Row) => boolean {
+  return rowPredicate(parseFilter(expr, columns));
+}
+
+function parseFilter(expr: string, columns: readonly string[]): Node {
   const cursor = new Cursor(expr, columns, 'filter');
-  const predicate = parseOr(cursor);
+  const node = parseOr(cursor);
   cursor.end();
-  return predicate;
+  return node;
 }
 
 function rank(v: Cell): number {
@@ -452,6 +547,21 @@ function compareForSort(a: Cell, b: Cell, descending: boolean): number {
   return c === 0 ? 0 : c < 0 !== descending ? -1 : 1;
 }
 
+type SortKey = { readonly column: ColumnRef; readonly descending: boolean };
+
+function parseSortKeys(spec: string, columns: readonly string[]): SortKey[] {
+  const cursor = new Cursor(spec, columns, 'sort spec');
+  const keys: SortKey[] = [];
+  do {
+    const column = cursor.column();
+    const descending = cursor.keyword('desc');
+    if (!descending) cursor.keyword('asc');
+    keys.push({ column, descending });
+  } while (cursor.punct(','));
+  cursor.end();
+  return keys;
+}
+
 /**
  * Parses a `--sort` spec, comma-separated `column [asc|desc]` keys (ascending by default), into
  * a comparator for `Array.prototype.sort`. Nulls (then NaN) come last in both directions; rows
@@ -467,22 +577,191 @@ function compareForSort(a: Cell, b: Cell, descending: boolean): number {
  * ```
  */
 export function parseSort(spec: string, columns: readonly string[]): (a: Row, b: Row) => number {
-  const cursor = new Cursor(spec, columns, 'sort spec');
-  const keys: { readonly column: string; readonly descending: boolean }[] = [];
-  do {
-    const column = cursor.column();
-    const descending = cursor.keyword('desc');
-    if (!descending) cursor.keyword('asc');
-    keys.push({ column, descending });
-  } while (cursor.punct(','));
-  cursor.end();
+  const keys = parseSortKeys(spec, columns);
   return (a, b) => {
     for (const { column, descending } of keys) {
-      const c = compareForSort(cellOf(a, column), cellOf(b, column), descending);
+      const x = asRead(a[column.name] ?? null, column);
+      const c = compareForSort(x, asRead(b[column.name] ?? null, column), descending);
       if (c !== 0) return c;
     }
     return 0;
   };
+}
+
+// ---- over Arrow columns ----------------------------------------------------------------------
+
+const utf8 = new TextEncoder();
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+const KINDS = { int64: 'number', float64: 'number', bool: 'boolean', utf8: 'string' } as const;
+
+/**
+ * `out[i] = 1` where row i of the chunk satisfies `cell op literal`, straight from its buffers;
+ * false when the pairing has no such loop (the caller then reads cells one by one).
+ */
+function compareChunk(chunk: ColumnChunk, op: Op, literal: Cell, out: Uint8Array): boolean {
+  const n = chunk.length;
+  const ok = SATISFIES[op];
+  // A literal of another kind than the column's is false on every row (`!=` too).
+  const kind = typeof literal === 'bigint' ? 'number' : typeof literal;
+  if (literal === null || KINDS[chunk.type] !== kind) return true;
+  if (chunk.type === 'utf8') {
+    // UTF-8 bytes compare as code points do; a literal with surrogates takes the slow path.
+    if (/[\ud800-\udfff]/.test(literal as string)) return false;
+    const l = utf8.encode(literal as string);
+    const { values: bytes, valueOffsets: offsets } = chunk;
+    for (let i = 0; i < n; i++) {
+      const s = offsets[i]!;
+      const length = offsets[i + 1]! - s;
+      let c = 0;
+      for (let j = 0; c === 0 && j < length && j < l.length; j++) c = bytes[s + j]! - l[j]!;
+      out[i] = ok(c === 0 ? length - l.length : c) ? 1 : 0;
+    }
+  } else {
+    // The literal in the column's own kind, when exact there (else, and for bool, cell by
+    // cell); NaN cells are unordered, as JavaScript's operators say.
+    if (chunk.type === 'bool') return false;
+    const x = exactAs(chunk.type, literal as number);
+    if (x === undefined) return false;
+    const v = chunk.values;
+    for (let i = 0; i < n; i++)
+      out[i] = ok(v[i]! < x ? -1 : v[i]! > x ? 1 : v[i] === x ? 0 : NaN) ? 1 : 0;
+  }
+  if (chunk.validity !== undefined)
+    for (let i = 0; i < n; i++) if (!isValidAt(chunk, i)) out[i] = 0;
+  return true;
+}
+
+/** A numeric literal as a double (float64) or bigint (int64) when exactly so, else undefined. */
+function exactAs(type: 'int64' | 'float64', x: number | bigint): number | bigint | undefined {
+  if (type === 'float64') {
+    return typeof x === 'number' ? x : -MAX_EXACT <= x && x <= MAX_EXACT ? Number(x) : undefined;
+  }
+  return typeof x === 'bigint' ? x : Number.isSafeInteger(x) ? BigInt(x) : undefined;
+}
+
+type Chunks = ReadonlyMap<string, readonly ColumnChunk[]>;
+
+/** The rows of batch `b` a filter keeps, as a 0/1 mask. */
+function mask(node: Node, chunks: Chunks, b: number, n: number): Uint8Array {
+  if (node.kind === 'and' || node.kind === 'or') {
+    const out = mask(node.parts[0]!, chunks, b, n);
+    for (const part of node.parts.slice(1)) {
+      const m = mask(part, chunks, b, n);
+      for (let i = 0; i < n; i++) out[i] = node.kind === 'and' ? out[i]! & m[i]! : out[i]! | m[i]!;
+    }
+    return out;
+  }
+  if (node.kind === 'not') {
+    const out = mask(node.inner, chunks, b, n);
+    for (let i = 0; i < n; i++) out[i]! ^= 1;
+    return out;
+  }
+  const chunk = chunks.get(node.column.name)![b]!;
+  const out = new Uint8Array(n);
+  if (node.kind === 'null' && !node.column.epochMs) {
+    for (let i = 0; i < n; i++) out[i] = isValidAt(chunk, i) === node.negated ? 1 : 0;
+    return out;
+  }
+  if (node.kind === 'compare' && !node.column.epochMs) {
+    if (compareChunk(chunk, node.op, node.literal, out)) return out;
+  }
+  const test = cellTest(node);
+  for (let i = 0; i < n; i++) out[i] = test(cellAt(chunk, i)) ? 1 : 0;
+  return out;
+}
+
+function referenced(node: Node, into: Set<string>): Set<string> {
+  if (node.kind === 'and' || node.kind === 'or') for (const p of node.parts) referenced(p, into);
+  else if (node.kind === 'not') referenced(node.inner, into);
+  else into.add(node.column.name);
+  return into;
+}
+
+/** A sort key over the kept rows: rank (0 value, 3 NaN, 4 null) and an order of two positions. */
+function sortColumn(
+  key: SortKey,
+  chunks: readonly ColumnChunk[],
+  batch: readonly number[],
+  local: readonly number[]
+): { readonly ranks: Uint8Array; readonly compare: (p: number, q: number) => number } {
+  const m = batch.length;
+  const ranks = new Uint8Array(m);
+  const cells = new Array<Cell>(m);
+  for (let p = 0; p < m; p++) {
+    const v = asRead(cellAt(chunks[batch[p]!]!, local[p]!), key.column);
+    const r = rank(v);
+    ranks[p] = r >= 3 ? r : 0;
+    cells[p] = v;
+  }
+  const type = key.column.epochMs ? undefined : chunks[0]?.type;
+  const exact = (c: Cell): boolean => typeof c !== 'bigint' || (-MAX_EXACT <= c && c <= MAX_EXACT);
+  if (type === 'float64' || type === 'bool' || (type === 'int64' && cells.every(exact))) {
+    // One kind of value per column: numbers (and bigints, when all are exact) compare as doubles.
+    const values = Float64Array.from(cells, (c) => (c === null ? 0 : Number(c)));
+    return {
+      ranks,
+      compare: (p, q) => (values[p]! < values[q]! ? -1 : values[p]! > values[q]! ? 1 : 0),
+    };
+  }
+  return { ranks, compare: (p, q) => compareCells(cells[p]!, cells[q]!) ?? 0 };
+}
+
+/**
+ * The rows of a table a filter keeps, in the order a sort spec gives (ties in table order): the
+ * filter and sort of {@link queryTable}, read from the Arrow buffers batch by batch, so no row
+ * object is built. Both texts are parsed before any row is read.
+ *
+ * @param table - the table (any number of record batches)
+ * @param options - where, orderBy
+ * @returns row indices from 0 over the whole table
+ * @throws RunledgerError `USAGE` when a text does not parse or names an unknown column
+ * @example
+ * ```ts
+ * const rows = queryRows(df, { where: "status = 'finished'", orderBy: 'metrics.gap' });
+ * ```
+ */
+export function queryRows(table: Table, options: QueryOptions = {}): number[] {
+  const columns = table.schema.fields.map((f) => f.name);
+  const filter = options.where === undefined ? undefined : parseFilter(options.where, columns);
+  const keys = options.orderBy === undefined ? [] : parseSortKeys(options.orderBy, columns);
+  const names = filter === undefined ? new Set<string>() : referenced(filter, new Set());
+  for (const k of keys) names.add(k.column.name);
+  const chunks: Chunks = new Map([...names].map((name) => [name, columnChunks(table, name)]));
+  const rows: number[] = [];
+  const batch: number[] = [];
+  const local: number[] = [];
+  let start = 0;
+  for (const [b, { numRows: n }] of table.batches.entries()) {
+    const keep = filter === undefined ? undefined : mask(filter, chunks, b, n);
+    for (let i = 0; i < n; i++) {
+      if (keep !== undefined && keep[i] !== 1) continue;
+      rows.push(start + i);
+      batch.push(b);
+      local.push(i);
+    }
+    start += n;
+  }
+  if (keys.length === 0) return rows;
+  const sorts = keys.map((k) => ({
+    ...sortColumn(k, chunks.get(k.column.name)!, batch, local),
+    descending: k.descending,
+  }));
+  const positions = Array.from(rows, (_, p) => p);
+  positions.sort((p, q) => {
+    for (const { ranks, compare, descending } of sorts) {
+      const ra = ranks[p]!;
+      const rb = ranks[q]!;
+      // Null and NaN stay last whichever the direction.
+      if (ra !== 0 || rb !== 0) {
+        if (ra !== rb) return ra - rb;
+        continue;
+      }
+      const c = compare(p, q);
+      if (c !== 0) return descending ? -c : c;
+    }
+    return p - q;
+  });
+  return positions.map((p) => rows[p]!);
 }
 
 /** Options of {@link queryTable}. */
@@ -496,7 +775,8 @@ export interface QueryOptions {
 /**
  * Filters and orders the rows of an Arrow table (a runs, solves or parameter table) with the
  * query language of `runledger runs --where/--sort`; column names are the table's. Both texts
- * are parsed before any row is read, so a bad one fails fast.
+ * are parsed before any row is read, so a bad one fails fast. The columns are read from their
+ * Arrow buffers, batch by batch, and the rows kept gathered into one record batch.
  *
  * @param table - the table
  * @param options - where, orderBy
@@ -511,19 +791,6 @@ export interface QueryOptions {
  * ```
  */
 export function queryTable(table: Table, options: QueryOptions = {}): Table {
-  const columns = table.schema.fields.map((f) => f.name);
-  const keep = options.where === undefined ? undefined : parseWhere(options.where, columns);
-  const order = options.orderBy === undefined ? undefined : parseSort(options.orderBy, columns);
-  if (keep === undefined && order === undefined) return table;
-  const vectors = columns.map((c) => table.getChild(c));
-  const rows: Row[] = [];
-  for (let i = 0; i < table.numRows; i++) {
-    const row: Record<string, Cell> = {};
-    columns.forEach((c, j) => (row[c] = (vectors[j]?.get(i) ?? null) as Cell));
-    rows.push(row);
-  }
-  let picked = rows.map((_, i) => i);
-  if (keep !== undefined) picked = picked.filter((i) => keep(rows[i] as Row));
-  if (order !== undefined) picked.sort((a, b) => order(rows[a] as Row, rows[b] as Row));
-  return takeRows(table, picked);
+  if (options.where === undefined && options.orderBy === undefined) return table;
+  return takeRows(table, queryRows(table, options));
 }

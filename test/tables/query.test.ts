@@ -328,7 +328,7 @@ describe('parseSort', () => {
     ['run_id sideways', 7, /Expected the end at position 7/],
     ['run_id,', 7, /Expected a column name at position 7/],
     ['', 0, /Expected a column name at position 0/],
-    ['metric.loss', 0, /Unknown column "metric.loss" .*sort spec; did you mean metrics\.loss/],
+    ['metricz.loss', 0, /Unknown column "metricz.loss" .*sort spec; did you mean metrics\.loss/],
   ] as const)('rejects %j at position %i', (spec, position, message) => {
     let error: unknown;
     try {
