@@ -162,9 +162,20 @@ export type {
   RunStartEvent,
   SolveEvent,
   StartRunOptions,
+  SweepEvent,
   TagsEvent,
   TagsInput,
 } from './experiment/logger.js';
+export { grid, parseShard, random, shardFromEnv, shardReference } from './experiment/sweep.js';
+export type {
+  Distribution,
+  Shard,
+  SweepConfig,
+  SweepOptions,
+  SweepResult,
+} from './experiment/sweep.js';
+export { mergeExperiments } from './experiment/merge.js';
+export type { MergeOptions } from './experiment/merge.js';
 export { METRICS_ATTACHMENT } from './experiment/metrics.js';
 export type { LogMetricOptions, MetricSeries } from './experiment/metrics.js';
 export { RUN_ATTACHMENT } from './experiment/run-record.js';

@@ -20,6 +20,7 @@ import { gc } from './commands/gc.js';
 import { login } from './commands/login.js';
 import { logout } from './commands/logout.js';
 import { ls } from './commands/ls.js';
+import { merge } from './commands/merge.js';
 import { projects } from './commands/projects.js';
 import { prune } from './commands/prune.js';
 import { pull } from './commands/pull.js';
@@ -54,6 +55,7 @@ const COMMANDS: readonly Command[] = [
   push,
   pull,
   copy,
+  merge,
   login,
   logout,
   tag,

@@ -54,6 +54,7 @@ import {
   recordingInit,
   RESTORE_OPTION_KEYS,
   type CreateExperimentOptions,
+  type OptionKeys,
   type RecordingInit,
   type RestoreOptions,
 } from './options.js';
@@ -81,9 +82,29 @@ import {
   type PushOptions,
 } from './sealed.js';
 import { unwatchSignals, watchSignals, type Interruptible } from './signals.js';
+import {
+  parseShard,
+  runSweep,
+  shardFromEnv,
+  shardReference,
+  SWEEP_CONFIGS_ANNOTATION,
+  SWEEP_SHARD_ANNOTATION,
+  type SweepConfig,
+  type SweepOptions,
+  type SweepResult,
+} from './sweep.js';
 
 /** What an experiment object is: recording, committed, or ended by a failure. */
 export type ExperimentState = 'unsealed' | 'sealed' | 'failed';
+
+const SWEEP_OPTION_KEYS: OptionKeys<SweepOptions> = {
+  concurrency: true,
+  failFast: true,
+  shard: true,
+  signal: true,
+  name: true,
+  env: true,
+};
 
 /** Internal construction options. */
 interface ExperimentInit extends RecordingInit {
@@ -155,7 +176,8 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
         ? { recoverable: false }
         : { id: journal.id, recoverable: true, recoverFrom: journal.path }
     );
-    if (seed !== undefined) this.#session.pinRoot(seed.subject);
+    if (seed?.subject !== undefined) this.#session.pinRoot(seed.subject);
+    for (const root of seed?.roots ?? []) this.#session.pinRoot(root);
     journal?.beforeSync(() => this.#session.sync());
     const session = this.#session;
     const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
@@ -236,6 +258,22 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
     for (const [k, v] of Object.entries(options.annotations ?? {})) exp.setAnnotation(k, v);
     if (runTags !== undefined) exp.#runTags = runTags;
     return exp;
+  }
+
+  /**
+   * An unsealed experiment built on a seed, without journal or signal handling (a merge, which
+   * commits at once).
+   * @internal
+   */
+  static async fromSeed(
+    reference: string,
+    seed: ExperimentSeed,
+    registry: LocalRegistry
+  ): Promise<Experiment> {
+    return new Experiment(projectOrReference(reference), registry, {
+      ...(await recordingInit({ journal: false, handleSignals: false })),
+      seed,
+    });
   }
 
   /** The experiment's project: the repository part of its reference (`acme/qap`). */
@@ -476,6 +514,67 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
         ? undefined
         : await this.#runs.resumePoint(options.resumeFrom);
     return this.#runs.scoped(this.#runs.openIn(this, options, resume), fn, options.signal);
+  }
+
+  /**
+   * Runs one run per config, `concurrency` at a time (default: the number of cores): each run's
+   * parameters are its config, its attribute `sweep.index` the config's position. A trial that
+   * throws is a failed run and the others go on (unless `failFast`). With a shard (`shard:
+   * 'i/n'`, or from a Slurm job array or a Kubernetes Indexed Job, see {@link SweepOptions}) only
+   * that slice of the configs runs, and the experiment is renamed
+   * `<repository>:<tag>-shard-<i>-of-<n>`; `mergeExperiments` (`runledger merge`) puts the
+   * shards back together.
+   * @param configs - the configs (`grid(…)`, `random(…)`, or any list)
+   * @param fn - the trial
+   * @param options - concurrency, failFast, shard, signal, name
+   * @returns one result per config of this shard, in config order
+   * @throws the first failure with `failFast`; RunledgerError `ARGUMENT_INVALID` (a bad shard or
+   *   concurrency, a shard of an experiment without an explicit tag), `EXPERIMENT_SEALED`
+   * @example
+   * ```ts
+   * const results = await exp.sweep(grid({ lr: [0.1, 0.01], seed: [1, 2] }), async (run, c) => {
+   *   run.logMetric('loss', Number(c['lr']) * Number(c['seed']));
+   * });
+   * ```
+   */
+  async sweep<T>(
+    configs: Iterable<SweepConfig>,
+    fn: (run: Run, config: SweepConfig) => T | Promise<T>,
+    options: SweepOptions = {}
+  ): Promise<SweepResult<T>[]> {
+    checkOptions(options, SWEEP_OPTION_KEYS, 'sweep');
+    this.#assertUnsealed();
+    const all = [...configs];
+    const shard =
+      options.shard === false
+        ? undefined
+        : options.shard === undefined
+          ? shardFromEnv(options.env ?? process.env)
+          : parseShard(options.shard);
+    if (shard !== undefined) {
+      const tag = parseReference(this.reference).tag;
+      if (tag === undefined || isProjectTag(tag)) {
+        throw new RunledgerError(
+          'ARGUMENT_INVALID',
+          `A sharded sweep needs a tag every shard shares, and ${this.reference} has ${tag === undefined ? 'none' : 'a fresh project tag'}: create it as, say, ${parseReference(this.reference).registry}/${this.project}:sweep-1.`,
+          { data: { reference: this.reference } }
+        );
+      }
+      await this.rename(shardReference(this.reference, shard));
+      this.setAnnotation(SWEEP_SHARD_ANNOTATION, `${shard.index}/${shard.count}`);
+    }
+    this.setAnnotation(SWEEP_CONFIGS_ANNOTATION, String(all.length));
+    return runSweep(
+      {
+        reference: this.reference,
+        run: (trial, o) => this.run(trial, o),
+        progress: (event) => this.#observers.emit('onSweep', event),
+      },
+      all,
+      shard,
+      fn,
+      options
+    );
   }
 
   /** The runs closed so far, in run id order (a closed run is final). */

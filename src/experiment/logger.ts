@@ -132,6 +132,17 @@ export interface RunEndEvent {
   readonly time: number;
 }
 
+/** A sweep's progress (`onSweep`). */
+export interface SweepEvent {
+  readonly experiment: string;
+  /** Configs in this shard. */
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly running: number;
+  readonly time: number;
+}
+
 /** A checkpoint written (`onCheckpoint`). */
 export interface CheckpointEvent {
   readonly experiment: string;
@@ -163,6 +174,8 @@ export interface ExperimentObserver {
   onRunEnd?(event: RunEndEvent): void | Promise<void>;
   onCheckpoint?(event: CheckpointEvent): void | Promise<void>;
   onCommit?(event: CommitEvent): void | Promise<void>;
+  /** A sweep's progress: before each trial starts and after it ends. */
+  onSweep?(event: SweepEvent): void | Promise<void>;
 }
 
 /** The name of one observer hook. */

@@ -556,7 +556,10 @@ export interface ExperimentSeed {
   readonly parameters: ParameterTable;
   readonly runNames: readonly string[];
   readonly annotations: Annotations;
-  readonly subject: Descriptor;
+  /** The experiment it continues (a fork's parent): the manifest's `subject`. */
+  readonly subject: Descriptor | undefined;
+  /** Manifests whose blobs it reuses, pinned until it commits (a merge's sources). */
+  readonly roots?: readonly Descriptor[];
 }
 
 /** Options of {@link SealedExperiment.push}. */

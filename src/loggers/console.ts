@@ -14,6 +14,7 @@ import type {
   RunEndStatus,
   RunStartEvent,
   StartRunOptions,
+  SweepEvent,
 } from '../experiment/logger.js';
 import { RunledgerError } from '../errors.js';
 import { startObservedRun } from './observed-run.js';
@@ -82,6 +83,8 @@ export class ConsoleLogger implements Logger, ExperimentObserver, Disposable {
   #lineShown = false;
   #timer: NodeJS.Timeout | undefined;
   #ticker: NodeJS.Timeout | undefined;
+  /** The sweep under way, shown on the live line. */
+  #sweep: SweepEvent | undefined;
 
   /**
    * @param options - stream, interval
@@ -155,6 +158,20 @@ export class ConsoleLogger implements Logger, ExperimentObserver, Disposable {
     else this.#stop();
   }
 
+  /** @param e - a sweep's progress: on the live line while it runs, one line when it ends */
+  onSweep(e: SweepEvent): void {
+    if (e.done < e.total || e.running > 0) {
+      this.#sweep = e;
+      this.#requestDraw();
+      return;
+    }
+    this.#sweep = undefined;
+    const failed = e.failed === 0 ? '' : `, ${e.failed} failed`;
+    const line = `sweep done: ${e.total} trial${e.total === 1 ? '' : 's'}${failed}\n`;
+    this.#stream.write(this.#lineShown ? CLEAR_LINE + line : line);
+    this.#lineShown = false;
+  }
+
   /** Stops redrawing and erases the live line (the end lines stay). */
   close(): void {
     this.#stop();
@@ -196,7 +213,10 @@ export class ConsoleLogger implements Logger, ExperimentObserver, Disposable {
     const rest =
       `  ${formatElapsed(now - shown.start)}` +
       (metrics === '' ? '' : `  ${metrics}`) +
-      (others > 0 ? `  (+${others} open)` : '');
+      (others > 0 ? `  (+${others} open)` : '') +
+      (this.#sweep === undefined
+        ? ''
+        : `  [sweep ${this.#sweep.done}/${this.#sweep.total}${this.#sweep.failed > 0 ? `, ${this.#sweep.failed} failed` : ''}]`);
     // Cut to the width: a line that wraps cannot be rewritten in place.
     const width = Math.max(10, (this.#stream.columns ?? 80) - 1);
     let name = shown.name;
