@@ -14,6 +14,8 @@ import { InstanceBuilder, sum } from '../ommx/builder.js';
 import type { Instance } from '../ommx/instance.js';
 import { HighsAdapter } from '../solve/adapters/highs.js';
 import type { LocalRegistry } from '../store/local-registry.js';
+import type { Run } from '../experiment/run.js';
+import { grid, type SweepConfig } from '../experiment/sweep.js';
 import { isRunledgerError } from '../errors.js';
 
 /** The repository the demo study is committed to; `:latest` names the newest recording. */
@@ -86,14 +88,81 @@ function freshTag(now: Date): string {
   return `grid-${t}-${randomBytes(3).toString('hex')}`;
 }
 
+/** The demo's grid: LP and MIP × 2 sizes × 2 seeds × presolve on/off × 2 time limits. */
+const SIZES = { lp: [40, 400], mip: [30, 120] } as const;
+const SEEDS = [1, 2];
+const PRESOLVES = [true, false];
+const TIME_LIMITS = [0.05, 5];
+
+/**
+ * The demo study's 32 configs, in the order it records them.
+ * @returns problem, n, seed, presolve, time_limit of each trial
+ */
+export function demoConfigs(): SweepConfig[] {
+  return (['lp', 'mip'] as const).flatMap((problem) =>
+    grid({
+      problem: [problem],
+      n: [...SIZES[problem]],
+      seed: SEEDS,
+      presolve: PRESOLVES,
+      time_limit: TIME_LIMITS,
+    })
+  );
+}
+
+/** The demo's instances, built once per (problem, n, seed). */
+const instances = new Map<string, Instance>();
+
+/**
+ * One demo trial: builds (or reuses) the seeded instance, solves it with HiGHS, and logs the
+ * outcome as parameters (objective, optimality, feasible, solve_ms).
+ * @param run - the trial's run (its config already logged as parameters)
+ * @param config - one of {@link demoConfigs}
+ * @throws RunledgerError `DEPENDENCY_MISSING` when the `highs` package is not installed
+ */
+export async function demoTrial(run: Run, config: SweepConfig): Promise<void> {
+  const problem = config['problem'] as 'lp' | 'mip';
+  const n = Number(config['n']);
+  const seed = Number(config['seed']);
+  run.setTags({ problem, solver: 'highs' });
+  const key = `${problem}/${n}/${seed}`;
+  let instance = instances.get(key);
+  if (instance === undefined) {
+    instance = problem === 'lp' ? productionLp(n, seed) : knapsackMip(n, seed);
+    instances.set(key, instance);
+  }
+  try {
+    const solution = await run.logSolve(HighsAdapter, instance, {
+      timeLimit: Number(config['time_limit']),
+      presolve: config['presolve'] === true,
+    });
+    run.logParameter('objective', solution.objective);
+    run.logParameter('optimality', solution.optimality);
+    run.logParameter('feasible', solution.feasible);
+    const start = Date.parse(solution.metadata?.start ?? '');
+    const end = Date.parse(solution.metadata?.end ?? '');
+    if (!Number.isNaN(start) && !Number.isNaN(end)) run.logParameter('solve_ms', end - start);
+  } catch (e) {
+    // A time limit hit before any feasible point is a result too: the failed solve is recorded
+    // with its input and options, and the run says why.
+    if (!isRunledgerError(e, 'SOLVER_FAILED')) throw e;
+    run.logParameter('optimality', 'no solution');
+  }
+}
+
 /**
  * Records the demo study (32 runs: LP and MIP × 2 sizes × 2 seeds × presolve on/off × 2 time
- * limits) into `registry`, commits it under a fresh tag and points `:latest` at it.
+ * limits) into `registry` as a sweep (the trials run side by side, the solves in HiGHS's worker
+ * pool when it has one), commits it under a fresh tag and points `:latest` at it.
  * @param registry - the local registry
+ * @param options - concurrency: trials at once (default: the number of cores)
  * @returns the sealed experiment (under its fresh tag)
  * @throws RunledgerError `DEPENDENCY_MISSING` when the `highs` package is not installed
  */
-export async function recordDemoStudy(registry: LocalRegistry): Promise<SealedExperiment> {
+export async function recordDemoStudy(
+  registry: LocalRegistry,
+  options: { readonly concurrency?: number } = {}
+): Promise<SealedExperiment> {
   const reference = `${DEMO_REPOSITORY}:${freshTag(new Date())}`;
   const exp = await Experiment.create(reference, {
     registry,
@@ -102,65 +171,25 @@ export async function recordDemoStudy(registry: LocalRegistry): Promise<SealedEx
         'runledger demo: random LP and MIP instances solved by HiGHS over a parameter grid',
     },
   });
-  const kinds = ['lp', 'mip'] as const;
-  const sizes = { lp: [40, 400], mip: [30, 120] };
-  const seeds = [1, 2];
-  const presolves = [true, false];
-  const timeLimits = [0.05, 5];
   await exp.logJson('study', {
     problems: {
       lp: 'production planning LP (continuous)',
       mip: 'multi-dimensional 0/1 knapsack (3 weight constraints)',
     },
-    sizes,
-    seeds,
-    presolve: presolves,
-    time_limit_s: timeLimits,
+    sizes: SIZES,
+    seeds: SEEDS,
+    presolve: PRESOLVES,
+    time_limit_s: TIME_LIMITS,
     solver: 'HiGHS (npm highs, WebAssembly)',
   });
-  for (const kind of kinds) {
-    for (const n of sizes[kind]) {
-      for (const seed of seeds) {
-        const instance = kind === 'lp' ? productionLp(n, seed) : knapsackMip(n, seed);
-        for (const presolve of presolves) {
-          for (const timeLimit of timeLimits) {
-            await exp.run(
-              async (run) => {
-                run.logParameter('problem', kind);
-                run.logParameter('n', n);
-                run.logParameter('seed', seed);
-                run.logParameter('presolve', presolve);
-                run.logParameter('time_limit', timeLimit);
-                try {
-                  const solution = await run.logSolve(HighsAdapter, instance, {
-                    timeLimit,
-                    presolve,
-                  });
-                  run.logParameter('objective', solution.objective);
-                  run.logParameter('optimality', solution.optimality);
-                  run.logParameter('feasible', solution.feasible);
-                  const start = Date.parse(solution.metadata?.start ?? '');
-                  const end = Date.parse(solution.metadata?.end ?? '');
-                  if (!Number.isNaN(start) && !Number.isNaN(end)) {
-                    run.logParameter('solve_ms', end - start);
-                  }
-                } catch (e) {
-                  // A time limit hit before any feasible point is a result too: the failed solve
-                  // is recorded with its input and options, and the run says why.
-                  if (!isRunledgerError(e, 'SOLVER_FAILED')) throw e;
-                  run.logParameter('optimality', 'no solution');
-                }
-              },
-              {
-                name: `${kind}-n${n}-s${seed}-${presolve ? 'presolve' : 'nopresolve'}-t${timeLimit}`,
-                tags: { problem: kind, solver: 'highs' },
-              }
-            );
-          }
-        }
-      }
-    }
-  }
+  // A trial that fails for another reason than a time limit (HiGHS missing, say) fails the demo.
+  await exp.sweep(demoConfigs(), demoTrial, {
+    shard: false,
+    failFast: true,
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    name: (c) =>
+      `${String(c['problem'])}-n${String(c['n'])}-s${String(c['seed'])}-${c['presolve'] === true ? 'presolve' : 'nopresolve'}-t${String(c['time_limit'])}`,
+  });
   const sealed = await exp.commit();
   await registry.replaceRef(DEMO_REFERENCE, await registry.resolve(sealed.reference));
   return sealed;

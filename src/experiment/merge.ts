@@ -107,33 +107,37 @@ async function merge(
     session.pinRoot(s.descriptor);
     sealed.push(s);
   }
-  const seeds = await Promise.all(sealed.map((s) => s.seed()));
+  const seeds = await Promise.all(sealed.map((s) => s.seed({ runNames: false })));
 
   // Every run, with what ordering and renumbering need.
   const runs: SourceRun[] = [];
-  for (const [source, seed] of seeds.entries()) {
+  const all = seeds.flatMap((seed, source) => {
     const byRun = seed.parameters.valuesByRun();
-    for (const state of seed.runs) {
-      const recordLayer = state.attachments.get(RUN_ATTACHMENT);
-      const record =
-        recordLayer === undefined
-          ? undefined
-          : (JSON.parse(
-              new TextDecoder().decode(await registry.readBlob(recordLayer.descriptor.digest))
-            ) as Record<string, unknown>);
-      const attributes = record?.['attributes'];
-      const index =
-        typeof attributes === 'object' && attributes !== null
-          ? (attributes as Record<string, unknown>)[SWEEP_INDEX_ATTRIBUTE]
-          : undefined;
-      runs.push({
-        source,
-        state,
-        parameters: byRun.get(state.runId) ?? {},
-        record,
-        sweepIndex: typeof index === 'number' && Number.isSafeInteger(index) ? index : undefined,
-      });
-    }
+    return seed.runs.map((state) => ({ source, state, parameters: byRun.get(state.runId) ?? {} }));
+  });
+  // Run records read many at a time: the file system answers in parallel.
+  const records = await mapLimit(all, READ_CONCURRENCY, async ({ state }) => {
+    const layer = state.attachments.get(RUN_ATTACHMENT);
+    if (layer === undefined) return undefined;
+    const bytes = await registry.readBlob(layer.descriptor.digest, {
+      expectedSize: layer.descriptor.size,
+    });
+    return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+  });
+  for (const [i, { source, state, parameters }] of all.entries()) {
+    const record = records[i];
+    const attributes = record?.['attributes'];
+    const index =
+      typeof attributes === 'object' && attributes !== null
+        ? (attributes as Record<string, unknown>)[SWEEP_INDEX_ATTRIBUTE]
+        : undefined;
+    runs.push({
+      source,
+      state,
+      parameters,
+      record,
+      sweepIndex: typeof index === 'number' && Number.isSafeInteger(index) ? index : undefined,
+    });
   }
   const bySweep = runs.length > 0 && runs.every((r) => r.sweepIndex !== undefined);
   if (bySweep) {
@@ -210,13 +214,38 @@ async function merge(
     attachments: [...attachments.values()].map((a) => a.record),
     runs: merged,
     parameters,
-    runNames: [...new Set(seeds.flatMap((s) => s.runNames))],
+    runNames: [
+      ...new Set(
+        runs.flatMap((r) => (typeof r.record?.['name'] === 'string' ? [r.record['name']] : []))
+      ),
+    ],
     annotations: mergedAnnotations(seeds, names, sealed),
     subject: undefined,
     roots: sealed.map((s) => s.descriptor),
   };
   const exp = await Experiment.fromSeed(into, seed, registry);
   return exp.commit();
+}
+
+/** Blob reads in flight at once. */
+const READ_CONCURRENCY = 32;
+
+/** `fn` over `items`, at most `limit` at once; results in order. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** Code point order, but runs of digits compared as numbers (no locale: the same everywhere). */

@@ -499,10 +499,12 @@ export class SealedExperiment extends ReadableScope {
    * What an unsealed experiment built on this one starts from.
    * @internal
    */
-  async seed(): Promise<ExperimentSeed> {
+  async seed(options: { readonly runNames?: boolean } = {}): Promise<ExperimentSeed> {
     const layers = this.manifest.layers;
     const runNames: string[] = [];
-    for (const run of this.runs) {
+    // The names read from every run record (generated names stay unique); a caller that reads
+    // the records itself says `runNames: false` and fills them in.
+    for (const run of options.runNames === false ? [] : this.runs) {
       const { name } = await run.getInfo();
       if (name !== undefined) runNames.push(name);
     }
