@@ -2,7 +2,7 @@
  * @module experiment/search
  * `searchRuns`: one runs table over many experiments of the local store — a project, a prefix,
  * references, or everything — with the experiment each run belongs to, filtered and ordered with
- * the query language of `runledger runs --where/--sort`.
+ * the query language of `runledger runs --where/--sort`; and the runs-table cache it reads.
  */
 import { createHash } from 'node:crypto';
 import type { Table } from 'apache-arrow';
@@ -10,17 +10,21 @@ import { RunledgerError } from '../errors.js';
 import { namesRepository, normalizeReference, parseReference } from '../oci/reference.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import { readDerived, writeDerived } from '../store/derived.js';
+import type { RefEntry } from '../store/types.js';
 import {
-  concatTables,
-  selectColumns,
-  tableFromArrowFile,
-  tableToArrowFile,
-  takeRows,
-  typedColumnsTable,
+  chunkedColumns,
+  concatColumns,
+  gatherColumns,
+  columnChunk,
+  repeatedText,
+  type CellType,
+  type ChunkedColumns,
+  type ColumnChunk,
 } from '../tables/arrow.js';
-import { queryTable } from '../tables/query.js';
+import { queryColumns } from '../tables/query.js';
+import { MEDIA_TYPE_EXPERIMENT } from './config.js';
 import { Experiment } from './experiment.js';
-import { listExperiments, type ExperimentRef } from './list.js';
+import { listExperiments, readListed, type ExperimentRef } from './list.js';
 
 /** Options of {@link searchRuns}. */
 export interface SearchRunsOptions {
@@ -42,11 +46,24 @@ export interface SearchRunsOptions {
   readonly limit?: number;
 }
 
+/** What naming an experiment takes: its reference and the manifest it points at. */
+type Named = Pick<ExperimentRef, 'imageName' | 'manifestDigest'>;
+
+/** A reference of the store that may name an experiment, before anything of it is read. */
+interface Candidate extends Named {
+  readonly ref: RefEntry;
+}
+
+/** Cache files read (or experiments built) at once: enough to keep the disk busy. */
+const READERS = 16;
+
 /**
  * One runs table over many experiments: `experiment` (its reference), `experiment_digest`, then
  * each experiment's runs-table columns (`run_id`, `project`, `name`, `status`, `params.*`,
  * `metrics.*`, …). A column whose type differs between experiments is promoted (int64 → float64)
- * or, when not promotable, kept as text without losing a value (see `concatTables`).
+ * or, when not promotable, kept as text without losing a value (see `concatColumns`). The `where`
+ * and `orderBy` run over the column buffers of all experiments, and only the rows kept are
+ * copied into the table returned (one record batch).
  * @param options - experiments, where, orderBy, columns, limit, registry
  * @returns an Arrow table, one row per run
  * @throws RunledgerError `USAGE` (a filter, sort or column the table does not have),
@@ -67,43 +84,87 @@ export async function searchRuns(options: SearchRunsOptions = {}): Promise<Table
     throw new RunledgerError('ARGUMENT_INVALID', `limit must be a whole number ≥ 0, not ${limit}.`);
   }
   const registry = options.registry ?? (await LocalRegistry.open());
-  const chosen = await chooseExperiments(registry, options.experiments);
-  const parts: Table[] = [];
-  for (const e of chosen) {
-    const runs = await cachedRunsTable(registry, e);
-    const n = runs.numRows;
-    const head = typedColumnsTable([
-      { name: 'experiment', type: 'utf8', values: new Array<string>(n).fill(e.imageName) },
-      {
-        name: 'experiment_digest',
-        type: 'utf8',
-        values: new Array<string>(n).fill(e.manifestDigest),
-      },
-    ]);
-    parts.push(head.assign(runs));
-  }
-  let table = queryTable(concatTables(parts), {
-    ...(options.where === undefined ? {} : { where: options.where }),
-    ...(options.orderBy === undefined ? {} : { orderBy: options.orderBy }),
-  });
-  if (options.columns !== undefined) {
-    const have = table.schema.fields.map((f) => f.name);
-    const missing = options.columns.filter((c) => !have.includes(c));
-    if (missing.length > 0) {
-      throw new RunledgerError(
-        'USAGE',
-        `No column ${missing.map((c) => JSON.stringify(c)).join(', ')} in the runs of these experiments; they have ${have.join(', ')}.`,
-        { data: { missing } }
-      );
-    }
-    table = selectColumns(table, options.columns);
-  }
-  if (limit !== undefined && limit < table.numRows) {
-    table = takeRows(
-      table,
-      Array.from({ length: limit }, (_, i) => i)
+  const chosen = await chooseCandidates(registry, options.experiments);
+  const parts = await mapConcurrently(chosen, (c) => experimentColumns(registry, c));
+  const all = concatColumns(parts.filter((p): p is ChunkedColumns => p !== undefined));
+  const { where, orderBy } = options;
+  let rows: number[] | undefined =
+    where === undefined && orderBy === undefined
+      ? undefined
+      : queryColumns(all, {
+          ...(where === undefined ? {} : { where }),
+          ...(orderBy === undefined ? {} : { orderBy }),
+        });
+  const missing = (options.columns ?? []).filter((c) => !all.names.includes(c));
+  if (missing.length > 0) {
+    throw new RunledgerError(
+      'USAGE',
+      `No column ${missing.map((c) => JSON.stringify(c)).join(', ')} in the runs of these experiments; they have ${all.names.join(', ')}.`,
+      { data: { missing } }
     );
   }
+  if (limit !== undefined) {
+    const total = all.lengths.reduce((a, b) => a + b, 0);
+    rows = (rows ?? Array.from({ length: Math.min(limit, total) }, (_, i) => i)).slice(0, limit);
+  }
+  return gatherColumns(all, rows, options.columns ?? all.names);
+}
+
+/** `f` over the items, {@link READERS} at a time, results in the items' order. */
+async function mapConcurrently<T, U>(items: readonly T[], f: (t: T) => Promise<U>): Promise<U[]> {
+  const out = new Array<U>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await f(items[i]!);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READERS, items.length) }, worker));
+  return out;
+}
+
+/**
+ * One experiment's runs as columns, `experiment` and `experiment_digest` in front: from the cache
+ * when it has them; undefined when the reference turns out not to name an experiment.
+ */
+async function experimentColumns(
+  registry: LocalRegistry,
+  c: Candidate
+): Promise<ChunkedColumns | undefined> {
+  const cached = await readDerived(registry.root, 'runs', c.manifestDigest, cacheKey(c));
+  let decoded = cached === undefined ? undefined : decodeRunsCache(cached);
+  if (decoded === undefined) {
+    // Not cached: an experiment listings leave out (damaged, or not one) is left out here too.
+    if ((await readListed(registry, c.ref)) === undefined) return undefined;
+    decoded = chunkedColumns(await buildRunsTable(registry, c));
+  }
+  const runs = decoded;
+  const text = (value: string): ColumnChunk[] => runs.lengths.map((n) => repeatedText(value, n));
+  return {
+    names: ['experiment', 'experiment_digest', ...runs.names],
+    types: ['utf8', 'utf8', ...runs.types],
+    lengths: runs.lengths,
+    chunks: [text(c.imageName), text(c.manifestDigest), ...runs.chunks],
+  };
+}
+
+/** The cache key beside the manifest digest: the reference, which gives the `project` column. */
+function cacheKey(e: Named): string {
+  return createHash('sha256').update(e.imageName).digest('hex').slice(0, 16);
+}
+
+/** Builds an experiment's runs table from the store, and caches it. */
+async function buildRunsTable(registry: LocalRegistry, e: Named): Promise<Table> {
+  const sealed = await Experiment.load(e.imageName, { registry, pull: false });
+  const table = await sealed.runsDf();
+  await writeDerived(registry.root, 'runs', e.manifestDigest, cacheKey(e), encodeRunsCache(table));
   return table;
 }
 
@@ -111,33 +172,201 @@ export async function searchRuns(options: SearchRunsOptions = {}): Promise<Table
  * The runs table of one experiment, from the derived-table cache when it has it (keyed by the
  * manifest digest, and the reference, which gives the `project` column): built once, never
  * stale, rebuilt when damaged.
+ * @param registry - the local store
+ * @param e - the experiment: its reference and manifest digest
+ * @returns its runs table (`runsDf()`)
+ * @throws RunledgerError `REF_NOT_FOUND`, `PAYLOAD_INVALID` when it cannot be built
+ * @example
+ * ```ts
+ * const runs = await cachedRunsTable(registry, (await listExperiments({ registry }))[0]!);
+ * ```
  */
-export async function cachedRunsTable(registry: LocalRegistry, e: ExperimentRef): Promise<Table> {
-  const key = createHash('sha256').update(e.imageName).digest('hex').slice(0, 16);
-  const cached = await readDerived(registry.root, 'runs', e.manifestDigest, key);
-  if (cached !== undefined) {
-    try {
-      return tableFromArrowFile(cached);
-    } catch {
-      // rebuilt below
-    }
-  }
-  const sealed = await Experiment.load(e.imageName, { registry, pull: false });
-  const table = await sealed.runsDf();
-  await writeDerived(registry.root, 'runs', e.manifestDigest, key, tableToArrowFile(table));
-  return table;
+export async function cachedRunsTable(registry: LocalRegistry, e: Named): Promise<Table> {
+  const cached = await readDerived(registry.root, 'runs', e.manifestDigest, cacheKey(e));
+  const columns = cached === undefined ? undefined : decodeRunsCache(cached);
+  return columns === undefined ? buildRunsTable(registry, e) : gatherColumns(columns);
 }
 
-/** The experiments `selection` names, each once, in the store's reference order. */
+// ---- the cache file ---------------------------------------------------------------------------
+//
+// A runs table is cached as its column buffers, as they are, so reading one back is a JSON
+// header and four typed-array views of the whole file, which every column's chunk shares: opening
+// an Arrow IPC file costs apache-arrow ~0.2 ms, which over 1,000 experiments is most of a search.
+// Layout: `RLC1`, the header's length (u32 LE), the header `[rows, [[name, type, has nulls], …]]`
+// (JSON), then per column its validity bitmap (when it has nulls) and its values (utf8: the
+// n + 1 Int32 offsets, counted from the start of the file, then the bytes), each starting on a
+// multiple of 8 bytes. Anything else there (an older Arrow file) is read as absent and rebuilt.
+
+const CACHE_MAGIC = 0x31434c52; // 'RLC1' read as a little-endian u32
+const CELL_TYPES: readonly string[] = ['int64', 'float64', 'bool', 'utf8'];
+const pad8 = (n: number): number => (n + 7) & ~7;
+
+function encodeRunsCache(table: Table): Uint8Array {
+  // Gathered into one batch: every chunk starts at row 0, its bitmaps at bit 0.
+  const columns = chunkedColumns(gatherColumns(chunkedColumns(table)));
+  const rows = columns.lengths[0] ?? 0;
+  const chunks = columns.chunks.map((c) => c[0]!);
+  const header = new TextEncoder().encode(
+    JSON.stringify([
+      rows,
+      columns.names.map((name, j) => [name, columns.types[j], chunks[j]!.validity !== undefined]),
+    ])
+  );
+  const bytes = (a: ArrayBufferView): Uint8Array =>
+    new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const buffers: Uint8Array[] = [];
+  let at = pad8(8 + header.length);
+  const place = (b: Uint8Array): void => {
+    buffers.push(b);
+    at += pad8(b.length);
+  };
+  for (const c of chunks) {
+    if (c.validity !== undefined) place(c.validity);
+    if (c.type !== 'utf8') {
+      place(bytes(c.values));
+      continue;
+    }
+    // Offsets count from the start of the file: a reader then needs no view of its own.
+    const data = at + pad8(4 * (rows + 1));
+    const offsets = c.valueOffsets.subarray(c.at, c.at + rows + 1);
+    place(bytes(Int32Array.from(offsets, (o) => o - offsets[0]! + data)));
+    place(c.values.subarray(offsets[0], offsets[rows]));
+  }
+  const out = new Uint8Array(at);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, CACHE_MAGIC, true);
+  view.setUint32(4, header.length, true);
+  out.set(header, 8);
+  at = pad8(8 + header.length);
+  for (const b of buffers) {
+    out.set(b, at);
+    at += pad8(b.length);
+  }
+  return out;
+}
+
+function decodeRunsCache(file: Uint8Array): ChunkedColumns | undefined {
+  // Typed-array views need their element alignment; a payload read from disk starts at 0.
+  const u8 = file.byteOffset % 8 === 0 ? file : file.slice();
+  const { buffer, byteOffset, length } = u8;
+  const view = new DataView(buffer, byteOffset, length);
+  if (length < 8 || view.getUint32(0, true) !== CACHE_MAGIC) return undefined;
+  const size = view.getUint32(4, true);
+  const i32 = new Int32Array(buffer, byteOffset, length >> 2);
+  const i64 = new BigInt64Array(buffer, byteOffset, length >> 3);
+  const f64 = new Float64Array(buffer, byteOffset, length >> 3);
+  let at = pad8(8 + size);
+  /** Where the next buffer of `n` bytes starts. */
+  const next = (n: number): number => {
+    const start = at;
+    at = pad8(at + n);
+    if (at > length || n < 0) throw new RangeError('the cache file ends early');
+    return start;
+  };
+  try {
+    const [rows, columns] = JSON.parse(new TextDecoder().decode(u8.subarray(8, 8 + size))) as [
+      number,
+      [string, CellType, boolean][],
+    ];
+    const bits = (rows + 7) >> 3;
+    const chunks = columns.map(([, type, nulls]): ColumnChunk => {
+      if (!CELL_TYPES.includes(type)) throw new TypeError(`no column type ${type}`);
+      const validity = nulls ? u8 : undefined;
+      const validityAt = nulls ? 8 * next(bits) : 0;
+      const length = rows;
+      if (type === 'utf8') {
+        const at = next(4 * (rows + 1)) / 4;
+        const data = next(i32[at + rows]! - i32[at]!);
+        if (i32[at] !== data) throw new RangeError('the text is not where its offsets say');
+        return columnChunk({
+          type,
+          length,
+          validity,
+          validityAt,
+          values: u8,
+          at,
+          valueOffsets: i32,
+        });
+      }
+      const values = type === 'int64' ? i64 : type === 'float64' ? f64 : u8;
+      const at = type === 'bool' ? 8 * next(bits) : next(8 * rows) / 8;
+      const valueOffsets = undefined;
+      return columnChunk({
+        type,
+        length,
+        validity,
+        validityAt,
+        values,
+        at,
+        valueOffsets,
+      } as ColumnChunk);
+    });
+    if (at !== length) return undefined;
+    return {
+      names: columns.map(([name]) => name),
+      types: columns.map(([, type]) => type),
+      lengths: [rows],
+      chunks: chunks.map((c) => [c]),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- choosing experiments ---------------------------------------------------------------------
+
+/**
+ * The experiments `selection` names, each once, in the store's reference order, with what
+ * listings show of them (`listExperiments`).
+ * @param registry - the local store
+ * @param selection - a project, a reference, a prefix ending in `/`, or several; all when absent
+ * @returns the experiments
+ * @throws RunledgerError `REF_NOT_FOUND` for a reference the store has no experiment under
+ * @example
+ * ```ts
+ * (await chooseExperiments(registry, 'ghcr.io/acme/qap')).map((e) => e.imageName);
+ * ```
+ */
 export async function chooseExperiments(
   registry: LocalRegistry,
   selection: string | readonly string[] | undefined
 ): Promise<ExperimentRef[]> {
   const all = await listExperiments({ registry });
+  return choose(all, selection, (name) => all.some((e) => e.imageName === name), registry.root);
+}
+
+/**
+ * What `selection` names, as {@link chooseExperiments} picks, from `index.json` alone: a
+ * reference whose descriptor does not say what it is stays a candidate until its manifest is read.
+ */
+async function chooseCandidates(
+  registry: LocalRegistry,
+  selection: string | readonly string[] | undefined
+): Promise<Candidate[]> {
+  const all: Candidate[] = [];
+  for (const ref of await registry.listRefs()) {
+    const type = ref.descriptor.artifactType;
+    if (type !== undefined && type !== MEDIA_TYPE_EXPERIMENT) continue;
+    all.push({ imageName: ref.reference, manifestDigest: ref.descriptor.digest, ref });
+  }
+  const isExperiment = async (name: string): Promise<boolean> => {
+    const c = all.find((e) => e.imageName === name);
+    return c !== undefined && (await readListed(registry, c.ref)) !== undefined;
+  };
+  return choose(all, selection, isExperiment, registry.root);
+}
+
+/** The entries `selection` names, each once, in `all`'s order. */
+async function choose<T extends Named>(
+  all: readonly T[],
+  selection: string | readonly string[] | undefined,
+  isExperiment: (name: string) => boolean | Promise<boolean>,
+  root: string
+): Promise<T[]> {
   if (selection === undefined) return withoutLatestAliases(all);
-  const out = new Map<string, ExperimentRef>();
+  const out = new Map<string, T>();
   for (const s of typeof selection === 'string' ? [selection] : selection) {
-    let picked: ExperimentRef[];
+    let picked: T[];
     if (s.endsWith('/')) {
       picked = withoutLatestAliases(all.filter((e) => e.imageName.startsWith(s)));
     } else if (namesRepository(s)) {
@@ -146,14 +375,14 @@ export async function chooseExperiments(
       picked = withoutLatestAliases(all.filter((e) => e.imageName.startsWith(prefix)));
     } else {
       const name = normalizeReference(s);
-      picked = all.filter((e) => e.imageName === name);
-      if (picked.length === 0) {
+      if (!(await isExperiment(name))) {
         throw new RunledgerError(
           'REF_NOT_FOUND',
-          `No experiment ${name} in the store ${registry.root}; "runledger ls" lists them.`,
+          `No experiment ${name} in the store ${root}; "runledger ls" lists them.`,
           { data: { reference: name } }
         );
       }
+      picked = all.filter((e) => e.imageName === name);
     }
     for (const e of picked) out.set(e.imageName, e);
   }
@@ -161,10 +390,10 @@ export async function chooseExperiments(
 }
 
 /** Drops a `:latest` that only repeats another reference of the same manifest. */
-function withoutLatestAliases(list: readonly ExperimentRef[]): ExperimentRef[] {
+function withoutLatestAliases<T extends Named>(list: readonly T[]): T[] {
+  const named = new Map<string, number>();
+  for (const e of list) named.set(e.manifestDigest, (named.get(e.manifestDigest) ?? 0) + 1);
   return list.filter(
-    (e) =>
-      parseReference(e.imageName).tag !== 'latest' ||
-      !list.some((o) => o !== e && o.manifestDigest === e.manifestDigest)
+    (e) => parseReference(e.imageName).tag !== 'latest' || named.get(e.manifestDigest) === 1
   );
 }

@@ -78,7 +78,7 @@ export function runParametersTable(table: ParameterSource, runIds: readonly numb
   const rows = collectRows(columns, runIds);
   const n = rows.ids.length;
   const fields: Field[] = [new Field('run_id', new Int64(), false)];
-  const children: Data[] = [buildData('int64', n, (i) => rows.ids[i]!)];
+  const children: Data[] = [dataOf(buildChunk('int64', n, (i) => rows.ids[i]!))];
   for (const column of orderColumns(columns)) {
     const data = columnData(column, rows);
     fields.push(new Field(column.name, data.type, true));
@@ -152,10 +152,18 @@ function columnData(column: ParameterColumnSource, rows: Rows): Data {
     byRow[dense !== undefined ? dense[id]! : sparse!.get(id)!] = v;
   });
   const type = column.type === 'string' ? 'utf8' : column.type;
-  return buildData(type, byRow.length, (i) => byRow[i] ?? null);
+  return dataOf(buildChunk(type, byRow.length, (i) => byRow[i] ?? null));
 }
 
 const encoder = new TextEncoder();
+
+function tooLong(bytes: number): RunledgerError {
+  return new RunledgerError(
+    'ARGUMENT_INVALID',
+    'The text of one column exceeds 2 GiB, more than an Arrow Utf8 column holds.',
+    { data: { bytes } }
+  );
+}
 
 /** Arrow's Utf8 layout (n + 1 Int32 offsets, concatenated UTF-8) for strings by row. */
 function utf8Column(byRow: readonly (string | undefined)[]): {
@@ -186,13 +194,7 @@ function utf8Column(byRow: readonly (string | undefined)[]): {
       }
       if (j === s.length) pos += j;
       else pos += encoder.encodeInto(s, data.subarray(pos)).written;
-      if (pos > 0x7fffffff) {
-        throw new RunledgerError(
-          'ARGUMENT_INVALID',
-          'The text of one column exceeds 2 GiB, more than an Arrow Utf8 column holds.',
-          { data: { bytes: pos } }
-        );
-      }
+      if (pos > 0x7fffffff) throw tooLong(pos);
     }
     valueOffsets[i + 1] = pos;
   }
@@ -283,30 +285,59 @@ export function tableFromArrowFile(bytes: Uint8Array): Table {
 /** One column of {@link typedColumnsTable}. */
 export interface TypedColumn {
   readonly name: string;
-  readonly type: 'int64' | 'float64' | 'bool' | 'utf8';
+  readonly type: CellType;
   /** One value per row; null is a missing cell (int64 takes safe integers or bigints). */
-  readonly values: readonly (number | bigint | boolean | string | null)[];
+  readonly values: readonly (Value | null)[];
 }
 
-type CellType = TypedColumn['type'];
+/** The column types of runledger's tables. */
+export type CellType = 'int64' | 'float64' | 'bool' | 'utf8';
 type Value = number | bigint | boolean | string;
 
 /**
- * The cells of one column in one record batch, as its Arrow buffers: what queries read instead
- * of row objects. Row `i` is valid when `validity` is absent or has bit `offset + i` set; its
- * value is `values[i]` (int64, float64), bit `offset + i` of `values` (bool), or the UTF-8 bytes
- * `values[valueOffsets[i]]` up to `values[valueOffsets[i + 1]]` (utf8).
+ * The cells of one column in one batch, as buffers: what concatenation, queries and gathering
+ * read instead of row objects. Row `i` is null when `validity` has bit `validityAt + i` clear;
+ * else its value is `values[at + i]` (int64, float64), bit `at + i` of `values` (bool), or the
+ * UTF-8 bytes of `values` from `valueOffsets[at + i]` to `valueOffsets[at + i + 1]` (utf8). The
+ * buffers may be shared with other chunks (say one file's): `at` says where this one starts.
  */
 export type ColumnChunk = {
   readonly length: number;
-  readonly offset: number;
+  /** Absent when no cell is null. */
   readonly validity: Uint8Array | undefined;
+  readonly validityAt: number;
+  readonly at: number;
 } & (
-  | { readonly type: 'int64'; readonly values: BigInt64Array }
-  | { readonly type: 'float64'; readonly values: Float64Array }
-  | { readonly type: 'bool'; readonly values: Uint8Array }
+  | { readonly type: 'int64'; readonly values: BigInt64Array; readonly valueOffsets: undefined }
+  | { readonly type: 'float64'; readonly values: Float64Array; readonly valueOffsets: undefined }
+  | { readonly type: 'bool'; readonly values: Uint8Array; readonly valueOffsets: undefined }
   | { readonly type: 'utf8'; readonly values: Uint8Array; readonly valueOffsets: Int32Array }
 );
+
+/**
+ * A chunk with its fields in one order (so code reading many chunks sees one object shape).
+ * @param c - the fields
+ * @returns the chunk
+ * @example
+ * ```ts
+ * const bits = new Uint8Array([0b101]);
+ * columnChunk({ type: 'bool', length: 3, validity: undefined, validityAt: 0, values: bits, at: 0, valueOffsets: undefined });
+ * ```
+ */
+export function columnChunk(c: ColumnChunk): ColumnChunk {
+  const { type, length, validity, validityAt, values, at, valueOffsets } = c;
+  return { type, length, validity, validityAt, values, at, valueOffsets } as ColumnChunk;
+}
+
+/** A table as typed columns split in batches of rows: one chunk per column and batch. */
+export interface ChunkedColumns {
+  readonly names: readonly string[];
+  readonly types: readonly CellType[];
+  /** Rows in each batch. */
+  readonly lengths: readonly number[];
+  /** By column (as `names`), then by batch (as `lengths`). */
+  readonly chunks: readonly (readonly ColumnChunk[])[];
+}
 
 function arrowType(type: CellType): DataType {
   const make = { int64: Int64, float64: Float64, bool: Bool, utf8: Utf8 }[type];
@@ -322,40 +353,31 @@ function cellTypeOf(type: DataType): CellType | undefined {
   return undefined;
 }
 
-function unsupported(name: string): RunledgerError {
-  return new RunledgerError('ARGUMENT_INVALID', `Column ${name} has an unsupported type.`, {
-    data: { column: name },
-  });
-}
-
-/** A column's data from its cells: typed arrays and a validity bitmap, written directly. */
-function buildData(type: CellType, n: number, cell: (i: number) => Value | null): Data {
+/** A chunk from its cells, written straight into typed arrays and a validity bitmap. */
+function buildChunk(type: CellType, n: number, cell: (i: number) => Value | null): ColumnChunk {
   const validity = new Uint8Array((n + 7) >> 3);
-  let nullCount = 0;
+  let nulls = 0;
   const present = (i: number, v: Value | null): v is Value => {
-    if (v === null) {
-      nullCount++;
-      return false;
-    }
+    if (v === null) return (nulls++, false);
     validity[i >> 3]! |= 1 << (i & 7);
     return true;
   };
-  let data: BigInt64Array | Float64Array | Uint8Array;
+  let values: BigInt64Array | Float64Array | Uint8Array;
   let valueOffsets: Int32Array | undefined;
   if (type === 'int64') {
-    const out = (data = new BigInt64Array(n));
+    const out = (values = new BigInt64Array(n));
     for (let i = 0; i < n; i++) {
       const v = cell(i);
       if (present(i, v)) out[i] = typeof v === 'bigint' ? v : BigInt(v as number);
     }
   } else if (type === 'float64') {
-    const out = (data = new Float64Array(n));
+    const out = (values = new Float64Array(n));
     for (let i = 0; i < n; i++) {
       const v = cell(i);
       if (present(i, v)) out[i] = Number(v);
     }
   } else if (type === 'bool') {
-    const out = (data = new Uint8Array((n + 7) >> 3));
+    const out = (values = new Uint8Array((n + 7) >> 3));
     for (let i = 0; i < n; i++) {
       const v = cell(i);
       if (present(i, v) && v === true) out[i >> 3]! |= 1 << (i & 7);
@@ -366,40 +388,33 @@ function buildData(type: CellType, n: number, cell: (i: number) => Value | null)
       const v = cell(i);
       if (present(i, v)) byRow[i] = String(v);
     }
-    ({ valueOffsets, data } = utf8Column(byRow));
+    ({ valueOffsets, data: values } = utf8Column(byRow));
   }
-  return dataOf(type, n, nullCount, validity, data, valueOffsets);
+  const fields = { type, length: n, validity: nulls === 0 ? undefined : validity, validityAt: 0 };
+  return columnChunk({ ...fields, values, at: 0, valueOffsets } as ColumnChunk);
 }
 
-/** Column data of `type` from its buffers (no bitmap without a null). */
-function dataOf(
-  type: CellType,
-  length: number,
-  nullCount: number,
-  nullBitmap: Uint8Array,
-  data: BigInt64Array | Float64Array | Uint8Array,
-  valueOffsets: Int32Array | undefined
-): Data {
+/** A chunk as Arrow column data (copied when it shares its buffers at an offset). */
+function dataOf(c: ColumnChunk): Data {
+  const shared = c.at !== 0 || c.validityAt !== 0 || (c.type === 'utf8' && c.valueOffsets[0] !== 0);
+  const { type, length, validity, values, valueOffsets } = shared
+    ? buildChunk(c.type, c.length, (i) => cellAt(c, i))
+    : c;
   return makeData({
     type: arrowType(type),
     length,
-    nullCount,
-    ...(nullCount === 0 ? {} : { nullBitmap }),
-    data,
+    ...(validity === undefined ? { nullCount: 0 } : { nullBitmap: validity }),
+    data: values,
     ...(valueOffsets === undefined ? {} : { valueOffsets }),
-  } as Parameters<typeof makeData>[0]) as Data;
+  } as unknown as Parameters<typeof makeData>[0]) as Data;
 }
 
-/** A one-batch table of named column data, every field nullable. */
-function tableOf(names: readonly string[], children: readonly Data[], length: number): Table {
+/** A one-batch table of named chunks, every field nullable. */
+function tableOf(names: readonly string[], chunks: readonly ColumnChunk[], length: number): Table {
+  const children = chunks.map(dataOf);
   const fields = names.map((name, i) => new Field(name, children[i]!.type, true));
   const schema = new Schema(fields);
-  const struct = makeData({
-    type: new Struct(fields),
-    length,
-    nullCount: 0,
-    children: [...children],
-  });
+  const struct = makeData({ type: new Struct(fields), length, nullCount: 0, children });
   return new Table(schema, [new RecordBatch(schema, struct)]);
 }
 
@@ -426,260 +441,261 @@ export function typedColumnsTable(columns: readonly TypedColumn[]): Table {
     }
     names.add(c.name);
   }
-  return tableOf(
-    columns.map((c) => c.name),
-    columns.map((c) => buildData(c.type, length, (i) => c.values[i] ?? null)),
-    length
-  );
+  const chunks = columns.map((c) => buildChunk(c.type, length, (i) => c.values[i] ?? null));
+  return tableOf([...names], chunks, length);
 }
 
-/** Whether data already has the buffers a {@link ColumnChunk} of `type` reads. */
-function isCanonical(data: Data, type: CellType): boolean {
-  const t = data.type as DataType & { bitWidth?: number; isSigned?: boolean };
-  if (type === 'int64')
-    return t.bitWidth === 64 && t.isSigned === true && data.values instanceof BigInt64Array;
-  if (type === 'float64') return data.values instanceof Float64Array;
-  return true;
-}
-
-/** A batch's column data in the layout of its cell type (other int and float widths rebuilt). */
-function canonicalData(data: Data, type: CellType): Data {
-  if (isCanonical(data, type)) return data;
-  const v = makeVector(data);
-  return buildData(type, data.length, (i) => {
-    if (!v.isValid(i)) return null;
-    const x = v.get(i) as number | bigint;
-    return type === 'int64' ? (typeof x === 'bigint' ? x : BigInt(x)) : Number(x);
-  });
-}
-
+/** A batch's column data as a chunk of its cell type (other int and float widths rebuilt). */
 function chunkOf(data: Data, type: CellType): ColumnChunk {
+  const t = data.type as DataType & { bitWidth?: number; isSigned?: boolean };
+  const canonical =
+    type === 'int64'
+      ? t.bitWidth === 64 && t.isSigned === true && data.values instanceof BigInt64Array
+      : type !== 'float64' || data.values instanceof Float64Array;
+  if (!canonical) {
+    const v = makeVector(data);
+    return buildChunk(type, data.length, (i) => {
+      const x = v.isValid(i) ? (v.get(i) as number | bigint) : null;
+      return x === null ? null : type === 'int64' ? BigInt(x) : Number(x);
+    });
+  }
   const bitmap = data.nullBitmap;
   const allValid = data.nullCount === 0 || bitmap === undefined || bitmap.length === 0;
-  const { length, offset, values, valueOffsets } = data;
-  const validity = allValid ? undefined : bitmap;
-  return { type, length, offset, validity, values, valueOffsets } as ColumnChunk;
-}
-
-/** An empty or all-null column of `length` rows (zero buffers of the sizes Arrow expects). */
-function nullData(type: CellType, length: number): Data {
-  return buildData(type, length, () => null);
-}
-
-/** Each batch's data of column `index` (a zero-row batch may hold no usable child: rebuilt). */
-function batchData(table: Table, index: number, type: CellType): Data[] {
-  return table.batches.map((b) =>
-    b.numRows === 0 ? nullData(type, 0) : canonicalData(b.data.children[index] as Data, type)
-  );
+  // Arrow slices fixed-width values and offsets, not bitmaps (validity, bool values).
+  return columnChunk({
+    type,
+    length: data.length,
+    validity: allValid ? undefined : bitmap,
+    validityAt: data.offset,
+    values: data.values,
+    at: type === 'bool' ? data.offset : 0,
+    valueOffsets: data.valueOffsets,
+  } as ColumnChunk);
 }
 
 /**
- * The cells of a column, one {@link ColumnChunk} per record batch (in batch order), read from
- * the Arrow buffers without copying (other int and float widths are rebuilt as int64, float64).
+ * A table's columns as chunks, one per record batch, read from the Arrow buffers without
+ * copying (other int and float widths are rebuilt as int64 and float64).
  * @param table - the table
- * @param name - a column of it
- * @returns its chunks; empty when the table has no such column
+ * @returns its columns
  * @throws RunledgerError `ARGUMENT_INVALID` for a column of a type other than int, float, bool,
  *   utf8
  * @example
  * ```ts
- * const total = columnChunks(df, 'metrics.gap').reduce((n, c) => n + c.length, 0);
+ * chunkedColumns(df).lengths.reduce((a, b) => a + b, 0) === df.numRows; // true
  * ```
  */
-export function columnChunks(table: Table, name: string): ColumnChunk[] {
-  const index = table.schema.fields.findIndex((f) => f.name === name);
-  const field = table.schema.fields[index];
-  if (field === undefined) return [];
-  const type = cellTypeOf(field.type);
-  if (type === undefined) throw unsupported(name);
-  return batchData(table, index, type).map((d) => chunkOf(d, type));
+export function chunkedColumns(table: Table): ChunkedColumns {
+  const names = table.schema.fields.map((f) => f.name);
+  const types = table.schema.fields.map((f) => {
+    const type = cellTypeOf(f.type);
+    if (type !== undefined) return type;
+    throw new RunledgerError('ARGUMENT_INVALID', `Column ${f.name} has an unsupported type.`, {
+      data: { column: f.name },
+    });
+  });
+  // A zero-row batch may hold no usable child: an empty chunk stands for it.
+  const chunks = types.map((type, j) =>
+    table.batches.map((b) =>
+      b.numRows === 0 ? buildChunk(type, 0, () => null) : chunkOf(b.data.children[j] as Data, type)
+    )
+  );
+  return { names, types, lengths: table.batches.map((b) => b.numRows), chunks };
 }
 
 /**
  * Whether row `i` of a chunk holds a value.
- * @param chunk - the chunk
+ * @param c - the chunk
  * @param i - a row of it
  * @returns false for a null cell
  * @example
  * ```ts
- * isValidAt(columnChunks(df, 'metrics.gap')[0]!, 0);
+ * isValidAt(chunkedColumns(df).chunks[0]![0]!, 0);
  * ```
  */
-export function isValidAt(chunk: ColumnChunk, i: number): boolean {
-  const v = chunk.validity;
-  if (v === undefined) return true;
-  const bit = chunk.offset + i;
-  return ((v[bit >> 3]! >> (bit & 7)) & 1) === 1;
+export function isValidAt(c: ColumnChunk, i: number): boolean {
+  const v = c.validity;
+  const bit = c.validityAt + i;
+  return v === undefined || ((v[bit >> 3]! >> (bit & 7)) & 1) === 1;
 }
 
 const decoder = new TextDecoder();
 
-/** The text of row `i` of a utf8 chunk (ASCII decoded by hand: most cells are). */
-function textAt(chunk: ColumnChunk & { readonly type: 'utf8' }, i: number): string {
-  const bytes = chunk.values;
-  const start = chunk.valueOffsets[i]!;
-  const end = chunk.valueOffsets[i + 1]!;
-  if (end - start > 24) return decoder.decode(bytes.subarray(start, end));
+/**
+ * Row `i` of a chunk as a value: a bigint (int64), number, boolean or string; null when missing.
+ * @param c - the chunk
+ * @param i - a row of it
+ * @returns the cell
+ * @example
+ * ```ts
+ * cellAt(chunkedColumns(df).chunks[0]![0]!, 0); // 0n, run 0
+ * ```
+ */
+export function cellAt(c: ColumnChunk, i: number): Value | null {
+  if (!isValidAt(c, i)) return null;
+  const at = c.at + i;
+  if (c.type === 'int64' || c.type === 'float64') return c.values[at]!;
+  if (c.type === 'bool') return ((c.values[at >> 3]! >> (at & 7)) & 1) === 1;
+  const bytes = c.values;
+  const start = c.valueOffsets[at]!;
+  const end = c.valueOffsets[at + 1]!;
+  // ASCII is decoded by hand: most cells are, and short.
   let s = '';
   for (let j = start; j < end; j++) {
-    const c = bytes[j]!;
-    if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
-    s += String.fromCharCode(c);
+    const b = bytes[j]!;
+    if (b >= 0x80 || end - start > 32) return decoder.decode(bytes.subarray(start, end));
+    s += String.fromCharCode(b);
   }
   return s;
 }
 
 /**
- * Row `i` of a chunk as a value: a bigint (int64), number, boolean or string; null when missing.
- * @param chunk - the chunk
- * @param i - a row of it
- * @returns the cell
+ * A utf8 chunk of one value in every row (say the experiment each row comes from).
+ * @param value - the text
+ * @param length - the rows
+ * @returns the chunk
  * @example
  * ```ts
- * cellAt(columnChunks(df, 'run_id')[0]!, 0); // 0n
+ * repeatedText('ghcr.io/acme/qap:v1', 3);
  * ```
  */
-export function cellAt(chunk: ColumnChunk, i: number): Value | null {
-  if (!isValidAt(chunk, i)) return null;
-  switch (chunk.type) {
-    case 'int64':
-    case 'float64':
-      return chunk.values[i]!;
-    case 'bool': {
-      const bit = chunk.offset + i;
-      return ((chunk.values[bit >> 3]! >> (bit & 7)) & 1) === 1;
-    }
-    case 'utf8':
-      return textAt(chunk, i);
-  }
-}
-
-/** Rows gathered from chunks: `batch[k]`, `local[k]` say where row k of the result comes from. */
-function gather(
-  chunks: readonly ColumnChunk[],
-  type: CellType,
-  batch: Int32Array,
-  local: Int32Array
-): Data {
-  const n = batch.length;
-  const validity = new Uint8Array((n + 7) >> 3);
-  let nullCount = 0;
-  const valid = (k: number): boolean => {
-    if (isValidAt(chunks[batch[k]!]!, local[k]!)) {
-      validity[k >> 3]! |= 1 << (k & 7);
-      return true;
-    }
-    nullCount++;
-    return false;
-  };
-  let data: BigInt64Array | Float64Array | Uint8Array;
-  let valueOffsets: Int32Array | undefined;
-  if (type === 'int64' || type === 'float64') {
-    // Eight-byte cells are copied as two 32-bit words: no bigint is made, NaN payloads stay.
-    data = type === 'int64' ? new BigInt64Array(n) : new Float64Array(n);
-    const out = new Int32Array(data.buffer);
-    const words = chunks.map(
-      (c) => new Int32Array(c.values.buffer, c.values.byteOffset, c.length * 2)
-    );
-    for (let k = 0; k < n; k++) {
-      if (!valid(k)) continue;
-      const w = words[batch[k]!]!;
-      const i = 2 * local[k]!;
-      out[2 * k] = w[i]!;
-      out[2 * k + 1] = w[i + 1]!;
-    }
-  } else if (type === 'bool') {
-    data = new Uint8Array((n + 7) >> 3);
-    for (let k = 0; k < n; k++) {
-      if (valid(k) && cellAt(chunks[batch[k]!]!, local[k]!) === true) data[k >> 3]! |= 1 << (k & 7);
-    }
-  } else {
-    const texts = chunks as readonly (ColumnChunk & { readonly type: 'utf8' })[];
-    valueOffsets = new Int32Array(n + 1);
-    let size = 0;
-    for (let k = 0; k < n; k++) {
-      if (valid(k)) {
-        const o = texts[batch[k]!]!.valueOffsets;
-        size += o[local[k]! + 1]! - o[local[k]!]!;
-      }
-      if (size > 0x7fffffff) {
-        throw new RunledgerError(
-          'ARGUMENT_INVALID',
-          'A text column exceeds 2 GiB, more than an Arrow Utf8 column holds.'
-        );
-      }
-      valueOffsets[k + 1] = size;
-    }
-    const out = (data = new Uint8Array(size));
-    for (let k = 0; k < n; k++) {
-      const c = texts[batch[k]!]!;
-      const start = c.valueOffsets[local[k]!]!;
-      const length = valueOffsets[k + 1]! - valueOffsets[k]!;
-      if (length > 16) out.set(c.values.subarray(start, start + length), valueOffsets[k]!);
-      else for (let j = 0; j < length; j++) out[valueOffsets[k]! + j] = c.values[start + j]!;
-    }
-  }
-  return dataOf(type, n, nullCount, validity, data, valueOffsets);
+export function repeatedText(value: string, length: number): ColumnChunk {
+  const bytes = encoder.encode(value);
+  const values = new Uint8Array(bytes.length * length);
+  const valueOffsets = new Int32Array(length + 1);
+  if (length > 0) values.set(bytes);
+  for (let done = bytes.length; done < values.length; done *= 2) values.copyWithin(done, 0, done);
+  for (let i = 1; i <= length; i++) valueOffsets[i] = i * bytes.length;
+  const fields = { type: 'utf8', length, validity: undefined, validityAt: 0 } as const;
+  return columnChunk({ ...fields, values, at: 0, valueOffsets });
 }
 
 /**
- * The rows of a table at the given indices, in that order, as one record batch (columns of the
- * four types {@link typedColumnsTable} builds: int64, float64, bool, utf8; other int and float
- * widths come out as int64 and float64). Column data is copied buffer to buffer.
- * @param table - the table (any number of record batches)
- * @param rows - row indices, from 0 over the whole table
- * @returns a new table with the same columns
- * @throws RunledgerError `ARGUMENT_INVALID` for a column of another type, or an index that is
- *   not a row of the table
+ * Rows gathered from chunks: row k of the result is row `local[k]` of chunk `batch[k]`. The rows
+ * are read in `order` (by chunk, then row): reading them in the result's order, sorted, jumps
+ * all over the chunks' memory, and those cache misses cost more than the copying.
+ */
+function gather(
+  chunks: readonly ColumnChunk[],
+  { batch, local, order }: Placement,
+  words: (values: ArrayBufferView) => Int32Array
+): ColumnChunk {
+  const type = chunks[0]?.type ?? 'utf8';
+  const n = batch.length;
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (const k of order) {
+    if (isValidAt(chunks[batch[k]!]!, local[k]!)) validity[k >> 3]! |= 1 << (k & 7);
+    else nulls++;
+  }
+  let values: BigInt64Array | Float64Array | Uint8Array;
+  let valueOffsets: Int32Array | undefined;
+  if (type === 'int64' || type === 'float64') {
+    // Eight-byte cells are copied as two 32-bit words: no bigint is made, NaN payloads stay.
+    values = type === 'int64' ? new BigInt64Array(n) : new Float64Array(n);
+    const out = new Int32Array(values.buffer);
+    const from = chunks.map((c) => words(c.values));
+    const base = chunks.map((c) => c.values.byteOffset / 4 + 2 * c.at);
+    for (const k of order) {
+      const c = batch[k]!;
+      const i = base[c]! + 2 * local[k]!;
+      out[2 * k] = from[c]![i]!;
+      out[2 * k + 1] = from[c]![i + 1]!;
+    }
+  } else if (type === 'bool') {
+    values = new Uint8Array((n + 7) >> 3);
+    for (const k of order) {
+      if (cellAt(chunks[batch[k]!]!, local[k]!) === true) values[k >> 3]! |= 1 << (k & 7);
+    }
+  } else {
+    const offsets = (valueOffsets = new Int32Array(n + 1));
+    for (const k of order) {
+      const c = chunks[batch[k]!]!;
+      const i = c.at + local[k]!;
+      offsets[k + 1] = c.valueOffsets![i + 1]! - c.valueOffsets![i]!;
+    }
+    for (let k = 0; k < n; k++) offsets[k + 1]! += offsets[k]!;
+    if (offsets[n]! > 0x7fffffff) throw tooLong(offsets[n]!);
+    const out = (values = new Uint8Array(offsets[n]!));
+    for (const k of order) {
+      const c = chunks[batch[k]!]!;
+      const from = c.valueOffsets![c.at + local[k]!]! - offsets[k]!;
+      const bytes = c.values as Uint8Array;
+      for (let j = offsets[k]!; j < offsets[k + 1]!; j++) out[j] = bytes[from + j]!;
+    }
+  }
+  const fields = { type, length: n, validity: nulls === 0 ? undefined : validity, validityAt: 0 };
+  return columnChunk({ ...fields, values, at: 0, valueOffsets } as ColumnChunk);
+}
+
+/** Where each row of a gathered result comes from, and the order to read them in. */
+interface Placement {
+  readonly batch: Int32Array;
+  readonly local: Int32Array;
+  readonly order: Int32Array;
+}
+
+/**
+ * Some rows of chunked columns as one Arrow record batch: the rows at the given indices (counted
+ * from 0 over all batches), in that order, or every row; the columns named, or all of them.
+ * Column data is copied buffer to buffer.
+ * @param columns - the columns
+ * @param rows - row indices; every row when absent
+ * @param names - the columns to keep, in this order; all when absent
+ * @returns the table
+ * @throws RunledgerError `ARGUMENT_INVALID` for an index that is not a row, or a name that is not
+ *   a column
  * @example
  * ```ts
- * takeRows(df, [2, 0]);
+ * gatherColumns(chunkedColumns(df), [2, 0], ['run_id']);
  * ```
  */
-export function takeRows(table: Table, rows: ArrayLike<number>): Table {
-  const starts: number[] = [];
-  let total = 0;
-  for (const b of table.batches) {
-    starts.push(total);
-    total += b.numRows;
+export function gatherColumns(
+  columns: ChunkedColumns,
+  rows?: ArrayLike<number>,
+  names: readonly string[] = columns.names
+): Table {
+  const total = columns.lengths.reduce((x, y) => x + y, 0);
+  const n = rows?.length ?? total;
+  const row = (k: number): number => (rows === undefined ? k : rows[k]!);
+  // The result's rows sorted by source row (a counting sort), so sources are read in order.
+  const before = new Int32Array(total + 1);
+  for (let k = 0; k < n; k++) {
+    const r = row(k);
+    if (!(Number.isInteger(r) && r >= 0 && r < total)) {
+      throw new RunledgerError('ARGUMENT_INVALID', `Row ${r} is not a row of the table.`, {
+        data: { row: r, rows: total },
+      });
+    }
+    before[r + 1]!++;
   }
-  const n = rows.length;
+  for (let r = 0; r < total; r++) before[r + 1]! += before[r]!;
+  const order = new Int32Array(n);
+  for (let k = 0; k < n; k++) order[before[row(k)]!++] = k;
   const batch = new Int32Array(n);
   const local = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    const r = rows[k]!;
-    if (!(Number.isInteger(r) && r >= 0 && r < total)) {
-      throw new RunledgerError(
-        'ARGUMENT_INVALID',
-        `Row ${r} is not a row of the table (it has ${total}).`,
-        {
-          data: { row: r, rows: total },
-        }
-      );
-    }
-    // The last batch starting at or before r (empty batches share their start with the next).
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= r) lo = mid;
-      else hi = mid - 1;
-    }
-    batch[k] = lo;
-    local[k] = r - starts[lo]!;
+  let [b, start] = [0, 0];
+  for (const k of order) {
+    const r = row(k);
+    for (; r >= start + columns.lengths[b]!; b++) start += columns.lengths[b]!;
+    batch[k] = b;
+    local[k] = r - start;
   }
-  const names = table.schema.fields.map((f) => f.name);
-  const children = table.schema.fields.map((f, index) => {
-    const type = cellTypeOf(f.type);
-    if (type === undefined) throw unsupported(f.name);
-    return gather(
-      batchData(table, index, type).map((d) => chunkOf(d, type)),
-      type,
-      batch,
-      local
-    );
+  const placement = { batch, local, order };
+  // One 32-bit view per buffer, whichever columns share it (making views is what costs).
+  const views = new Map<ArrayBufferLike, Int32Array>();
+  const words = ({ buffer }: ArrayBufferView): Int32Array => {
+    const view = views.get(buffer) ?? new Int32Array(buffer, 0, buffer.byteLength >> 2);
+    views.set(buffer, view);
+    return view;
+  };
+  const chunks = names.map((name) => {
+    const j = columns.names.indexOf(name);
+    if (j < 0) throw new RunledgerError('ARGUMENT_INVALID', `No column ${name} to gather.`);
+    const type = columns.types[j]!;
+    return n === 0 ? buildChunk(type, 0, () => null) : gather(columns.chunks[j]!, placement, words);
   });
-  return tableOf(names, children, n);
+  return tableOf(names, chunks, n);
 }
 
 /**
@@ -706,28 +722,71 @@ export function selectColumns(
   return new Table(vectors);
 }
 
-/** A cell as text, losing nothing: bigints in full, NaN and ±Infinity spelled out. */
-function cellText(v: Value): string {
-  return typeof v === 'string' ? v : String(v);
-}
-
-/** One batch's column data as the concatenated column's type (promoted, or as text). */
-function convertData(data: Data, from: CellType, to: CellType): Data {
-  if (from === to) return canonicalData(data, to);
-  const chunk = chunkOf(canonicalData(data, from), from);
-  return buildData(to, data.length, (i) => {
-    const v = cellAt(chunk, i);
-    return v === null ? null : to === 'utf8' ? cellText(v) : Number(v);
+/**
+ * Stacks chunked columns row-wise, columns in first-appearance order; the batches are the
+ * parts' batches, sharing their chunks. A part without a column has nulls there. A column whose
+ * type differs between parts is promoted — int64 with float64 becomes float64 — or, when not
+ * promotable (say a string beside a number), becomes utf8 holding each value's text (bigints in
+ * full, `NaN`, `true`), so no value is lost; only the chunks of another type are converted.
+ * @param parts - the parts
+ * @returns the columns of all of them
+ * @example
+ * ```ts
+ * concatColumns([chunkedColumns(a), chunkedColumns(b)]).names;
+ * ```
+ */
+export function concatColumns(parts: readonly ChunkedColumns[]): ChunkedColumns {
+  const index = new Map<string, number>();
+  const seen: Set<CellType>[] = [];
+  for (const p of parts) {
+    p.names.forEach((name, j) => {
+      let i = index.get(name);
+      if (i === undefined) index.set(name, (i = seen.push(new Set()) - 1));
+      seen[i]!.add(p.types[j]!);
+    });
+  }
+  const types = seen.map((s): CellType => {
+    if (s.size === 1) return [...s][0]!;
+    return s.size === 2 && s.has('int64') && s.has('float64') ? 'float64' : 'utf8';
   });
+  const lengths = parts.flatMap((p) => p.lengths);
+  const chunks = types.map(() => new Array<ColumnChunk | undefined>(lengths.length));
+  let first = 0;
+  for (const p of parts) {
+    p.names.forEach((name, j) => {
+      const i = index.get(name)!;
+      const to = types[i]!;
+      p.chunks[j]!.forEach((c, b) => {
+        // Only a chunk of another type than the column's is converted.
+        chunks[i]![first + b] =
+          p.types[j] === to
+            ? c
+            : buildChunk(to, c.length, (r) => {
+                const v = cellAt(c, r);
+                return v === null ? null : to === 'utf8' ? String(v) : Number(v);
+              });
+      });
+    });
+    first += p.lengths.length;
+  }
+  // A part without a column has nulls there; all-null chunks of one length are shared.
+  const nulls = new Map<string, ColumnChunk>();
+  const filled = chunks.map((column, i) =>
+    Array.from(column, (c, b) => {
+      if (c !== undefined) return c;
+      const key = `${types[i]}:${lengths[b]}`;
+      const empty = nulls.get(key) ?? buildChunk(types[i]!, lengths[b]!, () => null);
+      nulls.set(key, empty);
+      return empty;
+    })
+  );
+  return { names: [...index.keys()], types, lengths, chunks: filled };
 }
 
 /**
- * Stacks tables row-wise, columns in first-appearance order, as one record batch per input
- * batch: a column whose type every table agrees on keeps its data as it is (no copy); a table
- * without a column has nulls there. A column whose type differs between tables is promoted —
- * int64 with float64 becomes float64 — or, when not promotable (say a string beside a number),
- * becomes utf8 holding each value's text (bigints in full, `NaN`, `true`), so no value is lost;
- * only the batches of another type are converted.
+ * Stacks tables row-wise into one record batch, columns in first-appearance order; a table
+ * without a column has nulls there, and a column whose type differs between tables is promoted
+ * or kept as text as {@link concatColumns} says.
  * @param tables - tables of int, float, bool and utf8 columns
  * @returns one table
  * @throws RunledgerError `ARGUMENT_INVALID` for another column type
@@ -737,57 +796,5 @@ function convertData(data: Data, from: CellType, to: CellType): Data {
  * ```
  */
 export function concatTables(tables: readonly Table[]): Table {
-  const order: string[] = [];
-  const seen = new Map<string, Set<CellType>>();
-  for (const t of tables) {
-    for (const f of t.schema.fields) {
-      const type = cellTypeOf(f.type);
-      if (type === undefined) throw unsupported(f.name);
-      let types = seen.get(f.name);
-      if (types === undefined) {
-        order.push(f.name);
-        seen.set(f.name, (types = new Set()));
-      }
-      types.add(type);
-    }
-  }
-  if (order.length === 0) return typedColumnsTable([]);
-  const types = order.map((name): CellType => {
-    const s = seen.get(name)!;
-    if (s.size === 1) return [...s][0]!;
-    return s.size === 2 && s.has('int64') && s.has('float64') ? 'float64' : 'utf8';
-  });
-  const fields = order.map((name, j) => new Field(name, arrowType(types[j]!), true));
-  const schema = new Schema(fields);
-  const struct = new Struct(fields);
-  const nulls = new Map<string, Data>();
-  const batches: RecordBatch[] = [];
-  for (const t of tables) {
-    const index = new Map(t.schema.fields.map((f, i) => [f.name, i]));
-    for (const b of t.batches) {
-      const length = b.numRows;
-      const children = order.map((name, j) => {
-        const to = types[j]!;
-        const i = index.get(name);
-        if (i === undefined || length === 0) {
-          // All-null columns of one length are the same data: shared, not rebuilt.
-          const key = `${to}:${length}`;
-          let d = nulls.get(key);
-          if (d === undefined) nulls.set(key, (d = nullData(to, length)));
-          return d;
-        }
-        return convertData(b.data.children[i] as Data, cellTypeOf(t.schema.fields[i]!.type)!, to);
-      });
-      batches.push(
-        new RecordBatch(schema, makeData({ type: struct, length, nullCount: 0, children }))
-      );
-    }
-  }
-  if (batches.length === 0) {
-    const children = types.map((type) => nullData(type, 0));
-    batches.push(
-      new RecordBatch(schema, makeData({ type: struct, length: 0, nullCount: 0, children }))
-    );
-  }
-  return new Table(schema, batches);
+  return gatherColumns(concatColumns(tables.map(chunkedColumns)));
 }

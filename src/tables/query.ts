@@ -49,7 +49,14 @@
 import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
 import { compareCodePoints } from '../formats/code-points.js';
-import { cellAt, columnChunks, isValidAt, takeRows, type ColumnChunk } from './arrow.js';
+import {
+  cellAt,
+  chunkedColumns,
+  gatherColumns,
+  isValidAt,
+  type ChunkedColumns,
+  type ColumnChunk,
+} from './arrow.js';
 
 /** One cell of the run table; null is a missing value. Int64 columns may hold bigints. */
 export type Cell = string | number | bigint | boolean | null;
@@ -604,14 +611,15 @@ function compareChunk(chunk: ColumnChunk, op: Op, literal: Cell, out: Uint8Array
   // A literal of another kind than the column's is false on every row (`!=` too).
   const kind = typeof literal === 'bigint' ? 'number' : typeof literal;
   if (literal === null || KINDS[chunk.type] !== kind) return true;
+  const at = chunk.at;
   if (chunk.type === 'utf8') {
     // UTF-8 bytes compare as code points do; a literal with surrogates takes the slow path.
     if (/[\ud800-\udfff]/.test(literal as string)) return false;
     const l = utf8.encode(literal as string);
     const { values: bytes, valueOffsets: offsets } = chunk;
     for (let i = 0; i < n; i++) {
-      const s = offsets[i]!;
-      const length = offsets[i + 1]! - s;
+      const s = offsets[at + i]!;
+      const length = offsets[at + i + 1]! - s;
       let c = 0;
       for (let j = 0; c === 0 && j < length && j < l.length; j++) c = bytes[s + j]! - l[j]!;
       out[i] = ok(c === 0 ? length - l.length : c) ? 1 : 0;
@@ -623,8 +631,10 @@ function compareChunk(chunk: ColumnChunk, op: Op, literal: Cell, out: Uint8Array
     const x = exactAs(chunk.type, literal as number);
     if (x === undefined) return false;
     const v = chunk.values;
-    for (let i = 0; i < n; i++)
-      out[i] = ok(v[i]! < x ? -1 : v[i]! > x ? 1 : v[i] === x ? 0 : NaN) ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      const a = v[at + i]!;
+      out[i] = ok(a < x ? -1 : a > x ? 1 : a === x ? 0 : NaN) ? 1 : 0;
+    }
   }
   if (chunk.validity !== undefined)
     for (let i = 0; i < n; i++) if (!isValidAt(chunk, i)) out[i] = 0;
@@ -670,13 +680,6 @@ function mask(node: Node, chunks: Chunks, b: number, n: number): Uint8Array {
   return out;
 }
 
-function referenced(node: Node, into: Set<string>): Set<string> {
-  if (node.kind === 'and' || node.kind === 'or') for (const p of node.parts) referenced(p, into);
-  else if (node.kind === 'not') referenced(node.inner, into);
-  else into.add(node.column.name);
-  return into;
-}
-
 /** A sort key over the kept rows: rank (0 value, 3 NaN, 4 null) and an order of two positions. */
 function sortColumn(
   key: SortKey,
@@ -707,31 +710,29 @@ function sortColumn(
 }
 
 /**
- * The rows of a table a filter keeps, in the order a sort spec gives (ties in table order): the
- * filter and sort of {@link queryTable}, read from the Arrow buffers batch by batch, so no row
- * object is built. Both texts are parsed before any row is read.
+ * The rows a filter keeps, in the order a sort spec gives (ties in table order): the filter and
+ * sort of {@link queryTable} over chunked columns, read from their buffers batch by batch, so no
+ * row object is built. Both texts are parsed before any row is read.
  *
- * @param table - the table (any number of record batches)
+ * @param columns - the table's columns
  * @param options - where, orderBy
- * @returns row indices from 0 over the whole table
+ * @returns row indices from 0 over all batches
  * @throws RunledgerError `USAGE` when a text does not parse or names an unknown column
  * @example
  * ```ts
- * const rows = queryRows(df, { where: "status = 'finished'", orderBy: 'metrics.gap' });
+ * const rows = queryColumns(chunkedColumns(df), { where: "status = 'finished'" });
  * ```
  */
-export function queryRows(table: Table, options: QueryOptions = {}): number[] {
-  const columns = table.schema.fields.map((f) => f.name);
-  const filter = options.where === undefined ? undefined : parseFilter(options.where, columns);
-  const keys = options.orderBy === undefined ? [] : parseSortKeys(options.orderBy, columns);
-  const names = filter === undefined ? new Set<string>() : referenced(filter, new Set());
-  for (const k of keys) names.add(k.column.name);
-  const chunks: Chunks = new Map([...names].map((name) => [name, columnChunks(table, name)]));
+export function queryColumns(columns: ChunkedColumns, options: QueryOptions = {}): number[] {
+  const { names: all, lengths } = columns;
+  const filter = options.where === undefined ? undefined : parseFilter(options.where, all);
+  const keys = options.orderBy === undefined ? [] : parseSortKeys(options.orderBy, all);
+  const chunks: Chunks = new Map(all.map((name, j) => [name, columns.chunks[j]!]));
   const rows: number[] = [];
   const batch: number[] = [];
   const local: number[] = [];
   let start = 0;
-  for (const [b, { numRows: n }] of table.batches.entries()) {
+  for (const [b, n] of lengths.entries()) {
     const keep = filter === undefined ? undefined : mask(filter, chunks, b, n);
     for (let i = 0; i < n; i++) {
       if (keep !== undefined && keep[i] !== 1) continue;
@@ -792,5 +793,6 @@ export interface QueryOptions {
  */
 export function queryTable(table: Table, options: QueryOptions = {}): Table {
   if (options.where === undefined && options.orderBy === undefined) return table;
-  return takeRows(table, queryRows(table, options));
+  const columns = chunkedColumns(table);
+  return gatherColumns(columns, queryColumns(columns, options));
 }

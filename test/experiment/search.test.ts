@@ -1,6 +1,7 @@
 /**
  * searchRuns: one runs table over several experiments, types promoted or kept as text.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
@@ -11,6 +12,7 @@ import { listExperiments } from '../../src/experiment/list.js';
 import { searchRuns } from '../../src/experiment/search.js';
 import type { ParameterValue } from '../../src/experiment/parameters.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
+import { tableToArrowFile } from '../../src/tables/arrow.js';
 import { expectCode } from '../helpers/expect-code.js';
 import { memoryIo } from '../helpers/memory-io.js';
 import { tempDir } from '../helpers/temp.js';
@@ -235,6 +237,69 @@ describe('the runs-table cache', () => {
     await registry.gc({ delete: true, gracePeriod: 0 });
     const left = await readdir(cacheDir(root));
     expect(left).toEqual([files.find((f) => f.startsWith(kept.manifestDigest.slice(7)))]);
+  });
+});
+
+describe('the runs-table cache file', () => {
+  const cacheDir = (root: string) => join(root, '.runledger', 'derived', 'runs');
+  const cells = (t: Table) =>
+    Object.fromEntries(
+      t.schema.fields.map((f) => [`${f.name}: ${String(f.type)}`, column(t, f.name)])
+    );
+
+  it('gives back every column and type it was built from: nulls, text, bigints, NaN, booleans', async () => {
+    const registry = await LocalRegistry.open(await tempDir());
+    const exp = await Experiment.create('ghcr.io/acme/mix:a', { registry, handleSignals: false });
+    await exp.run(
+      (run) => {
+        run.logParams({ big: 2n ** 62n + 1n, x: Number.NaN, s: 'é\u{1f600}', on: true });
+        run.setAttribute('cfg', { depth: 3 });
+        run.logMetric('loss', -0);
+      },
+      { tags: ['gpu'], name: 'first', description: 'a "quoted" one' }
+    );
+    await exp.run((run) => run.logParams({ x: 1.5, on: false }), { labels: ['needs review'] });
+    await exp.run(() => undefined);
+    await exp.commit();
+    const empty = await Experiment.create('ghcr.io/acme/mix:empty', {
+      registry,
+      handleSignals: false,
+    });
+    await empty.commit();
+
+    const cold = await searchRuns({ registry });
+    const warm = await searchRuns({ registry });
+    expect(cells(warm)).toEqual(cells(cold));
+    expect(column(warm, 'params.big')).toEqual([2n ** 62n + 1n, null, null]);
+    expect(column(warm, 'params.s')).toEqual(['é\u{1f600}', null, null]);
+    expect(column(warm, 'labels.needs review')).toEqual([null, true, null]);
+    expect(Number.isNaN(column(warm, 'params.x')[0])).toBe(true);
+    // The same as the runs tables themselves.
+    const sealed = await Experiment.load('ghcr.io/acme/mix:a', { registry });
+    const df = await sealed.runsDf();
+    for (const f of df.schema.fields) {
+      expect(column(warm, f.name), f.name).toEqual(column(df, f.name));
+    }
+    // A filter over the cached columns, and the empty experiment counted as no rows.
+    expect(column(await searchRuns({ registry, where: 'params.on = false' }), 'run_id')).toEqual([
+      1n,
+    ]);
+  });
+
+  it('reads an entry in another layout (an older Arrow file) as absent, and rewrites it', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    await record(registry, 'ghcr.io/acme/qap:a', [{ seed: 1 }, { seed: 2 }]);
+    const first = await searchRuns({ registry });
+    const [file] = await readdir(cacheDir(root));
+    const path = join(cacheDir(root), file!);
+    const ours = await readFile(path);
+    // An Arrow IPC file where the cache file is, its hash in front as the cache writes it.
+    const sealed = await Experiment.load('ghcr.io/acme/qap:a', { registry });
+    const arrow = tableToArrowFile(await sealed.runsDf());
+    await writeFile(path, Buffer.concat([createHash('sha256').update(arrow).digest(), arrow]));
+    expect(cells(await searchRuns({ registry }))).toEqual(cells(first));
+    expect(await readFile(path)).toEqual(ours);
   });
 });
 

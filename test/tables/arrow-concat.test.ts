@@ -1,17 +1,21 @@
 /**
- * concatTables stacks tables column-wise as record batches: a column of the same type is shared,
- * not copied; int64 beside float64 becomes float64 and any other clash text, batch by batch; a
- * table without a column has nulls there. Checked against a plain row-by-row reference.
+ * concatColumns stacks tables column-wise: a chunk of the column's type is shared, not copied;
+ * int64 beside float64 becomes float64 and any other clash text, chunk by chunk; a table without
+ * a column has nulls there. concatTables gathers that into one record batch. Checked against a
+ * plain row-by-row reference.
  */
 import { Table } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  chunkedColumns,
+  concatColumns,
   concatTables,
+  gatherColumns,
   tableFromArrowFile,
   tableToArrowFile,
-  takeRows,
   typedColumnsTable,
+  type ChunkedColumns,
   type TypedColumn,
 } from '../../src/tables/arrow.js';
 
@@ -118,18 +122,19 @@ describe('concatTables', () => {
         expect(columnsOf(out)).toEqual(expected.cells);
         // Whole through an Arrow file (every buffer the length the format asks).
         expect(columnsOf(tableFromArrowFile(tableToArrowFile(out)))).toEqual(expected.cells);
-        // And through takeRows, which gathers across the batches.
+        // And gathered back across the parts' batches, in another order.
         const rows = Array.from({ length: out.numRows }, (_, i) => out.numRows - 1 - i);
         const reversed = Object.fromEntries(
           Object.entries(expected.cells).map(([k, v]) => [k, [...v].reverse()])
         );
-        expect(columnsOf(takeRows(out, rows))).toEqual(reversed);
+        const parts = concatColumns(tables.map(chunkedColumns));
+        expect(columnsOf(gatherColumns(parts, rows))).toEqual(reversed);
       }),
       { numRuns: 300 }
     );
   });
 
-  it('shares the column data of a type every table agrees on, and converts only the others', () => {
+  it('shares the chunks of a type every part agrees on, converts only the others, gives one batch', () => {
     const a = typedColumnsTable([
       { name: 'run_id', type: 'int64', values: [0, 1] },
       { name: 'x', type: 'int64', values: [1, null] },
@@ -140,18 +145,29 @@ describe('concatTables', () => {
       { name: 'x', type: 'float64', values: [0.5] },
       { name: 'y', type: 'bool', values: [true] },
     ]);
+    const [ca, cb] = [chunkedColumns(a), chunkedColumns(b)];
+    const both = concatColumns([ca, cb]);
+    const chunk = (c: ChunkedColumns, name: string, batch: number) =>
+      c.chunks[c.names.indexOf(name)]![batch];
+    expect(both.names).toEqual(['run_id', 'x', 's', 'y']);
+    expect(both.types).toEqual(['int64', 'float64', 'utf8', 'bool']);
+    expect(both.lengths).toEqual([2, 1]);
+    expect(chunk(both, 'run_id', 0)).toBe(chunk(ca, 'run_id', 0));
+    expect(chunk(both, 'run_id', 1)).toBe(chunk(cb, 'run_id', 0));
+    expect(chunk(both, 's', 0)).toBe(chunk(ca, 's', 0));
+    expect(chunk(both, 'x', 1)).toBe(chunk(cb, 'x', 0));
+    expect(chunk(both, 'x', 0)!.type).toBe('float64');
     const out = concatTables([a, b]);
-    expect(out.batches).toHaveLength(2);
-    const data = (t: Table, name: string) => t.getChild(name)!.data;
-    expect(data(out, 'run_id')[0]).toBe(data(a, 'run_id')[0]);
-    expect(data(out, 'run_id')[1]).toBe(data(b, 'run_id')[0]);
-    expect(data(out, 's')[0]).toBe(data(a, 's')[0]);
-    expect(data(out, 'x')[1]).toBe(data(b, 'x')[0]);
+    expect(out.batches).toHaveLength(1);
     expect(columnsOf(out)).toEqual({
       run_id: [0n, 1n, 0n],
       x: [1, null, 0.5],
       s: ['p', 'q', null],
       y: [null, null, true],
+    });
+    expect(columnsOf(gatherColumns(both, [2, 0], ['y', 'x']))).toEqual({
+      y: [true, null],
+      x: [0.5, 1],
     });
   });
 
