@@ -16,7 +16,6 @@ import {
   concatColumns,
   gatherColumns,
   columnChunk,
-  repeatedText,
   type CellType,
   type ChunkedColumns,
   type ColumnChunk,
@@ -153,6 +152,18 @@ async function experimentColumns(
     lengths: runs.lengths,
     chunks: [text(c.imageName), text(c.manifestDigest), ...runs.chunks],
   };
+}
+
+/** A utf8 chunk of one value in every row (the experiment each row comes from). */
+function repeatedText(value: string, length: number): ColumnChunk {
+  const bytes = new TextEncoder().encode(value);
+  const values = new Uint8Array(bytes.length * length);
+  const valueOffsets = new Int32Array(length + 1);
+  if (length > 0) values.set(bytes);
+  for (let done = bytes.length; done < values.length; done *= 2) values.copyWithin(done, 0, done);
+  for (let i = 1; i <= length; i++) valueOffsets[i] = i * bytes.length;
+  const fields = { type: 'utf8', length, validity: undefined, validityAt: 0 } as const;
+  return columnChunk({ ...fields, values, at: 0, valueOffsets });
 }
 
 /** The cache key beside the manifest digest: the reference, which gives the `project` column. */

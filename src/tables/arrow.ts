@@ -320,8 +320,7 @@ export type ColumnChunk = {
  * @returns the chunk
  * @example
  * ```ts
- * const bits = new Uint8Array([0b101]);
- * columnChunk({ type: 'bool', length: 3, validity: undefined, validityAt: 0, values: bits, at: 0, valueOffsets: undefined });
+ * columnChunk(chunk); // the same fields, in the one order
  * ```
  */
 export function columnChunk(c: ColumnChunk): ColumnChunk {
@@ -550,43 +549,30 @@ export function cellAt(c: ColumnChunk, i: number): Value | null {
 }
 
 /**
- * A utf8 chunk of one value in every row (say the experiment each row comes from).
- * @param value - the text
- * @param length - the rows
- * @returns the chunk
- * @example
- * ```ts
- * repeatedText('ghcr.io/acme/qap:v1', 3);
- * ```
- */
-export function repeatedText(value: string, length: number): ColumnChunk {
-  const bytes = encoder.encode(value);
-  const values = new Uint8Array(bytes.length * length);
-  const valueOffsets = new Int32Array(length + 1);
-  if (length > 0) values.set(bytes);
-  for (let done = bytes.length; done < values.length; done *= 2) values.copyWithin(done, 0, done);
-  for (let i = 1; i <= length; i++) valueOffsets[i] = i * bytes.length;
-  const fields = { type: 'utf8', length, validity: undefined, validityAt: 0 } as const;
-  return columnChunk({ ...fields, values, at: 0, valueOffsets });
-}
-
-/**
  * Rows gathered from chunks: row k of the result is row `local[k]` of chunk `batch[k]`. The rows
- * are read in `order` (by chunk, then row): reading them in the result's order, sorted, jumps
+ * are read in `order`, chunk by chunk (`runs`): reading them in the result's order, sorted, jumps
  * all over the chunks' memory, and those cache misses cost more than the copying.
  */
 function gather(
   chunks: readonly ColumnChunk[],
-  { batch, local, order }: Placement,
+  { local, order, runs }: Placement,
   words: (values: ArrayBufferView) => Int32Array
 ): ColumnChunk {
   const type = chunks[0]?.type ?? 'utf8';
-  const n = batch.length;
-  const validity = new Uint8Array((n + 7) >> 3);
+  const n = order.length;
+  // Each loop below walks the runs: chunk c, and positions q of `order` (rows k) it gives.
+  let validity: Uint8Array | undefined;
   let nulls = 0;
-  for (const k of order) {
-    if (isValidAt(chunks[batch[k]!]!, local[k]!)) validity[k >> 3]! |= 1 << (k & 7);
-    else nulls++;
+  if (chunks.some((c) => c.validity !== undefined)) {
+    const bits = (validity = new Uint8Array((n + 7) >> 3));
+    for (let r = 0; r < runs.length; r += 2) {
+      const c = chunks[runs[r]!]!;
+      for (let q = runs[r + 1]!, end = runs[r + 3] ?? n; q < end; q++) {
+        const k = order[q]!;
+        if (isValidAt(c, local[k]!)) bits[k >> 3]! |= 1 << (k & 7);
+        else nulls++;
+      }
+    }
   }
   let values: BigInt64Array | Float64Array | Uint8Array;
   let valueOffsets: Int32Array | undefined;
@@ -594,46 +580,60 @@ function gather(
     // Eight-byte cells are copied as two 32-bit words: no bigint is made, NaN payloads stay.
     values = type === 'int64' ? new BigInt64Array(n) : new Float64Array(n);
     const out = new Int32Array(values.buffer);
-    const from = chunks.map((c) => words(c.values));
-    const base = chunks.map((c) => c.values.byteOffset / 4 + 2 * c.at);
-    for (const k of order) {
-      const c = batch[k]!;
-      const i = base[c]! + 2 * local[k]!;
-      out[2 * k] = from[c]![i]!;
-      out[2 * k + 1] = from[c]![i + 1]!;
+    for (let r = 0; r < runs.length; r += 2) {
+      const c = chunks[runs[r]!]!;
+      const from = words(c.values);
+      const base = c.values.byteOffset / 4 + 2 * c.at;
+      for (let q = runs[r + 1]!, end = runs[r + 3] ?? n; q < end; q++) {
+        const k = order[q]!;
+        const i = base + 2 * local[k]!;
+        out[2 * k] = from[i]!;
+        out[2 * k + 1] = from[i + 1]!;
+      }
     }
   } else if (type === 'bool') {
     values = new Uint8Array((n + 7) >> 3);
-    for (const k of order) {
-      if (cellAt(chunks[batch[k]!]!, local[k]!) === true) values[k >> 3]! |= 1 << (k & 7);
+    for (let r = 0; r < runs.length; r += 2) {
+      const c = chunks[runs[r]!]!;
+      for (let q = runs[r + 1]!, end = runs[r + 3] ?? n; q < end; q++) {
+        const k = order[q]!;
+        if (cellAt(c, local[k]!) === true) values[k >> 3]! |= 1 << (k & 7);
+      }
     }
   } else {
     const offsets = (valueOffsets = new Int32Array(n + 1));
-    for (const k of order) {
-      const c = chunks[batch[k]!]!;
-      const i = c.at + local[k]!;
-      offsets[k + 1] = c.valueOffsets![i + 1]! - c.valueOffsets![i]!;
+    for (let r = 0; r < runs.length; r += 2) {
+      const { valueOffsets: o, at } = chunks[runs[r]!]!;
+      for (let q = runs[r + 1]!, end = runs[r + 3] ?? n; q < end; q++) {
+        const k = order[q]!;
+        offsets[k + 1] = o![at + local[k]! + 1]! - o![at + local[k]!]!;
+      }
     }
     for (let k = 0; k < n; k++) offsets[k + 1]! += offsets[k]!;
     if (offsets[n]! > 0x7fffffff) throw tooLong(offsets[n]!);
     const out = (values = new Uint8Array(offsets[n]!));
-    for (const k of order) {
-      const c = chunks[batch[k]!]!;
-      const from = c.valueOffsets![c.at + local[k]!]! - offsets[k]!;
-      const bytes = c.values as Uint8Array;
-      for (let j = offsets[k]!; j < offsets[k + 1]!; j++) out[j] = bytes[from + j]!;
+    for (let r = 0; r < runs.length; r += 2) {
+      const {
+        values: bytes,
+        valueOffsets: o,
+        at,
+      } = chunks[runs[r]!]! as ColumnChunk & { type: 'utf8' };
+      for (let q = runs[r + 1]!, end = runs[r + 3] ?? n; q < end; q++) {
+        const k = order[q]!;
+        const i = at + local[k]!;
+        for (let j = o[i]!, to = offsets[k]!; j < o[i + 1]!; ) out[to++] = bytes[j++]!;
+      }
     }
   }
   const fields = { type, length: n, validity: nulls === 0 ? undefined : validity, validityAt: 0 };
   return columnChunk({ ...fields, values, at: 0, valueOffsets } as ColumnChunk);
 }
 
-/** Where each row of a gathered result comes from, and the order to read them in. */
-interface Placement {
-  readonly batch: Int32Array;
-  readonly local: Int32Array;
-  readonly order: Int32Array;
-}
+/**
+ * Where row k of a gathered result comes from (row `local[k]` of its chunk); `order` is the rows
+ * by source row, in `runs` of (chunk, first position in `order`).
+ */
+type Placement = { local: Int32Array; order: Int32Array; runs: readonly number[] };
 
 /**
  * Some rows of chunked columns as one Arrow record batch: the rows at the given indices (counted
@@ -672,16 +672,16 @@ export function gatherColumns(
   for (let r = 0; r < total; r++) before[r + 1]! += before[r]!;
   const order = new Int32Array(n);
   for (let k = 0; k < n; k++) order[before[row(k)]!++] = k;
-  const batch = new Int32Array(n);
   const local = new Int32Array(n);
+  const runs: number[] = [];
   let [b, start] = [0, 0];
-  for (const k of order) {
+  for (const [q, k] of order.entries()) {
     const r = row(k);
     for (; r >= start + columns.lengths[b]!; b++) start += columns.lengths[b]!;
-    batch[k] = b;
+    if (runs.at(-2) !== b) runs.push(b, q);
     local[k] = r - start;
   }
-  const placement = { batch, local, order };
+  const placement = { local, order, runs };
   // One 32-bit view per buffer, whichever columns share it (making views is what costs).
   const views = new Map<ArrayBufferLike, Int32Array>();
   const words = ({ buffer }: ArrayBufferView): Int32Array => {
