@@ -279,6 +279,7 @@ function decodeRunsCache(file: Uint8Array): ChunkedColumns | undefined {
       number,
       [string, CellType, boolean][],
     ];
+    if (!Number.isSafeInteger(rows) || rows < 0) return undefined;
     const bits = (rows + 7) >> 3;
     const chunks = columns.map(([, type, nulls]): ColumnChunk => {
       if (!CELL_TYPES.includes(type)) throw new TypeError(`no column type ${type}`);
@@ -404,7 +405,8 @@ async function choose<T extends Named>(
 function withoutLatestAliases<T extends Named>(list: readonly T[]): T[] {
   const named = new Map<string, number>();
   for (const e of list) named.set(e.manifestDigest, (named.get(e.manifestDigest) ?? 0) + 1);
-  return list.filter(
-    (e) => parseReference(e.imageName).tag !== 'latest' || named.get(e.manifestDigest) === 1
-  );
+  // Only a name ending in ':latest' can carry that tag: parsing every name of a big store costs.
+  const latest = (name: string): boolean =>
+    name.endsWith(':latest') && parseReference(name).tag === 'latest';
+  return list.filter((e) => named.get(e.manifestDigest) === 1 || !latest(e.imageName));
 }
