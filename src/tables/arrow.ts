@@ -657,11 +657,11 @@ export function gatherColumns(
 ): Table {
   const total = columns.lengths.reduce((x, y) => x + y, 0);
   const n = rows?.length ?? total;
-  const row = (k: number): number => (rows === undefined ? k : rows[k]!);
+  const source = rows === undefined ? Int32Array.from({ length: n }, (_, k) => k) : rows;
   // The result's rows sorted by source row (a counting sort), so sources are read in order.
   const before = new Int32Array(total + 1);
   for (let k = 0; k < n; k++) {
-    const r = row(k);
+    const r = source[k]!;
     if (!(Number.isInteger(r) && r >= 0 && r < total)) {
       throw new RunledgerError('ARGUMENT_INVALID', `Row ${r} is not a row of the table.`, {
         data: { row: r, rows: total },
@@ -671,12 +671,12 @@ export function gatherColumns(
   }
   for (let r = 0; r < total; r++) before[r + 1]! += before[r]!;
   const order = new Int32Array(n);
-  for (let k = 0; k < n; k++) order[before[row(k)]!++] = k;
+  for (let k = 0; k < n; k++) order[before[source[k]!]!++] = k;
   const local = new Int32Array(n);
   const runs: number[] = [];
-  let [b, start] = [0, 0];
-  for (const [q, k] of order.entries()) {
-    const r = row(k);
+  for (let q = 0, b = 0, start = 0; q < n; q++) {
+    const k = order[q]!;
+    const r = source[k]!;
     for (; r >= start + columns.lengths[b]!; b++) start += columns.lengths[b]!;
     if (runs.at(-2) !== b) runs.push(b, q);
     local[k] = r - start;
