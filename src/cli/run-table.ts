@@ -10,7 +10,15 @@ import { RUN_COLUMN_PREFIXES, RUN_COLUMNS } from '../tables/runs.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
 import { tableToArrowFile } from '../tables/arrow.js';
 import { writeParquet } from '../sql/query.js';
-import { formatTable } from './format.js';
+import { paint, statusStyle } from './color.js';
+import {
+  displayCell,
+  displayOf,
+  formatTable,
+  isNumberColumn,
+  type Display,
+  type TableLayout,
+} from './format.js';
 import { writeOutput } from './output.js';
 import type { CommandContext } from './types.js';
 
@@ -72,7 +80,8 @@ export function arrowRows(table: Table): RunRows {
 }
 
 /**
- * A cell as text: null as empty, floats as JavaScript prints them (NaN, Infinity kept).
+ * A cell as CSV text: null as empty, numbers in full as JavaScript prints them (NaN, Infinity
+ * kept); see `displayCell` for the text table's form.
  * @param v - a cell
  * @returns its text
  */
@@ -102,19 +111,29 @@ export function toCsv(t: RunRows): string {
  * @returns plain objects
  */
 export function toJsonRows(t: RunRows): Record<string, unknown>[] {
-  return t.rows.map((r) =>
-    Object.fromEntries(
-      r.map((v, i) => {
-        let out = v;
-        if (typeof v === 'bigint') out = Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
-        else if (typeof v === 'number' && !Number.isFinite(v)) out = String(v);
-        return [t.columns[i], out];
-      })
-    )
-  );
+  return t.rows.map((r) => Object.fromEntries(r.map((v, i) => [t.columns[i], jsonValue(v)])));
 }
 
-/** The output options a table command takes: `--csv`, `--json` or `--arrow FILE` (`--force`). */
+/**
+ * A cell as a JSON value: an int64 that fits a double is a number, a larger one a string; NaN
+ * and ±Infinity are the strings "NaN", "Infinity", "-Infinity"; anything else as it is.
+ * @param v - the cell
+ * @returns the JSON value
+ * @example
+ * ```ts
+ * jsonValue(3n); // 3
+ * ```
+ */
+export function jsonValue(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return v;
+}
+
+/**
+ * The output options a table command takes: `--csv`, `--json`, `--arrow FILE` or
+ * `--parquet FILE` (`--force`); with `DISPLAY_OPTIONS` for the text table.
+ */
 export const TABLE_OPTIONS = {
   csv: { type: 'boolean' },
   arrow: { type: 'string' },
@@ -128,8 +147,7 @@ export const TABLE_OPTIONS = {
  * @param ctx - the command context
  * @param table - the Arrow table (written as is with `--arrow`)
  * @param rows - its rows for the text forms
- * @param options - `what` names the rows in the `--arrow` message; `cell` formats text cells;
- *   `text` is for the aligned text table only: `lines` printed above it, and the columns it
+ * @param options - `what` names the rows in the `--arrow` message; `text` is for the aligned text table only: `lines` printed above it, and the columns it
  *   leaves out (`omit`, e.g. a column whose one value a line above already says)
  * @throws RunledgerError `USAGE` for more than one format; `FILE_EXISTS`, `ARGUMENT_INVALID`,
  *   `IO_ERROR` from {@link writeOutput}
@@ -140,7 +158,6 @@ export async function printTable(
   rows: RunRows,
   options: {
     readonly what: string;
-    readonly cell?: (v: unknown) => string;
     readonly text?: { readonly lines?: readonly string[]; readonly omit?: readonly string[] };
   }
 ): Promise<void> {
@@ -175,15 +192,72 @@ export async function printTable(
   } else if (ctx.json) ctx.printJson(toJsonRows(rows));
   else if (ctx.values['csv'] === true) ctx.io.stdout.write(toCsv(rows));
   else {
-    const cell = options.cell ?? cellText;
     const omit = options.text?.omit ?? [];
     const kept = rows.columns.flatMap((c, i) => (omit.includes(c) ? [] : [i]));
     for (const line of options.text?.lines ?? []) ctx.print(line);
-    for (const line of formatTable(
-      kept.map((i) => rows.columns[i] as string),
-      rows.rows.map((r) => kept.map((i) => cell(r[i])))
+    for (const line of textTable(
+      {
+        columns: kept.map((i) => rows.columns[i] as string),
+        rows: rows.rows.map((r) => kept.map((i) => r[i])),
+      },
+      displayOf(ctx)
     )) {
       ctx.print(line);
     }
   }
+}
+
+/**
+ * Rows as the lines of a text table laid out for the display: numbers right-aligned and written
+ * by `formatNumber` (full precision with `--raw`), text escaped, cut to the terminal's width, and
+ * a `status` column's failed and interrupted cells coloured.
+ * @param t - the rows
+ * @param display - the terminal's width, colour, `--raw`
+ * @returns the lines
+ * @example
+ * ```ts
+ * for (const line of textTable(arrowRows(table), displayOf(ctx))) ctx.print(line);
+ * ```
+ */
+export function textTable(t: RunRows, display: Display): string[] {
+  const statusAt = t.columns.indexOf('status');
+  return formatTable(
+    t.columns,
+    t.rows.map((r) => r.map((v) => displayCell(v, display.raw))),
+    {
+      align: t.columns.map((_, i) => (isNumberColumn(t.rows.map((r) => r[i])) ? 'right' : 'left')),
+      // A reference keeps its tag when cut.
+      cut: t.columns.map((c) => (c === 'experiment' ? 'middle' : 'end')),
+      width: display.width,
+      ...(display.color && statusAt >= 0
+        ? {
+            paint: statusPainter(
+              statusAt,
+              t.rows.map((r) => r[statusAt])
+            ),
+          }
+        : {}),
+    }
+  );
+}
+
+/**
+ * Colours the cells of a status column (failed red, interrupted yellow) by the row's status, so
+ * a cut cell keeps its colour.
+ * @param column - the status column's index
+ * @param statuses - each row's status
+ * @returns a `paint` for `formatTable`
+ * @example
+ * ```ts
+ * formatTable(['RUN', 'STATUS'], rows, { paint: statusPainter(1, runs.map((r) => r.status)) });
+ * ```
+ */
+export function statusPainter(
+  column: number,
+  statuses: readonly unknown[]
+): NonNullable<TableLayout['paint']> {
+  return (text, row, at) => {
+    const style = at === column && row >= 0 ? statusStyle(statuses[row]) : undefined;
+    return style === undefined ? text : paint(text, style);
+  };
 }

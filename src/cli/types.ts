@@ -19,6 +19,8 @@ export interface CliIo {
   readonly stdout: {
     write(chunk: string | Uint8Array): unknown;
     readonly isTTY?: boolean;
+    /** A terminal's width in columns (text tables are cut to fit it). */
+    readonly columns?: number;
     /** Present on a stream: binary output to `-` waits for `drain` when `write` says full. */
     once?(event: 'drain', listener: () => void): unknown;
   };

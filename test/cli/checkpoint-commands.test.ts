@@ -137,34 +137,34 @@ describe('runledger checkpoints', () => {
     const { root, registry } = await storeWithCheckpoints();
     const r = await cli(['--root', root, 'checkpoints', '--json', '--status', 'failed']);
     expect(r.code).toBe(0);
-    const json = JSON.parse(r.out) as { checkpoints: unknown[]; crashJournals: unknown[] };
+    const json = JSON.parse(r.out) as { checkpoints: unknown[]; crash_journals: unknown[] };
     const slot = await checkpointReference(registry, 'ghcr.io/acme/a:v1');
-    expect(json.crashJournals).toEqual([]);
+    expect(json.crash_journals).toEqual([]);
     expect(json.checkpoints).toEqual([
       {
-        checkpointImageName: slot,
-        requestedImageName: 'ghcr.io/acme/a:v1',
-        manifestDigest: (await registry.resolve(slot)).digest,
-        configDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
-        updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        checkpoint_image_name: slot,
+        requested_image_name: 'ghcr.io/acme/a:v1',
+        manifest_digest: (await registry.resolve(slot)).digest,
+        config_digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         status: 'failed',
         reason: 'Error: solver exploded',
-        runCount: 1,
-        solveCount: 0,
-        samplingCount: 0,
+        run_count: 1,
+        solve_count: 0,
+        sampling_count: 0,
         annotations: {},
       },
     ]);
     const all = JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out) as {
-      checkpoints: { requestedImageName: string }[];
+      checkpoints: { requested_image_name: string }[];
     };
-    expect(all.checkpoints.map((c) => c.requestedImageName)).toEqual([
+    expect(all.checkpoints.map((c) => c.requested_image_name)).toEqual([
       'ghcr.io/acme/a:v1',
       'ghcr.io/acme/b:v1',
       'ghcr.io/other/c:v1',
     ]);
     const empty = await cli(['--root', await tempDir(), 'checkpoints', '--json']);
-    expect(JSON.parse(empty.out)).toEqual({ checkpoints: [], crashJournals: [] });
+    expect(JSON.parse(empty.out)).toEqual({ checkpoints: [], crash_journals: [] });
   });
 
   it('a bad --status is a usage error (exit 2), before the store is touched', async () => {
@@ -198,7 +198,7 @@ describe('runledger checkpoints', () => {
     }[];
     expect(json.find((e) => e.reference === slot)).toMatchObject({
       type: 'checkpoint',
-      checkpointOf: 'ghcr.io/acme/a:v1',
+      checkpoint_of: 'ghcr.io/acme/a:v1',
       status: 'failed',
       runs: 1,
     });
@@ -219,11 +219,11 @@ describe('runledger restore-checkpoint', () => {
     expect(await readdir(journals)).toHaveLength(1);
     const before = JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out);
     expect(before.checkpoints).toMatchObject([
-      { requestedImageName: name, status: 'draft', runCount: 1 },
+      { requested_image_name: name, status: 'draft', run_count: 1 },
     ]);
     // The journal knows the two runs still open (and the closed one).
-    expect(before.crashJournals).toMatchObject([
-      { requestedImageName: name, closedRuns: 1, openRuns: 2, torn: false },
+    expect(before.crash_journals).toMatchObject([
+      { requested_image_name: name, closed_runs: 1, open_runs: 2, torn: false },
     ]);
     const table = (await cli(['--root', root, 'checkpoints'])).out;
     expect(table).toContain('Crash journals (processes that ended without committing');
@@ -250,8 +250,8 @@ describe('runledger restore-checkpoint', () => {
     expect(await readdir(journals)).toEqual([]);
     const after = JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out);
     expect(after).toMatchObject({
-      checkpoints: [{ requestedImageName: name, status: 'draft', runCount: 3 }],
-      crashJournals: [],
+      checkpoints: [{ requested_image_name: name, status: 'draft', run_count: 3 }],
+      crash_journals: [],
     });
     await expect(Experiment.load(name, { registry, pull: false })).rejects.toMatchObject({
       code: 'REF_NOT_FOUND',
@@ -302,7 +302,7 @@ describe('runledger restore-checkpoint', () => {
     expect(await sealed.runs[1]!.metricNames()).toEqual(['gap']);
     expect(JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out)).toEqual({
       checkpoints: [],
-      crashJournals: [],
+      crash_journals: [],
     });
     expect((await registry.fsck()).ok).toBe(true);
   }, 30_000);

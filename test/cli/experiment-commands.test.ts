@@ -155,19 +155,21 @@ describe('experiment commands', () => {
     expect(text.out).toContain(`Digest      ${sealed.manifestDigest}`);
     expect(text.out).toContain('Runs        2 (1 finished, 1 failed)');
     expect(text.out).toContain('Annotation  com.example.k=v');
-    expect(text.out).toMatch(/\n1\s+\S+\s+failed\s+2\s+Error: diverged\n/);
+    expect(text.out).toMatch(/\n {2}1\s+\S+\s+failed\s+2\s+Error: diverged\n/);
     const json = JSON.parse(
       (await cli(['--root', root, 'show', 'ghcr.io/acme/cli:v1', '--json'])).out
     );
-    expect(json.attachments).toEqual([{ name: 'dataset', mediaType: 'application/json', size: 7 }]);
+    expect(json.attachments).toEqual([
+      { name: 'dataset', media_type: 'application/json', size: 7 },
+    ]);
     expect(json.runs[1]).toMatchObject({
-      runId: 1,
+      run_id: 1,
       status: 'failed',
       reason: 'Error: diverged',
       parameters: { solver: 'a,"quoted"', gap: 'NaN' },
     });
     expect(json.runs[0].attachments).toEqual([
-      { name: 'log', mediaType: 'text/plain; charset=utf-8', size: 18 },
+      { name: 'log', media_type: 'text/plain; charset=utf-8', size: 18 },
     ]);
   });
 
@@ -179,8 +181,8 @@ describe('experiment commands', () => {
       'Project  acme/cli',
       '',
       'run_id  status    gap  solver',
-      '0       finished  0.5  highs',
-      '1       failed    NaN  a,"quoted"',
+      '     0  finished  0.5  highs',
+      '     1  failed    NaN  a,"quoted"',
     ]);
     const csv = await cli(['--root', root, 'runs', 'ghcr.io/acme/cli:v1', '--csv']);
     expect(csv.out).toBe(
@@ -298,12 +300,12 @@ describe('experiment commands', () => {
     expect(show.out).toMatch(
       /RUN\s+NAME\s+STATUS\s+PARAMS\s+SOLVES\s+SAMPLINGS\s+METRICS\s+ATTACHMENTS/
     );
-    expect(show.out).toMatch(/\n0\s+\S+\s+finished\s+0\s+1\s+gap, bound\n/);
+    expect(show.out).toMatch(/\n {2}0\s+\S+\s+finished\s+0\s+1\s+gap, bound\n/);
     const showJson = JSON.parse(
       (await cli(['--root', root, 'show', 'ghcr.io/acme/cli:solves', '--json'])).out
     ) as { runs: { metrics: string[] }[] };
     expect(showJson.runs.map((r) => r.metrics)).toEqual([['gap', 'bound'], []]);
-    expect(show.out).toMatch(/\n1\s+\S+\s+failed\s+0\s+1 \(1 not finished\)/);
+    expect(show.out).toMatch(/\n {2}1\s+\S+\s+failed\s+0\s+1 \(1 not finished\)/);
   });
 
   it('show and runs display run names, parents, tags and metrics', async () => {
@@ -330,30 +332,30 @@ describe('experiment commands', () => {
     expect(text.out).toMatch(
       /\nRUN\s+NAME\s+PARENT\s+STATUS\s+PARAMS\s+METRICS\s+TAGS\s+ATTACHMENTS\s+REASON\n/
     );
-    expect(text.out).toMatch(/\n0\s+sweep\s+finished\s+1\s+owner=ann, stage=outer\n/);
-    expect(text.out).toMatch(/\n1\s+trial-7\s+0\s+finished\s+1\s+gap\s+stage=grid\n/);
+    expect(text.out).toMatch(/\n {2}0\s+sweep\s+finished\s+1\s+owner=ann, stage=outer\n/);
+    expect(text.out).toMatch(/\n {2}1\s+trial-7\s+0\s+finished\s+1\s+gap\s+stage=grid\n/);
     const json = JSON.parse((await cli(['--root', root, 'show', ref, '--json'])).out) as {
       runs: Record<string, unknown>[];
     };
     expect(
-      json.runs.map(({ runId, name, parentRunId, tags, metrics }) => ({
-        runId,
+      json.runs.map(({ run_id, name, parent_run_id, tags, metrics }) => ({
+        run_id,
         name,
-        parentRunId,
+        parent_run_id,
         tags,
         metrics,
       }))
     ).toEqual([
       {
-        runId: 0,
+        run_id: 0,
         name: 'sweep',
-        parentRunId: undefined,
+        parent_run_id: undefined,
         tags: { owner: 'ann', stage: 'outer' },
         metrics: [],
       },
-      { runId: 1, name: 'trial-7', parentRunId: 0, tags: { stage: 'grid' }, metrics: ['gap'] },
+      { run_id: 1, name: 'trial-7', parent_run_id: 0, tags: { stage: 'grid' }, metrics: ['gap'] },
     ]);
-    expect(json.runs[0]).not.toHaveProperty('parentRunId');
+    expect(json.runs[0]).not.toHaveProperty('parent_run_id');
     const runs = await cli(['--root', root, 'runs', ref, '--all-columns', '--json']);
     expect(
       (JSON.parse(runs.out) as Record<string, unknown>[]).map((r) => [
@@ -398,9 +400,10 @@ describe('experiment commands', () => {
       "params.time_limit >= 20 and tags.stage = 'grid' or name like 'trial-0'",
       '--json',
     ]);
+    // The default view shows each run's latest metric value too.
     expect(JSON.parse(where.out)).toEqual([
-      { run_id: 0, project: 'acme/cli', status: 'finished', time_limit: 10 },
-      { run_id: 1, project: 'acme/cli', status: 'finished', time_limit: 20 },
+      { run_id: 0, project: 'acme/cli', status: 'finished', time_limit: 10, 'metrics.gap': 1 },
+      { run_id: 1, project: 'acme/cli', status: 'finished', time_limit: 20, 'metrics.gap': 0.5 },
     ]);
     const sorted = await cli([
       '--root',
@@ -446,11 +449,11 @@ describe('show: trace summary', () => {
     });
     await traced.commit();
     const json = JSON.parse((await cli(['--root', root, 'show', ref, '--json'])).out) as {
-      runs: { trace?: { name: string; durationMs: number }[] }[];
+      runs: { trace?: { name: string; duration_ms: number }[] }[];
     };
     const trace = json.runs[0]?.trace ?? [];
     expect(trace.map((s) => s.name)).toEqual(['Run', 'solve', 'solve']);
-    expect(trace.every((s) => typeof s.durationMs === 'number' && s.durationMs >= 0)).toBe(true);
+    expect(trace.every((s) => typeof s.duration_ms === 'number' && s.duration_ms >= 0)).toBe(true);
     const text = await cli(['--root', root, 'show', ref]);
     expect(text.code).toBe(0);
     expect(text.out).toMatch(

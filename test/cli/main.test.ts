@@ -63,7 +63,7 @@ describe('runledger CLI', () => {
         reference: 'ghcr.io/acme/qap:v1',
         digest: descriptor.digest,
         type: 'application/vnd.runledger.test.v1',
-        updatedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+        updated_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       },
     ]);
     expect(JSON.parse((await cli(['--root', root, 'ls', 'docker.io/', '--json'])).out)).toEqual([]);

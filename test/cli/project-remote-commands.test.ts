@@ -138,7 +138,7 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)('a project on docker-registry, 3 tags a pa
       )
     );
     expect(Object.keys(listed[0]!).sort()).toEqual(
-      ['artifactType', 'created', 'digest', 'mediaType', 'reference', 'size', 'tag'].sort()
+      ['artifact_type', 'created', 'digest', 'media_type', 'reference', 'size', 'tag'].sort()
     );
   });
 

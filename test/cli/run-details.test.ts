@@ -65,10 +65,10 @@ describe('runs: project, labels and attributes', () => {
       'Project  acme/labels',
       '',
       'run_id  status    labels         seed  attributes.dataset            attributes.lr',
-      '0       finished  baseline, gpu  1     {"name":"qaplib","size":134}  0.1',
-      '1       finished  cpu            2                                   0.05',
-      '2       finished                 3',
-      '3       finished  baseline, gpu  1     {"name":"qaplib","size":134}  0.1',
+      '     0  finished  baseline, gpu     1  {"name":"qaplib","size":134}            0.1',
+      '     1  finished  cpu               2                                         0.05',
+      '     2  finished                    3',
+      '     3  finished  baseline, gpu     1  {"name":"qaplib","size":134}            0.1',
       '',
     ]);
   });
@@ -181,7 +181,7 @@ describe('show: description, lineage, labels and attributes', () => {
     expect(text.out).not.toContain('Run 2');
   });
 
-  it('gives the same in --json: description and resumedFrom when set, labels and attributes always', async () => {
+  it('gives the same in --json: description and resumed_from when set, labels and attributes always', async () => {
     const root = await labelled();
     const json = JSON.parse((await cli(['--root', root, 'show', REF, '--json'])).out) as {
       project: string;
@@ -189,15 +189,15 @@ describe('show: description, lineage, labels and attributes', () => {
     };
     expect(json.project).toBe('acme/labels');
     expect(json.runs[0]).toMatchObject({
-      runId: 0,
+      run_id: 0,
       description: 'First pass.\nSmall grid.',
       labels: ['baseline', 'gpu'],
       attributes: { lr: 0.1, dataset: { name: 'qaplib', size: 134 } },
     });
-    expect(json.runs[0]).not.toHaveProperty('resumedFrom');
+    expect(json.runs[0]).not.toHaveProperty('resumed_from');
     expect(json.runs[2]).toMatchObject({ labels: [], attributes: {} });
     expect(json.runs[2]).not.toHaveProperty('description');
-    expect(json.runs[3]).toMatchObject({ resumedFrom: 0, labels: ['baseline', 'gpu'] });
+    expect(json.runs[3]).toMatchObject({ resumed_from: 0, labels: ['baseline', 'gpu'] });
     // Recorded without storeTrace: no trace, no key at all.
     expect(json.runs.some((r) => 'trace' in r)).toBe(false);
   });

@@ -2,12 +2,14 @@
  * @module cli/commands/checkpoints
  * `runledger checkpoints [prefix] [--status S]`: the experiment checkpoints of the local registry
  * (draft, failed, interrupted), by requested name. `--json` prints each checkpoint's fields
- * without its config JSON (`runledger restore-checkpoint` and the library read that).
+ * (snake_case) without its config JSON (`runledger restore-checkpoint` and the library read
+ * that).
  */
 import { RunledgerError } from '../../errors.js';
 import { listExperimentCheckpoints, type CheckpointStatus } from '../../experiment/checkpoint.js';
 import { listCrashJournals, type CrashJournal } from '../../experiment/crash-journals.js';
-import { formatTable } from '../format.js';
+import { DISPLAY_OPTIONS, displayOf, formatTable, formatUtc, type Display } from '../format.js';
+import { statusPainter } from '../run-table.js';
 import type { Command } from '../types.js';
 
 /** Every checkpoint status (a record, so a new status fails to compile until it is listed). */
@@ -22,7 +24,7 @@ export const checkpoints: Command = {
   usage: 'checkpoints [prefix] [--status draft|failed|interrupted]...',
   summary:
     'list experiment checkpoints (uncommitted work: autosaves, failed and interrupted scopes)',
-  options: { status: { type: 'string', multiple: true } },
+  options: { status: { type: 'string', multiple: true }, ...DISPLAY_OPTIONS },
   arity: [0, 1],
   async run(ctx) {
     const prefix = ctx.positionals[0];
@@ -40,12 +42,35 @@ export const checkpoints: Command = {
         : [];
     if (ctx.json) {
       ctx.printJson({
-        checkpoints: refs.map(({ config: _config, ...rest }) => rest),
-        crashJournals: journals,
+        checkpoints: refs.map((c) => ({
+          checkpoint_image_name: c.checkpointImageName,
+          requested_image_name: c.requestedImageName,
+          manifest_digest: c.manifestDigest,
+          config_digest: c.configDigest,
+          updated_at: c.updatedAt,
+          status: c.status,
+          reason: c.reason,
+          run_count: c.runCount,
+          solve_count: c.solveCount,
+          sampling_count: c.samplingCount,
+          annotations: c.annotations,
+        })),
+        crash_journals: journals.map((j) => ({
+          requested_image_name: j.requestedImageName,
+          path: j.path,
+          pid: j.pid,
+          host: j.host,
+          started_at: j.startedAt,
+          last_write_at: j.lastWriteAt,
+          closed_runs: j.closedRuns,
+          open_runs: j.openRuns,
+          torn: j.torn,
+        })),
       });
       return 0;
     }
-    printJournals(ctx, journals);
+    const display = displayOf(ctx);
+    printJournals(ctx, journals, display);
     if (refs.length === 0) {
       const filters = [
         ...(prefix === undefined ? [] : [`starting with ${prefix}`]),
@@ -59,13 +84,26 @@ export const checkpoints: Command = {
       c.status,
       String(c.runCount),
       String(c.solveCount),
-      c.updatedAt?.slice(0, 19).replace('T', ' ') ?? '',
+      formatUtc(c.updatedAt),
       // A reason is an error message: keep it on its row.
       c.reason?.replace(/\s+/g, ' ') ?? '',
     ]);
     for (const line of formatTable(
       ['EXPERIMENT', 'STATUS', 'RUNS', 'SOLVES', 'UPDATED (UTC)', 'REASON'],
-      rows
+      rows,
+      {
+        align: ['left', 'left', 'right', 'right', 'left', 'left'],
+        cut: ['middle'],
+        width: display.width,
+        ...(display.color
+          ? {
+              paint: statusPainter(
+                1,
+                refs.map((c) => c.status)
+              ),
+            }
+          : {}),
+      }
     ))
       ctx.print(line);
     ctx.print('Continue one with "runledger restore-checkpoint <experiment>".');
@@ -76,20 +114,22 @@ export const checkpoints: Command = {
 /** The crash journals, before the checkpoint table. */
 function printJournals(
   ctx: Parameters<Command['run']>[0],
-  journals: readonly CrashJournal[]
+  journals: readonly CrashJournal[],
+  display: Display
 ): void {
   if (journals.length === 0) return;
   const rows = journals.map((j) => [
     j.requestedImageName,
     String(j.closedRuns),
     String(j.openRuns),
-    j.lastWriteAt.slice(0, 19).replace('T', ' '),
+    formatUtc(j.lastWriteAt),
     `${j.pid}@${j.host}`,
   ]);
   ctx.print('Crash journals (processes that ended without committing; restore recovers them):');
   for (const line of formatTable(
     ['EXPERIMENT', 'CLOSED RUNS', 'OPEN RUNS', 'LAST WRITE (UTC)', 'PROCESS'],
-    rows
+    rows,
+    { align: ['left', 'right', 'right', 'left', 'left'], cut: ['middle'], width: display.width }
   ))
     ctx.print(line);
   ctx.print('');

@@ -10,7 +10,8 @@ import { listExperimentCheckpoints } from '../../experiment/checkpoint.js';
 import { listExperiments } from '../../experiment/list.js';
 import { namesRepository, parseReference } from '../../oci/reference.js';
 import { listRemoteTags } from '../../remote/tags.js';
-import { formatTable, shortDigest } from '../format.js';
+import { DISPLAY_OPTIONS, displayOf, formatTable, formatUtc, shortDigest } from '../format.js';
+import { statusPainter } from '../run-table.js';
 import { NETWORK_OPTIONS, TRANSFER_FLAGS, remoteOptions, remoteRegistryOf } from '../remote.js';
 import type { Command, CommandContext } from '../types.js';
 
@@ -19,7 +20,12 @@ export const ls: Command = {
   usage: `ls [prefix] [--all] | <project> --remote ${TRANSFER_FLAGS}`,
   summary:
     'list references; experiments with status and run counts (--all: checkpoints too); --remote: the tags of a project on its registry, with digest and time',
-  options: { all: { type: 'boolean' }, remote: { type: 'boolean' }, ...NETWORK_OPTIONS },
+  options: {
+    all: { type: 'boolean' },
+    remote: { type: 'boolean' },
+    ...NETWORK_OPTIONS,
+    ...DISPLAY_OPTIONS,
+  },
   arity: [0, 1],
   async run(ctx) {
     if (ctx.values['remote'] === true) return listRemote(ctx);
@@ -60,8 +66,8 @@ export const ls: Command = {
             : e !== undefined
               ? 'experiment'
               : (r.descriptor.artifactType ?? r.descriptor.mediaType),
-        ...(c === undefined ? {} : { checkpointOf: c.requestedImageName }),
-        ...(r.updatedAt === undefined ? {} : { updatedAt: r.updatedAt }),
+        ...(c === undefined ? {} : { checkpoint_of: c.requestedImageName }),
+        ...(r.updatedAt === undefined ? {} : { updated_at: r.updatedAt }),
         ...(e === undefined
           ? {}
           : {
@@ -82,17 +88,31 @@ export const ls: Command = {
       );
       return 0;
     }
+    const display = displayOf(ctx);
     const rows = entries.map((e) => [
       e.reference,
       shortDigest(e.digest),
-      e.checkpointOf === undefined ? e.type : `checkpoint of ${e.checkpointOf}`,
+      e.checkpoint_of === undefined ? e.type : `checkpoint of ${e.checkpoint_of}`,
       e.status ?? '',
       e.runs === undefined ? '' : String(e.runs),
-      e.updatedAt?.slice(0, 19).replace('T', ' ') ?? '',
+      formatUtc(e.updated_at),
     ]);
     for (const line of formatTable(
       ['REFERENCE', 'DIGEST', 'TYPE', 'STATUS', 'RUNS', 'UPDATED (UTC)'],
-      rows
+      rows,
+      {
+        align: ['left', 'left', 'left', 'left', 'right', 'left'],
+        cut: ['middle', 'end', 'middle'],
+        width: display.width,
+        ...(display.color
+          ? {
+              paint: statusPainter(
+                3,
+                entries.map((e) => e.status)
+              ),
+            }
+          : {}),
+      }
     ))
       ctx.print(line);
     return 0;
@@ -125,18 +145,27 @@ async function listRemote(ctx: CommandContext): Promise<number> {
   }
   const tags = await listRemoteTags(project, remoteOptions(ctx, [host]));
   if (ctx.json) {
-    ctx.printJson(tags);
+    ctx.printJson(
+      tags.map((t) => ({
+        tag: t.tag,
+        reference: t.reference,
+        digest: t.digest,
+        media_type: t.mediaType,
+        size: t.size,
+        ...(t.artifactType === undefined ? {} : { artifact_type: t.artifactType }),
+        created: t.created,
+      }))
+    );
     return 0;
   }
   if (tags.length === 0) {
     ctx.print(`No tags in ${project}.`);
     return 0;
   }
-  const rows = tags.map((t) => [
-    t.tag,
-    shortDigest(t.digest),
-    t.created?.slice(0, 19).replace('T', ' ') ?? '',
-  ]);
-  for (const line of formatTable(['TAG', 'DIGEST', 'CREATED (UTC)'], rows)) ctx.print(line);
+  const rows = tags.map((t) => [t.tag, shortDigest(t.digest), formatUtc(t.created)]);
+  for (const line of formatTable(['TAG', 'DIGEST', 'CREATED (UTC)'], rows, {
+    width: displayOf(ctx).width,
+  }))
+    ctx.print(line);
   return 0;
 }

@@ -4,20 +4,30 @@
  * repository — with how many experiments and runs each holds and its latest tag.
  */
 import { listProjects } from '../../experiment/list.js';
-import { formatTable } from '../format.js';
+import { DISPLAY_OPTIONS, displayOf, formatTable, formatUtc } from '../format.js';
 import type { Command } from '../types.js';
 
 export const projects: Command = {
   name: 'projects',
   usage: 'projects [prefix]',
   summary: 'list projects: experiments grouped by repository, with counts and the latest tag',
+  options: DISPLAY_OPTIONS,
   arity: [0, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
     const prefix = ctx.positionals[0];
     const found = await listProjects({ registry, ...(prefix === undefined ? {} : { prefix }) });
     if (ctx.json) {
-      ctx.printJson(found);
+      ctx.printJson(
+        found.map((p) => ({
+          reference: p.reference,
+          project: p.project,
+          experiments: p.experiments,
+          run_count: p.runCount,
+          latest: p.latest,
+          updated_at: p.updatedAt,
+        }))
+      );
       return 0;
     }
     if (found.length === 0) {
@@ -31,11 +41,16 @@ export const projects: Command = {
       String(p.experiments),
       String(p.runCount),
       p.latest ?? '',
-      p.updatedAt?.slice(0, 19).replace('T', ' ') ?? '',
+      formatUtc(p.updatedAt),
     ]);
     for (const line of formatTable(
       ['PROJECT', 'EXPERIMENTS', 'RUNS', 'LATEST', 'UPDATED (UTC)'],
-      rows
+      rows,
+      {
+        align: ['left', 'right', 'right', 'left', 'left'],
+        cut: ['middle'],
+        width: displayOf(ctx).width,
+      }
     )) {
       ctx.print(line);
     }

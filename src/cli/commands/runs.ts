@@ -1,12 +1,13 @@
 /**
  * @module cli/commands/runs
  * `runledger runs <ref>`: the runs table, as text, CSV, JSON or an Arrow IPC file. The default
- * view is run_id, project, status, the parameters, and the labels and attributes when any run
- * has them; `--all-columns` gives every column (names, parents, times, description, metrics,
- * tags, labels, solve counts), and `--where` / `--sort` work over all of them. In text the
- * project is said once, above the table, instead of in a column.
+ * view is run_id, project, status, the parameters, the labels and attributes when any run has
+ * them, and the metrics (each run's latest value); `--all-columns` gives every column (names,
+ * parents, times, description, tags, labels, solve counts), `--columns` the ones named, and
+ * `--where` / `--sort` work over all of them, by the names the table shows. In text the project
+ * is said once, above the table, instead of in a column.
  */
-import type { Table } from 'apache-arrow';
+import { Table, type Vector } from 'apache-arrow';
 import { RunledgerError } from '../../errors.js';
 import { Experiment } from '../../experiment/experiment.js';
 import { searchRuns } from '../../experiment/search.js';
@@ -15,6 +16,7 @@ import { queryTable } from '../../tables/query.js';
 import { selectColumns } from '../../tables/arrow.js';
 import { projectOf } from '../../tables/runs.js';
 import { arrowRows, parameterColumn, printTable, TABLE_OPTIONS } from '../run-table.js';
+import { DISPLAY_OPTIONS } from '../format.js';
 import type { Command } from '../types.js';
 
 export const runs: Command = {
@@ -25,6 +27,7 @@ export const runs: Command = {
     'the runs table: run_id, project, status, parameters, labels and attributes (or every column)',
   options: {
     ...TABLE_OPTIONS,
+    ...DISPLAY_OPTIONS,
     'all-columns': { type: 'boolean' },
     all: { type: 'boolean' },
     columns: { type: 'string' },
@@ -35,7 +38,14 @@ export const runs: Command = {
   async run(ctx) {
     const registry = await ctx.openRegistry();
     const refs = ctx.positionals;
-    const columns = ctx.values['columns'];
+    const columnsText = ctx.values['columns'];
+    const columns = typeof columnsText === 'string' ? splitColumns(columnsText) : undefined;
+    const where = ctx.values['where'];
+    const sort = ctx.values['sort'];
+    const query = {
+      ...(typeof where === 'string' ? { where } : {}),
+      ...(typeof sort === 'string' ? { orderBy: sort } : {}),
+    };
     if (refs.length === 0 && ctx.values['all'] !== true) {
       throw new RunledgerError(
         'USAGE',
@@ -44,47 +54,45 @@ export const runs: Command = {
     }
     // Several experiments (or a project, or a prefix): one table over all of them.
     if (refs.length !== 1 || ctx.values['all'] === true || !namesOneExperiment(refs[0] as string)) {
-      const where = ctx.values['where'];
-      const sort = ctx.values['sort'];
       const table = await searchRuns({
         registry,
         ...(ctx.values['all'] === true ? {} : { experiments: refs }),
-        ...(typeof where === 'string' ? { where } : {}),
-        ...(typeof sort === 'string' ? { orderBy: sort } : {}),
-        ...(typeof columns === 'string' ? { columns: splitColumns(columns) } : {}),
+        ...query,
       });
       const shown =
-        ctx.values['all-columns'] === true || typeof columns === 'string'
-          ? table
-          : selectColumns(
-              table,
-              table.schema.fields
-                .map((f) => f.name)
-                .filter(
-                  (n) =>
-                    n === 'experiment' ||
-                    n === 'run_id' ||
-                    n === 'status' ||
-                    n.startsWith('params.') ||
-                    n.startsWith('metrics.')
-                )
-            );
+        columns !== undefined
+          ? pickColumns(withParameterAliases(table), columns)
+          : ctx.values['all-columns'] === true
+            ? table
+            : selectColumns(
+                table,
+                table.schema.fields
+                  .map((f) => f.name)
+                  .filter(
+                    (n) =>
+                      n === 'experiment' ||
+                      n === 'run_id' ||
+                      n === 'status' ||
+                      n.startsWith('params.') ||
+                      n.startsWith('metrics.')
+                  )
+              );
       await printTable(ctx, shown, arrowRows(shown), { what: 'runs' });
       return 0;
     }
-    const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
-    const where = ctx.values['where'];
-    const sort = ctx.values['sort'];
+    const sealed = await Experiment.load(refs[0] as string, { registry, pull: false });
     const table = await sealed.runsDf();
-    const selected = queryTable(table, {
-      ...(typeof where === 'string' ? { where } : {}),
-      ...(typeof sort === 'string' ? { orderBy: sort } : {}),
-    });
+    // The default view names parameters without `params.`: --where, --sort and --columns take
+    // those names too (as well as the full ones).
+    const selected = queryTable(withParameterAliases(table), query);
     const shown =
-      typeof columns === 'string'
-        ? pickColumns(selected, splitColumns(columns))
+      columns !== undefined
+        ? pickColumns(selected, columns)
         : ctx.values['all-columns'] === true
-          ? selected
+          ? selectColumns(
+              selected,
+              table.schema.fields.map((f) => f.name)
+            )
           : defaultView(table, selected);
     await printTable(ctx, shown, arrowRows(shown), {
       what: 'runs',
@@ -97,7 +105,8 @@ export const runs: Command = {
 /**
  * The default view of the runs table: run_id, project, status, labels (when any run of the
  * experiment has one), the parameters (without `params.` unless the bare name would collide, see
- * {@link parameterColumn}) and the attributes (`attributes.<name>`).
+ * {@link parameterColumn}), the attributes (`attributes.<name>`) and the metrics
+ * (`metrics.<name>`, each run's latest value).
  * @param table - the whole runs table, which decides whether labels are shown
  * @param selected - its rows as filtered and sorted
  */
@@ -112,11 +121,29 @@ function defaultView(table: Table, selected: Table): Table {
       n === 'status' ||
       (n === 'labels' && withLabels) ||
       n.startsWith('params.') ||
-      n.startsWith('attributes.')
+      n.startsWith('attributes.') ||
+      n.startsWith('metrics.')
   );
   return selectColumns(selected, keep, (n) =>
     n.startsWith('params.') ? parameterColumn(n.slice('params.'.length)) : n
   );
+}
+
+/**
+ * The table with, beside each `params.<name>` column, the same column under the name the default
+ * view shows it by (`seed` for `params.seed`; see {@link parameterColumn}), when that differs
+ * and is free.
+ */
+function withParameterAliases(table: Table): Table {
+  const names = table.schema.fields.map((f) => f.name);
+  const vectors: Record<string, Vector> = {};
+  for (const n of names) vectors[n] = table.getChild(n) as Vector;
+  for (const n of names) {
+    if (!n.startsWith('params.')) continue;
+    const alias = parameterColumn(n.slice('params.'.length));
+    if (alias !== n && !(alias in vectors)) vectors[alias] = vectors[n] as Vector;
+  }
+  return new Table(vectors);
 }
 
 /** Whether a positional names one experiment (a tag or a digest), not a project or a prefix. */

@@ -3,13 +3,24 @@
  * `runledger show <ref>`: an experiment's identity, project, status, annotations, attachments and
  * runs (names, parents, tags, metric names, solves), then, for each run that has them, its
  * description, lineage (parent, resumed from), labels, attributes and trace summary (span names
- * and durations, from `SealedRun.traceSpans()`).
+ * and durations, from `SealedRun.traceSpans()`). `runledger show <ref> --run N`: one run in full
+ * (see `cli/run-view`).
  */
 import { Experiment } from '../../experiment/experiment.js';
 import type { SealedRun } from '../../experiment/sealed.js';
 import { canonicalJson, type JsonValue } from '../../oci/canonical-json.js';
 import { projectOf } from '../../tables/runs.js';
-import { formatBytes, formatMilliseconds, formatTable } from '../format.js';
+import { paint, statusStyle } from '../color.js';
+import {
+  DISPLAY_OPTIONS,
+  displayOf,
+  escapeText,
+  formatBytes,
+  formatMilliseconds,
+  formatTable,
+} from '../format.js';
+import { jsonValue, statusPainter } from '../run-table.js';
+import { findRun, runJson, runLines } from '../run-view.js';
 import type { Command } from '../types.js';
 
 /** One span of a run's trace, as `show` prints it. */
@@ -101,13 +112,22 @@ export function runDetailLines(run: {
 
 export const show: Command = {
   name: 'show',
-  usage: 'show <ref>',
+  usage: 'show <ref> [--run N]',
   summary:
-    'describe an experiment: digest, project, status, annotations, attachments, runs (names, lineage, tags, labels, attributes, metrics)',
+    'describe an experiment: digest, project, status, annotations, attachments, runs (names, lineage, tags, labels, attributes, metrics); --run N: one run in full',
+  options: { run: { type: 'string' }, ...DISPLAY_OPTIONS },
   arity: [1, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
     const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
+    const display = displayOf(ctx);
+    const runText = ctx.values['run'];
+    if (typeof runText === 'string') {
+      const run = findRun(sealed, runText);
+      if (ctx.json) ctx.printJson(await runJson(sealed, run));
+      else for (const line of await runLines(sealed, run, display)) ctx.print(line);
+      return 0;
+    }
     const attachments = (scope: {
       attachmentNames: string[];
       attachmentMediaType(n: string): string;
@@ -141,50 +161,41 @@ export const show: Command = {
         attributes: infos[i]?.attributes ?? {},
         status: r.status,
         ...(r.reason === undefined ? {} : { reason: r.reason }),
-        parameters: Object.fromEntries(
-          Object.entries(r.parameters).map(([k, v]) => [
-            k,
-            typeof v === 'bigint'
-              ? Number.isSafeInteger(Number(v))
-                ? Number(v)
-                : String(v)
-              : typeof v === 'number' && !Number.isFinite(v)
-                ? String(v)
-                : v,
-          ])
-        ),
+        parameters: r.parameters,
         attachments: attachments(r),
-        solves: r.solves.map((c) => ({ solveId: c.id, status: c.status, adapter: c.adapter })),
-        samplings: r.samplings.map((c) => ({
-          samplingId: c.id,
-          status: c.status,
-          adapter: c.adapter,
-        })),
+        solves: r.solves.map((c) => ({ id: c.id, status: c.status, adapter: c.adapter })),
+        samplings: r.samplings.map((c) => ({ id: c.id, status: c.status, adapter: c.adapter })),
         metrics: metricNames[i] ?? [],
         ...(traces[i] === undefined ? {} : { trace: traces[i] }),
       })),
     };
     if (ctx.json) {
-      ctx.printJson(summary);
+      ctx.printJson(summaryJson(summary));
       return 0;
     }
-    ctx.print(`Experiment  ${summary.reference}`);
-    ctx.print(`Project     ${summary.project}`);
-    ctx.print(`Digest      ${summary.manifestDigest}`);
+    const field = (label: string, value: string): void =>
+      ctx.print(`${label.padEnd(10)}  ${escapeText(value)}`);
+    field('Experiment', summary.reference);
+    field('Project', summary.project);
+    field('Digest', summary.manifestDigest);
+    const style = display.color ? statusStyle(summary.status) : undefined;
+    const status = `${summary.status}${sealed.reason === undefined ? '' : ` (${sealed.reason})`}`;
     ctx.print(
-      `Status      ${summary.status}${sealed.reason === undefined ? '' : ` (${sealed.reason})`}`
+      `${'Status'.padEnd(10)}  ${style === undefined ? escapeText(status) : paint(escapeText(status), style)}`
     );
-    for (const [k, v] of Object.entries(summary.annotations)) ctx.print(`Annotation  ${k}=${v}`);
+    for (const [k, v] of Object.entries(summary.annotations)) field('Annotation', `${k}=${v}`);
     const counts = new Map<string, number>();
     for (const r of summary.runs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-    ctx.print(
-      `Runs        ${summary.runs.length}${summary.runs.length === 0 ? '' : ` (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})`}`
+    field(
+      'Runs',
+      `${summary.runs.length}${summary.runs.length === 0 ? '' : ` (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})`}`
     );
     if (summary.attachments.length > 0) {
       ctx.print('');
       for (const line of formatTable(
         ['ATTACHMENT', 'MEDIA TYPE', 'SIZE'],
-        summary.attachments.map((a) => [a.name, a.mediaType, formatBytes(a.size)])
+        summary.attachments.map((a) => [a.name, a.mediaType, formatBytes(a.size)]),
+        { align: ['left', 'left', 'right'], width: display.width }
       ))
         ctx.print(line);
     }
@@ -217,25 +228,109 @@ export const show: Command = {
         r.attachments.map((a) => a.name).join(', '),
         r.reason ?? '',
       ]);
-      const header = [
-        'RUN',
-        'NAME',
-        ...(withParents ? ['PARENT'] : []),
-        'STATUS',
-        'PARAMS',
-        ...(withCalls ? ['SOLVES', 'SAMPLINGS'] : []),
-        ...(withMetrics ? ['METRICS'] : []),
-        ...(withTags ? ['TAGS'] : []),
-        'ATTACHMENTS',
-        'REASON',
+      const columns: [string, 'left' | 'right'][] = [
+        ['RUN', 'right'],
+        ['NAME', 'left'],
+        ...(withParents ? [['PARENT', 'right'] as [string, 'right']] : []),
+        ['STATUS', 'left'],
+        ['PARAMS', 'right'],
+        ...(withCalls
+          ? [['SOLVES', 'right'] as [string, 'right'], ['SAMPLINGS', 'right'] as [string, 'right']]
+          : []),
+        ...(withMetrics ? [['METRICS', 'left'] as [string, 'left']] : []),
+        ...(withTags ? [['TAGS', 'left'] as [string, 'left']] : []),
+        ['ATTACHMENTS', 'left'],
+        ['REASON', 'left'],
       ];
-      for (const line of formatTable(header, rows)) ctx.print(line);
+      const statusAt = columns.findIndex(([title]) => title === 'STATUS');
+      for (const line of formatTable(
+        columns.map(([title]) => title),
+        rows,
+        {
+          align: columns.map(([, a]) => a),
+          width: display.width,
+          ...(display.color
+            ? {
+                paint: statusPainter(
+                  statusAt,
+                  summary.runs.map((r) => r.status)
+                ),
+              }
+            : {}),
+        }
+      ))
+        ctx.print(line);
       for (const run of summary.runs) {
         const lines = runDetailLines(run);
         if (lines.length > 0) ctx.print('');
-        for (const line of lines) ctx.print(line);
+        for (const line of lines) ctx.print(escapeText(line));
       }
     }
     return 0;
   },
 };
+
+/** The experiment summary as `show --json` gives it: snake_case keys, as the tables' columns. */
+function summaryJson(summary: {
+  readonly reference: string;
+  readonly project: string;
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+  readonly status: string;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly attachments: readonly { name: string; mediaType: string; size: number }[];
+  readonly runs: readonly {
+    readonly runId: number;
+    readonly name?: string;
+    readonly description?: string;
+    readonly parentRunId?: number;
+    readonly resumedFrom?: number;
+    readonly tags: Readonly<Record<string, string>>;
+    readonly labels: readonly string[];
+    readonly attributes: Readonly<Record<string, JsonValue>>;
+    readonly status: string;
+    readonly reason?: string;
+    readonly parameters: Readonly<Record<string, unknown>>;
+    readonly attachments: readonly { name: string; mediaType: string; size: number }[];
+    readonly solves: readonly { id: number; status: string; adapter: string }[];
+    readonly samplings: readonly { id: number; status: string; adapter: string }[];
+    readonly metrics: readonly string[];
+    readonly trace?: readonly TraceSpanSummary[];
+  }[];
+}): Record<string, unknown> {
+  const attachments = (list: readonly { name: string; mediaType: string; size: number }[]) =>
+    list.map((a) => ({ name: a.name, media_type: a.mediaType, size: a.size }));
+  const calls = (key: string, list: readonly { id: number; status: string; adapter: string }[]) =>
+    list.map((c) => ({ [key]: c.id, status: c.status, adapter: c.adapter }));
+  return {
+    reference: summary.reference,
+    project: summary.project,
+    manifest_digest: summary.manifestDigest,
+    config_digest: summary.configDigest,
+    status: summary.status,
+    annotations: summary.annotations,
+    attachments: attachments(summary.attachments),
+    runs: summary.runs.map((r) => ({
+      run_id: r.runId,
+      ...(r.name === undefined ? {} : { name: r.name }),
+      ...(r.description === undefined ? {} : { description: r.description }),
+      ...(r.parentRunId === undefined ? {} : { parent_run_id: r.parentRunId }),
+      ...(r.resumedFrom === undefined ? {} : { resumed_from: r.resumedFrom }),
+      tags: r.tags,
+      labels: r.labels,
+      attributes: r.attributes,
+      status: r.status,
+      ...(r.reason === undefined ? {} : { reason: r.reason }),
+      parameters: Object.fromEntries(
+        Object.entries(r.parameters).map(([k, v]) => [k, jsonValue(v)])
+      ),
+      attachments: attachments(r.attachments),
+      solves: calls('solve_id', r.solves),
+      samplings: calls('sampling_id', r.samplings),
+      metrics: r.metrics,
+      ...(r.trace === undefined
+        ? {}
+        : { trace: r.trace.map((s) => ({ name: s.name, duration_ms: s.durationMs })) }),
+    })),
+  };
+}

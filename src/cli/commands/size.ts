@@ -2,13 +2,14 @@
  * @module cli/commands/size
  * `runledger size <ref…>`: bytes each reference needs.
  */
-import { formatBytes, formatTable } from '../format.js';
+import { DISPLAY_OPTIONS, displayOf, formatBytes, formatTable } from '../format.js';
 import type { Command } from '../types.js';
 
 export const size: Command = {
   name: 'size',
   usage: 'size <ref>...',
   summary: 'bytes a reference needs: manifest, config and each distinct layer once',
+  options: DISPLAY_OPTIONS,
   arity: [1, Infinity],
   async run(ctx) {
     const registry = await ctx.openRegistry();
@@ -24,7 +25,12 @@ export const size: Command = {
       formatBytes(r.size),
       String(r.size),
     ]);
-    for (const line of formatTable(['REFERENCE', 'BLOBS', 'SIZE', 'BYTES'], rows)) ctx.print(line);
+    for (const line of formatTable(['REFERENCE', 'BLOBS', 'SIZE', 'BYTES'], rows, {
+      align: ['left', 'right', 'right', 'right'],
+      cut: ['middle'],
+      width: displayOf(ctx).width,
+    }))
+      ctx.print(line);
     return 0;
   },
 };

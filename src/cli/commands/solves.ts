@@ -4,27 +4,21 @@
  * Arrow IPC file.
  */
 import { Experiment } from '../../experiment/experiment.js';
-import { arrowRows, cellText, printTable, TABLE_OPTIONS } from '../run-table.js';
+import { arrowRows, printTable, TABLE_OPTIONS } from '../run-table.js';
+import { DISPLAY_OPTIONS } from '../format.js';
 import type { Command } from '../types.js';
 
 export const solves: Command = {
   name: 'solves',
   usage: 'solves <ref> [--csv | --json | --arrow FILE|- | --parquet FILE|-] [--force]',
   summary: 'the solves table: run, solve, adapter, status, objective, feasibility, time, options',
-  options: TABLE_OPTIONS,
+  options: { ...TABLE_OPTIONS, ...DISPLAY_OPTIONS },
   arity: [1, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
     const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
     const table = await sealed.solvesDf();
-    await printTable(ctx, table, arrowRows(table), {
-      what: 'solves',
-      cell: (c) => (typeof c === 'number' && !Number.isInteger(c) ? formatFloat(c) : cellText(c)),
-    });
+    await printTable(ctx, table, arrowRows(table), { what: 'solves' });
     return 0;
   },
 };
-
-function formatFloat(v: number): string {
-  return Math.abs(v) >= 1e6 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(4) : v.toFixed(4);
-}

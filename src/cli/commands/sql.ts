@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { query, queryToParquet } from '../../sql/query.js';
 import { writeOutput } from '../output.js';
 import { arrowRows, printTable, TABLE_OPTIONS } from '../run-table.js';
+import { DISPLAY_OPTIONS } from '../format.js';
 import type { Command } from '../types.js';
 
 export const sql: Command = {
@@ -16,7 +17,7 @@ export const sql: Command = {
     'sql "<SELECT …>" [ref | project | prefix/]… [--csv | --json | --arrow FILE|- | --parquet FILE|-] [--force]',
   summary:
     'a read-only SQL query over the views experiments, runs, params, tags, metrics, solves, attachments (needs @duckdb/node-api)',
-  options: TABLE_OPTIONS,
+  options: { ...TABLE_OPTIONS, ...DISPLAY_OPTIONS },
   arity: [1, Infinity],
   async run(ctx) {
     const registry = await ctx.openRegistry();
