@@ -42,6 +42,11 @@ export interface CommandContext {
   print(line: string): void;
   /** Writes a value as JSON to stdout. */
   printJson(value: unknown): void;
+  /**
+   * This command line as it was given, with `flags` added, quoted for a POSIX shell: what a hint
+   * tells to run next (`runledger gc --grace 0s --delete` after `runledger gc --grace 0s`).
+   */
+  rerun?(...flags: string[]): string;
 }
 
 /** One subcommand. */

@@ -57,6 +57,7 @@ import {
   type ChunkedColumns,
   type ColumnChunk,
 } from './arrow.js';
+import { closestNames } from './suggest.js';
 
 /** One cell of the run table; null is a missing value. Int64 columns may hold bigints. */
 export type Cell = string | number | bigint | boolean | null;
@@ -218,31 +219,6 @@ function describe(token: Token): string {
   return `"${token.text}"`;
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitute = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min(substitute, (previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
-/** Up to three known columns close to `name` (case differences count as nothing). */
-function closeMatches(name: string, columns: readonly string[]): string[] {
-  const lower = name.toLowerCase();
-  const limit = Math.max(2, Math.floor(name.length / 3));
-  return columns
-    .map((column) => ({ column, d: editDistance(lower, column.toLowerCase()) }))
-    .filter(({ d }) => d <= limit)
-    .sort((x, y) => x.d - y.d)
-    .slice(0, 3)
-    .map(({ column }) => column);
-}
-
 /** A name as a column of the table: itself, else MLflow's spelling of one (module comment). */
 function resolveColumn(name: string, columns: ReadonlySet<string>): ColumnRef | undefined {
   if (columns.has(name)) return { name, epochMs: false };
@@ -316,7 +292,7 @@ class Cursor {
     if (!bare && token.kind !== 'name') throw this.fail(token, 'a column name');
     const column = resolveColumn(token.text, this.#columns);
     if (column !== undefined) return column;
-    const suggestions = closeMatches(token.text, this.#known);
+    const suggestions = closestNames(token.text, this.#known);
     const hint = suggestions.length === 0 ? '' : `; did you mean ${suggestions.join(', ')}?`;
     throw usage(
       this.#source,

@@ -174,7 +174,7 @@ describe('runledger checkpoints', () => {
     expect(bad.out).toBe('');
     expect(bad.err).toBe(
       'runledger: USAGE: --status "finished" is not one of draft, failed, interrupted.\n' +
-        'hint: Run "runledger --help" for the commands.\n'
+        'hint: Run "runledger help checkpoints" for its options and examples.\n'
     );
     const json = await cli(['--root', root, 'checkpoints', '--status', 'bogus', '--json']);
     expect(json.code).toBe(2);
@@ -370,7 +370,7 @@ describe('runledger restore-checkpoint', () => {
     expect(none.out).toBe('');
     expect(none.err).toBe(
       `runledger: CHECKPOINT_NOT_FOUND: No checkpoint of experiment ghcr.io/acme/none:v1 in the store ${root}; list them with \`runledger checkpoints\`.\n` +
-        'hint: A checkpoint lives only until its experiment is committed: "runledger ls" lists the committed ones.\n'
+        'hint: A checkpoint lives only until its experiment is committed: "runledger checkpoints" lists those there are, "runledger ls" the committed experiments.\n'
     );
     const exp = await Experiment.create('ghcr.io/acme/kept:v1', { registry });
     await exp.run((run) => run.logParameter('seed', 1));

@@ -137,10 +137,10 @@ describe('remote commands: usage', () => {
   it('exits 2 on bad arguments before touching the store or the network', async () => {
     const s = await side();
     const cases: [string[], RegExp][] = [
-      [['push'], /Usage: runledger push/],
-      [['push', 'a/b:1', 'c/d:1'], /Usage: runledger push/],
-      [['copy', '127.0.0.1:9/a:1'], /Usage: runledger copy/],
-      [['pull', '127.0.0.1:9/a:1', '--to', 'x'], /Unknown option '--to'/],
+      [['push'], /usage: runledger push/],
+      [['push', 'a/b:1', 'c/d:1'], /usage: runledger push/],
+      [['copy', '127.0.0.1:9/a:1'], /usage: runledger copy/],
+      [['pull', '127.0.0.1:9/a:1', '--to', 'x'], /Unknown option --to for pull\./],
       [['pull', '127.0.0.1:9/a:1', '--concurrency', '0'], /--concurrency takes a whole number/],
       [['pull', '127.0.0.1:9/a:1', '--concurrency', '65'], /--concurrency takes a whole number/],
       [['push', '127.0.0.1:9/a:1', '--concurrency', 'many'], /--concurrency takes a whole/],
@@ -152,11 +152,14 @@ describe('remote commands: usage', () => {
       [['login', 'http://127.0.0.1:9'], /not a registry host.*--plain-http/],
       [['login', 'two words'], /not a registry host/],
       [['login', 'runledger.local'], /local-only namespace/],
-      [['login', '127.0.0.1:9', '--password', 'x'], /Unknown option '--password'/],
+      [
+        ['login', '127.0.0.1:9', '--password', 'x'],
+        /Unknown option --password for login; did you mean --password-stdin\?/,
+      ],
       [['login', '127.0.0.1:9', '--password-stdin'], /needs the user name as well: pass -u/],
       [['login', '127.0.0.1:9', '-u', 'alice'], /No terminal .* --password-stdin/],
       [['login', '127.0.0.1:9', '-u', 'a:b', '--password-stdin'], /without a colon/],
-      [['logout'], /Usage: runledger logout/],
+      [['logout'], /usage: runledger logout/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args, s.env, { stdin: piped('x\n') });

@@ -43,7 +43,7 @@ export const gc: Command = {
     if (report.dryRun) {
       ctx.print(
         report.candidates.count > 0 || report.tempFiles.count > 0
-          ? 'Dry run: nothing deleted; run "runledger gc --delete" to free the space.'
+          ? `Dry run: nothing deleted; run "${ctx.rerun?.('--delete') ?? 'runledger gc --delete'}" to free the space.`
           : 'Nothing to delete.'
       );
     } else {

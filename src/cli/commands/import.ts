@@ -2,7 +2,9 @@
  * @module cli/commands/import
  * `runledger import <file|dir> [--as REF]`: import an `.ommx` archive or an OCI layout directory.
  */
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { RunledgerError } from '../../errors.js';
 import { importArchive } from '../../archive/import.js';
 import { progressLine } from '../progress.js';
 import type { Command } from '../types.js';
@@ -14,8 +16,18 @@ export const importCommand: Command = {
   options: { as: { type: 'string' } },
   arity: [1, 1],
   async run(ctx) {
-    const registry = await ctx.openRegistry();
     const path = resolve(ctx.io.cwd ?? process.cwd(), ctx.positionals[0] as string);
+    // Checked before the store is opened: a mistyped path says so, and touches nothing.
+    const missing = await stat(path).then(
+      () => false,
+      (e: NodeJS.ErrnoException) => e.code === 'ENOENT'
+    );
+    if (missing) {
+      throw new RunledgerError('IO_ERROR', `Cannot import ${path}: no such file or directory.`, {
+        data: { path, errno: 'ENOENT' },
+      });
+    }
+    const registry = await ctx.openRegistry();
     const progress = progressLine(ctx.io, !ctx.json);
     const as = ctx.values['as'];
     const r = await importArchive(registry, path, {
