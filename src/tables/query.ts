@@ -532,6 +532,9 @@ function compareForSort(a: Cell, b: Cell, descending: boolean): number {
 
 type SortKey = { readonly column: ColumnRef; readonly descending: boolean };
 
+/** The kept rows: for each, its batch and its row there. */
+type Kept = { readonly batch: number[]; readonly local: number[] };
+
 function parseSortKeys(spec: string, columns: readonly string[]): SortKey[] {
   const cursor = new Cursor(spec, columns, 'sort spec');
   const keys: SortKey[] = [];
@@ -656,33 +659,63 @@ function mask(node: Node, chunks: Chunks, b: number, n: number): Uint8Array {
   return out;
 }
 
-/** A sort key over the kept rows: rank (0 value, 3 NaN, 4 null) and an order of two positions. */
-function sortColumn(
+/** A float's bits, to read as two 32-bit words (little-endian hosts: the low word first). */
+const FLOAT = new Float64Array(1);
+const WORDS = new Uint32Array(FLOAT.buffer);
+const LOW = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+
+/**
+ * The kept rows (positions 0…m-1) sorted by one key, stably from the order given. A number key
+ * is radix-sorted on 64 bits that order as the key does (direction applied; NaN, then null, last
+ * whatever the direction); any other by a comparator.
+ */
+function sortBy(
   key: SortKey,
   chunks: readonly ColumnChunk[],
-  batch: readonly number[],
-  local: readonly number[]
-): { readonly ranks: Uint8Array; readonly compare: (p: number, q: number) => number } {
-  const m = batch.length;
-  const ranks = new Uint8Array(m);
-  const cells = new Array<Cell>(m);
-  for (let p = 0; p < m; p++) {
-    const v = asRead(cellAt(chunks[batch[p]!]!, local[p]!), key.column);
-    const r = rank(v);
-    ranks[p] = r >= 3 ? r : 0;
-    cells[p] = v;
-  }
+  rows: Kept,
+  order: number[]
+): number[] {
+  const m = order.length;
+  const cells = Array.from(order, (_, p) =>
+    asRead(cellAt(chunks[rows.batch[p]!]!, rows.local[p]!), key.column)
+  );
   const type = key.column.epochMs ? undefined : chunks[0]?.type;
   const exact = (c: Cell): boolean => typeof c !== 'bigint' || (-MAX_EXACT <= c && c <= MAX_EXACT);
-  if (type === 'float64' || type === 'bool' || (type === 'int64' && cells.every(exact))) {
-    // One kind of value per column: numbers (and bigints, when all are exact) compare as doubles.
-    const values = Float64Array.from(cells, (c) => (c === null ? 0 : Number(c)));
-    return {
-      ranks,
-      compare: (p, q) => (values[p]! < values[q]! ? -1 : values[p]! > values[q]! ? 1 : 0),
-    };
+  if (type === 'utf8' || type === undefined || !cells.every(exact)) {
+    return order.sort((p, q) => compareForSort(cells[p]!, cells[q]!, key.descending));
   }
-  return { ranks, compare: (p, q) => compareCells(cells[p]!, cells[q]!) ?? 0 };
+  const hi = new Uint32Array(m);
+  const lo = new Uint32Array(m);
+  for (let p = 0; p < m; p++) {
+    const c = cells[p]!;
+    FLOAT[0] = c === null || Number(c) === 0 ? 0 : Number(c);
+    let h = WORDS[1 - LOW]!;
+    let l = WORDS[LOW]!;
+    // Negative numbers flip all bits, others the sign bit: the words then order as the numbers.
+    if (h >>> 31 === 1) [h, l] = [~h, ~l];
+    else h |= 0x80000000;
+    if (key.descending) [h, l] = [~h, ~l];
+    const special = rank(c) - 3; // 0: NaN, 1: null
+    hi[p] = special >= 0 ? 0xffffffff : h;
+    lo[p] = special >= 0 ? 0xfffffffe + special : l;
+  }
+  // Least significant 16 bits first; each pass a stable counting sort.
+  let from = Int32Array.from(order);
+  let to = new Int32Array(m);
+  const count = new Int32Array(65537);
+  for (const [words, shift] of [
+    [lo, 0],
+    [lo, 16],
+    [hi, 0],
+    [hi, 16],
+  ] as const) {
+    count.fill(0);
+    for (const p of from) count[((words[p]! >>> shift) & 0xffff) + 1]!++;
+    for (let d = 0; d < 65536; d++) count[d + 1]! += count[d]!;
+    for (const p of from) to[count[(words[p]! >>> shift) & 0xffff]!++] = p;
+    [from, to] = [to, from];
+  }
+  return Array.from(from);
 }
 
 /**
@@ -705,40 +738,24 @@ export function queryColumns(columns: ChunkedColumns, options: QueryOptions = {}
   const keys = options.orderBy === undefined ? [] : parseSortKeys(options.orderBy, all);
   const chunks: Chunks = new Map(all.map((name, j) => [name, columns.chunks[j]!]));
   const rows: number[] = [];
-  const batch: number[] = [];
-  const local: number[] = [];
+  const kept: Kept = { batch: [], local: [] };
   let start = 0;
   for (const [b, n] of lengths.entries()) {
     const keep = filter === undefined ? undefined : mask(filter, chunks, b, n);
     for (let i = 0; i < n; i++) {
       if (keep !== undefined && keep[i] !== 1) continue;
       rows.push(start + i);
-      batch.push(b);
-      local.push(i);
+      kept.batch.push(b);
+      kept.local.push(i);
     }
     start += n;
   }
-  if (keys.length === 0) return rows;
-  const sorts = keys.map((k) => ({
-    ...sortColumn(k, chunks.get(k.column.name)!, batch, local),
-    descending: k.descending,
-  }));
-  const positions = Array.from(rows, (_, p) => p);
-  positions.sort((p, q) => {
-    for (const { ranks, compare, descending } of sorts) {
-      const ra = ranks[p]!;
-      const rb = ranks[q]!;
-      // Null and NaN stay last whichever the direction.
-      if (ra !== 0 || rb !== 0) {
-        if (ra !== rb) return ra - rb;
-        continue;
-      }
-      const c = compare(p, q);
-      if (c !== 0) return descending ? -c : c;
-    }
-    return p - q;
-  });
-  return positions.map((p) => rows[p]!);
+  // The last key first, each sort stable: the first key decides, ties in table order.
+  let order = Array.from(rows, (_, p) => p);
+  for (const key of [...keys].reverse()) {
+    order = sortBy(key, chunks.get(key.column.name)!, kept, order);
+  }
+  return order.map((p) => rows[p]!);
 }
 
 /** Options of {@link queryTable}. */
