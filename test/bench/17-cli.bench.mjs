@@ -30,7 +30,7 @@ function cli(ctx) {
 
 export const cases = [
   {
-    name: 'runledger --version: wall time from spawn to exit (best of 15)',
+    name: 'cli start-up: runledger --version, wall time from spawn to exit (best of 15)',
     unit: 'ms',
     higherIsBetter: false,
     async run(ctx) {
@@ -66,7 +66,7 @@ export const cases = [
     },
   },
   {
-    name: 'runledger ls on the demo store (32-run HiGHS study): wall time (best of 15)',
+    name: 'cli start-up: runledger ls on the demo store (32-run HiGHS study), best of 15',
     unit: 'ms',
     higherIsBetter: false,
     async run(ctx) {
