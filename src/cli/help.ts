@@ -51,7 +51,7 @@ export interface CommandHelp {
 export const GLOBAL_HELP: Readonly<Record<string, OptionHelp>> = {
   root: {
     value: 'DIR',
-    text: 'the local registry (default: $RUNLEDGER_HOME, else ~/.local/share/runledger); it must exist',
+    text: 'the local registry, which must exist (or add --init); default: $RUNLEDGER_HOME, else ~/.local/share/runledger, made on first use',
     complete: 'dir',
   },
   init: { text: 'create the --root directory as a new store when it does not exist' },
@@ -652,7 +652,7 @@ const sentence = (s: string): string => `${s[0]?.toUpperCase() ?? ''}${s.slice(1
  */
 export function usageText(commands: readonly Pick<CommandHelp, 'usage' | 'summary'>[]): string {
   return [
-    'Usage: runledger [--root DIR] [--json] <command> [args]',
+    'Usage: runledger [--root DIR [--init]] [--json] <command> [args]',
     '',
     'Commands:',
     ...commands.map((c) =>

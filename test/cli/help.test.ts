@@ -38,7 +38,9 @@ describe('help', () => {
     const alone = await cli([]);
     expect(alone.code).toBe(0);
     expect(alone.err).toBe('');
-    expect(alone.out).toMatch(/^Usage: runledger \[--root DIR\] \[--json\] <command> \[args\]\n/);
+    expect(alone.out).toMatch(
+      /^Usage: runledger \[--root DIR \[--init\]\] \[--json\] <command> \[args\]\n/
+    );
     for (const args of [['--help'], ['-h'], ['help']])
       expect((await cli(args)).out).toBe(alone.out);
     const version = JSON.parse(await readFile('package.json', 'utf8')).version as string;
