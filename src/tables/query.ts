@@ -676,7 +676,8 @@ function sortBy(
   order: number[]
 ): number[] {
   const m = order.length;
-  const cells = Array.from(order, (_, p) =>
+  // By kept row p (what `order` holds), in table order.
+  const cells = Array.from({ length: m }, (_, p) =>
     asRead(cellAt(chunks[rows.batch[p]!]!, rows.local[p]!), key.column)
   );
   const type = key.column.epochMs ? undefined : chunks[0]?.type;
