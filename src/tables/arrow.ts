@@ -723,6 +723,27 @@ export function selectColumns(
 }
 
 /**
+ * The table with more names for some of its columns (the same data under a second name), each
+ * added after the columns it has.
+ * @param table - the table
+ * @param aliases - new name → the existing column it names (a new name the table has is skipped)
+ * @returns a new table sharing the column data
+ * @example
+ * ```ts
+ * withAliases(df, new Map([['seed', 'params.seed']]));
+ * ```
+ */
+export function withAliases(table: Table, aliases: ReadonlyMap<string, string>): Table {
+  const vectors: Record<string, Vector> = {};
+  for (const f of table.schema.fields) vectors[f.name] = table.getChild(f.name) as Vector;
+  for (const [alias, source] of aliases) {
+    const v = table.getChild(source);
+    if (v !== null && !Object.hasOwn(vectors, alias)) vectors[alias] = v;
+  }
+  return new Table(vectors);
+}
+
+/**
  * Stacks chunked columns row-wise, columns in first-appearance order; the batches are the
  * parts' batches, sharing their chunks. A part without a column has nulls there. A column whose
  * type differs between parts is promoted — int64 with float64 becomes float64 — or, when not

@@ -7,13 +7,13 @@
  * `--where` / `--sort` work over all of them, by the names the table shows. In text the project
  * is said once, above the table, instead of in a column.
  */
-import { Table, type Vector } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../../errors.js';
 import { Experiment } from '../../experiment/experiment.js';
 import { searchRuns } from '../../experiment/search.js';
 import { namesRepository } from '../../oci/reference.js';
 import { queryTable } from '../../tables/query.js';
-import { selectColumns } from '../../tables/arrow.js';
+import { selectColumns, withAliases } from '../../tables/arrow.js';
 import { projectOf } from '../../tables/runs.js';
 import { arrowRows, parameterColumn, printTable, TABLE_OPTIONS } from '../run-table.js';
 import { DISPLAY_OPTIONS } from '../format.js';
@@ -135,15 +135,13 @@ function defaultView(table: Table, selected: Table): Table {
  * and is free.
  */
 function withParameterAliases(table: Table): Table {
-  const names = table.schema.fields.map((f) => f.name);
-  const vectors: Record<string, Vector> = {};
-  for (const n of names) vectors[n] = table.getChild(n) as Vector;
-  for (const n of names) {
-    if (!n.startsWith('params.')) continue;
-    const alias = parameterColumn(n.slice('params.'.length));
-    if (alias !== n && !(alias in vectors)) vectors[alias] = vectors[n] as Vector;
+  const aliases = new Map<string, string>();
+  for (const f of table.schema.fields) {
+    if (!f.name.startsWith('params.')) continue;
+    const alias = parameterColumn(f.name.slice('params.'.length));
+    if (alias !== f.name) aliases.set(alias, f.name);
   }
-  return new Table(vectors);
+  return withAliases(table, aliases);
 }
 
 /** Whether a positional names one experiment (a tag or a digest), not a project or a prefix. */
