@@ -84,7 +84,8 @@ export async function searchRuns(options: SearchRunsOptions = {}): Promise<Table
   }
   const registry = options.registry ?? (await LocalRegistry.open());
   const chosen = await chooseCandidates(registry, options.experiments);
-  const parts = await mapConcurrently(chosen, (c) => experimentColumns(registry, c));
+  const offsets = new Map<string, Int32Array>(); // shared by the text columns of one length
+  const parts = await mapConcurrently(chosen, (c) => experimentColumns(registry, c, offsets));
   const all = concatColumns(parts.filter((p): p is ChunkedColumns => p !== undefined));
   const { where, orderBy } = options;
   let rows: number[] | undefined =
@@ -135,7 +136,8 @@ async function mapConcurrently<T, U>(items: readonly T[], f: (t: T) => Promise<U
  */
 async function experimentColumns(
   registry: LocalRegistry,
-  c: Candidate
+  c: Candidate,
+  offsets: Map<string, Int32Array>
 ): Promise<ChunkedColumns | undefined> {
   const cached = await readDerived(registry.root, 'runs', c.manifestDigest, cacheKey(c));
   let decoded = cached === undefined ? undefined : decodeRunsCache(cached);
@@ -145,7 +147,8 @@ async function experimentColumns(
     decoded = chunkedColumns(await buildRunsTable(registry, c));
   }
   const runs = decoded;
-  const text = (value: string): ColumnChunk[] => runs.lengths.map((n) => repeatedText(value, n));
+  const text = (value: string): ColumnChunk[] =>
+    runs.lengths.map((n) => repeatedText(value, n, offsets));
   return {
     names: ['experiment', 'experiment_digest', ...runs.names],
     types: ['utf8', 'utf8', ...runs.types],
@@ -154,14 +157,23 @@ async function experimentColumns(
   };
 }
 
-/** A utf8 chunk of one value in every row (the experiment each row comes from). */
-function repeatedText(value: string, length: number): ColumnChunk {
+/**
+ * A utf8 chunk of one value in every row (the experiment each row comes from); its offsets are
+ * those of any other text of as many bytes and rows, taken from `offsets` when there.
+ */
+function repeatedText(
+  value: string,
+  length: number,
+  offsets: Map<string, Int32Array>
+): ColumnChunk {
   const bytes = new TextEncoder().encode(value);
   const values = new Uint8Array(bytes.length * length);
-  const valueOffsets = new Int32Array(length + 1);
   if (length > 0) values.set(bytes);
   for (let done = bytes.length; done < values.length; done *= 2) values.copyWithin(done, 0, done);
-  for (let i = 1; i <= length; i++) valueOffsets[i] = i * bytes.length;
+  const key = `${bytes.length}:${length}`;
+  const valueOffsets =
+    offsets.get(key) ?? Int32Array.from({ length: length + 1 }, (_, i) => i * bytes.length);
+  offsets.set(key, valueOffsets);
   const fields = { type: 'utf8', length, validity: undefined, validityAt: 0 } as const;
   return columnChunk({ ...fields, values, at: 0, valueOffsets });
 }

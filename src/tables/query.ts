@@ -629,24 +629,32 @@ function exactAs(type: 'int64' | 'float64', x: number | bigint): number | bigint
 }
 
 type Chunks = ReadonlyMap<string, readonly ColumnChunk[]>;
+type Masks = (depth: number) => Uint8Array;
 
-/** The rows of batch `b` a filter keeps, as a 0/1 mask. */
-function mask(node: Node, chunks: Chunks, b: number, n: number): Uint8Array {
+/** The n rows of batch `b` a filter keeps, as 0/1 in a buffer per depth reused batch to batch. */
+function mask(
+  node: Node,
+  chunks: Chunks,
+  b: number,
+  n: number,
+  masks: Masks,
+  depth = 0
+): Uint8Array {
   if (node.kind === 'and' || node.kind === 'or') {
-    const out = mask(node.parts[0]!, chunks, b, n);
+    const out = mask(node.parts[0]!, chunks, b, n, masks, depth);
     for (const part of node.parts.slice(1)) {
-      const m = mask(part, chunks, b, n);
+      const m = mask(part, chunks, b, n, masks, depth + 1);
       for (let i = 0; i < n; i++) out[i] = node.kind === 'and' ? out[i]! & m[i]! : out[i]! | m[i]!;
     }
     return out;
   }
   if (node.kind === 'not') {
-    const out = mask(node.inner, chunks, b, n);
+    const out = mask(node.inner, chunks, b, n, masks, depth);
     for (let i = 0; i < n; i++) out[i]! ^= 1;
     return out;
   }
   const chunk = chunks.get(node.column.name)![b]!;
-  const out = new Uint8Array(n);
+  const out = masks(depth).fill(0, 0, n);
   if (node.kind === 'null' && !node.column.epochMs) {
     for (let i = 0; i < n; i++) out[i] = isValidAt(chunk, i) === node.negated ? 1 : 0;
     return out;
@@ -704,12 +712,8 @@ function sortBy(
   let from = Int32Array.from(order);
   let to = new Int32Array(m);
   const count = new Int32Array(65537);
-  for (const [words, shift] of [
-    [lo, 0],
-    [lo, 16],
-    [hi, 0],
-    [hi, 16],
-  ] as const) {
+  for (let pass = 0; pass < 4; pass++) {
+    const [words, shift] = [pass < 2 ? lo : hi, 16 * (pass & 1)];
     count.fill(0);
     for (const p of from) count[((words[p]! >>> shift) & 0xffff) + 1]!++;
     for (let d = 0; d < 65536; d++) count[d + 1]! += count[d]!;
@@ -740,9 +744,12 @@ export function queryColumns(columns: ChunkedColumns, options: QueryOptions = {}
   const chunks: Chunks = new Map(all.map((name, j) => [name, columns.chunks[j]!]));
   const rows: number[] = [];
   const kept: Kept = { batch: [], local: [] };
+  const buffers: Uint8Array[] = [];
+  const longest = lengths.reduce((a, n) => Math.max(a, n), 0);
+  const masks = (depth: number): Uint8Array => (buffers[depth] ??= new Uint8Array(longest));
   let start = 0;
   for (const [b, n] of lengths.entries()) {
-    const keep = filter === undefined ? undefined : mask(filter, chunks, b, n);
+    const keep = filter === undefined ? undefined : mask(filter, chunks, b, n, masks);
     for (let i = 0; i < n; i++) {
       if (keep !== undefined && keep[i] !== 1) continue;
       rows.push(start + i);
