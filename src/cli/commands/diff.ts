@@ -30,6 +30,7 @@ import {
 import { jsonValue } from '../run-table.js';
 import { findRun, metricSummaries } from '../run-view.js';
 import type { Command, CommandContext } from '../types.js';
+import { resolveReference } from '../resolve.js';
 
 /** A compared value: missing is undefined. */
 type Value = string | number | bigint | boolean | undefined;
@@ -51,8 +52,8 @@ export const diff: Command = {
   arity: [2, 3],
   async run(ctx) {
     const registry = await ctx.openRegistry();
-    const load = (ref: string): Promise<SealedExperiment> =>
-      Experiment.load(ref, { registry, pull: false });
+    const load = async (ref: string): Promise<SealedExperiment> =>
+      Experiment.load(await resolveReference(registry, ref), { registry, pull: false });
     const [first, second, third] = ctx.positionals as [string, string, string | undefined];
     let differences: Difference[];
     let sides: [Side, Side];

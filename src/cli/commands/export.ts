@@ -10,6 +10,7 @@ import { formatBytes } from '../format.js';
 import { writeOutput } from '../output.js';
 import { progressLine } from '../progress.js';
 import type { Command } from '../types.js';
+import { resolveReference } from '../resolve.js';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -18,8 +19,9 @@ export const exportCommand: Command = {
   options: { force: { type: 'boolean' } },
   arity: [2, 2],
   async run(ctx) {
-    const [ref, file] = ctx.positionals as [string, string];
+    const [given, file] = ctx.positionals as [string, string];
     const registry = await ctx.openRegistry();
+    const ref = await resolveReference(registry, given);
     const progress = progressLine(ctx.io, !ctx.json);
     let exported: { descriptor: Descriptor; size: number } | undefined;
     const path = await writeOutput(

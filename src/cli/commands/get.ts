@@ -8,6 +8,7 @@ import { Experiment } from '../../experiment/experiment.js';
 import { writeOutput } from '../output.js';
 import { findRun } from '../run-view.js';
 import type { Command } from '../types.js';
+import { resolveReference } from '../resolve.js';
 
 export const get: Command = {
   name: 'get',
@@ -22,7 +23,10 @@ export const get: Command = {
   async run(ctx) {
     const [ref, name] = ctx.positionals as [string, string];
     const registry = await ctx.openRegistry();
-    const sealed = await Experiment.load(ref, { registry, pull: false });
+    const sealed = await Experiment.load(await resolveReference(registry, ref), {
+      registry,
+      pull: false,
+    });
     const runText = ctx.values['run'];
     const scope: Pick<
       typeof sealed,

@@ -12,6 +12,7 @@ import { jsonValue, toCsv } from '../run-table.js';
 import { findRun, metricSummaries, type MetricSummary } from '../run-view.js';
 import { sparkline } from '../sparkline.js';
 import type { Command } from '../types.js';
+import { resolveReference } from '../resolve.js';
 
 /** The widest sparkline: a history longer than this is drawn in as many equal shares. */
 const SPARKLINE_WIDTH = 40;
@@ -29,7 +30,10 @@ export const metrics: Command = {
       throw new RunledgerError('USAGE', 'Choose one of --csv and --json.');
     }
     const registry = await ctx.openRegistry();
-    const sealed = await Experiment.load(ref, { registry, pull: false });
+    const sealed = await Experiment.load(await resolveReference(registry, ref), {
+      registry,
+      pull: false,
+    });
     const runText = ctx.values['run'];
     const runs = typeof runText === 'string' ? [findRun(sealed, runText)] : sealed.runs;
     const series: { runId: number; metric: MetricSummary }[] = [];

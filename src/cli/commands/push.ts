@@ -6,6 +6,7 @@ import { normalizeReference } from '../../oci/reference.js';
 import { pushArtifact } from '../../remote/transfer.js';
 import { TRANSFER_FLAGS, TRANSFER_OPTIONS, remoteRegistryOf, runTransfer } from '../remote.js';
 import type { Command } from '../types.js';
+import { isFullyQualified, resolveReference } from '../resolve.js';
 
 export const push: Command = {
   name: 'push',
@@ -15,7 +16,11 @@ export const push: Command = {
   options: { ...TRANSFER_OPTIONS, to: { type: 'string' } },
   arity: [1, 1],
   async run(ctx) {
-    const source = ctx.positionals[0] as string;
+    // A short name or digest prefix is looked up in the local store (opened only for it).
+    const given = ctx.positionals[0] as string;
+    const source = isFullyQualified(given)
+      ? given
+      : await resolveReference(await ctx.openRegistry(), given, { command: 'push' });
     const to = ctx.values['to'];
     const target = typeof to === 'string' ? to : source;
     const host =

@@ -4,6 +4,7 @@
  */
 import { normalizeReference } from '../../oci/reference.js';
 import type { Command } from '../types.js';
+import { resolveReferences } from '../resolve.js';
 
 export const rm: Command = {
   name: 'rm',
@@ -13,7 +14,7 @@ export const rm: Command = {
   async run(ctx) {
     const registry = await ctx.openRegistry();
     const removed = [];
-    for (const ref of ctx.positionals) {
+    for (const ref of await resolveReferences(registry, ctx.positionals)) {
       const d = await registry.deleteRef(ref);
       const reference = normalizeReference(ref);
       removed.push({ reference, digest: d.digest });

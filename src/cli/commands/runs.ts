@@ -18,6 +18,7 @@ import { projectOf } from '../../tables/runs.js';
 import { arrowRows, parameterColumn, printTable, TABLE_OPTIONS } from '../run-table.js';
 import { DISPLAY_OPTIONS } from '../format.js';
 import type { Command } from '../types.js';
+import { resolveScope } from '../resolve.js';
 
 export const runs: Command = {
   name: 'runs',
@@ -37,7 +38,7 @@ export const runs: Command = {
   arity: [0, Infinity],
   async run(ctx) {
     const registry = await ctx.openRegistry();
-    const refs = ctx.positionals;
+    const refs = await resolveScope(registry, ctx.positionals);
     const columnsText = ctx.values['columns'];
     const columns = typeof columnsText === 'string' ? splitColumns(columnsText) : undefined;
     const where = ctx.values['where'];

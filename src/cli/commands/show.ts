@@ -22,6 +22,7 @@ import {
 import { jsonValue, statusPainter } from '../run-table.js';
 import { findRun, runJson, runLines } from '../run-view.js';
 import type { Command } from '../types.js';
+import { resolveReference } from '../resolve.js';
 
 /** One span of a run's trace, as `show` prints it. */
 export interface TraceSpanSummary {
@@ -119,7 +120,10 @@ export const show: Command = {
   arity: [1, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
-    const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
+    const sealed = await Experiment.load(
+      await resolveReference(registry, ctx.positionals[0] as string),
+      { registry, pull: false }
+    );
     const display = displayOf(ctx);
     const runText = ctx.values['run'];
     if (typeof runText === 'string') {

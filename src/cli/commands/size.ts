@@ -4,6 +4,7 @@
  */
 import { DISPLAY_OPTIONS, displayOf, formatBytes, formatTable } from '../format.js';
 import type { Command } from '../types.js';
+import { resolveReferences } from '../resolve.js';
 
 export const size: Command = {
   name: 'size',
@@ -14,7 +15,8 @@ export const size: Command = {
   async run(ctx) {
     const registry = await ctx.openRegistry();
     const reports = [];
-    for (const ref of ctx.positionals) reports.push(await registry.size(ref));
+    for (const ref of await resolveReferences(registry, ctx.positionals))
+      reports.push(await registry.size(ref));
     if (ctx.json) {
       ctx.printJson(reports);
       return 0;

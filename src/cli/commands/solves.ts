@@ -7,6 +7,7 @@ import { Experiment } from '../../experiment/experiment.js';
 import { arrowRows, printTable, TABLE_OPTIONS } from '../run-table.js';
 import { DISPLAY_OPTIONS } from '../format.js';
 import type { Command } from '../types.js';
+import { resolveReference } from '../resolve.js';
 
 export const solves: Command = {
   name: 'solves',
@@ -16,7 +17,10 @@ export const solves: Command = {
   arity: [1, 1],
   async run(ctx) {
     const registry = await ctx.openRegistry();
-    const sealed = await Experiment.load(ctx.positionals[0] as string, { registry, pull: false });
+    const sealed = await Experiment.load(
+      await resolveReference(registry, ctx.positionals[0] as string),
+      { registry, pull: false }
+    );
     const table = await sealed.solvesDf();
     await printTable(ctx, table, arrowRows(table), { what: 'solves' });
     return 0;

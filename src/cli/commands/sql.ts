@@ -10,6 +10,7 @@ import { writeOutput } from '../output.js';
 import { arrowRows, printTable, TABLE_OPTIONS } from '../run-table.js';
 import { DISPLAY_OPTIONS } from '../format.js';
 import type { Command } from '../types.js';
+import { resolveScope } from '../resolve.js';
 
 export const sql: Command = {
   name: 'sql',
@@ -21,7 +22,8 @@ export const sql: Command = {
   arity: [1, Infinity],
   async run(ctx) {
     const registry = await ctx.openRegistry();
-    const [statement, ...scope] = ctx.positionals as [string, ...string[]];
+    const [statement, ...given] = ctx.positionals as [string, ...string[]];
+    const scope = await resolveScope(registry, given);
     const options = { registry, ...(scope.length === 0 ? {} : { experiments: scope }) };
     const parquet = ctx.values['parquet'];
     if (
