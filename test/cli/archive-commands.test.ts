@@ -44,14 +44,14 @@ describe('export, inspect, import', () => {
     expect(inspected).toMatchObject({
       reference: 'ghcr.io/acme/arch:v1',
       digest: sealed.manifestDigest,
-      artifactType: 'application/org.ommx.v1.experiment',
+      artifact_type: 'application/org.ommx.v1.experiment',
       layers: 4, // the dataset, a runledger.run record per run, the parameter table
       experiment: {
         status: 'finished',
-        runCount: 2,
-        solveCount: 0,
-        samplingCount: 0,
-        attachmentCount: 1,
+        run_count: 2,
+        solve_count: 0,
+        sampling_count: 0,
+        attachment_count: 1,
       },
     });
     expect((await cli(['inspect', 'a.ommx'], dir)).out).toContain('Experiment  finished, 2 runs');

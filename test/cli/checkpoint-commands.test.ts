@@ -261,37 +261,37 @@ describe('runledger restore-checkpoint', () => {
     const committed = await cli(['--root', root, 'restore-checkpoint', name, '--commit', '--json']);
     expect(committed.code).toBe(0);
     const json = JSON.parse(committed.out) as {
-      committed: { manifestDigest: string };
+      committed: { manifest_digest: string };
       checkpoint: { reference: string; status: string };
       runs: unknown[];
     };
     expect(json).toMatchObject({
       reference: name,
       checkpoint: { reference: slot, status: 'draft' },
-      runCount: 3,
-      statusCounts: { finished: 1, interrupted: 2 },
-      recoveredFromJournals: 0,
+      run_count: 3,
+      status_counts: { finished: 1, interrupted: 2 },
+      recovered_from_journals: 0,
     });
     expect(json.runs).toEqual([
-      { runId: 0, name: 'first', tags: { stage: 'grid' }, status: 'finished' },
+      { run_id: 0, name: 'first', tags: { stage: 'grid' }, status: 'finished' },
       {
-        runId: 1,
+        run_id: 1,
         name: 'outer',
         tags: { stage: 'final' },
         status: 'interrupted',
         reason: 'process ended',
       },
       {
-        runId: 2,
+        run_id: 2,
         name: 'inner',
-        parentRunId: 1,
+        parent_run_id: 1,
         tags: {},
         status: 'interrupted',
         reason: 'process ended',
       },
     ]);
     const sealed = await Experiment.load(name, { registry });
-    expect(sealed.manifestDigest).toBe(json.committed.manifestDigest);
+    expect(sealed.manifestDigest).toBe(json.committed.manifest_digest);
     expect(sealed.status).toBe('finished');
     expect(sealed.runs.map((run) => [run.runId, run.status, run.parameters['seed']])).toEqual([
       [0, 'finished', 1n],

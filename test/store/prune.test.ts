@@ -101,6 +101,6 @@ describe('LocalRegistry.prune', () => {
     expect(io.out()).toContain('Dry run: 1 reference(s) would be removed');
     const json = memoryIo();
     await main(['--root', registry.root, 'prune', '--delete', '--json'], json);
-    expect(JSON.parse(json.out())).toMatchObject({ dryRun: false, refs: [{ reference: anon }] });
+    expect(JSON.parse(json.out())).toMatchObject({ dry_run: false, refs: [{ reference: anon }] });
   });
 });

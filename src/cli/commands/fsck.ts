@@ -4,6 +4,7 @@
  */
 import { formatBytes } from '../format.js';
 import type { Command } from '../types.js';
+import { snakeCaseKeys } from '../json-keys.js';
 
 export const fsck: Command = {
   name: 'fsck',
@@ -14,7 +15,7 @@ export const fsck: Command = {
     const registry = await ctx.openRegistry();
     const report = await registry.fsck();
     if (ctx.json) {
-      ctx.printJson(report);
+      ctx.printJson(snakeCaseKeys(report));
       return report.ok ? 0 : 1;
     }
     ctx.print(

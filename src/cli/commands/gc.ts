@@ -4,6 +4,7 @@
  */
 import { formatBytes } from '../format.js';
 import type { Command } from '../types.js';
+import { snakeCaseKeys } from '../json-keys.js';
 
 export const gc: Command = {
   name: 'gc',
@@ -18,7 +19,7 @@ export const gc: Command = {
       gracePeriod: typeof ctx.values['grace'] === 'string' ? ctx.values['grace'] : '24h',
     });
     if (ctx.json) {
-      ctx.printJson(report);
+      ctx.printJson(snakeCaseKeys(report));
       return 0;
     }
     ctx.print(`References:  ${report.refs}`);

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { inspectExperimentArchive } from '../../experiment/inspect.js';
 import { formatBytes } from '../format.js';
 import type { Command } from '../types.js';
+import { snakeCaseKeys } from '../json-keys.js';
 
 export const inspect: Command = {
   name: 'inspect',
@@ -26,7 +27,7 @@ export const inspect: Command = {
       ...(s.experiment === undefined ? {} : { experiment: s.experiment }),
     };
     if (ctx.json) {
-      ctx.printJson(out);
+      ctx.printJson(snakeCaseKeys(out));
       return 0;
     }
     ctx.print(`Archive     ${path}`);

@@ -4,6 +4,7 @@
  */
 import { formatTable, shortDigest } from '../format.js';
 import type { Command } from '../types.js';
+import { snakeCaseKeys } from '../json-keys.js';
 
 export const prune: Command = {
   name: 'prune',
@@ -25,7 +26,7 @@ export const prune: Command = {
       ...(typeof olderThan === 'string' ? { olderThan } : {}),
     });
     if (ctx.json) {
-      ctx.printJson(report);
+      ctx.printJson(snakeCaseKeys(report));
       return 0;
     }
     if (report.refs.length === 0) {

@@ -13,6 +13,7 @@ import { normalizeReference } from '../../oci/reference.js';
 import type { LocalRegistry } from '../../store/local-registry.js';
 import { formatTable } from '../format.js';
 import type { Command } from '../types.js';
+import { snakeCaseKeys } from '../json-keys.js';
 
 export const restoreCheckpoint: Command = {
   name: 'restore-checkpoint',
@@ -70,7 +71,7 @@ export const restoreCheckpoint: Command = {
         : { committed: { manifestDigest: committed.manifestDigest } }),
     };
     if (ctx.json) {
-      ctx.printJson(summary);
+      ctx.printJson(snakeCaseKeys(summary));
       return 0;
     }
     const byStatus = Object.entries(counts).map(([s, n]) => `${n} ${s}`);
