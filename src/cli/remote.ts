@@ -191,24 +191,25 @@ export function remoteOptions(
 }
 
 /**
- * A progress callback for transfers, drawn on stderr only when it is a terminal (never with
- * `--json` or `--quiet`).
+ * The progress bar of a transfer, drawn on stderr only when it is a terminal (never with
+ * `--json` or `--quiet`): `push <ref> 2/3 blobs [####…] 66% …`.
  * @param ctx - the command context
- * @returns the callback and `done()` to end the line
+ * @returns the callback and `track(task)`, which ends the bar at 100% (or clears it on failure)
  */
 export function transferProgress(ctx: CommandContext): {
   onProgress: (p: TransferProgress) => void;
-  done: () => void;
+  track<T>(task: Promise<T>): Promise<T>;
 } {
   const line = progressLine(ctx.io, !ctx.json && ctx.values['quiet'] !== true);
   return {
+    // The transfer's last report (`done`) has every blob counted; it is drawn at once.
     onProgress: (p) =>
       line.onProgress({
         phase: `${p.phase} ${p.reference} ${p.blobsDone}/${p.blobsTotal} blobs`,
         loaded: p.bytesDone,
         total: p.bytesTotal,
       }),
-    done: line.done,
+    track: line.track,
   };
 }
 
@@ -300,12 +301,14 @@ export async function withTransferOptions<T>(
   const concurrency = concurrencyOption(ctx);
   const registry = command.local ? await ctx.openRegistry() : undefined;
   const progress = transferProgress(ctx);
-  return transfer({
-    ...remoteOptions(ctx, command.hosts),
-    ...(registry === undefined ? {} : { registry }),
-    ...(concurrency === undefined ? {} : { concurrency }),
-    onProgress: progress.onProgress,
-  }).finally(progress.done);
+  return progress.track(
+    transfer({
+      ...remoteOptions(ctx, command.hosts),
+      ...(registry === undefined ? {} : { registry }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      onProgress: progress.onProgress,
+    })
+  );
 }
 
 /** Writes a warning line to stderr. */

@@ -24,7 +24,12 @@ export interface CliIo {
     /** Present on a stream: binary output to `-` waits for `drain` when `write` says full. */
     once?(event: 'drain', listener: () => void): unknown;
   };
-  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: {
+    write(text: string): unknown;
+    readonly isTTY?: boolean;
+    /** A terminal's width in columns (the progress bar is cut to fit it). */
+    readonly columns?: number;
+  };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
 }

@@ -24,16 +24,20 @@ export const exportCommand: Command = {
     const ref = await resolveReference(registry, given);
     const progress = progressLine(ctx.io, !ctx.json);
     let exported: { descriptor: Descriptor; size: number } | undefined;
-    const path = await writeOutput(
-      ctx.io,
-      file,
-      async (dir) => {
-        const archive = join(dir, 'archive.ommx');
-        exported = await exportArchive(registry, ref, archive, { onProgress: progress.onProgress });
-        return archive;
-      },
-      { force: ctx.values['force'] === true }
-    ).finally(progress.done);
+    const path = await progress.track(
+      writeOutput(
+        ctx.io,
+        file,
+        async (dir) => {
+          const archive = join(dir, 'archive.ommx');
+          exported = await exportArchive(registry, ref, archive, {
+            onProgress: progress.onProgress,
+          });
+          return archive;
+        },
+        { force: ctx.values['force'] === true }
+      )
+    );
     // With -, the archive is the only thing on stdout.
     if (path === '-' || exported === undefined) return 0;
     const { descriptor, size } = exported;

@@ -18,10 +18,10 @@ export const importCommand: Command = {
   async run(ctx) {
     const path = resolve(ctx.io.cwd ?? process.cwd(), ctx.positionals[0] as string);
     // Checked before the store is opened: a mistyped path says so, and touches nothing.
-    const missing = await stat(path).then(
-      () => false,
-      (e: NodeJS.ErrnoException) => e.code === 'ENOENT'
+    const info = await stat(path).catch((e: NodeJS.ErrnoException) =>
+      e.code === 'ENOENT' ? undefined : null
     );
+    const missing = info === undefined;
     if (missing) {
       throw new RunledgerError('IO_ERROR', `Cannot import ${path}: no such file or directory.`, {
         data: { path, errno: 'ENOENT' },
@@ -30,10 +30,14 @@ export const importCommand: Command = {
     const registry = await ctx.openRegistry();
     const progress = progressLine(ctx.io, !ctx.json);
     const as = ctx.values['as'];
-    const r = await importArchive(registry, path, {
-      ...(typeof as === 'string' ? { reference: as } : {}),
-      onProgress: progress.onProgress,
-    }).finally(progress.done);
+    // An archive's size is the total (its blobs are most of it; the bar ends full on success).
+    const total = info?.isFile() === true ? info.size : undefined;
+    const r = await progress.track(
+      importArchive(registry, path, {
+        ...(typeof as === 'string' ? { reference: as } : {}),
+        onProgress: (p) => progress.onProgress({ ...p, total: p.total ?? total }),
+      })
+    );
     if (ctx.json)
       ctx.printJson({ reference: r.reference, digest: r.descriptor.digest, result: r.result });
     else
