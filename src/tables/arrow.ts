@@ -1,7 +1,9 @@
 /**
  * @module tables/arrow
- * The run-parameter table as an Apache Arrow table (OMMX's `run_parameters_df`, ommx-reference
- * §6). The only module that imports `apache-arrow`.
+ * Arrow tables in and out — the run-parameter table (OMMX's `run_parameters_df`, ommx-reference
+ * §6), typed columns, IPC files — and tables as typed-array chunks, which queries read,
+ * concatenation stacks and gathering copies into one record batch. The only module that imports
+ * `apache-arrow`.
  */
 import {
   Bool,
@@ -218,13 +220,9 @@ const ARROW_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31] as const;
 export function tableToArrowFile(table: Table): Uint8Array {
   // isArrowTable, not instanceof: it also accepts a table from another copy of apache-arrow.
   if (!isArrowTable(table)) {
-    throw new RunledgerError(
-      'ARGUMENT_INVALID',
-      'Only apache-arrow Tables can be written as Arrow files.',
-      {
-        data: { type: table === null ? 'null' : typeof table },
-      }
-    );
+    const data = { type: table === null ? 'null' : typeof table };
+    const message = 'Only apache-arrow Tables can be written as Arrow files.';
+    throw new RunledgerError('ARGUMENT_INVALID', message, { data });
   }
   try {
     return tableToIPC(table, 'file');
@@ -255,13 +253,8 @@ export function tableFromArrowFile(bytes: Uint8Array): Table {
     bytes.byteLength < 2 * 8 + ARROW_MAGIC.length ||
     ARROW_MAGIC.some((b, i) => bytes[i] !== b || bytes[end + i] !== b)
   ) {
-    throw new RunledgerError(
-      'PAYLOAD_INVALID',
-      'The bytes are not an Arrow IPC file (no ARROW1 magic at both ends).',
-      {
-        data: { size: bytes.byteLength },
-      }
-    );
+    const message = 'The bytes are not an Arrow IPC file (no ARROW1 magic at both ends).';
+    throw new RunledgerError('PAYLOAD_INVALID', message, { data: { size: bytes.byteLength } });
   }
   try {
     const reader = RecordBatchReader.from(new Uint8Array(bytes));
@@ -356,41 +349,26 @@ function cellTypeOf(type: DataType): CellType | undefined {
 function buildChunk(type: CellType, n: number, cell: (i: number) => Value | null): ColumnChunk {
   const validity = new Uint8Array((n + 7) >> 3);
   let nulls = 0;
-  const present = (i: number, v: Value | null): v is Value => {
-    if (v === null) return (nulls++, false);
+  const big = new BigInt64Array(type === 'int64' ? n : 0);
+  const float = new Float64Array(type === 'float64' ? n : 0);
+  const bits = new Uint8Array(type === 'bool' ? (n + 7) >> 3 : 0);
+  const text = new Array<string | undefined>(type === 'utf8' ? n : 0);
+  for (let i = 0; i < n; i++) {
+    const v = cell(i);
+    if (v === null) {
+      nulls++;
+      continue;
+    }
     validity[i >> 3]! |= 1 << (i & 7);
-    return true;
-  };
-  let values: BigInt64Array | Float64Array | Uint8Array;
-  let valueOffsets: Int32Array | undefined;
-  if (type === 'int64') {
-    const out = (values = new BigInt64Array(n));
-    for (let i = 0; i < n; i++) {
-      const v = cell(i);
-      if (present(i, v)) out[i] = typeof v === 'bigint' ? v : BigInt(v as number);
-    }
-  } else if (type === 'float64') {
-    const out = (values = new Float64Array(n));
-    for (let i = 0; i < n; i++) {
-      const v = cell(i);
-      if (present(i, v)) out[i] = Number(v);
-    }
-  } else if (type === 'bool') {
-    const out = (values = new Uint8Array((n + 7) >> 3));
-    for (let i = 0; i < n; i++) {
-      const v = cell(i);
-      if (present(i, v) && v === true) out[i >> 3]! |= 1 << (i & 7);
-    }
-  } else {
-    const byRow = new Array<string | undefined>(n);
-    for (let i = 0; i < n; i++) {
-      const v = cell(i);
-      if (present(i, v)) byRow[i] = String(v);
-    }
-    ({ valueOffsets, data: values } = utf8Column(byRow));
+    if (type === 'int64') big[i] = typeof v === 'bigint' ? v : BigInt(v as number);
+    else if (type === 'float64') float[i] = Number(v);
+    else if (type === 'bool') bits[i >> 3]! |= v === true ? 1 << (i & 7) : 0;
+    else text[i] = String(v);
   }
+  const utf8 = type === 'utf8' ? utf8Column(text) : undefined;
+  const values = utf8?.data ?? { int64: big, float64: float, bool: bits, utf8: bits }[type];
   const fields = { type, length: n, validity: nulls === 0 ? undefined : validity, validityAt: 0 };
-  return columnChunk({ ...fields, values, at: 0, valueOffsets } as ColumnChunk);
+  return columnChunk({ ...fields, values, at: 0, valueOffsets: utf8?.valueOffsets } as ColumnChunk);
 }
 
 /** A chunk as Arrow column data (copied when it shares its buffers at an offset). */
