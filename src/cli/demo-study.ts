@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Experiment } from '../experiment/experiment.js';
+import type { ExperimentObserver } from '../experiment/logger.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
 import { InstanceBuilder, sum } from '../ommx/builder.js';
 import type { Instance } from '../ommx/instance.js';
@@ -155,13 +156,15 @@ export async function demoTrial(run: Run, config: SweepConfig): Promise<void> {
  * limits) into `registry` as a sweep (the trials run side by side, the solves in HiGHS's worker
  * pool when it has one), commits it under a fresh tag and points `:latest` at it.
  * @param registry - the local registry
- * @param options - concurrency: trials at once (default: the number of cores)
+ * @param options - concurrency: trials at once (default: the number of cores); observer: what
+ *   watches the runs and the sweep while they go (`runledger demo` gives a `ConsoleLogger` on a
+ *   terminal)
  * @returns the sealed experiment (under its fresh tag)
  * @throws RunledgerError `DEPENDENCY_MISSING` when the `highs` package is not installed
  */
 export async function recordDemoStudy(
   registry: LocalRegistry,
-  options: { readonly concurrency?: number } = {}
+  options: { readonly concurrency?: number; readonly observer?: ExperimentObserver } = {}
 ): Promise<SealedExperiment> {
   const reference = `${DEMO_REPOSITORY}:${freshTag(new Date())}`;
   const exp = await Experiment.create(reference, {
@@ -182,6 +185,7 @@ export async function recordDemoStudy(
     time_limit_s: TIME_LIMITS,
     solver: 'HiGHS (npm highs, WebAssembly)',
   });
+  const unobserve = options.observer === undefined ? undefined : exp.observe(options.observer);
   // A trial that fails for another reason than a time limit (HiGHS missing, say) fails the demo.
   await exp.sweep(demoConfigs(), demoTrial, {
     shard: false,
@@ -190,6 +194,7 @@ export async function recordDemoStudy(
     name: (c) =>
       `${String(c['problem'])}-n${String(c['n'])}-s${String(c['seed'])}-${c['presolve'] === true ? 'presolve' : 'nopresolve'}-t${String(c['time_limit'])}`,
   });
+  unobserve?.();
   const sealed = await exp.commit();
   await registry.replaceRef(DEMO_REFERENCE, await registry.resolve(sealed.reference));
   return sealed;

@@ -99,7 +99,8 @@ export function progressLine(
  * @param p - the report
  * @param seconds - time since the task started
  * @param final - whether the task has ended
- * @param width - the terminal's width: the phase is cut (`…`) so that the line fits in one less
+ * @param width - the terminal's width: the phase is cut in the middle (`…`) so that the line
+ *   fits in one column less
  * @returns the line (no line end)
  * @example
  * ```ts
@@ -110,7 +111,12 @@ export function progressLine(
 export function progressText(p: Progress, seconds: number, final: boolean, width?: number): string {
   const text = progressTail(p, seconds, final);
   const room = width === undefined ? Infinity : width - 1 - text.length;
-  const phase = p.phase.length <= room ? p.phase : `${p.phase.slice(0, Math.max(0, room - 1))}…`;
+  // Cut in the middle: the verb in front and the counts at the end stay.
+  const keep = Math.max(0, room - 1);
+  const phase =
+    p.phase.length <= room
+      ? p.phase
+      : `${p.phase.slice(0, Math.ceil(keep / 2))}…${p.phase.slice(p.phase.length - Math.floor(keep / 2))}`;
   return `${phase}${text}`;
 }
 

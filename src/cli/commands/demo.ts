@@ -2,6 +2,7 @@
  * @module cli/commands/demo
  * `runledger demo`: record the demo study into the local registry and print its run table.
  */
+import { ConsoleLogger } from '../../loggers/console.js';
 import { formatTable } from '../format.js';
 import { DEMO_REFERENCE, recordDemoStudy } from '../demo-study.js';
 import { cellText, runRows, toJsonRows } from '../run-table.js';
@@ -15,7 +16,17 @@ export const demo: Command = {
   arity: [0, 0],
   async run(ctx) {
     const registry = await ctx.openRegistry();
-    const sealed = await recordDemoStudy(registry);
+    // On a terminal, the sweep shows on stderr while it solves (`[sweep 12/32]`, a line per run).
+    const screen =
+      !ctx.json && ctx.io.stderr.isTTY === true
+        ? new ConsoleLogger({ stream: ctx.io.stderr })
+        : undefined;
+    let sealed;
+    try {
+      sealed = await recordDemoStudy(registry, screen === undefined ? {} : { observer: screen });
+    } finally {
+      screen?.close();
+    }
     const rows = runRows(sealed);
     if (ctx.json) {
       ctx.printJson({
