@@ -86,7 +86,7 @@ export async function resolveReference(
     if (prefix[1] !== undefined) {
       throw new RunledgerError(
         'REF_NOT_FOUND',
-        `No manifest in the store ${registry.root} has a digest starting with ${value}; "runledger ls" shows the digests.`,
+        `No manifest in the store ${registry.root} has a digest starting with ${value}.`,
         { data: { reference: value } }
       );
     }
@@ -173,7 +173,7 @@ async function byShortName(
   const where = options.command === undefined ? '' : ` for ${options.command}`;
   throw new RunledgerError(
     'REF_NOT_FOUND',
-    `No local reference matches the short name ${value}${where} in the store ${registry.root} (a short name is looked up locally, never on Docker Hub); "runledger ls" lists them, or give the reference in full (registry/repository:tag).`,
+    `No local reference matches the short name ${value}${where} in the store ${registry.root} (a short name is looked up in the local store, never on Docker Hub); give a reference in full (registry/repository:tag) for another.`,
     { data: { reference: value } }
   );
 }
@@ -226,7 +226,7 @@ async function projectOf(registry: LocalRegistry, value: string): Promise<string
   }
   throw new RunledgerError(
     'REF_NOT_FOUND',
-    `No local project matches the short name ${value} in the store ${registry.root} (a short name is looked up locally, never on Docker Hub); "runledger projects" lists them, or give the project in full (registry/repository).`,
+    `No local project matches the short name ${value} in the store ${registry.root} (a short name is looked up in the local store, never on Docker Hub); "runledger projects" lists them, or give the project in full (registry/repository).`,
     { data: { reference: value } }
   );
 }

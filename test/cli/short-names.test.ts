@@ -129,6 +129,10 @@ describe('short names on the command line', () => {
     const runs = await cli(['--root', root, 'runs', 'lp-mip:latest', '--json']);
     expect(runs.code, runs.err).toBe(0);
     expect(JSON.parse(runs.out)).toHaveLength(1);
+    // Without a tag, runs reads a short name as a project: every experiment of it.
+    const project = await cli(['--root', root, 'runs', 'lp-mip', '--json']);
+    expect(project.code, project.err).toBe(0);
+    expect(JSON.parse(project.out)[0].experiment).toBe('runledger.local/demo/lp-mip:latest');
     for (const args of [
       ['solves', 'lp-mip'],
       ['metrics', 'lp-mip'],
