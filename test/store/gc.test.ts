@@ -181,11 +181,11 @@ describe('an import interrupted with Ctrl-C', () => {
       const dry = await runCli(['--root', root, 'gc']);
       expect(dry.stdout).toContain(`Abandoned temp files: ${left.length},`);
       const json = JSON.parse((await runCli(['--root', root, 'gc', '--json'])).stdout);
-      expect(json.tempFiles.count).toBe(left.length);
+      expect(json.temp_files.count).toBe(left.length);
       expect(await ls(tmp)).toEqual(left);
 
       const real = JSON.parse((await runCli(['--root', root, 'gc', '--delete', '--json'])).stdout);
-      expect(real.tempFilesRemoved).toBe(left.length);
+      expect(real.temp_files_removed).toBe(left.length);
       expect(await ls(tmp)).toEqual([]);
       // The import's session (pins of a process that ended) is removed too.
       expect(await ls(join(root, '.runledger', 'sessions'))).toEqual([]);
