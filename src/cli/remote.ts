@@ -20,6 +20,7 @@ import type { TransferOptions, TransferProgress, TransferReport } from '../remot
 import { formatBytes } from './format.js';
 import { progressLine } from './progress.js';
 import type { CliIo, Command, CommandContext } from './types.js';
+import { snakeCaseKeys } from './json-keys.js';
 
 /** The flags of every command that talks to a registry. */
 export const NETWORK_OPTIONS: NonNullable<Command['options']> = {
@@ -230,7 +231,7 @@ export function printReport(
   from?: string
 ): void {
   if (ctx.json) {
-    ctx.printJson(report);
+    ctx.printJson(snakeCaseKeys(report));
     return;
   }
   if (ctx.values['quiet'] === true) return;

@@ -93,12 +93,12 @@ describe('runledger demo', () => {
     // :latest moves to it; the first stays.
     const again = JSON.parse((await cli(['--root', root, 'demo', '--json'])).out) as {
       reference: string;
-      manifestDigest: string;
+      manifest_digest: string;
     };
     const firstReference = /Recorded 32 runs as (\S+)/.exec(first.out)?.[1] ?? '';
     expect(again.reference).toMatch(/^runledger\.local\/demo\/lp-mip:grid-/);
     expect(again.reference).not.toBe(firstReference);
-    expect((await registry.resolve(DEMO_REFERENCE)).digest).toBe(again.manifestDigest);
+    expect((await registry.resolve(DEMO_REFERENCE)).digest).toBe(again.manifest_digest);
     expect((await registry.resolve(firstReference)).digest).toBe(sealed.manifestDigest);
     const solves = await cli(['--root', root, 'solves', DEMO_REFERENCE, '--json']);
     expect(JSON.parse(solves.out)).toHaveLength(32);

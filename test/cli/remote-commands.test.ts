@@ -295,10 +295,10 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
         expect(JSON.parse(first.out)).toEqual({
           reference: ref,
           digest: descriptor.digest,
-          mediaType: OCI_MANIFEST,
+          media_type: OCI_MANIFEST,
           blobs: { total: 3, transferred: 3, skipped: 0, mounted: 0 },
           bytes: { total, transferred: total },
-          upToDate: false,
+          up_to_date: false,
           seconds: expect.any(Number),
         });
 
@@ -307,7 +307,7 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
           digest: descriptor.digest,
           blobs: { transferred: 0 },
           bytes: { transferred: 0 },
-          upToDate: true,
+          up_to_date: true,
         });
         const human = await cli(['push', ref], a.env);
         expect(human.out).toMatch(
@@ -347,7 +347,7 @@ describe.skipIf(!HAS_DOCKER_REGISTRY)(
         expect(report).toMatchObject({
           reference: dst,
           digest: descriptor.digest,
-          upToDate: false,
+          up_to_date: false,
         });
         // Same registry: every blob is mounted from the source repository, none streamed.
         expect(report.blobs).toEqual({ total: 3, transferred: 0, skipped: 0, mounted: 3 });

@@ -31,7 +31,7 @@ export const demo: Command = {
     if (ctx.json) {
       ctx.printJson({
         reference: sealed.reference,
-        manifestDigest: sealed.manifestDigest,
+        manifest_digest: sealed.manifestDigest,
         root: registry.root,
         runs: toJsonRows(rows),
       });

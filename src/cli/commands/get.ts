@@ -56,7 +56,7 @@ export const get: Command = {
     );
     // With -, the content is the only thing on stdout.
     if (path === '-') return 0;
-    if (ctx.json) ctx.printJson({ path, mediaType });
+    if (ctx.json) ctx.printJson({ path, media_type: mediaType });
     else ctx.print(`Wrote ${path}`);
     return 0;
   },

@@ -18,6 +18,7 @@ import {
   withTransferOptions,
 } from '../remote.js';
 import type { Command, CommandContext } from '../types.js';
+import { snakeCaseKeys } from '../json-keys.js';
 
 export const pull: Command = {
   name: 'pull',
@@ -101,7 +102,7 @@ async function pullAllTags(ctx: CommandContext, reference: string, host: string)
   const report = await withTransferOptions(ctx, { hosts: [host], local: true }, (options) =>
     pullProject(project, { ...options, ...(since === undefined ? {} : { since }) })
   );
-  if (ctx.json) ctx.printJson(report);
+  if (ctx.json) ctx.printJson(snakeCaseKeys(report));
   else if (ctx.values['quiet'] !== true) ctx.print(summary(report, since));
   return 0;
 }

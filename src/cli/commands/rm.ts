@@ -5,6 +5,7 @@
 import { normalizeReference } from '../../oci/reference.js';
 import type { Command } from '../types.js';
 import { resolveReferences } from '../resolve.js';
+import { snakeCaseKeys } from '../json-keys.js';
 
 export const rm: Command = {
   name: 'rm',
@@ -24,7 +25,7 @@ export const rm: Command = {
         );
       }
     }
-    if (ctx.json) ctx.printJson(removed);
+    if (ctx.json) ctx.printJson(snakeCaseKeys(removed));
     return 0;
   },
 };

@@ -5,6 +5,7 @@
 import { DISPLAY_OPTIONS, displayOf, formatBytes, formatTable } from '../format.js';
 import type { Command } from '../types.js';
 import { resolveReferences } from '../resolve.js';
+import { snakeCaseKeys } from '../json-keys.js';
 
 export const size: Command = {
   name: 'size',
@@ -18,7 +19,7 @@ export const size: Command = {
     for (const ref of await resolveReferences(registry, ctx.positionals))
       reports.push(await registry.size(ref));
     if (ctx.json) {
-      ctx.printJson(reports);
+      ctx.printJson(snakeCaseKeys(reports));
       return 0;
     }
     const rows = reports.map((r) => [
