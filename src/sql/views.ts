@@ -189,6 +189,20 @@ function constant(name: string, value: string, rows: number): SqlColumn {
   return { name, type: 'VARCHAR', values: new Array<string>(rows).fill(value) };
 }
 
+/** A long view's columns, typed as {@link BASE_COLUMNS} says, `experiment` filled in. */
+function viewTable(
+  view: 'params' | 'tags' | 'metrics' | 'attachments',
+  experiment: string,
+  values: Readonly<Record<string, SqlColumn['values']>>
+): SqlColumn[] {
+  const rows = values['run_id']?.length ?? 0;
+  return BASE_COLUMNS[view].map(([name, type]) =>
+    name === 'experiment'
+      ? constant(name, experiment, rows)
+      : { name, type, values: values[name] ?? new Array<null>(rows).fill(null) }
+  );
+}
+
 /** The columns of one experiment's file for a view. */
 async function viewColumns(
   view: FileView,
@@ -234,14 +248,7 @@ async function viewColumns(
           number.push(typeof v === 'number' || typeof v === 'bigint' ? Number(v) : null);
         }
       }
-      return [
-        constant('experiment', experiment, runId.length),
-        { name: 'run_id', type: 'BIGINT', values: runId },
-        { name: 'name', type: 'VARCHAR', values: name },
-        { name: 'type', type: 'VARCHAR', values: type },
-        { name: 'value', type: 'VARCHAR', values: value },
-        { name: 'number', type: 'DOUBLE', values: number },
-      ];
+      return viewTable('params', experiment, { run_id: runId, name, type, value, number });
     }
     case 'tags': {
       const runId: number[] = [];
@@ -255,12 +262,7 @@ async function viewColumns(
           value.push(tags[k] as string);
         }
       }
-      return [
-        constant('experiment', experiment, runId.length),
-        { name: 'run_id', type: 'BIGINT', values: runId },
-        { name: 'name', type: 'VARCHAR', values: name },
-        { name: 'value', type: 'VARCHAR', values: value },
-      ];
+      return viewTable('tags', experiment, { run_id: runId, name, value });
     }
     case 'metrics': {
       const runId: number[] = [];
@@ -280,14 +282,7 @@ async function viewColumns(
           }
         }
       }
-      return [
-        constant('experiment', experiment, runId.length),
-        { name: 'run_id', type: 'BIGINT', values: runId },
-        { name: 'name', type: 'VARCHAR', values: name },
-        { name: 'step', type: 'BIGINT', values: step },
-        { name: 'timestamp', type: 'TIMESTAMPTZ', values: timestamp },
-        { name: 'value', type: 'DOUBLE', values: value },
-      ];
+      return viewTable('metrics', experiment, { run_id: runId, name, step, timestamp, value });
     }
     case 'solves': {
       const table = await (await sealed()).solvesDf();
@@ -309,14 +304,13 @@ async function viewColumns(
           digest.push(scope.attachmentDigest(a));
         }
       }
-      return [
-        constant('experiment', experiment, runId.length),
-        { name: 'run_id', type: 'BIGINT', values: runId },
-        { name: 'name', type: 'VARCHAR', values: name },
-        { name: 'media_type', type: 'VARCHAR', values: mediaType },
-        { name: 'size', type: 'BIGINT', values: size },
-        { name: 'digest', type: 'VARCHAR', values: digest },
-      ];
+      return viewTable('attachments', experiment, {
+        run_id: runId,
+        name,
+        media_type: mediaType,
+        size,
+        digest,
+      });
     }
   }
 }
