@@ -144,7 +144,9 @@ export type {
   SamplerAdapter,
   SolveContext,
   SolverAdapter,
+  WorkerEntry,
 } from './solve/adapter.js';
+export { sampleInWorker, solveInWorker } from './solve/worker-solve.js';
 
 export { activeRun, currentRun, endRun, lastActiveRun, lastRun } from './experiment/context.js';
 export type {

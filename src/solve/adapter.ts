@@ -3,7 +3,9 @@
  * The solver and sampler adapter protocol (OMMX's `ommx.adapter`, ommx-reference §5.1, in
  * TypeScript shape): an adapter turns an Instance into a backend model, runs the backend, and
  * returns a Solution (or SampleSet). Adapters know nothing about experiments; `run.logSolve`
- * records what goes in and what comes out.
+ * records what goes in and what comes out. An adapter whose backend computes synchronously opts
+ * into runledger's pool of worker threads by naming a {@link WorkerEntry} (see
+ * `solve/worker-solve`).
  */
 import { RunledgerError } from '../errors.js';
 import type { Instance } from '../ommx/instance.js';
@@ -20,7 +22,10 @@ export interface DiagnosticsSink {
 
 /** What an adapter gets besides the instance and options. */
 export interface SolveContext {
-  /** Aborts a long solve where the backend allows it. */
+  /**
+   * Aborts a long solve where the backend allows it (a solve in the worker pool always: its
+   * thread is terminated). Inside a worker thread there is none: the thread itself is stopped.
+   */
   readonly signal?: AbortSignal;
   /** Present only when the caller asked for diagnostics (`storeDiagnostics: true`). */
   readonly diagnostics?: DiagnosticsSink;
@@ -35,6 +40,27 @@ export interface PreparedSolve<Input = unknown, Output = unknown> {
    * @param output - what the backend returned
    */
   decode(output: Output): Solution | Promise<Solution>;
+}
+
+/**
+ * Where a worker thread finds an adapter's work: an ES module, by URL, and the name of one of its
+ * exports — a function shaped like {@link SolverAdapter.solve} (or `sample`): `(instance,
+ * options, context) → Solution` (or `SampleSet`), synchronous or not. The module must be
+ * JavaScript a worker thread can import (resolve it next to the adapter with
+ * `new URL('./x.js', import.meta.url)`); it is loaded once per thread and stays loaded, so
+ * whatever it sets up (a compiled WebAssembly runtime) is reused by the thread's next calls.
+ *
+ * @example
+ * ```ts
+ * const entry: WorkerEntry = {
+ *   module: new URL('./knapsack-thread.js', import.meta.url),
+ *   export: 'solveKnapsack',
+ * };
+ * ```
+ */
+export interface WorkerEntry {
+  readonly module: string | URL;
+  readonly export: string;
 }
 
 /**
