@@ -2,8 +2,11 @@
  * @module experiment/run-solves
  * The solver and sampler calls of one open run: their ids, their records in id order, the
  * `openSolve` scopes still open, and what happens as each call is recorded (observers told, the
- * crash journal written, blobs first).
+ * crash journal written, blobs first). A run that closes failed or interrupted while calls run
+ * stops them (their adapters' signal fires); each is recorded as interrupted before the close
+ * goes on, and its caller's promise is left pending: the run, and usually the process, is ending.
  */
+import { RunledgerError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import type { BlobBatch } from '../store/blob-batch.js';
 import type { Journal } from './journal.js';
@@ -37,15 +40,20 @@ export class RunSolves {
   readonly samplings: SolveRecord[] = [];
   readonly #nextIds = { solve: 0, sampling: 0 };
   readonly #open = new Set<OpenSolve>();
+  readonly #interrupt = new AbortController();
+  readonly #track: RunSolvesHost['track'];
   /** What solve.ts calls into. */
   readonly host: SolveHost;
 
   /** @param run - the run */
   constructor(run: RunSolvesHost) {
     const { runId, journal } = run;
+    this.#track = (p) => run.track(p);
     this.host = {
+      interrupted: this.#interrupt.signal,
       assertOpen: () => run.assertOpen(),
       putBlob: (bytes) => run.openBatch().putBlob(bytes),
+      publish: (digest) => run.track(run.openBatch().publishNow([digest])),
       nextId: (kind) => this.#nextIds[kind]++,
       ...(run.startSpan === undefined ? {} : { startSpan: run.startSpan }),
       record: (kind, record) => {
@@ -74,6 +82,33 @@ export class RunSolves {
         );
       },
     };
+  }
+
+  /**
+   * Tracks a `logSolve` / `logSample` call: the run's close waits until it is recorded. Its
+   * result goes to the caller, except for a call the run's close stopped, whose promise stays
+   * pending: rejecting it would hand the caller an error to crash on while the run is still
+   * being checkpointed (a top-level `await` ends the process on a rejection at once).
+   * @param call - the recording call
+   * @returns what the caller awaits
+   */
+  call<T>(call: Promise<T>): Promise<T> {
+    this.#track(call.then(noop, noop));
+    return new Promise<T>((resolve, reject) => {
+      call.then(resolve, (error: unknown) => {
+        if (!this.#interrupt.signal.aborted) reject(error);
+      });
+    });
+  }
+
+  /**
+   * Stops the calls running: the run closes as failed or interrupted.
+   * @param reason - why the run ends, e.g. `SIGINT`
+   */
+  interruptRunning(reason: string): void {
+    this.#interrupt.abort(
+      new RunledgerError('ABORTED', `The run closed (${reason}) while the call was running.`)
+    );
   }
 
   /**
@@ -110,4 +145,8 @@ export class RunSolves {
     }
     this.#open.clear();
   }
+}
+
+function noop(): void {
+  // settled either way
 }

@@ -567,7 +567,7 @@ export class Run extends RunScope implements LoggedRun {
     options: O = {} as O,
     controls: SolveControls = {}
   ): Promise<Solution> {
-    return this.#track(
+    return this.#calls.call(
       recordCall<Solution>(
         this.#calls.host,
         'solve',
@@ -600,7 +600,7 @@ export class Run extends RunScope implements LoggedRun {
     options: O = {} as O,
     controls: SolveControls = {}
   ): Promise<SampleSet> {
-    return this.#track(
+    return this.#calls.call(
       recordCall<SampleSet>(
         this.#calls.host,
         'sampling',
@@ -761,6 +761,8 @@ export class Run extends RunScope implements LoggedRun {
       if (!c.closed) await c.close(status, `parent run ${this.runId} ${status}`);
     }
     this.#closing = true;
+    // Solver calls still running are stopped (and recorded as interrupted) rather than awaited.
+    if (status !== 'finished') this.#calls.interruptRunning(reason ?? status);
     await Promise.allSettled([...this.#inflight]);
     // A solve opened by hand and never closed is kept, as failed: what it took in is recorded.
     await this.#calls.failOpen(this.runId);

@@ -3,7 +3,8 @@
  * Solver and sampler calls recorded in a run (ommx-reference §5): the caller's Instance as
  * input, the adapter's name and options (JSON, checked before solving), the Solution or
  * SampleSet as output, optional diagnostics (msgpack), and — beyond OMMX — the wall-clock start
- * and end of each call in the output's process metadata.
+ * and end of each call: in the output's process metadata, or, for a call that failed or was
+ * interrupted (no output), as annotations of its input layer.
  */
 import { RunledgerError } from '../errors.js';
 import { canonicalJson, type JsonValue } from '../oci/canonical-json.js';
@@ -53,13 +54,25 @@ export interface SolveHost {
   assertOpen(): void;
   /** Stores a blob in the run's batch. */
   putBlob(bytes: Uint8Array): Promise<{ digest: Descriptor['digest']; size: number }>;
+  /** Publishes a blob of the run's batch now, so recording the call later need not. */
+  publish?(digest: Descriptor['digest']): Promise<void>;
   /** Allocates the next id. */
   nextId(kind: 'solve' | 'sampling'): number;
   /** Records a finished, failed or interrupted call. */
   record(kind: 'solve' | 'sampling', record: SolveRecord): Promise<void>;
+  /** Fires when the run closes (failed or interrupted) while calls run: they are stopped. */
+  readonly interrupted?: AbortSignal;
   /** Starts the call's span, when the run is traced (`storeTrace`). */
   startSpan?(call: TracedCall): CallSpan | undefined;
 }
+
+/**
+ * Input-layer annotations of a call without output: its wall-clock start and end (RFC 3339), which
+ * a finished call has in its output's process metadata.
+ */
+export const ANNOTATION_CALL_START = 'io.runledger.call.start';
+/** See {@link ANNOTATION_CALL_START}. */
+export const ANNOTATION_CALL_END = 'io.runledger.call.end';
 
 /** OMMX's rule: an interrupted call is a KeyboardInterrupt; ours is an abort. */
 function statusOf(error: unknown): RunStatus {
@@ -145,6 +158,8 @@ class Recording {
   readonly #input: Promise<{ digest: Descriptor['digest']; size: number }>;
   readonly inputPayload: EncodedPayload;
   readonly #span: CallSpan | undefined;
+  /** When the call started: the recording is made just before the adapter is called. */
+  readonly startedAt: Date;
 
   /** `manual`: a solve driven by hand (`openSolve`), traced as OMMX's `Solve` span. */
   constructor(
@@ -166,15 +181,26 @@ class Recording {
     this.#span = host.startSpan?.({ kind: manual ? 'open' : kind, id: this.id, adapter });
     this.#input = host.putBlob(this.inputPayload.bytes);
     // A failure here surfaces when the call is recorded; keep it from being unhandled meanwhile.
-    this.#input.catch(() => undefined);
+    // The input is published while the adapter works: recording the call (an aborted one above
+    // all) then only journals it, in about a millisecond, instead of also publishing the blob.
+    this.#input.then((put) => host.publish?.(put.digest)).catch(() => undefined);
+    this.startedAt = new Date();
   }
 
-  async inputDescriptor(): Promise<Descriptor> {
+  /** @param ended - for a call without output: when it ended (its times join the annotations) */
+  async inputDescriptor(ended?: Date): Promise<Descriptor> {
     const put = await this.#input;
     return {
       mediaType: this.inputPayload.mediaType,
       ...put,
-      annotations: this.inputPayload.annotations,
+      annotations:
+        ended === undefined
+          ? this.inputPayload.annotations
+          : {
+              ...this.inputPayload.annotations,
+              [ANNOTATION_CALL_START]: this.startedAt.toISOString(),
+              [ANNOTATION_CALL_END]: ended.toISOString(),
+            },
     };
   }
 
@@ -207,8 +233,9 @@ class Recording {
     output: EncodedPayload | undefined,
     error?: unknown
   ): Promise<void> {
+    const ended = status === 'finished' ? undefined : new Date();
     this.#span?.end(status === 'finished' ? undefined : (error ?? new Error(`the call ${status}`)));
-    const input = await this.inputDescriptor();
+    const input = await this.inputDescriptor(ended);
     let out: Descriptor | undefined;
     if (output !== undefined) {
       const put = await this.#host.putBlob(output.bytes);
@@ -228,7 +255,11 @@ class Recording {
     await this.#host.record(this.#kind, record);
   }
 
-  context(signal: AbortSignal | undefined): SolveContext {
+  /** What the adapter gets: the caller's signal, also fired when the run is interrupted. */
+  context(own: AbortSignal | undefined): SolveContext {
+    const closing = this.#host.interrupted;
+    const signal =
+      own === undefined ? closing : closing === undefined ? own : AbortSignal.any([own, closing]);
     return {
       ...(signal === undefined ? {} : { signal }),
       ...(this.collector === undefined ? {} : { diagnostics: this.collector }),
@@ -260,7 +291,6 @@ export async function recordCall<R extends Solution | SampleSet>(
     optionsJson,
     controls.storeDiagnostics === true
   );
-  const start = new Date();
   let result: unknown;
   try {
     const copy = instance.clone();
@@ -285,7 +315,7 @@ export async function recordCall<R extends Solution | SampleSet>(
   const end = new Date();
   const input = await rec.inputDescriptor();
   const metadata = withTiming((result as Solution | SampleSet).metadata, {
-    start,
+    start: rec.startedAt,
     end,
     instance: input.digest,
     adapter: adapter.name,
@@ -529,6 +559,14 @@ export class SolveView {
   readonly inputDescriptor: Descriptor;
   readonly outputDescriptor: Descriptor | undefined;
   readonly diagnosticsDescriptor: Descriptor | undefined;
+  /**
+   * When the call started (RFC 3339): from the output's process metadata for a finished call,
+   * from its input layer for one that failed or was interrupted; undefined when not recorded
+   * (OMMX's own records have no times).
+   */
+  readonly startedAt: string | undefined;
+  /** When the call ended (RFC 3339), as {@link SolveView.startedAt}. */
+  readonly endedAt: string | undefined;
   readonly #registry: LocalRegistry;
   #options: Readonly<Record<string, unknown>> | undefined;
 
@@ -542,6 +580,12 @@ export class SolveView {
     this.inputDescriptor = record.input;
     this.outputDescriptor = record.output;
     this.diagnosticsDescriptor = record.diagnostics;
+    // The output layer mirrors its process metadata (org.ommx.v1.solution.start, …).
+    const out = record.output?.annotations ?? {};
+    const message = kind === 'solve' ? 'solution' : 'sample-set';
+    const input = record.input.annotations ?? {};
+    this.startedAt = out[`org.ommx.v1.${message}.start`] ?? input[ANNOTATION_CALL_START];
+    this.endedAt = out[`org.ommx.v1.${message}.end`] ?? input[ANNOTATION_CALL_END];
     this.#registry = registry;
   }
 
@@ -567,7 +611,13 @@ export class SolveView {
    */
   async getInput(): Promise<Instance> {
     const { bytes, mediaType } = await this.#read(this.inputDescriptor);
-    return decodePayload('instance', bytes, mediaType, this.inputDescriptor.annotations);
+    // The call's own times are not the instance's annotations.
+    const {
+      [ANNOTATION_CALL_START]: _start,
+      [ANNOTATION_CALL_END]: _end,
+      ...annotations
+    } = this.inputDescriptor.annotations ?? {};
+    return decodePayload('instance', bytes, mediaType, annotations);
   }
 
   /**

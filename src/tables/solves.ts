@@ -20,6 +20,9 @@ export interface SolveSource {
   readonly adapter: string;
   readonly status: string;
   readonly adapterOptions: Readonly<Record<string, unknown>>;
+  /** When the call started and ended (RFC 3339), also for a call without output. */
+  readonly startedAt?: string | undefined;
+  readonly endedAt?: string | undefined;
   /** @returns the solve's output, or undefined when it has none (a failed solve) */
   getOutput(): Promise<unknown>;
 }
@@ -32,9 +35,10 @@ const CONCURRENCY = 8;
 /**
  * Builds the solves table: `run_id`, `solve_id`, `adapter`, `status`, `objective`,
  * `feasible`, `optimality`, `started_at`, `ended_at`, `duration_ms` (from the Solution's process
- * metadata), then `options.<name>` for every adapter option (in first-appearance order; numbers
- * → float64, or int64 when every value is an integer; booleans → bool; strings → utf8; anything
- * else, or a column mixing types, → its JSON text). Failed solves have null Solution columns.
+ * metadata; for a failed or interrupted solve, the times recorded with it), then
+ * `options.<name>` for every adapter option (in first-appearance order; numbers → float64, or
+ * int64 when every value is an integer; booleans → bool; strings → utf8; anything else, or a
+ * column mixing types, → its JSON text). Failed solves have null Solution columns.
  * @param runs - run id and its solves, in run id order
  * @returns the Arrow table
  * @throws RunledgerError `DIGEST_MISMATCH`, `PAYLOAD_INVALID` when a stored Solution is damaged
@@ -60,6 +64,8 @@ export async function solvesTable(
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, worker));
+  const starts = outputs.map((o, i) => o?.metadata?.start ?? rows[i]?.solve.startedAt);
+  const ends = outputs.map((o, i) => o?.metadata?.end ?? rows[i]?.solve.endedAt);
 
   const columns: TypedColumn[] = [
     { name: 'run_id', type: 'int64', values: rows.map((r) => r.runId) },
@@ -69,16 +75,12 @@ export async function solvesTable(
     { name: 'objective', type: 'float64', values: outputs.map((o) => o?.objective ?? null) },
     { name: 'feasible', type: 'bool', values: outputs.map((o) => o?.feasible ?? null) },
     { name: 'optimality', type: 'utf8', values: outputs.map((o) => o?.optimality ?? null) },
-    {
-      name: 'started_at',
-      type: 'utf8',
-      values: outputs.map((o) => o?.metadata?.start ?? null),
-    },
-    { name: 'ended_at', type: 'utf8', values: outputs.map((o) => o?.metadata?.end ?? null) },
+    { name: 'started_at', type: 'utf8', values: starts.map((t) => t ?? null) },
+    { name: 'ended_at', type: 'utf8', values: ends.map((t) => t ?? null) },
     {
       name: 'duration_ms',
       type: 'float64',
-      values: outputs.map((o) => durationMs(o?.metadata?.start, o?.metadata?.end)),
+      values: starts.map((t, i) => durationMs(t, ends[i])),
     },
   ];
   const names: string[] = [];
