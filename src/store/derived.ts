@@ -54,7 +54,7 @@ export async function readDerived(
   if (bytes.length < HASH_SIZE) return undefined;
   const payload = bytes.subarray(HASH_SIZE);
   const hash = createHash('sha256').update(payload).digest();
-  return hash.equals(bytes.subarray(0, HASH_SIZE)) ? new Uint8Array(payload) : undefined;
+  return hash.equals(bytes.subarray(0, HASH_SIZE)) ? payload : undefined;
 }
 
 /**
