@@ -6,48 +6,14 @@
 // in the same run on the same store, and checked to keep the same runs (the same metric values).
 // Also listExperiments() over the store, warm (the median of three).
 //
-// RUNLEDGER_BENCH_EXPERIMENTS and RUNLEDGER_BENCH_RUNS override the store's size.
-import { join } from 'node:path';
-import {
-  AutosavePolicy,
-  Experiment,
-  LocalRegistry,
-  listExperiments,
-  queryTable,
-  searchRuns,
-} from '../../dist/src/index.js';
+// The store is search-store.mjs's, shared with the SQL case (RUNLEDGER_BENCH_EXPERIMENTS and
+// RUNLEDGER_BENCH_RUNS override its size).
+import { Experiment, listExperiments, queryTable, searchRuns } from '../../dist/src/index.js';
 import { fmt } from './lib.mjs';
+import { EXPERIMENTS, RUNS, searchStore } from './search-store.mjs';
 
-const EXPERIMENTS = Number(process.env['RUNLEDGER_BENCH_EXPERIMENTS'] ?? 1000);
-const RUNS = Number(process.env['RUNLEDGER_BENCH_RUNS'] ?? 100);
 const WHERE = "status = 'finished' and params.p0 >= 50";
 const ORDER = 'metrics.loss asc, run_id';
-
-/** The store: EXPERIMENTS experiments of one project, RUNS runs each (20 parameters, 3 points). */
-async function buildStore(root, log) {
-  const registry = await LocalRegistry.open(root);
-  const t0 = performance.now();
-  for (let e = 0; e < EXPERIMENTS; e++) {
-    const exp = await Experiment.create(`bench.local/search/study:e${e}`, {
-      registry,
-      journal: false,
-      handleSignals: false,
-    });
-    exp.setAutosavePolicy(AutosavePolicy.disabled());
-    for (let r = 0; r < RUNS; r++) {
-      const run = exp.startRun({ nested: false });
-      const params = {};
-      for (let p = 0; p < 20; p++) params[`p${p}`] = (e * 7 + r * 13 + p) % 100;
-      run.logParams(params);
-      for (let s = 0; s < 3; s++) run.logMetric('loss', 1 / (r + s + 1 + e));
-      await run.finish();
-    }
-    await exp.commit();
-    if ((e + 1) % 100 === 0)
-      log(`built ${e + 1} experiments in ${fmt((performance.now() - t0) / 1000)} s`);
-  }
-  return registry;
-}
 
 /** The hand-written loop over every experiment. */
 async function handLoop(registry) {
@@ -80,7 +46,7 @@ export const cases = [
     higherIsBetter: false,
     targetRatio: 20,
     async run(ctx) {
-      const registry = await buildStore(join(ctx.scratch, 'store'), ctx.log);
+      const { registry } = await searchStore(ctx);
       const listCold = await timed(() => listExperiments({ registry }));
       const list = await median3(() => listExperiments({ registry }));
       const search = () => searchRuns({ registry, where: WHERE, orderBy: ORDER });
