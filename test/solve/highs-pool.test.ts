@@ -90,19 +90,18 @@ describe('HighsAdapter in the solve pool', () => {
       // going only once V8 has done optimizing HiGHS's WebAssembly in the background (seconds,
       // on two cores).
       await warmPool();
-      const started = performance.now();
       const solutions = await Promise.all(
         [1, 2].map((seed) =>
           HighsAdapter.solve(new Instance(marketSplitData(4, seed)), { timeLimit: 1 })
         )
       );
-      // One after the other they take 2 s.
-      expect(performance.now() - started).toBeLessThan(1800);
       const [a, b] = solutions.map((s) => [
         Date.parse(s.metadata!.start!),
         Date.parse(s.metadata!.end!),
       ]);
-      expect(a![0]! < b![1]! && b![0]! < a![1]!).toBe(true); // the two solves overlapped
+      // The two solves overlapped (wall clock, so on a loaded machine too); on one thread they
+      // cannot.
+      expect(a![0]! < b![1]! && b![0]! < a![1]!).toBe(true);
     }
   );
 

@@ -7,13 +7,16 @@ import { RunledgerError } from '../../dist/src/errors.js';
 
 /** Busy for `options.ms` milliseconds of wall clock (never yielding), then x = 0 everywhere. */
 export function spin(instance, options, context) {
-  const end = Date.now() + (options.ms ?? 0);
+  const start = Date.now();
+  const end = start + (options.ms ?? 0);
   while (Date.now() < end) {
     // a solver that never yields its thread
   }
   context.diagnostics?.record({ kind: 'spin', threadId });
   const zero = new Map(instance.decisionVariables.map((v) => [v.id, 0]));
-  return instance.evaluate(zero).with({ annotations: { threadId: String(threadId) } });
+  return instance.evaluate(zero).with({
+    annotations: { threadId: String(threadId), start: String(start), end: String(Date.now()) },
+  });
 }
 
 /** Records a report, then throws a RunledgerError (or, with `plain`, a TypeError). */
