@@ -40,6 +40,8 @@ describe('README', () => {
     if (code.includes('queryTable(')) expect(out).toBe('1 0n\n');
     if (code.includes('await query(')) expect(out).toBe('0.01: 0.433, 0.1: 1.333\n');
     if (code.includes('await exp.sweep(')) expect(out).toBe('8 8 true\n');
+    if (code.includes('marketSplit(')) expect(out).toBe('ABORTED interrupted true\n');
+    if (code.includes('solveInWorker(')) expect(out).toBe('example.AllOnes finished 3 true\n');
     if (code.includes("where: \"attributes.status = 'FINISHED'")) expect(out).toBe('2 lr-0.001\n');
     if (code.includes('inspectArchive(')) {
       expect(out).toBe('ghcr.io/acme/qap:shared true\n');
