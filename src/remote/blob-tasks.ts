@@ -162,6 +162,26 @@ export function blobsFailed(
     total,
     digests: failures.slice(0, 100).map((f) => f.item.digest),
   };
+  return sameKindError(cause, message, data);
+}
+
+/**
+ * An error of the same kind and code as `cause`, with another message and data: a RemoteError
+ * keeps the status, method, url and registry errors of the request that failed.
+ * @param cause - the failure it reports
+ * @param message - the new message
+ * @param data - the new data
+ * @returns the error, `cause` as its cause
+ * @example
+ * ```ts
+ * throw sameKindError(first, `3 of 9 tags could not be pulled; …`, { failed: 3 });
+ * ```
+ */
+export function sameKindError(
+  cause: RunledgerError,
+  message: string,
+  data: Readonly<Record<string, unknown>>
+): RunledgerError {
   if (cause instanceof RemoteError) {
     return new RemoteError(cause.code, message, {
       ...(cause.status === undefined ? {} : { status: cause.status }),

@@ -5,11 +5,12 @@
  * request for their content; each manifest fetched once however many tags share it, the other
  * tags then pointed at it locally.
  */
-import { RemoteError, RunledgerError, isRunledgerError } from '../errors.js';
+import { RunledgerError, isRunledgerError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import { namesRepository } from '../oci/reference.js';
 import type { Descriptor } from '../oci/types.js';
 import { LocalRegistry } from '../store/local-registry.js';
+import { sameKindError } from './blob-tasks.js';
 import { RemoteClient, requireRemoteReference } from './client.js';
 import { listRemoteTags, parseTime, type RemoteTag } from './tags.js';
 import { pullArtifact, type TransferOptions } from './transfer.js';
@@ -286,15 +287,5 @@ function tagsFailed(
     tagged: report.tagged,
     skipped: report.skipped,
   };
-  if (cause instanceof RemoteError) {
-    return new RemoteError(cause.code, message, {
-      ...(cause.status === undefined ? {} : { status: cause.status }),
-      method: cause.method,
-      url: cause.url,
-      registryErrors: cause.registryErrors,
-      data,
-      cause,
-    });
-  }
-  return new RunledgerError(cause.code, message, { data, cause });
+  return sameKindError(cause, message, data);
 }
