@@ -26,7 +26,6 @@ import { readRefTable, type RefTable } from './index-json.js';
 import type { StoreContext } from './context.js';
 import { LOCK_CANDIDATE_NAME, lockCandidateAbandoned } from './lock.js';
 import { tempOwnerState } from './owner.js';
-import { spareDir } from './temp-pool.js';
 import { SessionScan } from './session.js';
 import type { GcOptions, GcReport } from './types.js';
 
@@ -287,16 +286,13 @@ async function findAbandoned(
   now: number
 ): Promise<Abandoned[]> {
   const out: Abandoned[] = [];
-  // Temp files being written, and the spare ones a writer of many small blobs keeps ready.
-  for (const dir of [store.blobs.tmpDir, spareDir(store.root)]) {
-    for (const n of await listNames(dir)) {
-      const p = join(dir, n);
-      const s = await lstat(p).catch(() => undefined);
-      if (s === undefined || !s.isFile()) continue;
-      const owner = tempOwnerState(n);
-      if (owner === 'gone' || (owner === 'unknown' && now - s.mtimeMs >= grace)) {
-        out.push({ path: p, size: s.size });
-      }
+  for (const n of await listNames(store.blobs.tmpDir)) {
+    const p = join(store.blobs.tmpDir, n);
+    const s = await lstat(p).catch(() => undefined);
+    if (s === undefined || !s.isFile()) continue;
+    const owner = tempOwnerState(n);
+    if (owner === 'gone' || (owner === 'unknown' && now - s.mtimeMs >= grace)) {
+      out.push({ path: p, size: s.size });
     }
   }
   const state = join(store.root, '.runledger');
