@@ -20,7 +20,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['index', 'entries'],
-  ['cli', 'codecs', 'loggers', 'sql'],
+  ['cli', 'codecs', 'loggers', 'sql', 'ui'],
   ['experiment'],
   ['ommx', 'solve', 'tables'],
   ['store', 'archive', 'remote'],
