@@ -230,3 +230,70 @@ async function projectOf(registry: LocalRegistry, value: string): Promise<string
     { data: { reference: value } }
   );
 }
+
+/** The registry name a short write target without a source goes under. */
+const LOCAL_REGISTRY_NAME = 'runledger.local';
+
+/**
+ * The full reference a command writes to (`tag`'s target, `import --as`, `pull --as`): a fully
+ * qualified reference as it is; `:tag` as the source's repository with that tag; a short name
+ * (`name[:tag]`, `repo/name[:tag]`, tag `latest` when none) as the one local repository ending
+ * with `/<name>` on a path boundary, else under the source's registry (or `runledger.local`
+ * without a source). Never a Docker Hub name.
+ * @param registry - the local registry
+ * @param value - the target as the user wrote it
+ * @param source - the full reference being tagged or imported, when there is one
+ * @returns the full reference to write
+ * @throws RunledgerError `USAGE` when the name matches several local repositories (listed) or
+ *   carries a digest; `REFERENCE_INVALID` when the text is not a reference
+ * @example
+ * ```ts
+ * await resolveTarget(registry, 'lp-mip:v2', 'runledger.local/demo/lp-mip:latest');
+ * // 'runledger.local/demo/lp-mip:v2'
+ * ```
+ */
+export async function resolveTarget(
+  registry: LocalRegistry,
+  value: string,
+  source?: string
+): Promise<string> {
+  if (isFullyQualified(value)) return value;
+  if (value.includes('@')) {
+    throw new RunledgerError(
+      'USAGE',
+      `The target ${value} has a digest; name a tag to write (e.g. ${value.split('@')[0]}:v1).`,
+      { data: { reference: value } }
+    );
+  }
+  const src = source === undefined ? undefined : parseReference(source);
+  if (value.startsWith(':')) {
+    if (src === undefined) {
+      throw new RunledgerError(
+        'USAGE',
+        `The target ${value} is a tag alone; give a repository too (e.g. demo/study${value}).`,
+        { data: { reference: value } }
+      );
+    }
+    parseReference(`${src.registry}/${src.repository}${value}`);
+    return `${src.registry}/${src.repository}${value}`;
+  }
+  const colon = value.indexOf(':', value.lastIndexOf('/') + 1);
+  const path = colon < 0 ? value : value.slice(0, colon);
+  const tag = colon < 0 ? 'latest' : value.slice(colon + 1);
+  parseReference(value);
+  const repos = new Set<string>();
+  for (const r of await registry.listRefs()) {
+    const ref = parseReference(r.reference);
+    if (ref.repository === path || ref.repository.endsWith(`/${path}`))
+      repos.add(`${ref.registry}/${ref.repository}`);
+  }
+  if (repos.size > 1) {
+    throw new RunledgerError(
+      'USAGE',
+      `The target ${value} matches ${repos.size} local repositories: ${[...repos].join(', ')}; give one in full.`,
+      { data: { reference: value, candidates: [...repos] } }
+    );
+  }
+  const repo = [...repos][0] ?? `${src?.registry ?? LOCAL_REGISTRY_NAME}/${path}`;
+  return `${repo}:${tag}`;
+}

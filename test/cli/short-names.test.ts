@@ -6,7 +6,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { isFullyQualified, resolveReference, resolveScope } from '../../src/cli/resolve.js';
+import {
+  isFullyQualified,
+  resolveReference,
+  resolveScope,
+  resolveTarget,
+} from '../../src/cli/resolve.js';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { memoryIo } from '../helpers/memory-io.js';
@@ -181,5 +186,68 @@ describe('short names on the command line', () => {
     expect(none.err).toContain('REF_NOT_FOUND');
     expect(none.err).toContain('short name ubuntu');
     expect(none.err).not.toContain('docker.io');
+  });
+});
+
+describe('short names as write targets (tag, import --as, pull --as)', () => {
+  it('resolveTarget: a known repository keeps its registry, a new one goes under the source', async () => {
+    const { registry } = await store();
+    const lp = 'runledger.local/demo/lp-mip:latest';
+    expect(await resolveTarget(registry, 'lp-mip:v2', lp)).toBe('runledger.local/demo/lp-mip:v2');
+    // A bare tag names the source's repository.
+    expect(await resolveTarget(registry, ':v3', lp)).toBe('runledger.local/demo/lp-mip:v3');
+    // A repository the store does not have goes under the source's registry.
+    expect(await resolveTarget(registry, 'study/new:v1', 'ghcr.io/acme/qap:v1')).toBe(
+      'ghcr.io/study/new:v1'
+    );
+    // Without a source (import --as): the local registry name, never docker.io.
+    expect(await resolveTarget(registry, 'fresh')).toBe('runledger.local/fresh:latest');
+    // Fully qualified: as given.
+    expect(await resolveTarget(registry, 'ghcr.io/x/y:z', lp)).toBe('ghcr.io/x/y:z');
+    // A repository name several local ones end with is ambiguous: the candidates are listed.
+    await expect(resolveTarget(registry, 'qap:v9', lp)).rejects.toMatchObject({
+      code: 'USAGE',
+      message: expect.stringContaining('ghcr.io/other/qap'),
+    });
+    // A digest is not a name to write.
+    await expect(resolveTarget(registry, 'x@sha256:' + '0'.repeat(64), lp)).rejects.toMatchObject({
+      code: 'USAGE',
+    });
+  });
+
+  it('tag writes the short target next to its repository and prints the full name', async () => {
+    const { root, registry } = await store();
+    const tag = await cli(['--root', root, 'tag', 'lp-mip', 'lp-mip:v2']);
+    expect(tag.code, tag.err).toBe(0);
+    expect(tag.out).toContain('Tagged runledger.local/demo/lp-mip:v2 -> sha256:');
+    const refs = (await registry.listRefs()).map((r) => r.reference);
+    expect(refs).toContain('runledger.local/demo/lp-mip:v2');
+    expect(refs.some((r) => r.startsWith('docker.io/'))).toBe(false);
+    const bare = await cli(['--root', root, 'tag', 'lp-mip', ':best']);
+    expect(bare.code, bare.err).toBe(0);
+    expect(bare.out).toContain('runledger.local/demo/lp-mip:best');
+  });
+
+  it('import --as takes a short name as a local one', async () => {
+    const { root } = await store();
+    const file = join(await tempDir(), 'lp.ommx');
+    expect((await cli(['--root', root, 'export', 'lp-mip', file])).code).toBe(0);
+    const imported = await cli(['--root', root, 'import', file, '--as', 'lp-mip:imported']);
+    expect(imported.code, imported.err).toBe(0);
+    expect(imported.out).toContain('runledger.local/demo/lp-mip:imported');
+    expect(imported.out).not.toContain('docker.io');
+  });
+});
+
+describe('prune dry-run hint', () => {
+  it('repeats --older-than and --experiments in the command it suggests', async () => {
+    const { root } = await store();
+    const registry = await LocalRegistry.open(root);
+    const exp = await Experiment.create(undefined, { registry });
+    await exp.run((run) => run.logParameter('seed', 9));
+    await exp.commit();
+    const dry = await cli(['--root', root, 'prune', '--experiments', '--older-than', '0s']);
+    expect(dry.code, dry.err).toBe(0);
+    expect(dry.out).toContain('prune --experiments --older-than 0s --delete');
   });
 });

@@ -8,6 +8,7 @@ import { RunledgerError } from '../../errors.js';
 import { importArchive } from '../../archive/import.js';
 import { progressLine } from '../progress.js';
 import type { Command } from '../types.js';
+import { resolveTarget } from '../resolve.js';
 
 export const importCommand: Command = {
   name: 'import',
@@ -29,12 +30,13 @@ export const importCommand: Command = {
     }
     const registry = await ctx.openRegistry();
     const progress = progressLine(ctx.io, !ctx.json);
-    const as = ctx.values['as'];
+    const given = ctx.values['as'];
+    const as = typeof given === 'string' ? await resolveTarget(registry, given) : undefined;
     // An archive's size is the total (its blobs are most of it; the bar ends full on success).
     const total = info?.isFile() === true ? info.size : undefined;
     const r = await progress.track(
       importArchive(registry, path, {
-        ...(typeof as === 'string' ? { reference: as } : {}),
+        ...(as === undefined ? {} : { reference: as }),
         onProgress: (p) => progress.onProgress({ ...p, total: p.total ?? total }),
       })
     );

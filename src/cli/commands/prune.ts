@@ -43,7 +43,7 @@ export const prune: Command = {
       ctx.print(line);
     ctx.print(
       report.dryRun
-        ? `Dry run: ${report.refs.length} reference(s) would be removed; run "runledger prune --delete", then "runledger gc --delete" to free the space.`
+        ? `Dry run: ${report.refs.length} reference(s) would be removed; run "${ctx.rerun?.('--delete') ?? 'runledger prune --delete'}", then "runledger gc --delete" to free the space.`
         : `Removed ${report.refs.length} reference(s); their blobs go with the next "runledger gc --delete".`
     );
     return 0;

@@ -18,6 +18,7 @@ import {
   withTransferOptions,
 } from '../remote.js';
 import type { Command, CommandContext } from '../types.js';
+import { resolveTarget } from '../resolve.js';
 import { snakeCaseKeys } from '../json-keys.js';
 
 export const pull: Command = {
@@ -43,8 +44,11 @@ export const pull: Command = {
       );
     }
     const as = ctx.values['as'];
-    const localName = typeof as === 'string' ? normalizeReference(as) : undefined;
     const remote = normalizeReference(reference);
+    const localName =
+      typeof as === 'string'
+        ? normalizeReference(await resolveTarget(await ctx.openRegistry(), as, remote))
+        : undefined;
     return runTransfer(
       ctx,
       { hosts: [host], local: true, verb: 'pulled', moved: 'fetched' },

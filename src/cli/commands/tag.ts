@@ -3,7 +3,7 @@
  * `runledger tag <source> <target>`: a second name for the same manifest.
  */
 import type { Command } from '../types.js';
-import { resolveReference } from '../resolve.js';
+import { resolveReference, resolveTarget } from '../resolve.js';
 
 export const tag: Command = {
   name: 'tag',
@@ -11,9 +11,10 @@ export const tag: Command = {
   summary: 'point a new reference at the manifest of an existing one',
   arity: [2, 2],
   async run(ctx) {
-    const [given, target] = ctx.positionals as [string, string];
+    const [given, wanted] = ctx.positionals as [string, string];
     const registry = await ctx.openRegistry();
     const source = await resolveReference(registry, given);
+    const target = await resolveTarget(registry, wanted, source);
     const result = await registry.tag(source, target);
     const digest = (await registry.resolve(target)).digest;
     if (ctx.json) ctx.printJson({ reference: target, digest, result });
