@@ -1,0 +1,554 @@
+/**
+ * @module ui/data
+ * The viewer's data, read from the local store through the public API: the study (experiments
+ * and one runs table over them, `searchRuns`'s columns), one run in full, metric series,
+ * attachment bytes, and the bundle a report inlines — the shapes of `ui/model`.
+ */
+import type { Table } from 'apache-arrow';
+import { RunledgerError } from '../errors.js';
+import { Experiment } from '../experiment/experiment.js';
+import { chooseExperiments, searchRuns } from '../experiment/search.js';
+import type { ExperimentRef } from '../experiment/list.js';
+import type { SealedExperiment, SealedRun } from '../experiment/sealed.js';
+import type { SolveView } from '../experiment/solve.js';
+import { ANNOTATION_CREATED } from '../oci/media-types.js';
+import { formatReference, parseReference } from '../oci/reference.js';
+import { Solution } from '../ommx/solution.js';
+import { SampleSet } from '../ommx/sample-set.js';
+import { LocalRegistry } from '../store/local-registry.js';
+import { lastMetricValue } from '../tables/runs.js';
+import { durationMs } from '../tables/solves.js';
+import {
+  UI_DATA_VERSION,
+  type UiAttachment,
+  type UiBundle,
+  type UiCell,
+  type UiColumn,
+  type UiExperiment,
+  type UiMetricSeries,
+  type UiPreview,
+  type UiRunDetail,
+  type UiSolve,
+  type UiStatus,
+  type UiStudy,
+} from './model.js';
+
+/** Options of {@link UiData.open}. */
+export interface UiDataOptions {
+  /** @default LocalRegistry.open() */
+  readonly registry?: LocalRegistry;
+  /**
+   * Which experiments, as `searchRuns` takes them: a reference, a project, a prefix ending in
+   * `/`, or several; every experiment of the store when absent.
+   */
+  readonly experiments?: string | readonly string[];
+  /** The study's title; the selection joined by spaces (or `all experiments`) when absent. */
+  readonly title?: string;
+}
+
+/** Options of {@link UiData.bundle}. */
+export interface UiBundleOptions {
+  /** Largest attachment inlined, in bytes (decompressed). @default 262144 (256 KiB) */
+  readonly maxAttachmentBytes?: number;
+  /** Most attachment bytes inlined in all; attachments past it are left out. @default 16 MiB */
+  readonly maxTotalAttachmentBytes?: number;
+}
+
+/** What {@link UiData.bundle} left out of the bundle's attachments, and why. */
+export interface UiBundleOmitted {
+  /** Previewable attachments larger than `maxAttachmentBytes`. */
+  readonly tooLarge: number;
+  /** Previewable attachments that would have taken the total past `maxTotalAttachmentBytes`. */
+  readonly overTotal: number;
+  /** Attachments the page cannot preview (never inlined). */
+  readonly notPreviewable: number;
+}
+
+/** An attachment's content as served: bytes (decompressed) and logical media type. */
+export interface UiAttachmentContent {
+  readonly name: string;
+  readonly mediaType: string;
+  readonly bytes: Uint8Array;
+}
+
+/** The most variable values a solve's detail carries. */
+export const MAX_SOLVE_VALUES = 1000;
+
+/**
+ * The attachment preview the page offers for a media type (and name): JSON, text, CSV, raster
+ * images, npy arrays; `none` for anything else (SVG and HTML included: never rendered).
+ * @param mediaType - the logical media type
+ * @param name - the attachment's name (an `.npy` name is an array whatever the media type)
+ * @returns the preview kind
+ * @example
+ * ```ts
+ * previewOf('application/json', 'summary.json'); // 'json'
+ * ```
+ */
+export function previewOf(mediaType: string, name: string): UiPreview {
+  const type = (mediaType.split(';')[0] ?? '').trim().toLowerCase();
+  if (type === 'application/x-npy' || name.toLowerCase().endsWith('.npy')) return 'npy';
+  if (type === 'application/json' || type.endsWith('+json')) return 'json';
+  if (type === 'text/csv') return 'csv';
+  if (['image/png', 'image/jpeg', 'image/gif', 'image/webp'].includes(type)) return 'image';
+  if (type === 'text/html') return 'none';
+  if (type.startsWith('text/')) return 'text';
+  if (['application/x-ndjson', 'application/yaml', 'application/x-yaml'].includes(type)) {
+    return 'text';
+  }
+  return 'none';
+}
+
+/** A value as a table cell: bigints beyond 2^53 and non-finite numbers as text. */
+function cellOf(v: unknown): UiCell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
+  if (typeof v === 'boolean' || typeof v === 'string') return v;
+  return String(v);
+}
+
+/** The first 12 hex digits of a manifest digest: an experiment's key in URLs. */
+function idOf(digest: string): string {
+  return digest.slice(digest.indexOf(':') + 1).slice(0, 12);
+}
+
+/** The kind of a runs-table column, by its name. */
+function kindOf(name: string): UiColumn['kind'] {
+  if (name.startsWith('params.')) return 'param';
+  if (name.startsWith('metrics.')) return 'metric';
+  if (name.startsWith('tags.') || name.startsWith('labels.')) return 'tag';
+  if (name.startsWith('attributes.')) return 'attribute';
+  return 'run';
+}
+
+/** The runs table's timestamps (RFC 3339 text) that the page shows as times. */
+const TIME_COLUMNS = new Set(['started_at', 'ended_at']);
+
+/** One Arrow column as a {@link UiColumn}. */
+function columnOf(table: Table, name: string): UiColumn {
+  const child = table.getChild(name);
+  const field = table.schema.fields.find((f) => f.name === name);
+  const arrowType = String(field?.type ?? '');
+  const values: UiCell[] = new Array<UiCell>(table.numRows);
+  if (TIME_COLUMNS.has(name)) {
+    for (let i = 0; i < table.numRows; i++) {
+      const v = child?.get(i) as string | null | undefined;
+      const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+      values[i] = Number.isNaN(t) ? null : t;
+    }
+    return { name, kind: kindOf(name), type: 'time', values };
+  }
+  for (let i = 0; i < table.numRows; i++) values[i] = cellOf(child?.get(i));
+  const type: UiColumn['type'] =
+    arrowType.startsWith('Int') || arrowType.startsWith('Float') || arrowType.startsWith('Uint')
+      ? 'number'
+      : arrowType === 'Bool'
+        ? 'boolean'
+        : 'string';
+  return { name, kind: kindOf(name), type, values };
+}
+
+/** The status of a run or experiment as the model spells it. */
+function statusOf(s: string): UiStatus {
+  return s === 'failed' || s === 'interrupted' || s === 'draft' ? s : 'finished';
+}
+
+/**
+ * The viewer's data over the experiments of a store: the study is read once when opened (one
+ * runs table for all experiments), runs, metrics and attachments on demand from the loaded
+ * experiments. An instance reflects the store as it was opened; {@link UiData.stateKey} says
+ * whether the store still names the same manifests.
+ *
+ * @example
+ * ```ts
+ * const data = await UiData.open({ experiments: 'runledger.local/demo/ml' });
+ * const detail = await data.run(data.study.experiments[0].id, 0);
+ * ```
+ */
+export class UiData {
+  /** The experiments and their runs table. */
+  readonly study: UiStudy;
+  /** `id → experiment`, every experiment of the study. */
+  readonly #sealed: ReadonlyMap<string, SealedExperiment>;
+  /** Which manifests the study was read from (see {@link UiData.stateKey}). */
+  readonly key: string;
+
+  private constructor(study: UiStudy, sealed: ReadonlyMap<string, SealedExperiment>, key: string) {
+    this.study = study;
+    this.#sealed = sealed;
+    this.key = key;
+  }
+
+  /**
+   * What the store names now for a selection: its experiments' references and manifest digests,
+   * as one string. Equal keys, equal studies (manifests are content-addressed).
+   * @param registry - the local store
+   * @param experiments - the selection, as {@link UiDataOptions.experiments}
+   * @returns the key
+   * @throws RunledgerError `REF_NOT_FOUND` for a reference the store has no experiment under
+   */
+  static async stateKey(
+    registry: LocalRegistry,
+    experiments: string | readonly string[] | undefined
+  ): Promise<string> {
+    return keyOf(await chosen(registry, experiments));
+  }
+
+  /**
+   * Reads the study: every chosen experiment (each manifest once: references to one manifest are
+   * one experiment, the first in store order) and one runs table over them.
+   * @param options - registry, experiments, title
+   * @returns the data
+   * @throws RunledgerError `REF_NOT_FOUND` for a reference the store has no experiment under;
+   *   `EXPERIMENT_INVALID`, `DIGEST_MISMATCH`, `PAYLOAD_INVALID` for damaged ones
+   * @example
+   * ```ts
+   * const { study } = await UiData.open({ experiments: ['demo/'] });
+   * ```
+   */
+  static async open(options: UiDataOptions = {}): Promise<UiData> {
+    const registry = options.registry ?? (await LocalRegistry.open());
+    const refs = await chosen(registry, options.experiments);
+    const refsByDigest = new Map<string, string>();
+    for (const r of await registry.listRefs()) {
+      if (!refsByDigest.has(r.descriptor.digest))
+        refsByDigest.set(r.descriptor.digest, r.reference);
+    }
+    const experiments: UiExperiment[] = [];
+    const sealed = new Map<string, SealedExperiment>();
+    for (const ref of refs) {
+      const exp = await Experiment.load(ref.imageName, { registry, pull: false });
+      const id = idOf(ref.manifestDigest);
+      sealed.set(id, exp);
+      const { repository, tag, registry: host } = parseReference(ref.imageName);
+      const subject = exp.manifest.subject;
+      experiments.push({
+        id,
+        reference: ref.imageName,
+        project: repository,
+        tag: tag ?? '',
+        digest: ref.manifestDigest,
+        status: statusOf(ref.status),
+        reason: exp.reason ?? null,
+        runCount: exp.runs.length,
+        failedCount: exp.runs.filter((r) => r.status === 'failed').length,
+        interruptedCount: exp.runs.filter((r) => r.status === 'interrupted').length,
+        createdAt: exp.annotations[ANNOTATION_CREATED] ?? ref.updatedAt ?? null,
+        size: (await registry.size(ref.imageName)).size,
+        parent:
+          subject === undefined
+            ? null
+            : (refsByDigest.get(subject.digest) ??
+              formatReference({ registry: host, repository, digest: subject.digest })),
+      });
+    }
+    const table =
+      refs.length === 0
+        ? undefined
+        : await searchRuns({ registry, experiments: refs.map((r) => r.imageName) });
+    const index = new Map(refs.map((r, i) => [r.imageName, i]));
+    const rows = table?.numRows ?? 0;
+    const column = (name: string): unknown[] => {
+      const child = table?.getChild(name);
+      return Array.from({ length: rows }, (_, i) => child?.get(i));
+    };
+    const names = (table?.schema.fields ?? [])
+      .map((f) => f.name)
+      .filter((n) => n !== 'experiment_digest');
+    const study: UiStudy = {
+      version: UI_DATA_VERSION,
+      title: options.title ?? titleOf(options.experiments),
+      experiments,
+      runs: {
+        experiment: column('experiment').map((e) => index.get(e as string) ?? -1),
+        runId: column('run_id').map((v) => Number(v)),
+        status: column('status').map((v) => statusOf(String(v))),
+        columns: table === undefined ? [] : names.map((n) => columnOf(table, n)),
+        metricNames: names.filter((n) => n.startsWith('metrics.')).map((n) => n.slice(8)),
+      },
+      readAt: new Date().toISOString(),
+    };
+    return new UiData(study, sealed, keyOf(refs));
+  }
+
+  /**
+   * A run of the study.
+   * @throws RunledgerError `REF_NOT_FOUND` (no experiment of that id), `ARGUMENT_INVALID` (no run)
+   */
+  #run(experiment: string, runId: number): SealedRun {
+    const exp = this.#sealed.get(experiment);
+    if (exp === undefined) {
+      throw new RunledgerError(
+        'REF_NOT_FOUND',
+        `No experiment ${JSON.stringify(experiment)} in this study.`,
+        { data: { experiment } }
+      );
+    }
+    const run = exp.runs.find((r) => r.runId === runId);
+    if (run === undefined) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `Experiment ${exp.reference} has no run ${JSON.stringify(runId)}.`,
+        { data: { experiment, runId } }
+      );
+    }
+    return run;
+  }
+
+  /**
+   * One run in full: record, parameters, labels, attributes, metric summaries, attachments,
+   * solves with their Solutions' values (at most {@link MAX_SOLVE_VALUES} each).
+   * @param experiment - `UiExperiment.id`
+   * @param runId - the run
+   * @returns the detail
+   * @throws RunledgerError `REF_NOT_FOUND`, `ARGUMENT_INVALID`; `DIGEST_MISMATCH`,
+   *   `PAYLOAD_INVALID` for damaged records
+   * @example
+   * ```ts
+   * (await data.run(id, 3)).solves[0]?.objective;
+   * ```
+   */
+  async run(experiment: string, runId: number): Promise<UiRunDetail> {
+    const run = this.#run(experiment, runId);
+    const info = await run.getInfo();
+    const metrics = [];
+    for (const name of await run.metricNames()) {
+      const m = await run.getMetric(name);
+      const last = lastMetricValue(m);
+      metrics.push({ name, points: m.values.length, last });
+    }
+    const attachments: UiAttachment[] = run.attachmentNames.map((name) => {
+      const mediaType = run.attachmentMediaType(name);
+      return {
+        name,
+        mediaType,
+        size: run.attachmentSize(name),
+        digest: run.attachmentDigest(name),
+        preview: previewOf(mediaType, name),
+      };
+    });
+    const solves: UiSolve[] = [];
+    for (const s of run.solves) solves.push(await solveOf(s));
+    for (const s of run.samplings) solves.push(await solveOf(s));
+    return {
+      experiment,
+      runId,
+      name: info.name ?? null,
+      status: statusOf(run.status),
+      reason: run.reason ?? null,
+      error:
+        info.error === undefined
+          ? null
+          : { type: info.error.type, message: info.error.message, stack: info.error.stack ?? null },
+      description: info.description ?? null,
+      startedAt: info.startedAt ?? null,
+      endedAt: info.endedAt ?? null,
+      host: info.host ?? null,
+      runledgerVersion: info.runledgerVersion ?? null,
+      parentRunId: info.parentRunId ?? null,
+      resumedFrom: info.resumedFrom ?? null,
+      parameters: Object.fromEntries(
+        Object.entries(run.parameters).map(([k, v]) => [k, cellOf(v)])
+      ),
+      tags: { ...info.tags },
+      labels: [...new Set(info.labels)],
+      attributes: { ...info.attributes },
+      metrics,
+      attachments,
+      solves,
+    };
+  }
+
+  /**
+   * Metric series of runs, in step order (logged order among equal steps), as the CLI shows
+   * them. Non-finite values stay numbers here; JSON carries them as `null`.
+   * @param runs - the runs (`experiment` is `UiExperiment.id`)
+   * @param names - only these metrics (every metric of each run when absent)
+   * @returns one series per run and metric the run has, in the order asked
+   * @throws RunledgerError `REF_NOT_FOUND`, `ARGUMENT_INVALID` for a run not in the study
+   * @example
+   * ```ts
+   * const [loss] = await data.metrics([{ experiment: id, runId: 0 }], ['loss']);
+   * ```
+   */
+  async metrics(
+    runs: readonly { readonly experiment: string; readonly runId: number }[],
+    names?: readonly string[]
+  ): Promise<UiMetricSeries[]> {
+    const out: UiMetricSeries[] = [];
+    for (const { experiment, runId } of runs) {
+      const run = this.#run(experiment, runId);
+      const have = await run.metricNames();
+      for (const name of names === undefined ? have : names.filter((n) => have.includes(n))) {
+        const m = await run.getMetric(name);
+        const order = Array.from(m.steps, (_, i) => i).sort(
+          (a, b) => (m.steps[a] as number) - (m.steps[b] as number) || a - b
+        );
+        out.push({
+          experiment,
+          runId,
+          name,
+          steps: order.map((i) => m.steps[i] as number),
+          timestamps: order.map((i) => m.timestamps[i] as number),
+          values: order.map((i) => m.values[i] as number),
+        });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * An attachment of a run: its bytes (decompressed, digest-verified) and media type. Only the
+   * run's own attachment names are found (a name is a key, never a path).
+   * @param experiment - `UiExperiment.id`
+   * @param runId - the run
+   * @param name - the attachment
+   * @returns the content
+   * @throws RunledgerError `REF_NOT_FOUND`, `ARGUMENT_INVALID`, `ATTACHMENT_NOT_FOUND`,
+   *   `DIGEST_MISMATCH`
+   * @example
+   * ```ts
+   * const { bytes, mediaType } = await data.attachment(id, 0, 'summary.json');
+   * ```
+   */
+  async attachment(experiment: string, runId: number, name: string): Promise<UiAttachmentContent> {
+    const run = this.#run(experiment, runId);
+    if (!run.attachmentNames.includes(name)) {
+      throw new RunledgerError(
+        'ATTACHMENT_NOT_FOUND',
+        `Run ${runId} of experiment ${experiment} has no attachment ${JSON.stringify(name)}.`,
+        { data: { experiment, runId, name } }
+      );
+    }
+    return { name, mediaType: run.attachmentMediaType(name), bytes: await run.getBlob(name) };
+  }
+
+  /**
+   * Everything a report inlines: the study, every run's detail, every metric series, and the
+   * bytes of previewable attachments within the size limits.
+   * @param options - attachment limits
+   * @returns the bundle and what was left out
+   * @throws RunledgerError `DIGEST_MISMATCH`, `PAYLOAD_INVALID` for damaged records
+   * @example
+   * ```ts
+   * const { bundle, omitted } = await data.bundle({ maxAttachmentBytes: 65536 });
+   * ```
+   */
+  async bundle(
+    options: UiBundleOptions = {}
+  ): Promise<{ bundle: UiBundle; omitted: UiBundleOmitted }> {
+    const maxOne = options.maxAttachmentBytes ?? 256 * 1024;
+    const maxTotal = options.maxTotalAttachmentBytes ?? 16 * 1024 * 1024;
+    const runs: UiRunDetail[] = [];
+    const metrics: UiMetricSeries[] = [];
+    const attachments: Record<string, string> = {};
+    let total = 0;
+    const omitted = { tooLarge: 0, overTotal: 0, notPreviewable: 0 };
+    for (const [id, exp] of this.#sealed) {
+      for (const r of exp.runs) {
+        const detail = await this.run(id, r.runId);
+        runs.push(detail);
+        metrics.push(...(await this.metrics([{ experiment: id, runId: r.runId }])));
+        for (const a of detail.attachments) {
+          if (a.preview === 'none') {
+            omitted.notPreviewable++;
+            continue;
+          }
+          const { bytes } = await this.attachment(id, r.runId, a.name);
+          if (bytes.length > maxOne) omitted.tooLarge++;
+          else if (total + bytes.length > maxTotal) omitted.overTotal++;
+          else {
+            total += bytes.length;
+            attachments[`${id}/${r.runId}/${a.name}`] = Buffer.from(bytes).toString('base64');
+          }
+        }
+      }
+    }
+    return { bundle: { study: this.study, runs, metrics, attachments }, omitted };
+  }
+}
+
+/** The experiments a selection names, each manifest once. */
+async function chosen(
+  registry: LocalRegistry,
+  experiments: string | readonly string[] | undefined
+): Promise<ExperimentRef[]> {
+  const seen = new Set<string>();
+  return (await chooseExperiments(registry, experiments)).filter((e) => {
+    const id = idOf(e.manifestDigest);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function keyOf(refs: readonly ExperimentRef[]): string {
+  return refs.map((r) => `${r.imageName}@${r.manifestDigest}`).join('\n');
+}
+
+function titleOf(experiments: string | readonly string[] | undefined): string {
+  if (experiments === undefined) return 'all experiments';
+  return typeof experiments === 'string' ? experiments : experiments.join(' ');
+}
+
+/** A variable's display name: its name and subscripts (`x[0,3]`), null without a name. */
+function variableName(v: { readonly name?: string; readonly subscripts: readonly number[] }) {
+  if (v.name === undefined) return null;
+  return v.subscripts.length === 0 ? v.name : `${v.name}[${v.subscripts.join(',')}]`;
+}
+
+/** One solve or sampling as the run detail shows it. */
+async function solveOf(s: SolveView): Promise<UiSolve> {
+  const input = s.inputDescriptor.annotations ?? {};
+  const count = (key: string): number | null => {
+    const v = input[`org.ommx.v1.instance.${key}`];
+    return v === undefined || !/^\d+$/.test(v) ? null : Number(v);
+  };
+  let options: unknown;
+  try {
+    options = s.adapterOptions;
+  } catch {
+    options = s.adapterOptionsJson;
+  }
+  const output = await s.getOutput();
+  let objective: number | null = null;
+  let feasible: boolean | null = null;
+  let optimality: string | null = null;
+  let values: UiSolve['values'] = [];
+  let truncated = false;
+  if (output instanceof Solution) {
+    objective = Number.isFinite(output.objective) ? output.objective : null;
+    feasible = output.feasible;
+    optimality = output.optimality;
+    truncated = output.decisionVariables.length > MAX_SOLVE_VALUES;
+    values = output.decisionVariables
+      .slice(0, MAX_SOLVE_VALUES)
+      .map((v) => ({ id: v.id, name: variableName(v), value: v.value }));
+  } else if (output instanceof SampleSet) {
+    // A sampling: the best objective among its feasible samples.
+    const sign = output.sense === 'maximize' ? -1 : 1;
+    for (const [sample, value] of output.objectives) {
+      if (output.feasible.get(sample) !== true) continue;
+      if (objective === null || sign * value < sign * objective) objective = value;
+    }
+    feasible = [...output.feasible.values()].some((f) => f);
+  }
+  return {
+    id: s.id,
+    kind: s.kind === 'solve' ? 'solve' : 'sample',
+    adapter: s.adapter,
+    options,
+    status: statusOf(s.status),
+    objective,
+    feasible,
+    optimality,
+    startedAt: s.startedAt ?? null,
+    endedAt: s.endedAt ?? null,
+    durationMs: durationMs(s.startedAt, s.endedAt),
+    variables: count('variables'),
+    constraints: count('constraints'),
+    values,
+    truncated,
+  };
+}
