@@ -6,6 +6,7 @@ const tools = [
   { bin: 'skopeo', pkg: 'skopeo' },
   { bin: 'docker-registry', pkg: 'docker-registry' },
   { bin: 'zstd', pkg: 'zstd' },
+  { bin: 'chromium', pkg: 'chromium' },
 ];
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const missing = tools.filter((t) => !has(t.bin));
