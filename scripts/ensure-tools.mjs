@@ -1,4 +1,4 @@
-// Installs the real components the test suites use (Debian's docker-registry, skopeo and zstd) when
+// Installs the real components the test suites use (Debian's docker-registry, skopeo, zstd and chromium) when
 // they are missing and we run as root. Otherwise prints which suites will be skipped and why.
 import { execFileSync, spawnSync } from 'node:child_process';
 
