@@ -1,13 +1,14 @@
 // `npm run demo` runs the built package: this builds it (`npm run build`) only when dist/ is
-// missing or older than a source. Sources are src/ and codecs/ (what tsconfig.json includes),
-// their folders (a deleted or renamed file changes its folder's time) and tsconfig.json; dist/'s
-// time is its oldest .js file's (a build rewrites every one). Run from the package root.
+// missing or older than a source. Sources are src/ and codecs/ (what tsconfig.json includes), web/
+// (the viewer's page, bundled by scripts/build-web.mjs), their folders (a deleted or renamed file
+// changes its folder's time), tsconfig.json and scripts/build-web.mjs; dist/'s time is its oldest
+// .js file's (a build rewrites every one). Run from the package root.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const SOURCES = ['src', 'codecs'];
-const CONFIG = ['tsconfig.json'];
+const SOURCES = ['src', 'codecs', 'web'];
+const CONFIG = ['tsconfig.json', 'scripts/build-web.mjs'];
 
 /** Calls `visit(path, stats)` for a path and, for a folder, everything under it. */
 function walk(path, visit) {
