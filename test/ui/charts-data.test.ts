@@ -1,0 +1,134 @@
+// The pure parts of the viewer's charts besides scales: brush masks, colour buckets, EMA
+// smoothing and the alignment of metric series for uPlot (web/charts/brush.ts, color.ts,
+// smooth.ts, align.ts), against answers worked out by hand in the comments.
+import { describe, expect, it } from 'vitest';
+import { alignSeries, drawablePoints } from '../../web/charts/align.js';
+import { brushMask, countMask } from '../../web/charts/brush.js';
+import { bucketOf, gradient, mix, rgbCss } from '../../web/charts/color.js';
+import { emaSmooth } from '../../web/charts/smooth.js';
+
+describe('brushMask', () => {
+  const cols = [Float32Array.from([0, 0.5, 1, NaN]), Float32Array.from([0.2, 0.4, 0.6, 0.8])];
+
+  it('is null without a brush', () => {
+    expect(brushMask(cols, 4, [])).toBeNull();
+    expect(countMask(null, 4)).toBe(4);
+  });
+
+  it('keeps rows inside the range, ends included, and never a row with no position', () => {
+    const m = brushMask(cols, 4, [{ axis: 0, lo: 0.5, hi: 1 }])!;
+    expect([...m]).toEqual([0, 1, 1, 0]);
+    expect(countMask(m, 4)).toBe(2);
+  });
+
+  it('combines brushes on several axes with AND, whichever way a range was dragged', () => {
+    const m = brushMask(cols, 4, [
+      { axis: 0, lo: 1, hi: 0.4 },
+      { axis: 1, lo: 0.5, hi: 1 },
+    ])!;
+    // axis 0 keeps rows 1, 2; axis 1 keeps rows 2, 3: both keep row 2.
+    expect([...m]).toEqual([0, 0, 1, 0]);
+  });
+});
+
+describe('colours', () => {
+  it('mixes channels and rounds them', () => {
+    expect(mix([0, 0, 0], [255, 255, 255], 0.5)).toEqual([128, 128, 128]); // 127.5 rounds up
+    expect(mix([10, 20, 30], [20, 40, 60], 2)).toEqual([20, 40, 60]); // clamped to b
+    expect(rgbCss([1, 2, 3])).toBe('rgb(1 2 3)');
+    expect(rgbCss([1, 2, 3], 0.5)).toBe('rgb(1 2 3 / 0.5)');
+  });
+
+  it('cuts [0, 1] into buckets', () => {
+    expect(bucketOf(0)).toBe(0);
+    expect(bucketOf(0.5)).toBe(4); // ⌊0.5 × 8⌋
+    expect(bucketOf(1)).toBe(7); // the top end belongs to the last bucket
+    expect(bucketOf(0.26, 4)).toBe(1);
+    expect(bucketOf(NaN)).toBe(-1);
+  });
+
+  it('samples a gradient at the middle of each bucket', () => {
+    // t = 0.125, 0.375, 0.625, 0.875 of the way from black to (80, 160, 240).
+    expect(
+      gradient(
+        [
+          [0, 0, 0],
+          [80, 160, 240],
+        ],
+        4
+      )
+    ).toEqual([
+      [10, 20, 30],
+      [30, 60, 90],
+      [50, 100, 150],
+      [70, 140, 210],
+    ]);
+    // Three stops: t = 0.25 is halfway along the first leg, t = 0.75 halfway along the second.
+    expect(
+      gradient(
+        [
+          [0, 0, 0],
+          [100, 100, 100],
+          [100, 0, 0],
+        ],
+        2
+      )
+    ).toEqual([
+      [50, 50, 50],
+      [100, 50, 50],
+    ]);
+  });
+});
+
+describe('emaSmooth', () => {
+  it('is a debiased exponential moving average', () => {
+    // w = 0.5: acc = 0.5, 1.25, 2.125; divided by 1 − 0.5ⁿ = 0.5, 0.75, 0.875.
+    const s = emaSmooth([1, 2, 3], 0.5);
+    expect(s[0]).toBe(1);
+    expect(s[1]).toBeCloseTo(1.25 / 0.75, 12);
+    expect(s[2]).toBeCloseTo(2.125 / 0.875, 12);
+  });
+
+  it('passes non-finite values through without feeding them to the average', () => {
+    const s = emaSmooth([1, NaN, 3], 0.5);
+    expect(s[0]).toBe(1);
+    expect(s[1]).toBeNaN();
+    expect(s[2]).toBeCloseTo(1.75 / 0.75, 12); // acc = 0.25 + 1.5, second finite point
+  });
+
+  it('returns the values unchanged at weight 0', () => {
+    expect([...emaSmooth([3, 1, 2], 0)]).toEqual([3, 1, 2]);
+  });
+});
+
+describe('alignSeries', () => {
+  it('uses the shared x values as they are', () => {
+    const a = alignSeries([
+      { x: [0, 1, 2], y: [5, 6, 7] },
+      { x: [0, 1, 2], y: [1, 2, 3] },
+    ]);
+    expect([...a.x]).toEqual([0, 1, 2]);
+    expect(a.ys.map((y) => [...y])).toEqual([
+      [5, 6, 7],
+      [1, 2, 3],
+    ]);
+  });
+
+  it('merges differing x values and leaves null where a series has no point', () => {
+    const a = alignSeries([
+      { x: [0, 2], y: [1, 2] },
+      { x: [2, 1], y: [6, 5] },
+    ]);
+    expect([...a.x]).toEqual([0, 1, 2]);
+    expect(a.ys).toEqual([
+      [1, null, 2],
+      [null, 5, 6],
+    ]);
+  });
+
+  it('counts the drawable points', () => {
+    expect(drawablePoints([1, NaN, -1, Infinity, 2], false)).toBe(3);
+    expect(drawablePoints([1, NaN, -1, Infinity, 2], true)).toBe(2);
+    expect(alignSeries([])).toEqual({ x: new Float64Array(0), ys: [] });
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * @module web/charts/curves
+ * Metric curves of many runs on one chart, drawn by uPlot (typed-array input, canvas, a path
+ * decimated to the pixel: 100,000 points draw in a few tens of milliseconds). The x axis is the
+ * step or the time since each run's first point (seconds); values can be smoothed by a debiased
+ * EMA and shown on a log scale (non-positive values are then left out). Highlighted series are
+ * drawn thicker in `--accent`, the others fade. Drag to zoom, double-click or Escape to reset.
+ */
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { alignSeries, drawablePoints } from './align.js';
+import type { ChartHandle } from './common.js';
+import { rgbCss } from './color.js';
+import { emaSmooth } from './smooth.js';
+import { DEFAULT_HEIGHT } from './surface.js';
+import { readTheme, toRgb } from './theme.js';
+
+/** One run's metric. */
+export interface CurveSeries {
+  readonly label: string;
+  readonly steps: ArrayLike<number>;
+  readonly timestamps: ArrayLike<number>;
+  readonly values: ArrayLike<number>;
+  readonly highlighted?: boolean;
+}
+
+/** What the chart draws; see the module comment. */
+export interface CurvesOptions {
+  series: readonly CurveSeries[];
+  x: 'step' | 'time';
+  /** EMA weight, 0 (none) … 0.99. */
+  smoothing: number;
+  logY: boolean;
+  title?: string;
+}
+
+/** The x values of a series: its steps, or seconds since its first timestamp. */
+function xOf(s: CurveSeries, x: 'step' | 'time'): ArrayLike<number> {
+  if (x === 'step') return s.steps;
+  const t0 = s.timestamps[0] ?? 0;
+  const out = new Float64Array(s.timestamps.length);
+  for (let i = 0; i < out.length; i++) out[i] = (s.timestamps[i]! - t0) / 1000;
+  return out;
+}
+
+/** Draws metric curves into `el` (see the module comment). */
+export function createCurves(el: HTMLElement, options: CurvesOptions): ChartHandle<CurvesOptions> {
+  let o = options;
+  let plot: uPlot | undefined;
+  let started = 0;
+  const root = document.createElement('div');
+  root.className = 'rl-chart rl-curves';
+  root.tabIndex = 0;
+  root.setAttribute('role', 'img');
+  root.setAttribute('aria-label', 'Metric curves');
+  const empty = document.createElement('p');
+  empty.className = 'rl-empty';
+  empty.textContent = 'No points to draw.';
+  el.append(root);
+
+  const size = (): { width: number; height: number } => ({
+    width: Math.max(240, Math.floor(el.clientWidth || 640)),
+    height: el.clientHeight > 200 ? Math.floor(el.clientHeight) - 60 : DEFAULT_HEIGHT,
+  });
+
+  function build(): void {
+    started = performance.now();
+    plot?.destroy();
+    plot = undefined;
+    root.replaceChildren();
+    const theme = readTheme(root);
+    const data = o.series.map((s) => {
+      const raw = s.values;
+      const y = o.smoothing > 0 ? emaSmooth(raw, o.smoothing) : Float64Array.from(raw);
+      if (o.logY) for (let i = 0; i < y.length; i++) if (!(y[i]! > 0)) y[i] = NaN;
+      return { x: xOf(s, o.x), y };
+    });
+    let points = 0;
+    for (const d of data) points += drawablePoints(d.y, false);
+    root.dataset['points'] = '0';
+    root.dataset['rowsVisible'] = String(o.series.length);
+    if (points === 0) {
+      root.append(empty);
+      done(0);
+      return;
+    }
+    const aligned = alignSeries(data);
+    // uPlot leaves a gap at null; NaN would poison its scales, so it becomes null.
+    const ys = aligned.ys.map((y) => {
+      if (!(y instanceof Float64Array))
+        return y.map((v) => (v === null || Number.isFinite(v) ? v : null));
+      let clean = true;
+      for (let i = 0; i < y.length; i++) if (!Number.isFinite(y[i]!)) clean = false;
+      return clean ? y : Array.from(y, (v) => (Number.isFinite(v) ? v : null));
+    });
+    const anyHighlighted = o.series.some((s) => s.highlighted === true);
+    const series: uPlot.Series[] = [
+      { label: o.x === 'step' ? 'step' : 'time (s)' },
+      ...o.series.map((s, i): uPlot.Series => {
+        const base = theme.palette[i % theme.palette.length]!;
+        const on = s.highlighted === true;
+        return {
+          label: s.label,
+          stroke: on ? theme.accent : anyHighlighted ? rgbCss(toRgb(base), 0.35) : base,
+          width: on ? 2.5 : 1.25,
+          spanGaps: true,
+          points: { show: false },
+        };
+      }),
+    ];
+    const axis = (label: string): uPlot.Axis => ({
+      label,
+      stroke: theme.fg,
+      grid: { stroke: theme.grid, width: 1 },
+      ticks: { stroke: theme.grid, width: 1 },
+    });
+    const opts: uPlot.Options = {
+      ...size(),
+      ...(o.title === undefined ? {} : { title: o.title }),
+      series,
+      scales: {
+        x: { time: false },
+        y: o.logY ? { distr: 3, log: 10 } : {},
+      },
+      axes: [axis(o.x === 'step' ? 'step' : 'seconds since the run began'), axis('')],
+      legend: { show: true, live: true },
+      cursor: { drag: { x: true, y: false } },
+      hooks: { draw: [() => done(points)] },
+    };
+    plot = new uPlot(opts, [aligned.x, ...ys] as uPlot.AlignedData, root);
+  }
+
+  function done(points: number): void {
+    root.dataset['points'] = String(points);
+    const ms = performance.now() - started;
+    root.dataset['drawMs'] = ms.toFixed(1);
+    performance.mark('rl:curves:drawn', { detail: { points, series: o.series.length, ms } });
+  }
+
+  const onKey = (e: KeyboardEvent): void => {
+    if (e.key === 'Escape' && plot !== undefined) {
+      const x = plot.data[0];
+      if (x.length > 0) plot.setScale('x', { min: x[0]!, max: x[x.length - 1]! });
+    }
+  };
+  root.addEventListener('keydown', onKey);
+  let lastWidth = Math.floor(el.clientWidth);
+  const observer = new ResizeObserver(() => {
+    const w = Math.floor(el.clientWidth);
+    if (w !== lastWidth && plot !== undefined) {
+      lastWidth = w;
+      plot.setSize(size());
+    }
+  });
+  observer.observe(el);
+
+  build();
+
+  return {
+    update(next: Partial<CurvesOptions>): void {
+      o = { ...o, ...next };
+      build();
+    },
+    destroy(): void {
+      observer.disconnect();
+      plot?.destroy();
+      root.remove();
+    },
+  };
+}
