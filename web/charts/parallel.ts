@@ -186,6 +186,9 @@ export function createParallel(
       const room = n === 1 ? s.width : (s.width - MARGIN.left - MARGIN.right) / (n - 1);
       ctx.fillText(fit(ctx, name, Math.max(40, room - 6)), x, L.top - 10);
     }
+    // Where the axes stand, for tests and for the page's own drag tests.
+    s.root.dataset['axes'] = L.xs.map((x) => x.toFixed(1)).join(',');
+    s.root.dataset['plot'] = `${String(L.top)},${String(L.height)}`;
     markDrawn(s, 'parallel', drawn, passing, performance.now() - t0);
   }
 

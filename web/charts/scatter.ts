@@ -218,6 +218,7 @@ export function createScatter(
     }
     ctx.fill();
     ctx.stroke();
+    s.root.dataset['plot'] = [MARGIN.left, MARGIN.top, w, h].join(',');
     markDrawn(s, 'scatter', points, visible, performance.now() - t0);
   }
 

@@ -1,0 +1,383 @@
+// The viewer's charts (web/charts/) in headless Chromium, bundled by esbuild into a small
+// harness page of their own (no server, no store): brushing parallel coordinates with the mouse
+// gives the hand-computed rows, clicks pick rows, highlighted rows are painted on top in the
+// accent colour, the scatter plot and the curves draw the points they are given. Screenshots
+// of each chart go to the screenshot folder (see test/ui/browser.ts).
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchBrowser, screenshotPath } from './browser.js';
+
+const CHARTS = fileURLToPath(new URL('../../web/charts/', import.meta.url));
+
+/** The three charts and their handles, reachable from page.evaluate as `window.rl`. */
+const HARNESS = `
+import { createParallel } from './parallel.ts';
+import { createScatter } from './scatter.ts';
+import { createCurves } from './curves.ts';
+window.rl = { createParallel, createScatter, createCurves, handles: {}, events: [] };
+`;
+
+async function harnessHtml(): Promise<string> {
+  const out = await build({
+    stdin: { contents: HARNESS, resolveDir: CHARTS, loader: 'ts' },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    outdir: '/harness',
+    logLevel: 'silent',
+  });
+  const js = out.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+  const css = out.outputFiles.find((f) => f.path.endsWith('.css'))?.text ?? '';
+  return `<!doctype html><html><head><meta charset="utf-8"><style>
+:root { --fg: #111; --bg: #fff; --muted: #666; --accent: rgb(255, 0, 0); --failed: #b00;
+  --interrupted: #a60; --grid: #ddd; --c0: #1f77b4; --c1: #ff7f0e; --c2: #2ca02c; }
+body { margin: 0; font: 12px system-ui, sans-serif; background: var(--bg); color: var(--fg); }
+#chart { width: 800px; height: 420px; }
+${css}</style></head><body><div id="chart"></div><script>${js}</script></body></html>`;
+}
+
+describe.skipIf(!hasChromium)('charts in Chromium', () => {
+  let browser: Browser;
+  let page: Page;
+  let html: string;
+
+  beforeAll(async () => {
+    html = await harnessHtml();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(): Promise<Page> {
+    await page?.close();
+    page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.setContent(html);
+    expect(errors).toEqual([]);
+    return page;
+  }
+
+  /** The chart root's data attributes once the chart has drawn. */
+  async function attrs(p: Page, selector: string): Promise<Record<string, string>> {
+    await p.waitForFunction(
+      (s) => document.querySelector(s)?.hasAttribute('data-points'),
+      selector
+    );
+    // Two frames: a redraw scheduled by the last event has run.
+    await p.evaluate(
+      () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
+    );
+    return p.$eval(
+      selector,
+      (el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>
+    );
+  }
+
+  describe('parallel coordinates', () => {
+    // 100 rows: a = r (0…99), b = r mod 10, c = 'x' or 'y' by parity, d = r < 50.
+    async function parallel(p: Page, extra = ''): Promise<void> {
+      await p.evaluate(`(() => {
+        const rows = 100;
+        const col = (f) => Array.from({ length: rows }, (_, r) => f(r));
+        const axes = [
+          { name: 'a', values: col((r) => r) },
+          { name: 'b', values: col((r) => r % 10) },
+          { name: 'c', values: col((r) => (r % 2 ? 'y' : 'x')) },
+          { name: 'd', values: col((r) => r < 50) },
+        ];
+        window.rl.handles.parallel = window.rl.createParallel(document.getElementById('chart'), {
+          axes, rows, visible: new Uint8Array(rows).fill(1), highlighted: new Set(),
+          colorBy: axes[1],
+          onBrush: (m) => window.rl.events.push(m === null ? null : m.reduce((s, v) => s + v, 0)),
+          onPick: (r) => window.rl.events.push('pick ' + r),
+          ${extra}
+        });
+      })()`);
+    }
+
+    /** Canvas-page coordinates of position t on axis i. */
+    async function at(p: Page, i: number, t: number): Promise<{ x: number; y: number }> {
+      const d = await attrs(p, '.rl-parallel');
+      const box = (await p.locator('.rl-parallel canvas').boundingBox())!;
+      const xs = d['axes']!.split(',').map(Number);
+      const [top, height] = d['plot']!.split(',').map(Number) as [number, number];
+      return { x: box.x + xs[i]!, y: box.y + top + (1 - t) * height };
+    }
+
+    async function drag(p: Page, i: number, from: number, to: number): Promise<void> {
+      const a = await at(p, i, from);
+      const b = await at(p, i, to);
+      await p.mouse.move(a.x, a.y);
+      await p.mouse.down();
+      await p.mouse.move(b.x, (a.y + b.y) / 2, { steps: 3 });
+      await p.mouse.move(b.x, b.y, { steps: 3 });
+      await p.mouse.up();
+    }
+
+    const events = (p: Page): Promise<unknown[]> => p.evaluate('window.rl.events');
+
+    it('brushes with the mouse: ranges on several axes combine with AND; a click or Escape clears', async () => {
+      const p = await open();
+      await parallel(p);
+      expect(await attrs(p, '.rl-parallel')).toMatchObject({ points: '100', rowsVisible: '100' });
+      // Axis a runs 0…99: a range from 25.5 to 74.5 holds rows 26…74, 49 of them.
+      await drag(p, 0, 74.5 / 99, 25.5 / 99);
+      expect(await events(p)).toEqual([49]);
+      expect(await attrs(p, '.rl-parallel')).toMatchObject({ points: '100', rowsVisible: '49' });
+      // Axis b runs 0…9: from below its bottom (clamped to 0) to 4.5 holds b = 0…4; of rows
+      // 26…74 that is 30–34, 40–44, 50–54, 60–64, 70–74: 25 rows.
+      const bottom = await at(p, 1, 0);
+      const half = await at(p, 1, 0.5);
+      await p.mouse.move(bottom.x, bottom.y + 5);
+      await p.mouse.down();
+      await p.mouse.move(half.x, half.y, { steps: 4 });
+      await p.mouse.up();
+      expect((await events(p)).at(-1)).toBe(25);
+      expect((await attrs(p, '.rl-parallel'))['rowsVisible']).toBe('25');
+      await p.screenshot({ path: screenshotPath('chart-parallel-brushed') });
+      // A click inside axis a's brush clears it: b = 0…4 of all rows, 50.
+      const inside = await at(p, 0, 0.5);
+      await p.mouse.click(inside.x, inside.y);
+      expect((await events(p)).at(-1)).toBe(50);
+      // Escape, with the chart focused, clears the rest.
+      await p.focus('.rl-parallel');
+      await p.keyboard.press('Escape');
+      expect((await events(p)).at(-1)).toBeNull();
+      expect((await attrs(p, '.rl-parallel'))['rowsVisible']).toBe('100');
+    });
+
+    it('brushes a categorical axis by its bands', async () => {
+      const p = await open();
+      await parallel(p);
+      // Axis c has bands x (0.25) and y (0.75): a range over the upper half holds the 50 odd rows.
+      await drag(p, 2, 0.55, 0.95);
+      expect(await events(p)).toEqual([50]);
+    });
+
+    it('draws only the rows the page lets through, and picks a row by clicking its line', async () => {
+      const p = await open();
+      await parallel(p);
+      await p.evaluate(() => {
+        const w = window as unknown as {
+          rl: { handles: Record<string, { update(o: object): void }> };
+        };
+        const visible = new Uint8Array(100);
+        for (let r = 50; r < 100; r++) visible[r] = 1;
+        w.rl.handles['parallel']!.update({ visible });
+      });
+      expect(await attrs(p, '.rl-parallel')).toMatchObject({ points: '50', rowsVisible: '50' });
+      // Row 99 runs along the top between axes a (99) and b (9); no other line passes there.
+      const a = await at(p, 0, 1);
+      const b = await at(p, 1, 1);
+      await p.mouse.click((a.x + b.x) / 2, a.y + 1);
+      expect(await events(p)).toEqual(['pick 99']);
+    });
+
+    it('paints highlighted rows on top, in the accent colour', async () => {
+      const p = await open();
+      await parallel(
+        p,
+        'failed: Uint8Array.from({ length: 100 }, (_, r) => (r % 3 === 0 ? 1 : 0)),'
+      );
+      // Row 0 runs along the bottom from a (0) to b (0); sample the pixel halfway.
+      const a = await at(p, 0, 0);
+      const b = await at(p, 1, 0);
+      const box = (await p.locator('.rl-parallel canvas').boundingBox())!;
+      const pixel = (): Promise<number[]> =>
+        p.$eval(
+          '.rl-parallel canvas',
+          (c, [x, y]) => {
+            const cv = c as HTMLCanvasElement;
+            const k = cv.width / cv.clientWidth;
+            return [
+              ...cv.getContext('2d')!.getImageData(Math.round(x! * k), Math.round(y! * k), 1, 1)
+                .data,
+            ];
+          },
+          [(a.x + b.x) / 2 - box.x, a.y - box.y]
+        );
+      const before = await pixel();
+      expect(before[0]! > 200 && before[1]! < 60 && before[2]! < 60).toBe(false);
+      await p.evaluate(() => {
+        const w = window as unknown as {
+          rl: { handles: Record<string, { update(o: object): void }> };
+        };
+        w.rl.handles['parallel']!.update({ highlighted: new Set([0]) });
+      });
+      await attrs(p, '.rl-parallel');
+      const after = await pixel();
+      expect(after.slice(0, 3)).toEqual([255, 0, 0]);
+      await p.screenshot({ path: screenshotPath('chart-parallel-highlighted') });
+    });
+
+    it('draws 10,000 rows × 8 axes, with a log axis', async () => {
+      const p = await open();
+      await p.evaluate(() => {
+        const w = window as unknown as {
+          rl: { createParallel(el: HTMLElement, o: object): unknown };
+        };
+        const rows = 10_000;
+        const axes = Array.from({ length: 8 }, (_, k) => ({
+          name: `m${k}`,
+          values: Array.from({ length: rows }, (_, r) => ((r * (k + 3)) % 997) + 1),
+          log: k === 0,
+        }));
+        w.rl.createParallel(document.getElementById('chart')!, {
+          axes,
+          rows,
+          visible: new Uint8Array(rows).fill(1),
+          highlighted: new Set([1, 2, 3]),
+          colorBy: axes[1],
+          onBrush() {},
+        });
+      });
+      expect(await attrs(p, '.rl-parallel')).toMatchObject({
+        points: '10000',
+        rowsVisible: '10000',
+      });
+      const marks = await p.evaluate(
+        () => performance.getEntriesByName('rl:parallel:drawn').length
+      );
+      expect(marks).toBeGreaterThan(0);
+    });
+  });
+
+  describe('scatter', () => {
+    async function scatter(p: Page, color: string): Promise<void> {
+      await p.evaluate(`(() => {
+        const rows = 200;
+        const col = (f) => Array.from({ length: rows }, (_, r) => f(r));
+        const visible = new Uint8Array(rows).fill(1);
+        for (let r = 0; r < 10; r++) visible[r] = 0;
+        window.rl.handles.scatter = window.rl.createScatter(document.getElementById('chart'), {
+          x: { name: 'params.x', values: col((r) => r) },
+          y: { name: 'metrics.y', values: col((r) => (r === 20 ? null : r * r)) },
+          color: ${color},
+          rows, visible, highlighted: new Set([100]),
+          label: (r) => 'run-' + r,
+          onPick: (r, add) => window.rl.events.push(r + (add ? '+' : '')),
+        });
+      })()`);
+    }
+
+    async function pointOf(p: Page, x: number, y: number): Promise<{ x: number; y: number }> {
+      const d = await attrs(p, '.rl-scatter');
+      const [left, top, w, h] = d['plot']!.split(',').map(Number) as [
+        number,
+        number,
+        number,
+        number,
+      ];
+      const box = (await p.locator('.rl-scatter canvas').boundingBox())!;
+      // x runs 0…199, y 0…199².
+      return { x: box.x + left + (x / 199) * w, y: box.y + top + (1 - y / 199 ** 2) * h };
+    }
+
+    it('draws the visible rows that have both values, shows the run on hover and picks on click', async () => {
+      const p = await open();
+      await scatter(
+        p,
+        `{ name: 'params.opt', values: col((r) => ['adam', 'sgd', 'lbfgs'][r % 3]) }`
+      );
+      // 200 rows, 10 hidden, row 20 has no y: 189 points of 190 visible rows.
+      expect(await attrs(p, '.rl-scatter')).toMatchObject({ points: '189', rowsVisible: '190' });
+      expect(await p.locator('.rl-scatter .rl-legend').innerText()).toMatch(
+        /params\.opt[\s\S]*adam[\s\S]*lbfgs[\s\S]*sgd/
+      );
+      const pt = await pointOf(p, 150, 150 * 150);
+      await p.mouse.move(pt.x, pt.y);
+      const tip = p.locator('.rl-scatter .rl-tooltip');
+      await expect.poll(() => tip.innerText()).toContain('run-150');
+      expect(await tip.innerText()).toContain('metrics.y: 22500');
+      expect(await tip.innerText()).toContain('params.opt: adam'); // 150 mod 3 = 0
+      await p.screenshot({ path: screenshotPath('chart-scatter') });
+      await p.mouse.click(pt.x, pt.y);
+      await p.keyboard.down('Shift');
+      await p.mouse.click(pt.x, pt.y);
+      await p.keyboard.up('Shift');
+      expect(await p.evaluate('window.rl.events')).toEqual(['150', '150+']);
+      // A hidden row is neither drawn nor picked.
+      const hidden = await pointOf(p, 5, 25);
+      await p.mouse.click(hidden.x, hidden.y);
+      expect(await p.evaluate('window.rl.events')).toEqual(['150', '150+']);
+    });
+
+    it('colours by a number with a gradient legend, and follows updates', async () => {
+      const p = await open();
+      await scatter(p, `{ name: 'metrics.t', values: col((r) => r / 10) }`);
+      expect(await p.locator('.rl-scatter .rl-gradient').count()).toBe(1);
+      await p.evaluate(() => {
+        const w = window as unknown as {
+          rl: { handles: Record<string, { update(o: object): void }> };
+        };
+        w.rl.handles['scatter']!.update({ visible: new Uint8Array(200).fill(1) });
+      });
+      expect(await attrs(p, '.rl-scatter')).toMatchObject({ points: '199', rowsVisible: '200' });
+    });
+  });
+
+  describe('curves', () => {
+    async function curves(p: Page, options: string): Promise<Record<string, string>> {
+      await p.evaluate(`(() => {
+        const series = Array.from({ length: 5 }, (_, k) => {
+          const n = 100;
+          return {
+            label: 'run ' + k,
+            steps: Float64Array.from({ length: n }, (_, i) => i * (k === 4 ? 2 : 1)),
+            timestamps: Float64Array.from({ length: n }, (_, i) => 1.7e12 + k * 5000 + i * 250),
+            values: Float64Array.from({ length: n }, (_, i) => (k === 3 && i < 10 ? -1 : Math.exp(-i / 30) + k / 10)),
+            highlighted: k === 1,
+          };
+        });
+        window.rl.handles.curves = window.rl.createCurves(document.getElementById('chart'), {
+          series, ${options}
+        });
+      })()`);
+      return attrs(p, '.rl-curves');
+    }
+
+    it('draws every point of every series, with uPlot styled by its own CSS', async () => {
+      const p = await open();
+      // 5 series × 100 points; series 4 has steps 0, 2, 4, …, so the x values are merged.
+      expect(
+        (await curves(p, `x: 'step', smoothing: 0, logY: false, title: 'loss'`))['points']
+      ).toBe('500');
+      expect(await p.locator('.rl-curves .u-legend .u-series').count()).toBe(6); // x and 5 runs
+      expect(await p.$eval('.rl-curves .u-over', (e) => getComputedStyle(e).position)).toBe(
+        'absolute'
+      );
+      expect(await p.locator('.rl-curves .u-title').innerText()).toBe('loss');
+      expect(
+        await p.evaluate(() => performance.getEntriesByName('rl:curves:drawn').length)
+      ).toBeGreaterThan(0);
+      await p.screenshot({ path: screenshotPath('chart-curves') });
+    });
+
+    it('leaves out non-positive values on a log scale, keeps every point when smoothing or on time', async () => {
+      const p = await open();
+      // Series 3's first 10 values are −1.
+      expect((await curves(p, `x: 'step', smoothing: 0, logY: true`))['points']).toBe('490');
+      await p.evaluate(() => {
+        const w = window as unknown as {
+          rl: { handles: Record<string, { update(o: object): void }> };
+        };
+        w.rl.handles['curves']!.update({ logY: false, smoothing: 0.9, x: 'time' });
+      });
+      expect((await attrs(p, '.rl-curves'))['points']).toBe('500');
+      expect(await p.locator('.rl-curves .u-legend').innerText()).toContain('time (s)');
+    });
+
+    it('says so when there is nothing to draw', async () => {
+      const p = await open();
+      await p.evaluate(
+        `window.rl.createCurves(document.getElementById('chart'), { series: [], x: 'step', smoothing: 0, logY: false })`
+      );
+      expect((await attrs(p, '.rl-curves'))['points']).toBe('0');
+      expect(await p.locator('.rl-curves .rl-empty').innerText()).toBe('No points to draw.');
+    });
+  });
+});
