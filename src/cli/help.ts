@@ -280,6 +280,61 @@ export const HELP: Readonly<Record<string, CommandHelp>> = {
     args: ['text'],
     moreArgs: 'ref',
   },
+  ui: {
+    usage: 'ui [ref | project | prefix/]… [--port N] [--open]',
+    summary:
+      'the web viewer: a read-only server on 127.0.0.1 (runs table, parallel coordinates, scatter, curves, run detail, diff); prints its URL with a token',
+    options: {
+      port: { value: 'N', text: 'listen on port N of 127.0.0.1 (default: a free port)' },
+      open: { text: "open the URL in the desktop's browser (xdg-open, open)" },
+    },
+    examples: [
+      {
+        command: 'runledger ui runledger.local/demo/',
+        text: 'view both demo studies; Ctrl-C stops it',
+      },
+      {
+        command: 'runledger ui ghcr.io/acme/qap --port 8765 --open',
+        text: 'every experiment of a project, on port 8765, in the browser',
+      },
+    ],
+    args: ['ref'],
+    moreArgs: 'ref',
+    notes: [
+      'Only this machine can connect (127.0.0.1), and only with the token in the printed URL;',
+      'nothing can be changed through the viewer.',
+    ],
+  },
+  report: {
+    usage: 'report <ref | project | prefix/>… -o FILE|- [--force]',
+    summary:
+      'the web viewer as one self-contained HTML file (data inlined, opens from disk without a server)',
+    options: {
+      output: {
+        short: 'o',
+        value: 'FILE|-',
+        text: 'write the HTML to FILE, - for stdout',
+        complete: 'file',
+      },
+      force: { text: 'replace FILE when it exists' },
+    },
+    examples: [
+      {
+        command: 'runledger report runledger.local/demo/ml:latest -o ml.html',
+        text: 'the ML demo study as one file, to open or mail',
+      },
+      {
+        command: 'runledger report ghcr.io/acme/qap -o - | gzip > qap.html.gz',
+        text: 'every experiment of a project, to stdout',
+      },
+    ],
+    args: ['ref'],
+    moreArgs: 'ref',
+    notes: [
+      'Attachments that the page previews (JSON, text, CSV, images, npy) are inlined up to 256 KiB',
+      'each and 16 MiB in all; the others are listed without their bytes.',
+    ],
+  },
   checkpoints: {
     usage: 'checkpoints [prefix] [--status draft|failed|interrupted]...',
     summary:

@@ -29,6 +29,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   diff: async () => (await import('./commands/diff.js')).diff,
   solves: async () => (await import('./commands/solves.js')).solves,
   sql: async () => (await import('./commands/sql.js')).sql,
+  ui: async () => (await import('./commands/ui.js')).ui,
+  report: async () => (await import('./commands/report.js')).report,
   checkpoints: async () => (await import('./commands/checkpoints.js')).checkpoints,
   'restore-checkpoint': async () =>
     (await import('./commands/restore-checkpoint.js')).restoreCheckpoint,
@@ -112,6 +114,8 @@ const IO_HINTS: Readonly<Record<string, string>> = {
   EACCES: 'Permission denied: check the owner and mode of the path (ls -l).',
   EPERM: 'Permission denied: check the owner and mode of the path (ls -l).',
   ENOENT: 'Check the path (a relative path starts from the current directory).',
+  EADDRINUSE:
+    'Another program listens on that port: pick another with --port N, or leave --port out for a free one.',
 };
 
 /**
@@ -420,6 +424,9 @@ function hintFor(error: RunledgerError, command: string | undefined): string | u
   }
   if (error.code === 'LAYOUT_INVALID' && data['exists'] === false) {
     return 'Check the path, or add --init to create a new store there.';
+  }
+  if (error.code === 'DEPENDENCY_MISSING' && typeof data['build'] === 'string') {
+    return `Build it with "${data['build']}" in the runledger checkout, then run the command again.`;
   }
   if (error.code === 'IO_ERROR' && typeof data['errno'] === 'string') {
     return IO_HINTS[data['errno']];

@@ -51,7 +51,7 @@ describe('completion candidates', () => {
     expect(await offered('sh')).toEqual({ kind: 'words', words: ['show'] });
     expect(await offered('re')).toEqual({
       kind: 'words',
-      words: ['restore-checkpoint', 'restore'],
+      words: ['report', 'restore-checkpoint', 'restore'],
     });
     expect(await offered('gc --')).toEqual({
       kind: 'words',
