@@ -150,6 +150,35 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       expect((await attrs(p, '.rl-parallel'))['rowsVisible']).toBe('100');
     });
 
+    it('drops its brushes when the page clears the brush, or the axes change', async () => {
+      const p = await open();
+      await parallel(p);
+      await drag(p, 0, 74.5 / 99, 25.5 / 99);
+      expect((await attrs(p, '.rl-parallel'))['rowsVisible']).toBe('49');
+      await p.evaluate(() => {
+        const w = window as unknown as {
+          rl: { handles: Record<string, { update(o: object): void }> };
+        };
+        w.rl.handles['parallel']!.update({ brush: null });
+      });
+      // The page cleared it: no call back, every row in colour again.
+      expect((await attrs(p, '.rl-parallel'))['rowsVisible']).toBe('100');
+      expect(await events(p)).toEqual([49]);
+      await drag(p, 0, 74.5 / 99, 25.5 / 99);
+      await p.evaluate(() => {
+        const w = window as unknown as {
+          rl: { handles: Record<string, { update(o: object): void }> };
+        };
+        w.rl.handles['parallel']!.update({ axes: [{ name: 'only', values: [1, 2, 3] }] });
+      });
+      // New axes: the old brush goes, and the page hears so.
+      expect(await events(p)).toEqual([49, 49, null]);
+      expect(await attrs(p, '.rl-parallel')).toMatchObject({
+        axes: expect.not.stringContaining(','),
+        rowsVisible: '100',
+      });
+    });
+
     it('brushes a categorical axis by its bands', async () => {
       const p = await open();
       await parallel(p);

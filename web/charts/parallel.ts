@@ -34,6 +34,12 @@ export interface ParallelOptions {
   failed?: Uint8Array;
   onBrush(mask: Uint8Array | null): void;
   onPick?(row: number): void;
+  /**
+   * The brush the page holds (what `onBrush` last gave it, or null once the page cleared it, e.g.
+   * from a "clear the brush" button): `update({ brush: null })` removes the chart's brushes
+   * without calling `onBrush`. Optional; a mask given here is not read (the chart keeps its ranges).
+   */
+  brush?: Uint8Array | null;
 }
 
 const MARGIN = { top: 40, bottom: 22, left: 48, right: 48 };
@@ -368,12 +374,18 @@ export function createParallel(
       const rowsChanged = next.rows !== undefined && next.rows !== o.rows;
       o = { ...o, ...next };
       if (reshape) prepare();
-      if (axesChanged || rowsChanged) {
+      if ('brush' in next && next.brush === null && brushes.length > 0) {
+        // The page cleared the brush: drop the ranges it no longer filters by.
+        brushes = [];
+        brushed = null;
+      }
+      if ((axesChanged || rowsChanged) && brushes.length > 0) {
         // Brushes belong to axes (and their positions to the rows): drop them with the axes.
         brushes = [];
         brushed = null;
         o.onBrush(null);
-      } else if (reshape && brushes.length > 0) {
+      } else if (brushes.length > 0 && (next.axes !== undefined || next.rows !== undefined)) {
+        // Same axes with new values (data read again): the brushes stay, their rows may not.
         brushed = brushMask(cols, o.rows, brushes);
         o.onBrush(brushed);
       }
