@@ -1,1 +1,274 @@
-document.getElementById('app')!.textContent = 'runledger';
+/**
+ * The viewer's page: reads the study from its data source (the server, or the data a report
+ * inlined), then shows the view the URL's hash names. The header holds what every view shares:
+ * the navigation, the filter box (the CLI's `--where` language), the brush and the selection.
+ */
+import './style.css';
+import { type Context, type View, sharedParams } from './context.js';
+import { openDataSource, type DataSource } from './data.js';
+import { fill, h } from './dom.js';
+import { formatHash, listParam, param, parseHash, VIEWS, type Route } from './router.js';
+import { parseSortSpec } from './query.js';
+import { ViewState } from './state.js';
+import { curvesView, parallelView, scatterView } from './views/charts.js';
+import { diffView } from './views/diff.js';
+import { experimentsView } from './views/experiments.js';
+import { runView } from './views/run.js';
+import { columnsKey, runsView } from './views/runs.js';
+
+const TITLES: Readonly<Record<string, string>> = {
+  experiments: 'Experiments',
+  runs: 'Runs',
+  parallel: 'Parallel',
+  scatter: 'Scatter',
+  curves: 'Curves',
+  diff: 'Diff',
+};
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function main(): Promise<void> {
+  const app = document.getElementById('app')!;
+  app.replaceChildren(h('p', { class: 'loading' }, 'Loading the study…'));
+  let ds: DataSource;
+  let state: ViewState;
+  try {
+    ds = await openDataSource(document, location);
+    state = new ViewState(await ds.study());
+  } catch (e) {
+    app.replaceChildren(
+      h(
+        'div',
+        { class: 'error-box fatal' },
+        h('strong', null, 'The viewer cannot show this study. '),
+        message(e)
+      )
+    );
+    return;
+  }
+  const stored = localStorage.getItem(columnsKey(state.study.runs.columns.map((c) => c.name)));
+  if (stored !== null) {
+    try {
+      state.setColumns(JSON.parse(stored) as string[]);
+    } catch {
+      // A damaged entry: keep the default columns.
+    }
+  }
+
+  const nav = h('nav', { 'aria-label': 'Views' });
+  const filter = h('input', {
+    id: 'filter',
+    type: 'search',
+    spellcheck: 'false',
+    autocomplete: 'off',
+    placeholder: "filter: metrics.loss < 0.1 and status = 'finished'   ( / )",
+    'aria-label': 'Filter runs (the CLI query language)',
+  });
+  const filterError = h('div', { class: 'filter-error', role: 'status', 'aria-live': 'polite' });
+  const chips = h('span', { class: 'header-chips' });
+  const main = h('main', { id: 'main' });
+  app.replaceChildren(
+    h(
+      'header',
+      { class: 'top' },
+      h(
+        'h1',
+        null,
+        h('span', { class: 'logo' }, 'runledger'),
+        ' ',
+        h('span', { class: 'title' }, state.study.title)
+      ),
+      nav,
+      h(
+        'span',
+        { class: `source muted` },
+        ds.kind === 'report'
+          ? `report · read ${state.study.readAt.slice(0, 16).replace('T', ' ')}`
+          : 'live'
+      ),
+      h('div', { class: 'filter-line' }, filter, chips),
+      filterError
+    ),
+    main
+  );
+  document.title = `${state.study.title} · runledger`;
+
+  let current: View | null = null;
+  let currentRoute: Route = parseHash(location.hash);
+
+  const ctx: Context = {
+    ds,
+    state,
+    go: (hash) => {
+      location.hash = hash;
+    },
+    refreshHash: () => {
+      if (current === null) return;
+      const hash = current.hash();
+      if (hash !== location.hash) history.replaceState(null, '', hash);
+      renderHeader();
+    },
+  };
+
+  function renderHeader(): void {
+    const shared = sharedParams(state);
+    nav.replaceChildren(
+      ...VIEWS.map((v) =>
+        h(
+          'a',
+          {
+            href:
+              v === 'diff'
+                ? formatHash('diff', [], { runs: shared['sel'], sel: shared['sel'] })
+                : formatHash(v, [], shared),
+            class: currentRoute.view === v ? 'active' : '',
+            'aria-current': currentRoute.view === v ? 'page' : null,
+            'data-view': v,
+          },
+          TITLES[v] ?? v
+        )
+      )
+    );
+    if (document.activeElement !== filter) filter.value = state.where;
+    filterError.textContent = state.whereError ?? '';
+    filter.classList.toggle('invalid', state.whereError !== null);
+    fill(
+      chips,
+      state.shown.size > 0
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'chip',
+              title: 'Show every experiment',
+              onclick: () => state.setRows({ shown: new Set() }),
+            },
+            `${state.shown.size} of ${state.study.experiments.length} experiments ×`
+          )
+        : null,
+      state.brush !== null
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'chip',
+              title: 'Clear the brush',
+              onclick: () => state.setRows({ brush: null }),
+            },
+            'brushed ×'
+          )
+        : null,
+      state.selection.size > 0
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'chip',
+              title: 'Clear the selection',
+              onclick: () => state.setSelection(new Set()),
+            },
+            `${state.selection.size} selected ×`
+          )
+        : null
+    );
+  }
+
+  /** Takes what the URL says about the shared state (shown experiments, filter, selection…). */
+  function applyRoute(route: Route): void {
+    const ids = new Map(state.study.experiments.map((e, i) => [e.id, i]));
+    const shown = new Set(
+      listParam(route, 'exp').flatMap((id) => (ids.has(id) ? [ids.get(id)!] : []))
+    );
+    const where = param(route, 'where');
+    const sameRows =
+      where === state.where &&
+      shown.size === state.shown.size &&
+      [...shown].every((i) => state.shown.has(i));
+    if (!sameRows) state.setRows({ shown, where, brush: null });
+    state.setSelection(state.rowsOf(listParam(route, 'sel')));
+    if (route.view === 'runs') {
+      const cols = listParam(route, 'cols');
+      if (cols.length > 0 || route.params.has('differ')) {
+        state.setColumns(cols.length > 0 ? cols : state.columns, param(route, 'differ') === '1');
+      }
+      state.setSort(parseSortSpec(param(route, 'sort')));
+    }
+  }
+
+  function show(): void {
+    const route = parseHash(location.hash);
+    current?.dispose();
+    current = null;
+    currentRoute = route;
+    applyRoute(route);
+    let view: View;
+    switch (route.view) {
+      case 'experiments':
+        view = experimentsView(ctx);
+        break;
+      case 'run':
+        view = runView(ctx, route);
+        break;
+      case 'diff':
+        view = diffView(ctx, route);
+        break;
+      case 'parallel':
+        view = parallelView(ctx, route);
+        break;
+      case 'scatter':
+        view = scatterView(ctx, route);
+        break;
+      case 'curves':
+        view = curvesView(ctx, route);
+        break;
+      default:
+        view = runsView(ctx);
+    }
+    current = view;
+    main.replaceChildren(view.el);
+    view.mounted?.();
+    main.dataset['view'] = route.view;
+    ctx.refreshHash();
+    performance.mark(`runledger:view:${route.view}`);
+  }
+
+  let typing = 0;
+  const applyFilter = (): void => {
+    clearTimeout(typing);
+    if (filter.value !== state.where) state.setRows({ where: filter.value });
+    renderHeader();
+  };
+  filter.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = window.setTimeout(applyFilter, 250);
+  });
+  filter.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') applyFilter();
+    if (e.key === 'Escape') {
+      filter.value = '';
+      applyFilter();
+      filter.blur();
+    }
+  });
+  state.on(() => {
+    if (current !== null) ctx.refreshHash();
+  });
+  document.addEventListener('keydown', (e) => {
+    const target = e.target as HTMLElement;
+    const editing =
+      target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA';
+    if (e.key === '/' && !editing) {
+      e.preventDefault();
+      filter.focus();
+    } else if (e.key === 'Escape' && !editing && current?.key?.(e) === true) {
+      e.preventDefault();
+    }
+  });
+  window.addEventListener('hashchange', show);
+  show();
+  document.body.dataset['ready'] = '1';
+}
+
+void main();
