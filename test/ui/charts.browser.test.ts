@@ -63,18 +63,16 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
 
   /** The chart root's data attributes once the chart has drawn. */
   async function attrs(p: Page, selector: string): Promise<Record<string, string>> {
-    await p.waitForFunction(
-      (s) => document.querySelector(s)?.hasAttribute('data-points'),
-      selector
-    );
+    // The test programs see no DOM types: code run in the page is given as text.
+    await p.waitForFunction(`document.querySelector('${selector}')?.hasAttribute('data-points')`);
     // Two frames: a redraw scheduled by the last event has run.
-    await p.evaluate(
-      () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
-    );
-    return p.$eval(
-      selector,
-      (el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>
-    );
+    await p.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+    return p.evaluate(`({ ...document.querySelector('${selector}').dataset })`);
+  }
+
+  /** Calls a chart handle's update with options written as JavaScript. */
+  async function update(p: Page, chart: string, options: string): Promise<void> {
+    await p.evaluate(`window.rl.handles.${chart}.update(${options})`);
   }
 
   describe('parallel coordinates', () => {
@@ -155,22 +153,12 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       await parallel(p);
       await drag(p, 0, 74.5 / 99, 25.5 / 99);
       expect((await attrs(p, '.rl-parallel'))['rowsVisible']).toBe('49');
-      await p.evaluate(() => {
-        const w = window as unknown as {
-          rl: { handles: Record<string, { update(o: object): void }> };
-        };
-        w.rl.handles['parallel']!.update({ brush: null });
-      });
+      await update(p, 'parallel', `{ brush: null }`);
       // The page cleared it: no call back, every row in colour again.
       expect((await attrs(p, '.rl-parallel'))['rowsVisible']).toBe('100');
       expect(await events(p)).toEqual([49]);
       await drag(p, 0, 74.5 / 99, 25.5 / 99);
-      await p.evaluate(() => {
-        const w = window as unknown as {
-          rl: { handles: Record<string, { update(o: object): void }> };
-        };
-        w.rl.handles['parallel']!.update({ axes: [{ name: 'only', values: [1, 2, 3] }] });
-      });
+      await update(p, 'parallel', `{ axes: [{ name: 'only', values: [1, 2, 3] }] }`);
       // New axes: the old brush goes, and the page hears so.
       expect(await events(p)).toEqual([49, 49, null]);
       expect(await attrs(p, '.rl-parallel')).toMatchObject({
@@ -190,14 +178,15 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
     it('draws only the rows the page lets through, and picks a row by clicking its line', async () => {
       const p = await open();
       await parallel(p);
-      await p.evaluate(() => {
-        const w = window as unknown as {
-          rl: { handles: Record<string, { update(o: object): void }> };
-        };
+      await update(
+        p,
+        'parallel',
+        `(() => {
         const visible = new Uint8Array(100);
         for (let r = 50; r < 100; r++) visible[r] = 1;
-        w.rl.handles['parallel']!.update({ visible });
-      });
+        return { visible };
+      })()`
+      );
       expect(await attrs(p, '.rl-parallel')).toMatchObject({ points: '50', rowsVisible: '50' });
       // Row 99 runs along the top between axes a (99) and b (9); no other line passes there.
       const a = await at(p, 0, 1);
@@ -220,10 +209,21 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
         p.$eval(
           '.rl-parallel canvas',
           (c, [x, y]) => {
-            const cv = c as HTMLCanvasElement;
+            const cv = c as unknown as {
+              width: number;
+              clientWidth: number;
+              getContext(k: '2d'): {
+                getImageData(
+                  x: number,
+                  y: number,
+                  w: number,
+                  h: number
+                ): { data: Uint8ClampedArray };
+              };
+            };
             const k = cv.width / cv.clientWidth;
             return [
-              ...cv.getContext('2d')!.getImageData(Math.round(x! * k), Math.round(y! * k), 1, 1)
+              ...cv.getContext('2d').getImageData(Math.round(x! * k), Math.round(y! * k), 1, 1)
                 .data,
             ];
           },
@@ -231,12 +231,7 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
         );
       const before = await pixel();
       expect(before[0]! > 200 && before[1]! < 60 && before[2]! < 60).toBe(false);
-      await p.evaluate(() => {
-        const w = window as unknown as {
-          rl: { handles: Record<string, { update(o: object): void }> };
-        };
-        w.rl.handles['parallel']!.update({ highlighted: new Set([0]) });
-      });
+      await update(p, 'parallel', `{ highlighted: new Set([0]) }`);
       await attrs(p, '.rl-parallel');
       const after = await pixel();
       expect(after.slice(0, 3)).toEqual([255, 0, 0]);
@@ -245,17 +240,14 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
 
     it('draws 10,000 rows × 8 axes, with a log axis', async () => {
       const p = await open();
-      await p.evaluate(() => {
-        const w = window as unknown as {
-          rl: { createParallel(el: HTMLElement, o: object): unknown };
-        };
+      await p.evaluate(`(() => {
         const rows = 10_000;
         const axes = Array.from({ length: 8 }, (_, k) => ({
-          name: `m${k}`,
+          name: 'm' + k,
           values: Array.from({ length: rows }, (_, r) => ((r * (k + 3)) % 997) + 1),
           log: k === 0,
         }));
-        w.rl.createParallel(document.getElementById('chart')!, {
+        window.rl.createParallel(document.getElementById('chart'), {
           axes,
           rows,
           visible: new Uint8Array(rows).fill(1),
@@ -263,14 +255,12 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
           colorBy: axes[1],
           onBrush() {},
         });
-      });
+      })()`);
       expect(await attrs(p, '.rl-parallel')).toMatchObject({
         points: '10000',
         rowsVisible: '10000',
       });
-      const marks = await p.evaluate(
-        () => performance.getEntriesByName('rl:parallel:drawn').length
-      );
+      const marks = await p.evaluate(`performance.getEntriesByName('rl:parallel:drawn').length`);
       expect(marks).toBeGreaterThan(0);
     });
   });
@@ -339,12 +329,7 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       const p = await open();
       await scatter(p, `{ name: 'metrics.t', values: col((r) => r / 10) }`);
       expect(await p.locator('.rl-scatter .rl-gradient').count()).toBe(1);
-      await p.evaluate(() => {
-        const w = window as unknown as {
-          rl: { handles: Record<string, { update(o: object): void }> };
-        };
-        w.rl.handles['scatter']!.update({ visible: new Uint8Array(200).fill(1) });
-      });
+      await update(p, 'scatter', `{ visible: new Uint8Array(200).fill(1) }`);
       expect(await attrs(p, '.rl-scatter')).toMatchObject({ points: '199', rowsVisible: '200' });
     });
   });
@@ -376,12 +361,17 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
         (await curves(p, `x: 'step', smoothing: 0, logY: false, title: 'loss'`))['points']
       ).toBe('500');
       expect(await p.locator('.rl-curves .u-legend .u-series').count()).toBe(6); // x and 5 runs
-      expect(await p.$eval('.rl-curves .u-over', (e) => getComputedStyle(e).position)).toBe(
-        'absolute'
-      );
+      expect(
+        await p.$eval('.rl-curves .u-over', (e) =>
+          (e as unknown as { computedStyleMap(): Map<string, unknown> })
+            .computedStyleMap()
+            .get('position')
+            ?.toString()
+        )
+      ).toBe('absolute');
       expect(await p.locator('.rl-curves .u-title').innerText()).toBe('loss');
       expect(
-        await p.evaluate(() => performance.getEntriesByName('rl:curves:drawn').length)
+        await p.evaluate(`performance.getEntriesByName('rl:curves:drawn').length`)
       ).toBeGreaterThan(0);
       await p.screenshot({ path: screenshotPath('chart-curves') });
     });
@@ -390,12 +380,7 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       const p = await open();
       // Series 3's first 10 values are −1.
       expect((await curves(p, `x: 'step', smoothing: 0, logY: true`))['points']).toBe('490');
-      await p.evaluate(() => {
-        const w = window as unknown as {
-          rl: { handles: Record<string, { update(o: object): void }> };
-        };
-        w.rl.handles['curves']!.update({ logY: false, smoothing: 0.9, x: 'time' });
-      });
+      await update(p, 'curves', `{ logY: false, smoothing: 0.9, x: 'time' }`);
       expect((await attrs(p, '.rl-curves'))['points']).toBe('500');
       expect(await p.locator('.rl-curves .u-legend').innerText()).toContain('time (s)');
     });
