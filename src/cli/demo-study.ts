@@ -80,8 +80,12 @@ function knapsackMip(n: number, seed: number): Instance {
   return b.build();
 }
 
-/** A fresh tag for one recording: the UTC time and a nonce. */
-function freshTag(now: Date): string {
+/**
+ * A fresh tag for one recording: the UTC time and a nonce (`grid-20260101T120000Z-1a2b3c`).
+ * @param now - the time of the recording
+ * @returns the tag
+ */
+export function freshTag(now: Date): string {
   const t = now
     .toISOString()
     .replace(/[-:]/g, '')

@@ -97,10 +97,14 @@ const STATUSES = ['draft', 'failed', 'interrupted'];
 /** Every command's help, in the order `runledger --help` lists them. */
 export const HELP: Readonly<Record<string, CommandHelp>> = {
   demo: {
-    usage: 'demo',
+    usage: 'demo [--ml]',
     summary:
-      'record a demo optimization study (random LP/MIP solved by HiGHS, 32 runs) and print its runs',
-    options: {},
+      'record a demo optimization study (random LP/MIP solved by HiGHS, 32 runs) and print its runs; --ml: a training study (24 runs of metric curves)',
+    options: {
+      ml: {
+        text: 'record runledger.local/demo/ml instead: a small network trained by SGD over a grid, 300 steps of loss and accuracy per run, two runs diverging',
+      },
+    },
     examples: [
       { command: 'runledger demo', text: 'record the study into the default store' },
       {

@@ -1,20 +1,25 @@
 /**
  * @module cli/commands/demo
- * `runledger demo`: record the demo study into the local registry and print its run table.
+ * `runledger demo [--ml]`: record the demo study (or, with `--ml`, the metrics-heavy one) into
+ * the local registry and print its run table.
  */
 import { ConsoleLogger } from '../../loggers/console.js';
 import { formatTable } from '../format.js';
+import { selectColumns } from '../../tables/arrow.js';
 import { DEMO_REFERENCE, recordDemoStudy } from '../demo-study.js';
-import { cellText, runRows, toJsonRows } from '../run-table.js';
+import { ML_DEMO_REFERENCE, recordMlDemoStudy } from '../demo-ml.js';
+import { arrowRows, cellText, runRows, toJsonRows } from '../run-table.js';
 import type { Command } from '../types.js';
 
 export const demo: Command = {
   name: 'demo',
-  usage: 'demo',
+  usage: 'demo [--ml]',
   summary:
-    'record a demo optimization study (random LP/MIP solved by HiGHS, 32 runs) and print its runs',
+    'record a demo optimization study (random LP/MIP solved by HiGHS, 32 runs) and print its runs; --ml: a training study (24 runs of metric curves)',
+  options: { ml: { type: 'boolean' } },
   arity: [0, 0],
   async run(ctx) {
+    const ml = ctx.values['ml'];
     const registry = await ctx.openRegistry();
     // On a terminal, the sweep shows on stderr while it solves (`[sweep 12/32]`, a line per run).
     const screen =
@@ -23,11 +28,35 @@ export const demo: Command = {
         : undefined;
     let sealed;
     try {
-      sealed = await recordDemoStudy(registry, screen === undefined ? {} : { observer: screen });
+      const options = screen === undefined ? {} : { observer: screen };
+      sealed =
+        ml === true
+          ? await recordMlDemoStudy(registry, options)
+          : await recordDemoStudy(registry, options);
     } finally {
       screen?.close();
     }
-    const rows = runRows(sealed);
+    // The ML study's parameters are its grid: its table adds how each run ended.
+    const rows =
+      ml === true
+        ? arrowRows(
+            selectColumns(
+              await sealed.runsDf(),
+              [
+                'run_id',
+                'status',
+                'params.lr',
+                'params.batch_size',
+                'params.weight_decay',
+                'params.hidden',
+                'metrics.val/loss',
+                'metrics.val/accuracy',
+              ],
+              (n) => n.replace(/^params\./, '')
+            )
+          )
+        : runRows(sealed);
+    const latest = ml === true ? ML_DEMO_REFERENCE : DEMO_REFERENCE;
     if (ctx.json) {
       ctx.printJson({
         reference: sealed.reference,
@@ -46,9 +75,11 @@ export const demo: Command = {
     );
     for (const line of formatTable(rows.columns, shown)) ctx.print(line);
     ctx.print('');
-    ctx.print(`Also tagged ${DEMO_REFERENCE}. Next:`);
-    ctx.print(`  runledger solves ${DEMO_REFERENCE}`);
-    ctx.print(`  runledger show ${DEMO_REFERENCE}`);
+    ctx.print(`Also tagged ${latest}. Next:`);
+    if (ml === true) ctx.print(`  runledger metrics ${latest}`);
+    else ctx.print(`  runledger solves ${latest}`);
+    ctx.print(`  runledger show ${latest}`);
+    ctx.print(`  runledger ui ${latest}`);
     return 0;
   },
 };
