@@ -14,10 +14,12 @@
  *
  * `runledger.local/ui/small:v2`: one run `solo` with lr 0.3.
  */
+import { gunzipSync } from 'node:zlib';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { InstanceBuilder, sum } from '../../src/ommx/builder.js';
 import type { Instance } from '../../src/ommx/instance.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
+import type { UiBundle } from '../../src/ui/model.js';
 import { tempDir } from '../helpers/temp.js';
 
 export const SMALL_V1 = 'runledger.local/ui/small:v1';
@@ -100,4 +102,14 @@ export async function recordSmallStudy(): Promise<string> {
   await v2.run((run) => run.logParameter('lr', 0.3), { name: 'solo' });
   await v2.commit();
   return root;
+}
+
+/** The bundle a report carries, decoded as the page decodes it. */
+export function decodeReport(html: string): UiBundle {
+  const m =
+    /<script type="application\/octet-stream" id="runledger-data">([A-Za-z0-9+/=]*)<\/script>/.exec(
+      html
+    );
+  if (m === null) throw new Error('no runledger-data script in the report');
+  return JSON.parse(gunzipSync(Buffer.from(m[1] as string, 'base64')).toString('utf8')) as UiBundle;
 }
