@@ -196,4 +196,24 @@ export { ConsoleLogger } from './loggers/console.js';
 export type { ConsoleLoggerOptions, ConsoleStream } from './loggers/console.js';
 export { JsonlLogger } from './loggers/jsonl.js';
 export type { JsonlLoggerOptions } from './loggers/jsonl.js';
+
+export { serveUi } from './ui/server.js';
+export type { ServeUiOptions, UiServer } from './ui/server.js';
+export { writeReport } from './ui/report.js';
+export type { ReportOptions, ReportSummary } from './ui/report.js';
+export type { UiBundleOmitted } from './ui/data.js';
+export type {
+  UiAttachment,
+  UiBundle,
+  UiCell,
+  UiColumn,
+  UiExperiment,
+  UiMetricSeries,
+  UiPreview,
+  UiRunDetail,
+  UiRunTable,
+  UiSolve,
+  UiStatus,
+  UiStudy,
+} from './ui/model.js';
 export type { ArtifactEvent } from './loggers/observed-run.js';

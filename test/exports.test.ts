@@ -87,12 +87,14 @@ const PUBLIC_NAMES = [
   'resolveCredential',
   'sampleInWorker',
   'searchRuns',
+  'serveUi',
   'shardFromEnv',
   'shardReference',
   'solveInWorker',
   'storeCredential',
   'sum',
   'writeParquet',
+  'writeReport',
 ];
 
 /**
