@@ -94,6 +94,11 @@ async function main(): Promise<void> {
     main
   );
   document.title = `${state.study.title} · runledger`;
+  const header = app.querySelector('header')!;
+  const headerHeight = (): void =>
+    document.documentElement.style.setProperty('--header-h', `${header.offsetHeight}px`);
+  new ResizeObserver(headerHeight).observe(header);
+  headerHeight();
 
   let current: View | null = null;
   let currentRoute: Route = parseHash(location.hash);
@@ -228,6 +233,7 @@ async function main(): Promise<void> {
     }
     current = view;
     main.replaceChildren(view.el);
+    window.scrollTo(0, 0);
     view.mounted?.();
     main.dataset['view'] = route.view;
     ctx.refreshHash();

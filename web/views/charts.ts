@@ -170,7 +170,11 @@ export function parallelView(ctx: Context, route: Route): View {
   renderChips();
   const off = state.on((change) => {
     if (change === 'rows') {
-      chart?.update({ visible: state.filtered() });
+      // The brush cleared elsewhere (the header's chip): the chart drops its ranges too.
+      chart?.update({
+        visible: state.filtered(),
+        ...(state.brush === null ? { brush: null } : {}),
+      });
       brushNote.textContent = state.brush === null ? '' : 'brushed';
     } else if (change === 'selection') chart?.update({ highlighted: state.selection });
     ctx.refreshHash();
