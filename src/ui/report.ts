@@ -81,7 +81,8 @@ export function inlineBundle(page: string, bundle: UiBundle): string {
  * @param experiments - references, projects or prefixes ending in `/` (as `searchRuns` takes)
  * @param options - registry, title, page, attachment limits
  * @returns the HTML and what it holds
- * @throws RunledgerError `DEPENDENCY_MISSING` when the page is not built; `REF_NOT_FOUND`
+ * @throws RunledgerError `DEPENDENCY_MISSING` when the page is not built; `REF_NOT_FOUND` when
+ *   nothing matches
  * @example
  * ```ts
  * const { html } = await reportHtml('runledger.local/demo/ml:latest');
@@ -98,6 +99,14 @@ export async function reportHtml(
     experiments,
     ...(options.title === undefined ? {} : { title: options.title }),
   });
+  if (data.study.experiments.length === 0) {
+    const named = typeof experiments === 'string' ? experiments : experiments.join(' ');
+    throw new RunledgerError(
+      'REF_NOT_FOUND',
+      `No experiment in the store ${registry.root} matches ${named}; a report needs one.`,
+      { data: { experiments } }
+    );
+  }
   const { bundle, omitted } = await data.bundle({
     ...(options.maxAttachmentBytes === undefined
       ? {}

@@ -67,6 +67,35 @@ describe('runledger ui (the built CLI, as a child process)', () => {
     });
   }
 
+  it('says so when the selection names no experiment yet, and serves an empty study', async () => {
+    requireBuilt();
+    const root = await recordSmallStudy();
+    const child = startNode([CLI_BIN, '--root', root, 'ui', 'ghcr.io/acme/']);
+    await child.waitFor(URL_LINE);
+    const [, url, port, token] = URL_LINE.exec(child.lines()[0] ?? '') ?? [];
+    expect(url).toBeDefined();
+    const study = await new Promise<string>((resolve, reject) => {
+      request(
+        `http://127.0.0.1:${port}/api/study`,
+        { headers: { 'x-runledger-token': token as string } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () => resolve(text));
+        }
+      )
+        .on('error', reject)
+        .end();
+    });
+    expect(JSON.parse(study)).toMatchObject({ title: 'ghcr.io/acme/', experiments: [] });
+    child.kill('SIGINT');
+    const exit = await child.exited;
+    expect(exit.code).toBe(130);
+    expect(exit.stderr).toBe(
+      'runledger ui: no experiment matches ghcr.io/acme/ yet ("runledger ls" lists them); the page shows them once committed.\n'
+    );
+  });
+
   it('says a port in use is taken and hints at --port; a bad --port is a usage error', async () => {
     const root = await recordSmallStudy();
     const taken = createServer();

@@ -94,6 +94,14 @@ describe('runledger report', () => {
     expect(decodeReport(await readFile(out, 'utf8')).runs).toHaveLength(1);
   });
 
+  it('refuses a selection that names no experiment', async () => {
+    const { registry, page } = await fixture();
+    await expect(reportHtml('ghcr.io/', { registry, page })).rejects.toMatchObject({
+      code: 'REF_NOT_FOUND',
+      message: `No experiment in the store ${registry.root} matches ghcr.io/; a report needs one.`,
+    });
+  });
+
   it('says an unbuilt page is missing and how to build it', async () => {
     const { registry } = await fixture();
     const page = join(await tempDir(), 'dist', 'web', 'index.html');

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { RunledgerError } from '../../errors.js';
+import { UiData } from '../../ui/data.js';
 import { serveUi } from '../../ui/server.js';
 import type { Command } from '../types.js';
 import { resolveScope } from '../resolve.js';
@@ -37,6 +38,12 @@ export const ui: Command = {
       port,
       ...(refs.length === 0 ? {} : { experiments: refs, title: ctx.positionals.join(' ') }),
     });
+    if (refs.length > 0 && (await UiData.stateKey(registry, refs)) === '') {
+      // A prefix is taken as written: say so rather than show an empty page.
+      ctx.io.stderr.write(
+        `runledger ui: no experiment matches ${ctx.positionals.join(' ')} yet ("runledger ls" lists them); the page shows them once committed.\n`
+      );
+    }
     if (ctx.json) ctx.printJson({ url: server.url, port: server.port });
     else ctx.print(`runledger ui: ${server.url}`);
     if (ctx.values['open'] === true) openBrowser(server.url, ctx.io.stderr);
