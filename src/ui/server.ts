@@ -43,6 +43,9 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
+/** Largest request head (request line and headers) accepted: room for 50,000 runs in a URL. */
+const MAX_REQUEST_HEAD = 1024 * 1024;
+
 /** The only address the server listens on. */
 const HOST = '127.0.0.1';
 
@@ -122,7 +125,9 @@ export async function serveUi(options: ServeUiOptions = {}): Promise<UiServer> {
     return refreshing;
   };
 
-  const server = createServer((req, res) => {
+  // A URL naming many runs (`/api/metrics?runs=…`, about 16 bytes a run) outgrows Node's 16 KiB
+  // default for the request head.
+  const server = createServer({ maxHeaderSize: MAX_REQUEST_HEAD }, (req, res) => {
     handle(req, res).catch((e: unknown) => sendError(req, res, e));
   });
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

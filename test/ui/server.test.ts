@@ -220,6 +220,11 @@ describe('runledger ui server: what it serves', () => {
       )
     );
     expect((json(await get(ui, `/api/metrics?runs=${id}:0`)) as unknown[]).length).toBe(2);
+    // Many runs in one URL (here 5,000 times the same, about 80 KB): beyond Node's default head.
+    const many = Array.from({ length: 5000 }, () => `${id}:0`).join(',');
+    const long = await get(ui, `/api/metrics?runs=${many}&names=loss`);
+    expect(long.status).toBe(200);
+    expect((json(long) as unknown[]).length).toBe(5000);
   });
 
   it('serves attachment bytes as logged: inline for safe preview types, else as a download; nosniff always', async () => {
