@@ -139,7 +139,14 @@ function columnOf(table: Table, name: string): UiColumn {
     }
     return { name, kind: kindOf(name), type: 'time', values };
   }
-  for (let i = 0; i < table.numRows; i++) values[i] = cellOf(child?.get(i));
+  if (child !== null) {
+    // A column's values at once (a typed array for numbers): far faster than `get` per cell.
+    const all: ArrayLike<unknown> = arrowType === 'Bool' ? [...child] : child.toArray();
+    const nulls = child.nullCount > 0;
+    for (let i = 0; i < table.numRows; i++) {
+      values[i] = nulls && !child.isValid(i) ? null : cellOf(all[i]);
+    }
+  } else values.fill(null);
   const type: UiColumn['type'] =
     arrowType.startsWith('Int') || arrowType.startsWith('Float') || arrowType.startsWith('Uint')
       ? 'number'
@@ -217,8 +224,11 @@ export class UiData {
     }
     const experiments: UiExperiment[] = [];
     const sealed = new Map<string, SealedExperiment>();
-    for (const ref of refs) {
-      const exp = await Experiment.load(ref.imageName, { registry, pull: false });
+    const loaded = await mapConcurrently(refs, (ref) =>
+      Experiment.load(ref.imageName, { registry, pull: false })
+    );
+    for (const [i, ref] of refs.entries()) {
+      const exp = loaded[i] as SealedExperiment;
       const id = idOf(ref.manifestDigest);
       sealed.set(id, exp);
       const { repository, tag, registry: host } = parseReference(ref.imageName);
@@ -235,7 +245,7 @@ export class UiData {
         failedCount: exp.runs.filter((r) => r.status === 'failed').length,
         interruptedCount: exp.runs.filter((r) => r.status === 'interrupted').length,
         createdAt: exp.annotations[ANNOTATION_CREATED] ?? ref.updatedAt ?? null,
-        size: (await registry.size(ref.imageName)).size,
+        size: artifactSize(exp),
         parent:
           subject === undefined
             ? null
@@ -467,6 +477,31 @@ export class UiData {
     }
     return { bundle: { study: this.study, runs, metrics, attachments }, omitted };
   }
+}
+
+/** Experiments loaded at once: enough to keep the disk busy. */
+const LOADERS = 8;
+
+/** `f` over the items, {@link LOADERS} at a time, results in the items' order. */
+async function mapConcurrently<T, U>(items: readonly T[], f: (t: T) => Promise<U>): Promise<U[]> {
+  const out = new Array<U>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOADERS, items.length) }, worker));
+  return out;
+}
+
+/** Bytes of an artifact: its manifest, config and each distinct layer once (as `runledger size`). */
+function artifactSize(exp: SealedExperiment): number {
+  const layers = new Map(exp.manifest.layers.map((l) => [l.digest, l.size]));
+  let size = exp.descriptor.size + exp.manifest.config.size;
+  for (const n of layers.values()) size += n;
+  return size;
 }
 
 /** The experiments a selection names, each manifest once. */
