@@ -127,6 +127,7 @@ export async function serveUi(options: ServeUiOptions = {}): Promise<UiServer> {
 
   // A URL naming many runs (`/api/metrics?runs=…`, about 16 bytes a run) outgrows Node's 16 KiB
   // default for the request head.
+  let studyBody: { readonly data: UiData; readonly body: Body } | undefined;
   const server = createServer({ maxHeaderSize: MAX_REQUEST_HEAD }, (req, res) => {
     handle(req, res).catch((e: unknown) => sendError(req, res, e));
   });
@@ -155,8 +156,14 @@ export async function serveUi(options: ServeUiOptions = {}): Promise<UiServer> {
           'Content-Security-Policy': "frame-ancestors 'none'",
           'X-Frame-Options': 'DENY',
         });
-      case '/api/study':
-        return sendJson(req, res, (await current()).study);
+      case '/api/study': {
+        // Serialized (and compressed) once per study read: the page asks for it on every load.
+        const now = await current();
+        if (studyBody?.data !== now) {
+          studyBody = { data: now, body: new Body(Buffer.from(JSON.stringify(now.study))) };
+        }
+        return send(req, res, 200, studyBody.body, JSON_TYPE);
+      }
       case '/api/run':
         return sendJson(req, res, await data.run(experimentParam(q), runParam(q)));
       case '/api/metrics': {
@@ -272,19 +279,33 @@ const COMMON_HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
+/** A response body, with its gzip form made once, when first asked for. */
+class Body {
+  readonly bytes: Uint8Array;
+  #gzip: Uint8Array | undefined;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+  gzip(): Uint8Array {
+    this.#gzip ??= gzipSync(this.bytes, { level: 1 });
+    return this.#gzip;
+  }
+}
+
 function send(
   req: IncomingMessage,
   res: ServerResponse,
   status: number,
-  body: Uint8Array,
+  body: Body | Uint8Array,
   headers: Readonly<Record<string, string>>
 ): void {
-  let bytes = body;
+  const whole = body instanceof Body ? body : new Body(body);
+  let bytes = whole.bytes;
   const out: Record<string, string> = { ...COMMON_HEADERS, ...headers };
-  if (body.length > 1024 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+  if (bytes.length > 1024 && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
     const type = headers['Content-Type'] ?? '';
     if (type.startsWith('application/json') || type.startsWith('text/html')) {
-      bytes = gzipSync(body, { level: 1 });
+      bytes = whole.gzip();
       out['Content-Encoding'] = 'gzip';
       out['Vary'] = 'Accept-Encoding';
     }
@@ -294,10 +315,10 @@ function send(
   res.end(req.method === 'HEAD' ? undefined : bytes);
 }
 
+const JSON_TYPE = { 'Content-Type': 'application/json; charset=utf-8' };
+
 function sendJson(req: IncomingMessage, res: ServerResponse, value: unknown, status = 200): void {
-  send(req, res, status, Buffer.from(JSON.stringify(value)), {
-    'Content-Type': 'application/json; charset=utf-8',
-  });
+  send(req, res, status, Buffer.from(JSON.stringify(value)), JSON_TYPE);
 }
 
 /** An error as `{ "error": { "code", "message" } }` with its status. */
