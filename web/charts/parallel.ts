@@ -149,7 +149,7 @@ export function createParallel(
     for (const r of o.highlighted) {
       if (r >= 0 && r < o.rows && o.visible[r] === 1) top.push(r);
     }
-    stroke(top, theme.accent, 1, 2.5);
+    stroke(top, theme.accent, 1, 2);
     ctx.globalAlpha = 1;
 
     // Axes, ticks, names, brushes.
