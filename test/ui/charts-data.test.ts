@@ -2,7 +2,7 @@
 // smoothing and the alignment of metric series for uPlot (web/charts/brush.ts, color.ts,
 // smooth.ts, align.ts), against answers worked out by hand in the comments.
 import { describe, expect, it } from 'vitest';
-import { alignSeries, drawablePoints } from '../../web/charts/align.js';
+import { compact, drawablePoints, sharedX } from '../../web/charts/align.js';
 import { brushMask, countMask } from '../../web/charts/brush.js';
 import { bucketOf, gradient, mix, rgbCss } from '../../web/charts/color.js';
 import { emaSmooth } from '../../web/charts/smooth.js';
@@ -101,34 +101,32 @@ describe('emaSmooth', () => {
   });
 });
 
-describe('alignSeries', () => {
-  it('uses the shared x values as they are', () => {
-    const a = alignSeries([
+describe('sharedX and compact', () => {
+  it('gives the x values every series shares, when ascending', () => {
+    const x = sharedX([
       { x: [0, 1, 2], y: [5, 6, 7] },
-      { x: [0, 1, 2], y: [1, 2, 3] },
+      { x: [0, 1, 2], y: [1, NaN, 3] },
     ]);
-    expect([...a.x]).toEqual([0, 1, 2]);
-    expect(a.ys.map((y) => [...y])).toEqual([
-      [5, 6, 7],
-      [1, 2, 3],
-    ]);
+    expect(x === null ? null : [...x]).toEqual([0, 1, 2]);
+    expect(
+      sharedX([
+        { x: [0, 2], y: [1, 2] },
+        { x: [0, 1], y: [1, 2] },
+      ])
+    ).toBeNull();
+    expect(sharedX([{ x: [2, 1], y: [1, 2] }])).toBeNull(); // not ascending
+    expect(sharedX([])).toBeNull();
   });
 
-  it('merges differing x values and leaves null where a series has no point', () => {
-    const a = alignSeries([
-      { x: [0, 2], y: [1, 2] },
-      { x: [2, 1], y: [6, 5] },
-    ]);
-    expect([...a.x]).toEqual([0, 1, 2]);
-    expect(a.ys).toEqual([
-      [1, null, 2],
-      [null, 5, 6],
-    ]);
+  it("keeps a series' drawable points, sorted by x", () => {
+    const [x, y] = compact({ x: [3, 1, 2, 0], y: [30, NaN, 20, 0] });
+    // (1, NaN) goes; the rest sorted by x.
+    expect([...x]).toEqual([0, 2, 3]);
+    expect([...y]).toEqual([0, 20, 30]);
   });
 
   it('counts the drawable points', () => {
     expect(drawablePoints([1, NaN, -1, Infinity, 2], false)).toBe(3);
     expect(drawablePoints([1, NaN, -1, Infinity, 2], true)).toBe(2);
-    expect(alignSeries([])).toEqual({ x: new Float64Array(0), ys: [] });
   });
 });

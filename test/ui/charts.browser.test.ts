@@ -347,6 +347,7 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
             highlighted: k === 1,
           };
         });
+        window.rl.handles.curvesSeries = series;
         window.rl.handles.curves = window.rl.createCurves(document.getElementById('chart'), {
           series, ${options}
         });
@@ -360,7 +361,10 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       expect(
         (await curves(p, `x: 'step', smoothing: 0, logY: false, title: 'loss'`))['points']
       ).toBe('500');
-      expect(await p.locator('.rl-curves .u-legend .u-series').count()).toBe(6); // x and 5 runs
+      // One legend entry per run; the x values differ (series 4), so no live x entry.
+      expect(
+        await p.locator('.rl-curves .u-legend .u-series', { hasText: /^run \d$/ }).count()
+      ).toBe(5);
       expect(
         await p.$eval('.rl-curves .u-over', (e) =>
           (e as unknown as { computedStyleMap(): Map<string, unknown> })
@@ -383,6 +387,18 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       await update(p, 'curves', `{ logY: false, smoothing: 0.9, x: 'time' }`);
       expect((await attrs(p, '.rl-curves'))['points']).toBe('500');
       expect(await p.locator('.rl-curves .u-legend').innerText()).toContain('time (s)');
+    });
+
+    it('shares one x array, with a live legend, when every run has the same steps', async () => {
+      const p = await open();
+      await curves(p, `x: 'step', smoothing: 0, logY: false`);
+      // Drop series 4 (the one with steps 0, 2, 4, …): the other four share steps 0…99.
+      await p.evaluate(
+        `window.rl.handles.curves.update({ series: window.rl.handles.curvesSeries.slice(0, 4) })`
+      );
+      expect((await attrs(p, '.rl-curves'))['points']).toBe('400');
+      expect(await p.locator('.rl-curves .u-legend .u-series').count()).toBe(5); // step and 4 runs
+      expect(await p.locator('.rl-curves .u-legend').innerText()).toContain('step');
     });
 
     it('says so when there is nothing to draw', async () => {

@@ -1,16 +1,22 @@
 /**
  * @module web/charts/align
- * Puts metric series on one x axis for uPlot, which draws every series against a single sorted x
- * array: when every series has the same x values (the usual case of steps 0…n−1) they are used
- * as they are; otherwise the x values are merged (sorted, each once) and each series gets null
- * where it has no point (uPlot spans those gaps). Also counts the points a chart draws. Pure: no
- * DOM, unit-tested in node.
+ * Shapes metric series for uPlot. When every series has the same ascending x values (the usual
+ * case: steps 0…n−1) they share one x array (uPlot's aligned mode, with a live legend);
+ * otherwise (the time axis, or runs logged at different steps) each series keeps its own x
+ * array (uPlot's faceted mode), its drawable points only, sorted by x — rather than merging
+ * every x value into one array, which for 50 runs × 2,000 distinct times means 50 arrays of
+ * 100,000 entries, mostly empty. Also counts the points a chart draws. Pure: no DOM.
  */
 
-/** Series aligned on one x array; `ys[i]` has one entry per x (null: no point there). */
-export interface Aligned {
-  readonly x: Float64Array;
-  readonly ys: (Float64Array | (number | null)[])[];
+/** One series as x and y values of equal length. */
+export interface XY {
+  readonly x: ArrayLike<number>;
+  readonly y: ArrayLike<number>;
+}
+
+function ascending(a: ArrayLike<number>): boolean {
+  for (let i = 1; i < a.length; i++) if (!(a[i]! > a[i - 1]!)) return false;
+  return true;
 }
 
 function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
@@ -19,56 +25,24 @@ function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return true;
 }
 
-function ascending(a: ArrayLike<number>): boolean {
-  for (let i = 1; i < a.length; i++) if (!(a[i]! > a[i - 1]!)) return false;
-  return true;
-}
-
-/** Aligns series given as (x, y) pairs of equal length; see the module comment. */
-export function alignSeries(
-  series: readonly { x: ArrayLike<number>; y: ArrayLike<number> }[]
-): Aligned {
+/** The x values every series shares, when they are the same and ascending; else null. */
+export function sharedX(series: readonly XY[]): Float64Array | null {
   const first = series[0];
-  if (first === undefined) return { x: new Float64Array(0), ys: [] };
-  if (ascending(first.x) && series.every((s) => sameValues(s.x, first.x))) {
-    return { x: Float64Array.from(first.x), ys: series.map((s) => Float64Array.from(s.y)) };
-  }
-  let total = 0;
-  for (const s of series) total += s.x.length;
-  const all = new Float64Array(total);
-  let k = 0;
-  for (const s of series) for (let i = 0; i < s.x.length; i++) all[k++] = s.x[i]!;
-  all.sort();
-  let n = 0;
-  for (let i = 0; i < all.length; i++) {
-    const v = all[i]!;
-    if (Number.isNaN(v)) break; // sort() puts NaN last
-    if (n === 0 || v !== all[n - 1]) all[n++] = v;
-  }
-  const x = all.slice(0, n);
-  const ys = series.map((s) => {
-    const y: (number | null)[] = new Array<number | null>(n).fill(null);
-    for (let i = 0; i < s.x.length; i++) {
-      const j = indexOf(x, s.x[i]!);
-      if (j >= 0) y[j] = s.y[i]!;
-    }
-    return y;
-  });
-  return { x, ys };
+  if (first === undefined || !ascending(first.x)) return null;
+  return series.every((s) => sameValues(s.x, first.x)) ? Float64Array.from(first.x) : null;
 }
 
-/** The index of `v` in the sorted array `xs`, or -1. */
-function indexOf(xs: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = xs.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const m = xs[mid]!;
-    if (m === v) return mid;
-    if (m < v) lo = mid + 1;
-    else hi = mid - 1;
+/** A series' drawable points (finite x and y), sorted by x (stably). */
+export function compact(s: XY): [Float64Array, Float64Array] {
+  const n = Math.min(s.x.length, s.y.length);
+  const keep: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (Number.isFinite(s.x[i]!) && Number.isFinite(s.y[i]!)) keep.push(i);
   }
-  return -1;
+  if (!ascending(Array.from(keep, (i) => s.x[i]!))) {
+    keep.sort((a, b) => s.x[a]! - s.x[b]! || a - b);
+  }
+  return [Float64Array.from(keep, (i) => s.x[i]!), Float64Array.from(keep, (i) => s.y[i]!)];
 }
 
 /** Finite values (and, for a log scale, positive ones): the points a chart can draw. */

@@ -8,7 +8,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { alignSeries, drawablePoints } from './align.js';
+import { compact, drawablePoints, sharedX } from './align.js';
 import type { ChartHandle } from './common.js';
 import { rgbCss } from './color.js';
 import { emaSmooth } from './smooth.js';
@@ -48,6 +48,7 @@ export function createCurves(el: HTMLElement, options: CurvesOptions): ChartHand
   let o = options;
   let plot: uPlot | undefined;
   let started = 0;
+  let xRange: [number, number] = [0, -1];
   const root = document.createElement('div');
   root.className = 'rl-chart rl-curves';
   root.tabIndex = 0;
@@ -84,16 +85,8 @@ export function createCurves(el: HTMLElement, options: CurvesOptions): ChartHand
       done(0);
       return;
     }
-    const aligned = alignSeries(data);
-    // uPlot leaves a gap at null; NaN would poison its scales, so it becomes null.
-    const ys = aligned.ys.map((y) => {
-      if (!(y instanceof Float64Array))
-        return y.map((v) => (v === null || Number.isFinite(v) ? v : null));
-      let clean = true;
-      for (let i = 0; i < y.length; i++) if (!Number.isFinite(y[i]!)) clean = false;
-      return clean ? y : Array.from(y, (v) => (Number.isFinite(v) ? v : null));
-    });
     const anyHighlighted = o.series.some((s) => s.highlighted === true);
+    const shared = sharedX(data);
     const series: uPlot.Series[] = [
       { label: o.x === 'step' ? 'step' : 'time (s)' },
       ...o.series.map((s, i): uPlot.Series => {
@@ -102,11 +95,20 @@ export function createCurves(el: HTMLElement, options: CurvesOptions): ChartHand
         return {
           label: s.label,
           stroke: on ? theme.accent : anyHighlighted ? rgbCss(toRgb(base), 0.35) : base,
-          // Whole widths: a 1 px line is Skia's hairline, several times faster to rasterise than 1.25 px
-          // (measured: 50 × 2,000 points, 400 ms → 60 ms in software-rendered Chromium).
+          // Whole widths: a 1 px line is Skia's hairline, several times faster to rasterise than
+          // 1.25 px (measured: 50 × 2,000 points, 400 ms → 60 ms in software-rendered Chromium).
           width: on ? 2 : 1,
           spanGaps: true,
           points: { show: false },
+          ...(shared === null
+            ? {
+                paths: uPlot.paths.linear!(),
+                facets: [
+                  { scale: 'x', auto: true },
+                  { scale: 'y', auto: true },
+                ],
+              }
+            : {}),
         };
       }),
     ];
@@ -119,17 +121,40 @@ export function createCurves(el: HTMLElement, options: CurvesOptions): ChartHand
     const opts: uPlot.Options = {
       ...size(),
       ...(o.title === undefined ? {} : { title: o.title }),
+      // Faceted mode (each series its own x) when the x values differ: see web/charts/align.
+      ...(shared === null ? { mode: 2 as const } : {}),
       series,
       scales: {
-        x: { time: false },
+        x: { time: false, auto: true },
         y: o.logY ? { distr: 3, log: 10 } : {},
       },
       axes: [axis(o.x === 'step' ? 'step' : 'seconds since the run began'), axis('')],
-      legend: { show: true, live: true },
+      // A live legend (each run's value under the cursor) needs one shared x.
+      legend: { show: true, live: shared !== null },
       cursor: { drag: { x: true, y: false } },
       hooks: { draw: [() => done(points)] },
     };
-    plot = new uPlot(opts, [aligned.x, ...ys] as uPlot.AlignedData, root);
+    const payload =
+      shared === null
+        ? [null, ...data.map((d) => compact(d))]
+        : // uPlot leaves a gap at null; NaN would poison its scales, so it becomes null.
+          [
+            shared,
+            ...data.map((d) =>
+              d.y.every((v) => Number.isFinite(v))
+                ? d.y
+                : Array.from(d.y, (v) => (Number.isFinite(v) ? v : null))
+            ),
+          ];
+    xRange = [Infinity, -Infinity];
+    for (const d of data) {
+      for (let i = 0; i < d.x.length; i++) {
+        const v = d.x[i]!;
+        if (v < xRange[0]) xRange[0] = v;
+        if (v > xRange[1]) xRange[1] = v;
+      }
+    }
+    plot = new uPlot(opts, payload as uPlot.AlignedData, root);
   }
 
   function done(points: number): void {
@@ -140,9 +165,9 @@ export function createCurves(el: HTMLElement, options: CurvesOptions): ChartHand
   }
 
   const onKey = (e: KeyboardEvent): void => {
-    if (e.key === 'Escape' && plot !== undefined) {
-      const x = plot.data[0];
-      if (x.length > 0) plot.setScale('x', { min: x[0]!, max: x[x.length - 1]! });
+    // Escape undoes a drag-zoom: the x scale back to every point.
+    if (e.key === 'Escape' && plot !== undefined && xRange[0] <= xRange[1]) {
+      plot.setScale('x', { min: xRange[0], max: xRange[1] });
     }
   };
   root.addEventListener('keydown', onKey);
