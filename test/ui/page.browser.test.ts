@@ -185,6 +185,36 @@ describe.skipIf(!hasChromium)('the viewer page (a report of a synthetic study, o
     await page.screenshot({ path: screenshotPath('synthetic-filter-error') });
   });
 
+  it('picks columns, remembers the choice, and shows only the columns that differ', async () => {
+    const heads = (): Promise<(string | null)[]> =>
+      page.$$eval('.head-cell', (c) => c.map((x) => x.getAttribute('data-column')));
+    await open('#/runs');
+    expect(await heads()).toContain('params.lr');
+    await page.click('details.picker summary');
+    await page.uncheck('.picker-list input[data-column="params.lr"]');
+    await page.check('.picker-list input[data-column="ended_at"]');
+    expect(await heads()).not.toContain('params.lr');
+    expect(await heads()).toContain('ended_at');
+    // A fresh load without cols= in the URL: the choice came back from localStorage.
+    await open('#/runs');
+    expect(await heads()).not.toContain('params.lr');
+    expect(await heads()).toContain('ended_at');
+    await page.click('details.picker summary');
+    await page.click('.picker-actions button:has-text("Default")');
+    expect(await heads()).toContain('params.lr');
+    expect(await heads()).not.toContain('ended_at');
+    await page.keyboard.press('Escape');
+    // One experiment's runs: its project is one value, so "only columns that differ" hides it.
+    await open(`#/runs?where=${encodeURIComponent("project = 'synthetic/sweep-0'")}`);
+    expect(await heads()).toContain('project');
+    await page.check('#only-differ');
+    expect(await heads()).not.toContain('project');
+    expect(await heads()).toContain('params.lr');
+    expect(new URL(page.url()).hash).toContain('differ=1');
+    await page.uncheck('#only-differ');
+    expect(await heads()).toContain('project');
+  });
+
   it('restores each view from its URL', async () => {
     await open(
       `#/runs?where=${encodeURIComponent("status = 'finished'")}&sort=${encodeURIComponent('metrics.loss desc')}&cols=run_id,status,metrics.loss&sel=${key(3)},${key(5)}`
@@ -256,7 +286,7 @@ describe.skipIf(!hasChromium)('the viewer page (a report of a synthetic study, o
     await open(`#/run/${first.experiment}/0`);
     await page.waitForSelector('.run-view h2');
     for (const name of ['config.json', 'train.log', 'scores.csv', 'confusion.png', 'weights.npy']) {
-      await page.click(`details.attachment[data-name="${name}"] summary`);
+      await page.click(`details.attachment[data-name="${name}"] summary .mono`);
     }
     await expect
       .poll(() => page.textContent('[data-name="config.json"] pre'))
