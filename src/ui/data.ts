@@ -12,6 +12,7 @@ import type { ExperimentRef } from '../experiment/list.js';
 import type { SealedExperiment, SealedRun } from '../experiment/sealed.js';
 import type { SolveView } from '../experiment/solve.js';
 import { ANNOTATION_CREATED } from '../oci/media-types.js';
+import type { Manifest } from '../oci/types.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import { Solution } from '../ommx/solution.js';
 import { SampleSet } from '../ommx/sample-set.js';
@@ -176,14 +177,23 @@ function statusOf(s: string): UiStatus {
 export class UiData {
   /** The experiments and their runs table. */
   readonly study: UiStudy;
-  /** `id → experiment`, every experiment of the study. */
-  readonly #sealed: ReadonlyMap<string, SealedExperiment>;
+  readonly #registry: LocalRegistry;
+  /** `id → reference` of every experiment of the study. */
+  readonly #sources: ReadonlyMap<string, string>;
+  /** `id → experiment`, loaded on first use. */
+  readonly #loaded = new Map<string, Promise<SealedExperiment>>();
   /** Which manifests the study was read from (see {@link UiData.stateKey}). */
   readonly key: string;
 
-  private constructor(study: UiStudy, sealed: ReadonlyMap<string, SealedExperiment>, key: string) {
+  private constructor(
+    study: UiStudy,
+    registry: LocalRegistry,
+    sources: ReadonlyMap<string, string>,
+    key: string
+  ) {
     this.study = study;
-    this.#sealed = sealed;
+    this.#registry = registry;
+    this.#sources = sources;
     this.key = key;
   }
 
@@ -222,37 +232,6 @@ export class UiData {
       if (!refsByDigest.has(r.descriptor.digest))
         refsByDigest.set(r.descriptor.digest, r.reference);
     }
-    const experiments: UiExperiment[] = [];
-    const sealed = new Map<string, SealedExperiment>();
-    const loaded = await mapConcurrently(refs, (ref) =>
-      Experiment.load(ref.imageName, { registry, pull: false })
-    );
-    for (const [i, ref] of refs.entries()) {
-      const exp = loaded[i] as SealedExperiment;
-      const id = idOf(ref.manifestDigest);
-      sealed.set(id, exp);
-      const { repository, tag, registry: host } = parseReference(ref.imageName);
-      const subject = exp.manifest.subject;
-      experiments.push({
-        id,
-        reference: ref.imageName,
-        project: repository,
-        tag: tag ?? '',
-        digest: ref.manifestDigest,
-        status: statusOf(ref.status),
-        reason: exp.reason ?? null,
-        runCount: exp.runs.length,
-        failedCount: exp.runs.filter((r) => r.status === 'failed').length,
-        interruptedCount: exp.runs.filter((r) => r.status === 'interrupted').length,
-        createdAt: exp.annotations[ANNOTATION_CREATED] ?? ref.updatedAt ?? null,
-        size: artifactSize(exp),
-        parent:
-          subject === undefined
-            ? null
-            : (refsByDigest.get(subject.digest) ??
-              formatReference({ registry: host, repository, digest: subject.digest })),
-      });
-    }
     const table =
       refs.length === 0
         ? undefined
@@ -261,8 +240,49 @@ export class UiData {
     const rows = table?.numRows ?? 0;
     const column = (name: string): unknown[] => {
       const child = table?.getChild(name);
-      return Array.from({ length: rows }, (_, i) => child?.get(i));
+      return child === null || child === undefined
+        ? new Array<unknown>(rows)
+        : Array.from(child.toArray() as ArrayLike<unknown>);
     };
+    const rowExperiment = column('experiment').map((e) => index.get(e as string) ?? -1);
+    const rowStatus = column('status').map((v) => statusOf(String(v)));
+    const failed = new Array<number>(refs.length).fill(0);
+    const interrupted = new Array<number>(refs.length).fill(0);
+    for (const [row, e] of rowExperiment.entries()) {
+      if (rowStatus[row] === 'failed') failed[e] = (failed[e] ?? 0) + 1;
+      if (rowStatus[row] === 'interrupted') interrupted[e] = (interrupted[e] ?? 0) + 1;
+    }
+    // The study needs each manifest (size, parent), not the experiment: that is read when a run
+    // of it is first asked for.
+    const manifests = await mapConcurrently(refs, (ref) =>
+      registry.readManifest(ref.manifestDigest)
+    );
+    const experiments: UiExperiment[] = refs.map((ref, i) => {
+      const { manifest, bytes } = manifests[i] as { manifest: Manifest; bytes: Uint8Array };
+      const { repository, tag, registry: host } = parseReference(ref.imageName);
+      const subject = manifest.subject;
+      // A committed experiment has no reason; a checkpoint's is in its config.
+      const reason = ref.status === 'finished' ? undefined : ref.config['reason'];
+      return {
+        id: idOf(ref.manifestDigest),
+        reference: ref.imageName,
+        project: repository,
+        tag: tag ?? '',
+        digest: ref.manifestDigest,
+        status: statusOf(ref.status),
+        reason: typeof reason === 'string' ? reason : null,
+        runCount: ref.runCount,
+        failedCount: failed[i] ?? 0,
+        interruptedCount: interrupted[i] ?? 0,
+        createdAt: ref.annotations[ANNOTATION_CREATED] ?? ref.updatedAt ?? null,
+        size: artifactSize(manifest, bytes.length),
+        parent:
+          subject === undefined
+            ? null
+            : (refsByDigest.get(subject.digest) ??
+              formatReference({ registry: host, repository, digest: subject.digest })),
+      };
+    });
     const names = (table?.schema.fields ?? [])
       .map((f) => f.name)
       .filter((n) => n !== 'experiment_digest');
@@ -271,30 +291,39 @@ export class UiData {
       title: options.title ?? titleOf(options.experiments),
       experiments,
       runs: {
-        experiment: column('experiment').map((e) => index.get(e as string) ?? -1),
+        experiment: rowExperiment,
         runId: column('run_id').map((v) => Number(v)),
-        status: column('status').map((v) => statusOf(String(v))),
+        status: rowStatus,
         columns: table === undefined ? [] : names.map((n) => columnOf(table, n)),
         metricNames: names.filter((n) => n.startsWith('metrics.')).map((n) => n.slice(8)),
       },
       readAt: new Date().toISOString(),
     };
-    return new UiData(study, sealed, keyOf(refs));
+    const sources = new Map(refs.map((r) => [idOf(r.manifestDigest), r.imageName]));
+    return new UiData(study, registry, sources, keyOf(refs));
   }
 
   /**
    * A run of the study.
    * @throws RunledgerError `REF_NOT_FOUND` (no experiment of that id), `ARGUMENT_INVALID` (no run)
    */
-  #run(experiment: string, runId: number): SealedRun {
-    const exp = this.#sealed.get(experiment);
-    if (exp === undefined) {
+  async #run(experiment: string, runId: number): Promise<SealedRun> {
+    const reference = this.#sources.get(experiment);
+    if (reference === undefined) {
       throw new RunledgerError(
         'REF_NOT_FOUND',
         `No experiment ${JSON.stringify(experiment)} in this study.`,
         { data: { experiment } }
       );
     }
+    let loading = this.#loaded.get(experiment);
+    if (loading === undefined) {
+      loading = Experiment.load(reference, { registry: this.#registry, pull: false });
+      this.#loaded.set(experiment, loading);
+      // A failed load is tried again next time (the store may have been repaired).
+      loading.catch(() => this.#loaded.delete(experiment));
+    }
+    const exp = await loading;
     const run = exp.runs.find((r) => r.runId === runId);
     if (run === undefined) {
       throw new RunledgerError(
@@ -320,7 +349,7 @@ export class UiData {
    * ```
    */
   async run(experiment: string, runId: number): Promise<UiRunDetail> {
-    const run = this.#run(experiment, runId);
+    const run = await this.#run(experiment, runId);
     const info = await run.getInfo();
     const metrics = [];
     for (const name of await run.metricNames()) {
@@ -388,7 +417,7 @@ export class UiData {
   ): Promise<UiMetricSeries[]> {
     const out: UiMetricSeries[] = [];
     for (const { experiment, runId } of runs) {
-      const run = this.#run(experiment, runId);
+      const run = await this.#run(experiment, runId);
       const have = await run.metricNames();
       for (const name of names === undefined ? have : names.filter((n) => have.includes(n))) {
         const m = await run.getMetric(name);
@@ -423,7 +452,7 @@ export class UiData {
    * ```
    */
   async attachment(experiment: string, runId: number, name: string): Promise<UiAttachmentContent> {
-    const run = this.#run(experiment, runId);
+    const run = await this.#run(experiment, runId);
     if (!run.attachmentNames.includes(name)) {
       throw new RunledgerError(
         'ATTACHMENT_NOT_FOUND',
@@ -455,23 +484,24 @@ export class UiData {
     const attachments: Record<string, string> = {};
     let total = 0;
     const omitted = { tooLarge: 0, overTotal: 0, notPreviewable: 0 };
-    for (const [id, exp] of this.#sealed) {
-      for (const r of exp.runs) {
-        const detail = await this.run(id, r.runId);
-        runs.push(detail);
-        metrics.push(...(await this.metrics([{ experiment: id, runId: r.runId }])));
-        for (const a of detail.attachments) {
-          if (a.preview === 'none') {
-            omitted.notPreviewable++;
-            continue;
-          }
-          const { bytes } = await this.attachment(id, r.runId, a.name);
-          if (bytes.length > maxOne) omitted.tooLarge++;
-          else if (total + bytes.length > maxTotal) omitted.overTotal++;
-          else {
-            total += bytes.length;
-            attachments[`${id}/${r.runId}/${a.name}`] = Buffer.from(bytes).toString('base64');
-          }
+    const { experiments, runs: table } = this.study;
+    for (const [row, e] of table.experiment.entries()) {
+      const id = experiments[e]?.id as string;
+      const runId = table.runId[row] as number;
+      const detail = await this.run(id, runId);
+      runs.push(detail);
+      metrics.push(...(await this.metrics([{ experiment: id, runId }])));
+      for (const a of detail.attachments) {
+        if (a.preview === 'none') {
+          omitted.notPreviewable++;
+          continue;
+        }
+        const { bytes } = await this.attachment(id, runId, a.name);
+        if (bytes.length > maxOne) omitted.tooLarge++;
+        else if (total + bytes.length > maxTotal) omitted.overTotal++;
+        else {
+          total += bytes.length;
+          attachments[`${id}/${runId}/${a.name}`] = Buffer.from(bytes).toString('base64');
         }
       }
     }
@@ -497,9 +527,9 @@ async function mapConcurrently<T, U>(items: readonly T[], f: (t: T) => Promise<U
 }
 
 /** Bytes of an artifact: its manifest, config and each distinct layer once (as `runledger size`). */
-function artifactSize(exp: SealedExperiment): number {
-  const layers = new Map(exp.manifest.layers.map((l) => [l.digest, l.size]));
-  let size = exp.descriptor.size + exp.manifest.config.size;
+function artifactSize(manifest: Manifest, manifestSize: number): number {
+  const layers = new Map(manifest.layers.map((l) => [l.digest, l.size]));
+  let size = manifestSize + manifest.config.size;
   for (const n of layers.values()) size += n;
   return size;
 }
