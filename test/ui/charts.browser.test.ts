@@ -401,6 +401,27 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       expect(await p.locator('.rl-curves .u-legend').innerText()).toContain('step');
     });
 
+    it('draws a highlighted run in the accent colour, unless every run is highlighted', async () => {
+      const p = await open();
+      await curves(p, `x: 'step', smoothing: 0, logY: false`);
+      const markers = (): Promise<string[]> =>
+        p.$$eval('.rl-curves .u-legend .u-series .u-marker', (els) =>
+          els.map((e) => (e as unknown as { style: { borderColor: string } }).style.borderColor)
+        );
+      // Series 1 of 5 is highlighted (the harness's accent is rgb(255, 0, 0)).
+      const some = await markers();
+      expect(some.filter((c) => c === 'rgb(255, 0, 0)')).toHaveLength(1);
+      expect(some.indexOf('rgb(255, 0, 0)')).toBe(1);
+      await p.evaluate(
+        `window.rl.handles.curves.update({ series: window.rl.handles.curvesSeries.map((s) => ({ ...s, highlighted: true })) })`
+      );
+      await attrs(p, '.rl-curves');
+      const all = await markers();
+      expect(all).toHaveLength(5);
+      expect(all.filter((c) => c === 'rgb(255, 0, 0)')).toHaveLength(0);
+      expect(new Set(all).size).toBe(5); // each its own palette colour
+    });
+
     it('says so when there is nothing to draw', async () => {
       const p = await open();
       await p.evaluate(

@@ -85,13 +85,16 @@ export function createCurves(el: HTMLElement, options: CurvesOptions): ChartHand
       done(0);
       return;
     }
-    const anyHighlighted = o.series.some((s) => s.highlighted === true);
+    // Highlighting sets runs apart: when every run is highlighted (the curves of a selection),
+    // none is, and each keeps its own colour.
+    const count = o.series.filter((s) => s.highlighted === true).length;
+    const anyHighlighted = count > 0 && count < o.series.length;
     const shared = sharedX(data);
     const series: uPlot.Series[] = [
       { label: o.x === 'step' ? 'step' : 'time (s)' },
       ...o.series.map((s, i): uPlot.Series => {
         const base = theme.palette[i % theme.palette.length]!;
-        const on = s.highlighted === true;
+        const on = anyHighlighted && s.highlighted === true;
         return {
           label: s.label,
           stroke: on ? theme.accent : anyHighlighted ? rgbCss(toRgb(base), 0.35) : base,
