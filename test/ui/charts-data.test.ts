@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { compact, drawablePoints, sharedX } from '../../web/charts/align.js';
 import { brushMask, countMask } from '../../web/charts/brush.js';
-import { bucketOf, gradient, mix, rgbCss } from '../../web/charts/color.js';
+import { bucketOf, colorSlot, gradient, mix, rgbCss } from '../../web/charts/color.js';
+import { scaleOf } from '../../web/charts/scale.js';
 import { emaSmooth } from '../../web/charts/smooth.js';
 
 describe('brushMask', () => {
@@ -77,6 +78,30 @@ describe('colours', () => {
       [50, 50, 50],
       [100, 50, 50],
     ]);
+  });
+});
+
+describe('colorSlot', () => {
+  it('gives categories their palette slot, cycling, and the last slot to rows without a value', () => {
+    const cats = scaleOf({
+      name: 'c',
+      values: Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`),
+    });
+    // 12 categories, 11 slots (10 colours and one for none): band i is at (i + 0.5) / 12.
+    expect(colorSlot(cats, 0.5 / 12, 11)).toBe(0);
+    expect(colorSlot(cats, 3.5 / 12, 11)).toBe(3);
+    expect(colorSlot(cats, 10.5 / 12, 11)).toBe(0); // the 11th category reuses the first colour
+    expect(colorSlot(cats, NaN, 11)).toBe(10);
+  });
+
+  it('gives numbers their gradient bucket, and one colour when nothing colours the rows', () => {
+    const num = scaleOf({ name: 'n', values: [0, 1] });
+    // 9 slots: 8 buckets and one for none.
+    expect(colorSlot(num, 0, 9)).toBe(0);
+    expect(colorSlot(num, 0.3, 9)).toBe(2); // ⌊0.3 × 8⌋
+    expect(colorSlot(num, 1, 9)).toBe(7);
+    expect(colorSlot(num, NaN, 9)).toBe(8);
+    expect(colorSlot(undefined, NaN, 1)).toBe(0);
   });
 });
 

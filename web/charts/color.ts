@@ -5,6 +5,8 @@
  * DOM (the theme's colours arrive already parsed to RGB), unit-tested in node.
  */
 
+import type { Scale } from './scale.js';
+
 /** A colour as red, green, blue in 0…255. */
 export type Rgb = readonly [number, number, number];
 
@@ -43,4 +45,18 @@ export function gradient(stops: readonly Rgb[], buckets: number = GRADIENT_BUCKE
     out.push(stops.length === 1 ? stops[0]! : mix(stops[k]!, stops[k + 1]!, x - k));
   }
   return out;
+}
+
+/**
+ * The colour slot of a row whose position on the colour column's scale is `t`, among `slots`
+ * colours whose last is for rows without a value: a category's palette slot (cycling through
+ * the others), or a number's gradient bucket; always 0 when nothing colours the rows.
+ */
+export function colorSlot(scale: Scale | undefined, t: number, slots: number): number {
+  if (scale === undefined) return 0;
+  if (Number.isNaN(t)) return slots - 1;
+  if (scale.kind === 'category') {
+    return Math.round(t * scale.categories.length - 0.5) % (slots - 1);
+  }
+  return bucketOf(t, slots - 1);
 }

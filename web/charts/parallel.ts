@@ -9,7 +9,7 @@
  * a line picks its row. Highlighted rows are drawn last, on top, in `--accent`.
  */
 import { brushMask, type Brush } from './brush.js';
-import { bucketOf, gradient, GRADIENT_BUCKETS } from './color.js';
+import { colorSlot } from './color.js';
 import type { Axis, ChartHandle } from './common.js';
 import { positions, scaleOf, type Scale } from './scale.js';
 import {
@@ -20,7 +20,7 @@ import {
   showTooltip,
   type Surface,
 } from './surface.js';
-import { readTheme, toRgb, type Theme } from './theme.js';
+import { colorsFor, readTheme, type Theme } from './theme.js';
 import { ticksOf } from './ticks.js';
 
 /** What the chart draws; see the module comment. */
@@ -112,7 +112,7 @@ export function createParallel(
     const n = o.axes.length;
 
     // Buckets: 0 … k−1 the colours, then failed, then faint (outside the brushes).
-    const palette = colorPalette();
+    const palette = colorsFor(theme, colorScale);
     const FAILED = palette.length;
     const FAINT = palette.length + 1;
     const bucketRows: number[][] = Array.from({ length: palette.length + 2 }, () => []);
@@ -128,7 +128,7 @@ export function createParallel(
       passing++;
       if (o.highlighted.has(r)) continue;
       if (o.failed?.[r] === 1) bucketRows[FAILED]!.push(r);
-      else bucketRows[colorIndex(r, palette.length)]!.push(r);
+      else bucketRows[colorSlot(colorScale, colorCol?.[r] ?? NaN, palette.length)]!.push(r);
     }
     const alpha = drawn > 2000 ? 0.35 : drawn > 300 ? 0.6 : 0.9;
     ctx.lineWidth = 1;
@@ -211,25 +211,6 @@ export function createParallel(
       else s.ctx.moveTo(L.xs[a]!, y);
       pen = true;
     }
-  }
-
-  function colorPalette(): string[] {
-    if (colorScale === undefined) return [theme.palette[0]!];
-    if (colorScale.kind === 'category') return [...theme.palette, theme.muted];
-    const stops = [theme.palette[0]!, theme.palette[1]!].map(toRgb);
-    return gradient(stops).map(([r, g, b]) => `rgb(${r} ${g} ${b})`);
-  }
-
-  function colorIndex(r: number, size: number): number {
-    if (colorScale === undefined || colorCol === undefined) return 0;
-    const t = colorCol[r]!;
-    if (colorScale.kind === 'category') {
-      if (Number.isNaN(t)) return size - 1;
-      const i = Math.round(t * colorScale.categories.length - 0.5);
-      return i % (size - 1);
-    }
-    const b = bucketOf(t, GRADIENT_BUCKETS);
-    return b < 0 ? 0 : b;
   }
 
   function schedule(): void {

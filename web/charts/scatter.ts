@@ -7,7 +7,7 @@
  * `--accent`. Hovering shows the nearest point's run; clicking picks it (Shift, Ctrl or ⌘ to add
  * it to the selection).
  */
-import { bucketOf, gradient, GRADIENT_BUCKETS, type Rgb } from './color.js';
+import { colorSlot } from './color.js';
 import type { Axis, ChartHandle } from './common.js';
 import { categoryKey, positions, scaleOf, type Scale } from './scale.js';
 import {
@@ -18,7 +18,7 @@ import {
   showTooltip,
   type Surface,
 } from './surface.js';
-import { readTheme, toRgb } from './theme.js';
+import { colorsFor, readTheme } from './theme.js';
 import { ticksOf } from './ticks.js';
 
 /** What the chart draws; see the module comment. */
@@ -71,24 +71,7 @@ export function createScatter(
     legend();
   }
 
-  function colors(): string[] {
-    const theme = readTheme(s.root);
-    if (cs === undefined) return [theme.palette[0]!];
-    if (cs.kind === 'category') return [...theme.palette, theme.muted];
-    const stops: Rgb[] = [theme.palette[0]!, theme.palette[1]!].map(toRgb);
-    return gradient(stops).map(([r, g, b]) => `rgb(${r} ${g} ${b})`);
-  }
-
-  function colorIndex(r: number, size: number): number {
-    if (cs === undefined) return 0;
-    const t = pc[r]!;
-    if (cs.kind === 'category') {
-      if (Number.isNaN(t)) return size - 1;
-      return Math.round(t * cs.categories.length - 0.5) % (size - 1);
-    }
-    const b = bucketOf(t, GRADIENT_BUCKETS);
-    return b < 0 ? 0 : b;
-  }
+  const colors = (): string[] => colorsFor(readTheme(s.root), cs);
 
   function legend(): void {
     s.legend.replaceChildren();
@@ -115,7 +98,7 @@ export function createScatter(
     const ticks = ticksOf(cs, 2);
     const bar = document.createElement('span');
     bar.className = 'rl-gradient';
-    bar.style.cssText = `display:inline-block;width:120px;height:10px;background:linear-gradient(to right, ${palette.join(', ')})`;
+    bar.style.cssText = `display:inline-block;width:120px;height:10px;background:linear-gradient(to right, ${palette.slice(0, -1).join(', ')})`;
     const lo = document.createElement('span');
     lo.textContent = ticks[0]?.label ?? '';
     const hi = document.createElement('span');
@@ -194,7 +177,7 @@ export function createScatter(
       sx[r] = MARGIN.left + tx * w;
       sy[r] = MARGIN.top + (1 - ty) * h;
       points++;
-      if (!o.highlighted.has(r)) buckets[colorIndex(r, palette.length)]!.push(r);
+      if (!o.highlighted.has(r)) buckets[colorSlot(cs, pc[r] ?? NaN, palette.length)]!.push(r);
     }
     ctx.globalAlpha = points > 3000 ? 0.5 : 0.8;
     buckets.forEach((rows, b) => {

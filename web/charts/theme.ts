@@ -6,7 +6,8 @@
  * are also parsed to RGB (any CSS colour syntax: a 1×1 canvas paints it and reads it back) for
  * the gradients.
  */
-import type { Rgb } from './color.js';
+import { gradient, GRADIENT_BUCKETS, rgbCss, type Rgb } from './color.js';
+import type { Scale } from './scale.js';
 
 /** The palette a chart paints with; every colour is CSS text the canvas accepts. */
 export interface Theme {
@@ -84,4 +85,16 @@ export function toRgb(css: string): Rgb {
   }
   parsed.set(css, rgb);
   return rgb;
+}
+
+/**
+ * The colours rows take by a colour column with scale `scale` (see `colorSlot`): one colour when
+ * there is none; the palette for categories, or a gradient from `--c0` to `--c1` in
+ * `GRADIENT_BUCKETS` steps for numbers; then `--muted` for rows without a value.
+ */
+export function colorsFor(theme: Theme, scale: Scale | undefined): string[] {
+  if (scale === undefined) return [theme.palette[0]!];
+  if (scale.kind === 'category') return [...theme.palette, theme.muted];
+  const stops = [theme.palette[0]!, theme.palette[1]!].map(toRgb);
+  return [...gradient(stops, GRADIENT_BUCKETS).map((c) => rgbCss(c)), theme.muted];
 }
