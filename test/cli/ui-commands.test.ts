@@ -96,6 +96,24 @@ describe('runledger ui (the built CLI, as a child process)', () => {
     );
   });
 
+  it('with --open and no browser opener on PATH, says so and keeps serving', async () => {
+    requireBuilt();
+    const root = await recordSmallStudy();
+    const child = startNode([CLI_BIN, '--root', root, 'ui', PROJECT, '--open'], { PATH: '' });
+    await child.waitFor(URL_LINE);
+    const [, url] = URL_LINE.exec(child.lines()[0] ?? '') ?? [];
+    // spawn reports a missing program on the next tick after the URL is printed: before the
+    // server can answer this request. It answers all the same.
+    expect(await status(url as string)).toBe(200);
+    child.kill('SIGINT');
+    const exit = await child.exited;
+    expect(exit.code).toBe(130);
+    const opener = process.platform === 'darwin' ? 'open' : 'xdg-open';
+    expect(exit.stderr).toBe(
+      `runledger ui: could not open a browser (${opener} is not installed); open the URL above.\n`
+    );
+  });
+
   it('says a port in use is taken and hints at --port; a bad --port is a usage error', async () => {
     const root = await recordSmallStudy();
     const taken = createServer();
