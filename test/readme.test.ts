@@ -43,6 +43,9 @@ describe('README', () => {
     if (code.includes('marketSplit(')) expect(out).toBe('ABORTED interrupted true\n');
     if (code.includes('solveInWorker(')) expect(out).toBe('example.AllOnes finished 3 true\n');
     if (code.includes("where: \"attributes.status = 'FINISHED'")) expect(out).toBe('2 lr-0.001\n');
+    if (code.includes('writeReport(') && code.includes('serveUi(')) {
+      expect(out).toBe('2 true\n[ 0, 1 ] 403\n');
+    }
     if (code.includes('inspectArchive(')) {
       expect(out).toBe('ghcr.io/acme/qap:shared true\n');
     }
