@@ -180,7 +180,9 @@ export class ViewState {
 /** The columns shown before any choice: the run's own, parameters, metrics, tags (up to 24). */
 export function defaultColumns(study: UiStudy): string[] {
   const skip = new Set(['description', 'labels', 'ended_at', 'resumed_from', 'parent_run_id']);
-  if (study.experiments.length <= 1) skip.add('project');
+  // The experiment's reference and project only tell rows apart across experiments.
+  if (study.experiments.length <= 1) skip.add('experiment');
+  if (new Set(study.experiments.map((e) => e.project)).size <= 1) skip.add('project');
   const out: string[] = [];
   for (const kind of ['run', 'param', 'metric', 'tag'] as const) {
     for (const c of study.runs.columns) {
