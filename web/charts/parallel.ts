@@ -174,6 +174,9 @@ export function createParallel(
         ctx.strokeRect(x - 8 + 0.5, y0 + 0.5, 15, Math.max(1, y1 - y0 - 1));
       }
       ctx.fillStyle = theme.muted;
+      ctx.strokeStyle = theme.bg;
+      ctx.lineWidth = 3;
+      ctx.lineJoin = 'round';
       ctx.textAlign = a === n - 1 && n > 1 ? 'right' : 'left';
       ctx.textBaseline = 'middle';
       const ticks = ticksOf(scales[a]!, 6);
@@ -183,7 +186,10 @@ export function createParallel(
         const y = L.top + (1 - t.t) * L.height;
         ctx.fillRect(x - 3, Math.round(y), 6, 1);
         const label = t.label.length > 14 ? `${t.label.slice(0, 13)}…` : t.label;
-        ctx.fillText(label, ctx.textAlign === 'right' ? x - 6 : x + 6, y);
+        // A halo in the background colour keeps labels readable over thousands of lines.
+        const lx = ctx.textAlign === 'right' ? x - 6 : x + 6;
+        ctx.strokeText(label, lx, y);
+        ctx.fillText(label, lx, y);
       });
       ctx.fillStyle = theme.fg;
       ctx.textBaseline = 'bottom';

@@ -158,7 +158,7 @@ export function createScatter(
     ctx.textBaseline = 'middle';
     ctx.fillText(o.y.name, 0, 0);
     ctx.restore();
-    ctx.strokeStyle = theme.fg;
+    ctx.strokeStyle = theme.muted;
     ctx.strokeRect(MARGIN.left + 0.5, MARGIN.top + 0.5, w, h);
 
     // Points, one path per colour.
