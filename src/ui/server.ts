@@ -133,8 +133,10 @@ export async function serveUi(options: ServeUiOptions = {}): Promise<UiServer> {
   });
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const bound = (server.address() as AddressInfo).port;
+    // A browser leaves the port out of Host for port 80.
+    const port = bound === 80 ? '' : `:${bound}`;
     const host = req.headers.host;
-    if (host !== `${HOST}:${bound}` && host !== `localhost:${bound}`) {
+    if (host !== `${HOST}${port}` && host !== `localhost${port}`) {
       throw new HttpError(403, 'FORBIDDEN', 'The Host header does not name this server.');
     }
     const url = new URL(req.url ?? '/', `http://${HOST}:${bound}`);
