@@ -120,6 +120,26 @@ describe('runledger ui server: who may ask', () => {
     ).toBe(200);
   });
 
+  it('on port 80, takes the Host a browser sends there (no port), when this process may bind it', async () => {
+    const root = await recordSmallStudy();
+    const page = join(await tempDir(), 'index.html');
+    await writeFile(page, PAGE);
+    const registry = await LocalRegistry.open(root);
+    let ui: UiServer;
+    try {
+      ui = await serveUi({ registry, page, port: 80 });
+    } catch (e) {
+      console.log(
+        `port 80 not available here (${(e as Error).message}): its Host rule is not checked`
+      );
+      return;
+    }
+    started.push(ui);
+    expect((await get(ui, '/api/study', { headers: { host: '127.0.0.1' } })).status).toBe(200);
+    expect((await get(ui, '/api/study', { headers: { host: 'localhost' } })).status).toBe(200);
+    expect((await get(ui, '/api/study', { headers: { host: 'evil.example' } })).status).toBe(403);
+  });
+
   it('answers GET and HEAD only: POST, PUT, DELETE, PATCH are 405', async () => {
     const { ui } = await start();
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
