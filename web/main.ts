@@ -183,9 +183,9 @@ async function main(): Promise<void> {
   /** Takes what the URL says about the shared state (shown experiments, filter, selection…). */
   function applyRoute(route: Route): void {
     const ids = new Map(state.study.experiments.map((e, i) => [e.id, i]));
-    const shown = new Set(
-      listParam(route, 'exp').flatMap((id) => (ids.has(id) ? [ids.get(id)!] : []))
-    );
+    const named = listParam(route, 'exp').flatMap((id) => (ids.has(id) ? [ids.get(id)!] : []));
+    // Every experiment named is the same as none: all shown.
+    const shown = new Set(named.length === ids.size ? [] : named);
     const where = param(route, 'where');
     const sameRows =
       where === state.where &&

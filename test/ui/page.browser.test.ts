@@ -230,7 +230,9 @@ describe.skipIf(!hasChromium)('the viewer page (a report of a synthetic study, o
     expect(await rowCount()).toBe(finished);
     expect(await page.textContent('.selection-bar')).toContain('2 selected');
 
-    await open('#/scatter?x=params.dropout&y=metrics.accuracy&color=params.optimizer');
+    await open('#/scatter?x=params.dropout&y=metrics.accuracy&color=params.optimizer&ylog=1');
+    expect(await page.isChecked('input[name=ylog]')).toBe(true);
+    expect(await page.isChecked('input[name=xlog]')).toBe(false);
     expect(await page.inputValue('select[name=x]')).toBe('params.dropout');
     expect(await page.inputValue('select[name=y]')).toBe('metrics.accuracy');
     expect(await page.inputValue('select[name=colour]')).toBe('params.optimizer');

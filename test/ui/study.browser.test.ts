@@ -212,7 +212,7 @@ describe.skipIf(!hasChromium)('the viewer on recorded studies', () => {
       await shot('ui-parallel');
       await open(
         url,
-        `#/scatter?exp=${ml}&x=params.lr&y=${encodeURIComponent('metrics.val/loss')}&color=params.hidden`
+        `#/scatter?exp=${ml}&x=params.lr&xlog=1&y=${encodeURIComponent('metrics.val/accuracy')}&color=params.batch_size`
       );
       await expect.poll(() => page.getAttribute('.rl-scatter', 'data-rows-visible')).not.toBeNull();
       await shot('ui-scatter');

@@ -199,9 +199,15 @@ export function scatterView(ctx: Context, route: Route): View {
   let x = param(route, 'x', firstParam?.name ?? '');
   let y = param(route, 'y', firstMetric?.name ?? '');
   let color = param(route, 'color', '');
+  let xlog = param(route, 'xlog') === '1';
+  let ylog = param(route, 'ylog') === '1';
   const xs = columnSelect(columns, x, 'x', false);
   const ys = columnSelect(columns, y, 'y', false);
   const cs = columnSelect(columns, color, 'colour', true);
+  const xl = h('input', { type: 'checkbox', name: 'xlog' });
+  const yl = h('input', { type: 'checkbox', name: 'ylog' });
+  xl.checked = xlog;
+  yl.checked = ylog;
   const chartEl = h('div', { class: 'chart-host', 'data-chart': 'scatter' });
   const el = h(
     'section',
@@ -210,7 +216,9 @@ export function scatterView(ctx: Context, route: Route): View {
       'div',
       { class: 'toolbar' },
       h('label', null, 'x ', xs),
+      h('label', { class: 'toggle' }, xl, ' log'),
       h('label', null, 'y ', ys),
+      h('label', { class: 'toggle' }, yl, ' log'),
       h('label', null, 'colour ', cs)
     ),
     chartEl,
@@ -220,15 +228,16 @@ export function scatterView(ctx: Context, route: Route): View {
       'Click a point to select its run; Ctrl/⌘-click adds it to the selection.'
     )
   );
-  const axis = (n: string): Axis => {
+  const axis = (n: string, log = false): Axis => {
     const c = state.column(n);
-    return c === undefined ? { name: n, values: [] } : axisOf(c);
+    if (c === undefined) return { name: n, values: [] };
+    return log ? { ...axisOf(c), log: true } : axisOf(c);
   };
   let chart: ChartHandle<ScatterOptions> | null = null;
   const mount = (): void => {
     chart = createScatter(chartEl, {
-      x: axis(x),
-      y: axis(y),
+      x: axis(x, xlog),
+      y: axis(y, ylog),
       ...(color !== '' ? { color: axis(color) } : {}),
       rows: state.size,
       visible: state.visible(),
@@ -243,10 +252,15 @@ export function scatterView(ctx: Context, route: Route): View {
     x = xs.value;
     y = ys.value;
     color = cs.value;
-    chart?.update({ x: axis(x), y: axis(y), ...(color !== '' ? { color: axis(color) } : {}) });
+    xlog = xl.checked;
+    ylog = yl.checked;
+    // Made anew: an update cannot take the colour away.
+    chart?.destroy();
+    chartEl.replaceChildren();
+    mount();
     ctx.refreshHash();
   };
-  for (const s of [xs, ys, cs]) s.addEventListener('change', changed);
+  for (const s of [xs, ys, cs, xl, yl]) s.addEventListener('change', changed);
   const off = state.on((change) => {
     if (change === 'rows') chart?.update({ visible: state.visible() });
     else if (change === 'selection') chart?.update({ highlighted: state.selection });
@@ -255,7 +269,7 @@ export function scatterView(ctx: Context, route: Route): View {
   return {
     el,
     mounted: mount,
-    hash: () => viewHash(state, 'scatter', { x, y, color }),
+    hash: () => viewHash(state, 'scatter', { x, y, color, xlog, ylog }),
     dispose: () => {
       off();
       chart?.destroy();
