@@ -34,7 +34,10 @@ export interface UiExperiment {
   readonly runCount: number;
   readonly failedCount: number;
   readonly interruptedCount: number;
-  /** RFC 3339, from the manifest annotation; null when absent. */
+  /**
+   * RFC 3339: the manifest's `org.opencontainers.image.created` annotation, else when its
+   * reference was written (the commit); null when neither is known.
+   */
   readonly createdAt: string | null;
   /** Bytes of the artifact (manifest, config and every layer, each blob once). */
   readonly size: number;
