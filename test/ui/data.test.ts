@@ -55,6 +55,10 @@ describe('UiData: the study', () => {
     const registry = await LocalRegistry.open(root);
     expect(v1?.size).toBe((await registry.size(SMALL_V1)).size);
     expect(v2?.size).toBe((await registry.size(SMALL_V2)).size);
+    // No created annotation on a runledger commit: the time its reference was written.
+    const written = (await registry.listRefs()).find((r) => r.reference === SMALL_V1)?.updatedAt;
+    expect(written).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(v1?.createdAt).toBe(written);
     expect(v2).toMatchObject({ tag: 'v2', runCount: 1, failedCount: 0 });
     expect(data.study.title).toBe(PROJECT);
     expect(data.study.version).toBe(1);
