@@ -148,6 +148,23 @@ describe('UiData: the study', () => {
   });
 });
 
+describe('UiData: lineage', () => {
+  it("names a fork's parent by its reference", async () => {
+    const registry = await LocalRegistry.open(await recordSmallStudy());
+    const v1 = await Experiment.load(SMALL_V1, { registry, pull: false });
+    const child = await v1.fork(`${PROJECT}:more`);
+    await child.run((run) => run.logParameter('lr', 0.7));
+    await child.commit();
+    const data = await UiData.open({ registry, experiments: `${PROJECT}:more` });
+    expect(data.study.experiments[0]).toMatchObject({
+      parent: SMALL_V1,
+      runCount: 4,
+      failedCount: 1,
+    });
+    expect(data.study.runs.runId).toEqual([0, 1, 2, 3]);
+  });
+});
+
 describe('UiData: runs, metrics and attachments', () => {
   it('gives a run in full: record, parameters, metrics, attachments', async () => {
     const data = await open(PROJECT);
