@@ -178,8 +178,8 @@ export class UiData {
   /** The experiments and their runs table. */
   readonly study: UiStudy;
   readonly #registry: LocalRegistry;
-  /** `id → reference` of every experiment of the study. */
-  readonly #sources: ReadonlyMap<string, string>;
+  /** `id → reference and manifest digest` of every experiment of the study. */
+  readonly #sources: ReadonlyMap<string, Source>;
   /** `id → experiment`, loaded on first use. */
   readonly #loaded = new Map<string, Promise<SealedExperiment>>();
   /** Which manifests the study was read from (see {@link UiData.stateKey}). */
@@ -188,7 +188,7 @@ export class UiData {
   private constructor(
     study: UiStudy,
     registry: LocalRegistry,
-    sources: ReadonlyMap<string, string>,
+    sources: ReadonlyMap<string, Source>,
     key: string
   ) {
     this.study = study;
@@ -299,7 +299,12 @@ export class UiData {
       },
       readAt: new Date().toISOString(),
     };
-    const sources = new Map(refs.map((r) => [idOf(r.manifestDigest), r.imageName]));
+    const sources = new Map(
+      refs.map((r) => [
+        idOf(r.manifestDigest),
+        { reference: r.imageName, digest: r.manifestDigest },
+      ])
+    );
     return new UiData(study, registry, sources, keyOf(refs));
   }
 
@@ -308,8 +313,8 @@ export class UiData {
    * @throws RunledgerError `REF_NOT_FOUND` (no experiment of that id), `ARGUMENT_INVALID` (no run)
    */
   async #run(experiment: string, runId: number): Promise<SealedRun> {
-    const reference = this.#sources.get(experiment);
-    if (reference === undefined) {
+    const source = this.#sources.get(experiment);
+    if (source === undefined) {
       throw new RunledgerError(
         'REF_NOT_FOUND',
         `No experiment ${JSON.stringify(experiment)} in this study.`,
@@ -318,12 +323,21 @@ export class UiData {
     }
     let loading = this.#loaded.get(experiment);
     if (loading === undefined) {
-      loading = Experiment.load(reference, { registry: this.#registry, pull: false });
+      loading = Experiment.load(source.reference, { registry: this.#registry, pull: false });
       this.#loaded.set(experiment, loading);
       // A failed load is tried again next time (the store may have been repaired).
       loading.catch(() => this.#loaded.delete(experiment));
     }
     const exp = await loading;
+    if (exp.manifestDigest !== source.digest) {
+      // The reference was moved since the study was read: its runs are another experiment's.
+      this.#loaded.delete(experiment);
+      throw new RunledgerError(
+        'REF_NOT_FOUND',
+        `${source.reference} no longer names the experiment ${source.digest} of this study; read the study again.`,
+        { data: { experiment, reference: source.reference, digest: source.digest } }
+      );
+    }
     const run = exp.runs.find((r) => r.runId === runId);
     if (run === undefined) {
       throw new RunledgerError(
@@ -507,6 +521,12 @@ export class UiData {
     }
     return { bundle: { study: this.study, runs, metrics, attachments }, omitted };
   }
+}
+
+/** Where an experiment of the study comes from. */
+interface Source {
+  readonly reference: string;
+  readonly digest: string;
 }
 
 /** Experiments loaded at once: enough to keep the disk busy. */

@@ -165,6 +165,20 @@ describe('UiData: lineage', () => {
   });
 });
 
+describe('UiData: a moved reference', () => {
+  it("refuses a run of an experiment whose reference names another manifest since the study's read", async () => {
+    const registry = await LocalRegistry.open(await recordSmallStudy());
+    const data = await UiData.open({ registry, experiments: SMALL_V2 });
+    const [v2] = data.study.experiments;
+    await registry.replaceRef(SMALL_V2, await registry.resolve(SMALL_V1));
+    await expect(data.run(v2?.id as string, 0)).rejects.toMatchObject({
+      code: 'REF_NOT_FOUND',
+      message: `${SMALL_V2} no longer names the experiment ${v2?.digest} of this study; read the study again.`,
+    });
+    expect(await UiData.stateKey(registry, SMALL_V2)).not.toBe(data.key);
+  });
+});
+
 describe('UiData: runs, metrics and attachments', () => {
   it('gives a run in full: record, parameters, metrics, attachments', async () => {
     const data = await open(PROJECT);
