@@ -125,9 +125,9 @@ export async function serveUi(options: ServeUiOptions = {}): Promise<UiServer> {
     return refreshing;
   };
 
+  let studyBody: { readonly data: UiData; readonly body: Body } | undefined;
   // A URL naming many runs (`/api/metrics?runs=…`, about 16 bytes a run) outgrows Node's 16 KiB
   // default for the request head.
-  let studyBody: { readonly data: UiData; readonly body: Body } | undefined;
   const server = createServer({ maxHeaderSize: MAX_REQUEST_HEAD }, (req, res) => {
     handle(req, res).catch((e: unknown) => sendError(req, res, e));
   });
