@@ -18,6 +18,15 @@ const SNIPPETS = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!)
 beforeAll(() => requireBuilt());
 
 describe('README', () => {
+  it('shows the command list exactly as `runledger --help` prints it, wherever it shows it', () => {
+    const help = execFileSync(process.execPath, [`${ROOT}dist/src/cli/bin.js`, '--help'], {
+      encoding: 'utf8',
+    });
+    const blocks = [...README.matchAll(/```\n(Usage: runledger \[[\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const block of blocks) expect(block).toBe(help);
+  });
+
   it('has TypeScript snippets to run', () => {
     expect(SNIPPETS.length).toBeGreaterThan(0);
   });
