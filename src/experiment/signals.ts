@@ -2,9 +2,9 @@
  * @module experiment/signals
  * SIGINT / SIGTERM while runs are open: every open run of every experiment that handles signals
  * is closed as `interrupted`, an `interrupted` checkpoint is written, then the process ends with
- * the conventional code (130 / 143). The listeners exist only while such runs are open, so an
- * idle process keeps Node's default behaviour. A second signal during the shutdown ends the
- * process at once.
+ * the conventional code (130 / 143). The listeners exist only while such runs are open — and
+ * for one turn of the event loop after the last one closed — so an idle process keeps Node's
+ * default behaviour. A second signal during the shutdown ends the process at once.
  */
 
 /** What the handler needs of an experiment. @internal */
@@ -21,7 +21,8 @@ let shuttingDown = false;
 
 function onSignal(signal: NodeJS.Signals): void {
   const code = EXIT_CODES[signal] ?? 1;
-  if (shuttingDown) process.exit(code);
+  // No run open (the last one closed since libuv caught the signal): the default action's exit.
+  if (shuttingDown || watched.size === 0) process.exit(code);
   shuttingDown = true;
   const all = [...watched];
   void Promise.allSettled(all.map((e) => e.interruptAll(signal))).then((results) => {
@@ -52,8 +53,25 @@ export function watchSignals(e: Interruptible): void {
   sync();
 }
 
-/** The experiment has no open runs any more. @internal */
+/** A removal of the listeners waits for a poll phase (see {@link unwatchSignals}). */
+let removal: NodeJS.Immediate | undefined;
+
+/**
+ * The experiment has no open runs any more. The listeners go only after the event loop went
+ * through a poll phase with none open: Node drops a signal libuv caught for a listener removed
+ * before the loop dispatched it, so one sent right as the last run closed would be lost, and
+ * the process would go on deaf to it (a loop of fast runs closes one every few hundred µs).
+ * @internal
+ */
 export function unwatchSignals(e: Interruptible): void {
-  if (!watched.delete(e)) return;
-  sync();
+  if (!watched.delete(e) || watched.size > 0 || removal !== undefined) return;
+  // Two check phases later: a first setImmediate made during a poll phase runs right after it.
+  removal = setImmediate(() => {
+    removal = setImmediate(() => {
+      removal = undefined;
+      sync();
+    });
+    removal.unref();
+  });
+  removal.unref();
 }
