@@ -167,6 +167,34 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       });
     });
 
+    it('keeps its height from one redraw to the next in a padded container of no fixed height', async () => {
+      const p = await open();
+      await p.evaluate(
+        `Object.assign(document.getElementById('chart').style, { height: 'auto', minHeight: '380px', padding: '6px' })`
+      );
+      await parallel(p);
+      const height = (): Promise<number> =>
+        p.$eval(
+          '.rl-parallel canvas',
+          (c) => (c as unknown as { clientHeight: number }).clientHeight
+        );
+      await attrs(p, '.rl-parallel');
+      const first = await height();
+      for (const r of [1, 2, 3]) {
+        await update(p, 'parallel', `{ highlighted: new Set([${r}]) }`);
+        await attrs(p, '.rl-parallel');
+      }
+      expect(await height()).toBe(first);
+      expect(first).toBe(380); // the container's min-height, its padding aside
+      // …and its width is the container's, inside the padding.
+      expect(
+        await p.$eval(
+          '.rl-parallel canvas',
+          (c) => (c as unknown as { clientWidth: number }).clientWidth
+        )
+      ).toBe(800);
+    });
+
     it('brushes a categorical axis by its bands', async () => {
       const p = await open();
       await parallel(p);
@@ -420,6 +448,28 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       expect(all).toHaveLength(5);
       expect(all.filter((c) => c === 'rgb(255, 0, 0)')).toHaveLength(0);
       expect(new Set(all).size).toBe(5); // each its own palette colour
+    });
+
+    it('keeps its size from one rebuild to the next in a padded container of no fixed height', async () => {
+      const p = await open();
+      await p.evaluate(
+        `Object.assign(document.getElementById('chart').style, { height: 'auto', minHeight: '380px', padding: '6px' })`
+      );
+      await curves(p, `x: 'step', smoothing: 0, logY: false`);
+      const size = (): Promise<number[]> =>
+        p.$eval('.rl-curves .uplot', (e) => {
+          const r = (
+            e as unknown as { getBoundingClientRect(): { width: number; height: number } }
+          ).getBoundingClientRect();
+          return [r.width, r.height];
+        });
+      const first = await size();
+      for (const smoothing of [0.3, 0.6, 0.9]) {
+        await update(p, 'curves', `{ smoothing: ${smoothing} }`);
+        await attrs(p, '.rl-curves');
+      }
+      expect(await size()).toEqual(first);
+      expect(first[0]).toBe(800); // the container's width inside its padding
     });
 
     it('says so when there is nothing to draw', async () => {

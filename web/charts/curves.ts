@@ -12,7 +12,7 @@ import { compact, drawablePoints, sharedX } from './align.js';
 import type { ChartHandle } from './common.js';
 import { rgbCss } from './color.js';
 import { emaSmooth } from './smooth.js';
-import { DEFAULT_HEIGHT } from './surface.js';
+import { contentHeight, contentWidth, DEFAULT_HEIGHT } from './surface.js';
 import { readTheme, toRgb } from './theme.js';
 
 /** One run's metric. */
@@ -57,11 +57,14 @@ export function createCurves(el: HTMLElement, options: CurvesOptions): ChartHand
   const empty = document.createElement('p');
   empty.className = 'rl-empty';
   empty.textContent = 'No points to draw.';
+  // The container's own height, taken before the chart is in it (see surface's contentHeight).
+  const own = contentHeight(el);
   el.append(root);
 
   const size = (): { width: number; height: number } => ({
-    width: Math.max(240, Math.floor(el.clientWidth || 640)),
-    height: el.clientHeight > 200 ? Math.floor(el.clientHeight) - 60 : DEFAULT_HEIGHT,
+    width: Math.max(240, contentWidth(el) || 640),
+    // Room below the plot for the title and the legend's first lines.
+    height: own > 200 ? Math.floor(own) - 60 : DEFAULT_HEIGHT,
   });
 
   function build(): void {

@@ -59,6 +59,9 @@ export function createSurface(
     boxShadow: '0 2px 6px rgb(0 0 0 / 0.2)',
   });
   root.append(canvas, legend, tooltip);
+  // The height is the container's own, taken before the chart is in it: read after, a container
+  // sized by its content would grow by its padding at every redraw.
+  const own = contentHeight(el);
   el.append(root);
   const ctx = canvas.getContext('2d');
   if (ctx === null) throw new Error('This browser cannot draw on a canvas.');
@@ -73,9 +76,9 @@ export function createSurface(
     width: 0,
     height: 0,
     fit() {
-      const width = Math.max(240, Math.floor(el.clientWidth || 640));
-      const own = el.clientHeight - legend.offsetHeight;
-      const height = Math.max(200, own > 120 ? Math.floor(own) : DEFAULT_HEIGHT);
+      const width = Math.max(240, contentWidth(el) || 640);
+      const room = own - legend.offsetHeight;
+      const height = Math.max(200, room > 120 ? Math.floor(room) : DEFAULT_HEIGHT);
       const dpr = window.devicePixelRatio || 1;
       const changed = width !== surface.width || height !== surface.height;
       if (changed || canvas.width !== Math.round(width * dpr)) {
@@ -104,6 +107,20 @@ export function createSurface(
   });
   observer.observe(el);
   return surface;
+}
+
+/** The height inside a container's padding (0 when it has none of its own yet). */
+export function contentHeight(el: HTMLElement): number {
+  const style = getComputedStyle(el);
+  const padding = (parseFloat(style.paddingTop) || 0) + (parseFloat(style.paddingBottom) || 0);
+  return Math.max(0, el.clientHeight - padding);
+}
+
+/** The width inside a container's padding: what a chart in it may take. */
+export function contentWidth(el: HTMLElement): number {
+  const style = getComputedStyle(el);
+  const padding = (parseFloat(style.paddingLeft) || 0) + (parseFloat(style.paddingRight) || 0);
+  return Math.max(0, Math.floor(el.clientWidth - padding));
 }
 
 /** Shows the tooltip near (x, y) inside the root, kept within it. */
