@@ -43,7 +43,7 @@ function tools(ctx) {
     await build({
       stdin: {
         contents:
-          "export { syntheticBundle } from './synthetic.ts';\nexport { launchBrowser } from './browser.ts';",
+          "export { syntheticBundle } from './synthetic.ts';\nexport { CHROMIUM_PATH, hasChromium, launchBrowser } from './browser.ts';",
         resolveDir: join(ctx.repoRoot, 'test', 'ui'),
         loader: 'ts',
       },
@@ -84,7 +84,12 @@ async function writeReportFile(dir, name, bundle) {
 }
 
 async function withBrowser(ctx, fn) {
-  const { launchBrowser } = await tools(ctx);
+  const { CHROMIUM_PATH, hasChromium, launchBrowser } = await tools(ctx);
+  if (!hasChromium) {
+    throw new Error(
+      `no Chromium at ${CHROMIUM_PATH}: apt-get install chromium, or set RUNLEDGER_CHROMIUM`
+    );
+  }
   const browser = await launchBrowser();
   try {
     return await fn(browser);
