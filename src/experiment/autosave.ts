@@ -8,6 +8,9 @@ import { existsSync } from 'node:fs';
 import { RunledgerError } from '../errors.js';
 import { AutosavePolicy, AutosaveSchedule } from './checkpoint.js';
 
+/** The shortest pause between background checkpoints (with a crash journal). */
+const MIN_PAUSE_MS = 1000;
+
 /** What the queue needs from its experiment. */
 export interface AutosaveHost {
   /** Writes a `draft` checkpoint of the current state. */
@@ -100,8 +103,10 @@ export class CheckpointQueue {
     if (this.#autosaveQueued !== undefined) return this.#autosaveQueued;
     this.#autosaveQueued = this.serial(async () => {
       // With a journal, background checkpoints take at most a fifth of the time: each waits four
-      // times as long as the previous one took (closes meanwhile join it; anything else queued,
-      // a commit or an explicit checkpoint, ends the wait).
+      // times as long as the previous one took, and at least a second — a checkpoint writes the
+      // whole manifest, the one cost of recording that grows with the runs recorded, and the
+      // journal keeps every close meanwhile (closes join it; anything else queued, a commit or an
+      // explicit checkpoint, ends the wait).
       const wait = this.#autosaveNotBefore - Date.now();
       if (this.#host.journaled && wait > 0 && this.#waiters === 0) await this.#pause(wait);
       this.#autosaveQueued = undefined;
@@ -113,7 +118,7 @@ export class CheckpointQueue {
         await this.#host.checkpoint();
         schedule.saved();
         this.lastError = undefined;
-        this.#autosaveNotBefore = Date.now() + 4 * (Date.now() - started);
+        this.#autosaveNotBefore = Date.now() + Math.max(4 * (Date.now() - started), MIN_PAUSE_MS);
       } catch (e) {
         this.failed(e, 'autosave');
       }

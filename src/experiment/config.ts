@@ -7,6 +7,7 @@
 import { RunledgerError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
 import { logicalMediaType } from './compression.js';
+import { compareCodePoints } from '../formats/code-points.js';
 
 /** How a run ended. */
 export type RunStatus = 'finished' | 'failed' | 'interrupted';
@@ -80,20 +81,32 @@ const str = (s: string): string => JSON.stringify(s);
 
 /** A JSON object from ordered members; keys are written as given (no JS key reordering). */
 function object(members: readonly (readonly [string, string] | undefined)[]): string {
-  return `{${members
-    .filter((m): m is readonly [string, string] => m !== undefined)
-    .map(([k, v]) => `${str(k)}:${v}`)
-    .join(',')}}`;
+  let out = '{';
+  for (const m of members) {
+    if (m === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${str(m[0])}:${m[1]}`;
+  }
+  return `${out}}`;
 }
+
+// With the u flag a surrogate pair is one code point, so \p{Cs} only matches lone surrogates.
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Sorted like Rust's BTreeMap<String, _>: by UTF-8 bytes. */
 function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  // That is code point order, but for lone surrogates, which UTF-8 writes as U+FFFD.
+  if (LONE_SURROGATE.test(a) || LONE_SURROGATE.test(b)) {
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  }
+  return compareCodePoints(a, b);
 }
 
 function attachmentTable(t: AttachmentTableConfig): string {
-  const names = [...t.entries.keys()].sort(byteOrder);
-  const fileNames = [...t.filenames.keys()].sort(byteOrder);
+  const names = [...t.entries.keys()];
+  if (names.length > 1) names.sort(byteOrder);
+  const fileNames = [...t.filenames.keys()];
+  if (fileNames.length > 1) fileNames.sort(byteOrder);
   return object([
     ['entries', object(names.map((n) => [n, String(t.entries.get(n))]))],
     fileNames.length === 0
@@ -128,17 +141,48 @@ function solve(s: SolveConfig, idKey: string): string {
  * ```
  */
 export function serializeExperimentConfig(config: ExperimentConfig): Uint8Array {
-  const runs = config.runs.map((r) =>
-    object([
-      ['run_id', String(r.runId)],
-      ['status', str(r.status)],
-      outcome(r.reason),
-      ['attachments', attachmentTable(r.attachments)],
-      r.trace === undefined ? undefined : ['trace', String(r.trace)],
-      ['solves', `[${r.solves.map((s) => solve(s, 'solve_id')).join(',')}]`],
-      ['samplings', `[${r.samplings.map((s) => solve(s, 'sampling_id')).join(',')}]`],
-    ])
-  );
+  return assembleExperimentConfig(config, config.runs.map(serializeRunConfig));
+}
+
+/**
+ * One run of the config as {@link serializeExperimentConfig} writes it: a checkpoint keeps each
+ * closed run's text and serializes only the runs closed since the last one.
+ * @param r - the run
+ * @returns its JSON text
+ * @example
+ * ```ts
+ * serializeRunConfig(run); // '{"run_id":0,"status":"finished","attachments":{"entries":{}},…}'
+ * ```
+ */
+export function serializeRunConfig(r: RunConfig): string {
+  return object([
+    ['run_id', String(r.runId)],
+    ['status', str(r.status)],
+    outcome(r.reason),
+    ['attachments', attachmentTable(r.attachments)],
+    r.trace === undefined ? undefined : ['trace', String(r.trace)],
+    ['solves', `[${r.solves.map((s) => solve(s, 'solve_id')).join(',')}]`],
+    ['samplings', `[${r.samplings.map((s) => solve(s, 'sampling_id')).join(',')}]`],
+  ]);
+}
+
+/**
+ * The config's bytes from its experiment-level fields and its runs' texts
+ * ({@link serializeRunConfig}, in run id order, given as pieces of one or more runs each,
+ * comma-separated): the same bytes as {@link serializeExperimentConfig}, written into one buffer.
+ * @param config - status, reason, requested image name, attachments, run_parameters
+ * @param runs - the runs' JSON texts, in pieces of comma-separated runs
+ * @returns the config JSON bytes
+ * @example
+ * ```ts
+ * const bytes = assembleExperimentConfig(config, config.runs.map(serializeRunConfig));
+ * ```
+ */
+export function assembleExperimentConfig(
+  config: Omit<ExperimentConfig, 'runs'>,
+  runs: readonly string[]
+): Uint8Array {
+  // A NUL is escaped in any JSON string, so the one in the text is where the runs go.
   const text = object([
     ['status', str(config.status)],
     outcome(config.reason),
@@ -146,10 +190,36 @@ export function serializeExperimentConfig(config: ExperimentConfig): Uint8Array 
       ? undefined
       : ['requested_image_name', str(config.requestedImageName)],
     ['attachments', attachmentTable(config.attachments)],
-    ['runs', `[${runs.join(',')}]`],
+    ['runs', '[\u0000]'],
     ['run_parameters', String(config.runParameters)],
   ]);
-  return new TextEncoder().encode(text);
+  const at = text.indexOf('\u0000');
+  return joinedBytes(text.slice(0, at), runs, text.slice(at + 1));
+}
+
+/**
+ * `head`, the non-empty `pieces` joined by commas, then `tail`, as UTF-8, written into one
+ * buffer (no string of the whole is built: a 10,000-run manifest is 3 MB).
+ * @internal
+ */
+export function joinedBytes(head: string, pieces: readonly string[], tail: string): Uint8Array {
+  let size = Buffer.byteLength(head) + Buffer.byteLength(tail);
+  let count = 0;
+  for (const p of pieces) {
+    if (p === '') continue;
+    size += Buffer.byteLength(p) + (count++ > 0 ? 1 : 0);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(head, 0);
+  let first = true;
+  for (const p of pieces) {
+    if (p === '') continue;
+    if (!first) at += out.write(',', at);
+    first = false;
+    at += out.write(p, at);
+  }
+  out.write(tail, at);
+  return out;
 }
 
 // ---- parse ---------------------------------------------------------------------------------
@@ -196,85 +266,101 @@ export function parseExperimentConfig(
   } catch {
     fail('is not valid UTF-8 JSON');
   }
-  const obj = (v: unknown, where: string): Record<string, unknown> =>
+  // What a message names is built only when it is needed: a config of 10,000 runs checks some
+  // 60,000 things, each with its own name.
+  type Where = string | (() => string);
+  const said = (w: Where): string => (typeof w === 'string' ? w : w());
+  const obj = (v: unknown, where: Where): Record<string, unknown> =>
     typeof v === 'object' && v !== null && !Array.isArray(v)
       ? (v as Record<string, unknown>)
-      : fail(`has ${where} that is not an object`);
+      : fail(`has ${said(where)} that is not an object`);
   const c = obj(root, 'a root');
-  const layerRef = (v: unknown, where: string, mediaTypes?: ReadonlySet<string>): number => {
+  const layerRef = (v: unknown, where: Where, mediaTypes?: ReadonlySet<string>): number => {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v >= layers.length) {
-      return fail(`has ${where} = ${JSON.stringify(v)}, not a layer index below ${layers.length}`);
+      return fail(
+        `has ${said(where)} = ${JSON.stringify(v)}, not a layer index below ${layers.length}`
+      );
     }
     if (mediaTypes !== undefined && !mediaTypes.has((layers[v] as Descriptor).mediaType)) {
       fail(
-        `has ${where} pointing at a ${(layers[v] as Descriptor).mediaType} layer, expected ${[...mediaTypes].join(' or ')}`
+        `has ${said(where)} pointing at a ${(layers[v] as Descriptor).mediaType} layer, expected ${[...mediaTypes].join(' or ')}`
       );
     }
     return v;
   };
-  const id = (v: unknown, where: string): number =>
+  const id = (v: unknown, where: Where): number =>
     typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
       ? v
-      : fail(`has ${where} that is not a non-negative integer`);
+      : fail(`has ${said(where)} that is not a non-negative integer`);
   const status = <T extends string>(
     v: unknown,
     allowed: readonly T[],
-    where: string,
+    where: Where,
     dflt?: T
   ): T => {
     if (v === undefined && dflt !== undefined) return dflt;
-    return allowed.includes(v as T) ? (v as T) : fail(`has ${where} status ${JSON.stringify(v)}`);
+    return allowed.includes(v as T)
+      ? (v as T)
+      : fail(`has ${said(where)} status ${JSON.stringify(v)}`);
   };
-  const reasonOf = (v: unknown, st: string, where: string): string | undefined => {
+  const reasonOf = (v: unknown, st: string, where: Where): string | undefined => {
     if (v === undefined || v === null) return undefined;
-    if (st === 'finished') fail(`has an outcome on finished ${where}`);
-    const r = obj(v, `the outcome of ${where}`)['reason'];
+    if (st === 'finished') fail(`has an outcome on finished ${said(where)}`);
+    const r = obj(v, () => `the outcome of ${said(where)}`)['reason'];
     if (r === undefined || r === null) return undefined;
-    return typeof r === 'string' ? r : fail(`has a non-string outcome reason on ${where}`);
+    return typeof r === 'string' ? r : fail(`has a non-string outcome reason on ${said(where)}`);
   };
-  const table = (v: unknown, where: string): AttachmentTableConfig => {
-    const t = obj(v ?? { entries: {} }, `attachments of ${where}`);
+  const table = (v: unknown, where: Where): AttachmentTableConfig => {
+    const t = obj(v ?? { entries: {} }, () => `attachments of ${said(where)}`);
     const entries = new Map<string, number>();
-    for (const [name, ref] of Object.entries(
-      obj(t['entries'] ?? {}, `attachment entries of ${where}`)
-    )) {
-      const index = layerRef(ref, `attachment ${JSON.stringify(name)} of ${where}`);
+    const listed = obj(t['entries'] ?? {}, () => `attachment entries of ${said(where)}`);
+    for (const name in listed) {
+      if (!Object.hasOwn(listed, name)) continue;
+      const index = layerRef(
+        listed[name],
+        () => `attachment ${JSON.stringify(name)} of ${said(where)}`
+      );
       try {
         const layer = layers[index] as Descriptor;
         logicalMediaType(layer.mediaType, layer.annotations ?? {});
       } catch (cause) {
         fail(
-          `has attachment ${JSON.stringify(name)} of ${where} with an invalid storage format (${(cause as Error).message})`
+          `has attachment ${JSON.stringify(name)} of ${said(where)} with an invalid storage format (${(cause as Error).message})`
         );
       }
       entries.set(name, index);
     }
     const filenames = new Map<string, string>();
-    for (const [name, file] of Object.entries(obj(t['filenames'] ?? {}, `filenames of ${where}`))) {
+    if (t['filenames'] === undefined || t['filenames'] === null) return { entries, filenames };
+    for (const [name, file] of Object.entries(
+      obj(t['filenames'], () => `filenames of ${said(where)}`)
+    )) {
       if (!entries.has(name))
         fail(
-          `has a filename for attachment ${JSON.stringify(name)} of ${where}, which does not exist`
+          `has a filename for attachment ${JSON.stringify(name)} of ${said(where)}, which does not exist`
         );
       if (typeof file !== 'string')
-        fail(`has a non-string filename for ${JSON.stringify(name)} of ${where}`);
+        fail(`has a non-string filename for ${JSON.stringify(name)} of ${said(where)}`);
       filenames.set(name, file as string);
     }
     return { entries, filenames };
   };
+  const diagnosticsTypes = new Set([MEDIA_TYPE_DIAGNOSTICS]);
   const solves = (
     v: unknown,
     idKey: string,
     outputTypes: ReadonlySet<string>,
-    where: string
+    where: Where
   ): SolveConfig[] => {
     if (v === undefined) return [];
-    if (!Array.isArray(v)) return fail(`has ${idKey}s of ${where} that are not an array`);
+    if (!Array.isArray(v)) return fail(`has ${idKey}s of ${said(where)} that are not an array`);
+    if (v.length === 0) return [];
     const seen = new Set<number>();
     return v.map((item: unknown) => {
-      const s = obj(item, `a ${idKey} of ${where}`);
-      const sid = id(s[idKey], `a ${idKey} of ${where}`);
-      const at = `${idKey} ${sid} of ${where}`;
-      if (seen.has(sid)) fail(`has a duplicate ${idKey} ${sid} in ${where}`);
+      const s = obj(item, () => `a ${idKey} of ${said(where)}`);
+      const sid = id(s[idKey], () => `a ${idKey} of ${said(where)}`);
+      const at = (): string => `${idKey} ${sid} of ${said(where)}`;
+      if (seen.has(sid)) fail(`has a duplicate ${idKey} ${sid} in ${said(where)}`);
       seen.add(sid);
       const st = status(
         s['status'],
@@ -285,25 +371,25 @@ export function parseExperimentConfig(
       const out: { -readonly [K in keyof SolveConfig]: SolveConfig[K] } = {
         id: sid,
         status: st,
-        input: layerRef(s['input'], `the input of ${at}`, INSTANCE_TYPES),
+        input: layerRef(s['input'], () => `the input of ${at()}`, INSTANCE_TYPES),
         adapter:
-          typeof s['adapter'] === 'string' ? s['adapter'] : fail(`has no adapter name on ${at}`),
+          typeof s['adapter'] === 'string' ? s['adapter'] : fail(`has no adapter name on ${at()}`),
         adapterOptions:
           s['adapter_options'] === undefined
             ? '{}'
             : typeof s['adapter_options'] === 'string'
               ? s['adapter_options']
-              : fail(`has non-string adapter_options on ${at}`),
+              : fail(`has non-string adapter_options on ${at()}`),
       };
       if (s['output'] !== undefined && s['output'] !== null)
-        out.output = layerRef(s['output'], `the output of ${at}`, outputTypes);
+        out.output = layerRef(s['output'], () => `the output of ${at()}`, outputTypes);
       if ((st === 'finished') !== (out.output !== undefined))
-        fail(`has ${at} ${st} ${out.output === undefined ? 'without' : 'with'} an output`);
+        fail(`has ${at()} ${st} ${out.output === undefined ? 'without' : 'with'} an output`);
       if (s['diagnostics'] !== undefined && s['diagnostics'] !== null)
         out.diagnostics = layerRef(
           s['diagnostics'],
-          `the diagnostics of ${at}`,
-          new Set([MEDIA_TYPE_DIAGNOSTICS])
+          () => `the diagnostics of ${at()}`,
+          diagnosticsTypes
         );
       return out;
     });
@@ -322,18 +408,19 @@ export function parseExperimentConfig(
   const rawRuns = c['runs'] ?? [];
   if (!Array.isArray(rawRuns)) fail('has runs that are not an array');
   const seenRuns = new Set<number>();
+  const traceTypes = new Set([MEDIA_TYPE_TRACE]);
+  const runStatuses = ['finished', 'failed', 'interrupted'] as const;
+  let ordered = true;
+  let lastRunId = -1;
   const runs = (rawRuns as unknown[]).map((item) => {
     const r = obj(item, 'a run');
     const runId = id(r['run_id'], 'a run id');
     if (seenRuns.has(runId)) fail(`has a duplicate run_id ${runId}`);
     seenRuns.add(runId);
-    const where = `run ${runId}`;
-    const rs = status(
-      r['status'],
-      ['finished', 'failed', 'interrupted'] as const,
-      where,
-      'finished'
-    );
+    if (runId < lastRunId) ordered = false;
+    lastRunId = runId;
+    const where = (): string => `run ${runId}`;
+    const rs = status(r['status'], runStatuses, where, 'finished');
     const run: { -readonly [K in keyof RunConfig]: RunConfig[K] } = {
       runId,
       status: rs,
@@ -344,13 +431,13 @@ export function parseExperimentConfig(
     const reason = reasonOf(r['outcome'], rs, where);
     if (reason !== undefined) run.reason = reason;
     if (r['trace'] !== undefined && r['trace'] !== null)
-      run.trace = layerRef(r['trace'], `the trace of ${where}`, new Set([MEDIA_TYPE_TRACE]));
+      run.trace = layerRef(r['trace'], () => `the trace of ${where()}`, traceTypes);
     return run as RunConfig;
   });
   const config: { -readonly [K in keyof ExperimentConfig]: ExperimentConfig[K] } = {
     status: st,
     attachments: table(c['attachments'], 'the experiment'),
-    runs: [...runs].sort((a, b) => a.runId - b.runId),
+    runs: ordered ? runs : [...runs].sort((a, b) => a.runId - b.runId),
     runParameters: layerRef(
       c['run_parameters'],
       'run_parameters',

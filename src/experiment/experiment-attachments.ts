@@ -33,6 +33,8 @@ export class ExperimentAttachments {
     readonly recorded?: (record: AttachmentRecord) => void;
   }) {
     const { registry, journal } = init;
+    // Blobs of the manifest this experiment continues, which its session pins as a root.
+    init.session.covers(init.seed.map((r) => r.descriptor.digest));
     this.writer = new AttachmentWriter(
       init.scope,
       {

@@ -12,6 +12,10 @@ import { runParametersTable } from '../tables/arrow.js';
 import type { Journal } from './journal.js';
 import type { Tracing } from './trace.js';
 import { encodeValue } from './journal-format.js';
+import { MAX_MANIFEST_SIZE } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
+import { manifestTooLarge, runLayerBytes, runLayerCount } from './manifest.js';
+import { RunParametersEncoder } from './parameter-encoder.js';
 import { ParameterTable, type ParameterValue } from './parameters.js';
 import { Run, type ClosedRunState } from './run.js';
 import {
@@ -60,7 +64,17 @@ export interface RunsHost {
   closing(run: Run): void;
   /** Starts each run's trace (`storeTrace`). */
   readonly tracing?: Tracing | undefined;
+  /** Bytes of the experiment's manifest besides its runs' layers, at most (see manifest). */
+  manifestBase(): number;
 }
+
+/** What a run with one small layer (its run record) takes in a manifest, at least. */
+const MIN_RUN_BYTES = 192;
+/**
+ * Room a run start leaves free beyond the reserve of each open run (as large as the largest
+ * closed run): a run closing larger than that by this much would pass the limit.
+ */
+const MANIFEST_HEADROOM = 64 * 1024;
 
 /** What a resumed run starts from, read from the run it continues. */
 export interface ResumePoint {
@@ -83,6 +97,12 @@ export class ExperimentRuns {
   readonly #open = new Map<number, Run>();
   #nextRunId = 0;
   readonly #names = new Set<string>();
+  /** The closed runs' parameter table, encoded as they close. */
+  readonly #encoder: RunParametersEncoder;
+  /** What the closed runs' layers take in the manifest: bytes, layers, the largest run's bytes. */
+  #layerBytes = 0;
+  #layers = 0;
+  #largest = MIN_RUN_BYTES;
 
   /**
    * @param host - the experiment
@@ -91,7 +111,12 @@ export class ExperimentRuns {
   constructor(host: RunsHost, seed: ExperimentSeed | undefined) {
     this.#host = host;
     this.parameters = seed?.parameters ?? new ParameterTable();
-    for (const r of seed?.runs ?? []) this.#addClosed(r);
+    this.#encoder = new RunParametersEncoder(this.parameters);
+    for (const r of seed?.runs ?? []) {
+      this.#addClosed(r);
+      // Blobs of the manifest this experiment continues, which its session pins as a root.
+      host.session.covers(layerDigests(r));
+    }
     for (const n of seed?.runNames ?? []) this.#names.add(n);
   }
 
@@ -128,6 +153,15 @@ export class ExperimentRuns {
   /** The closed runs' states, in run id order. */
   closedStates(): ClosedRunState[] {
     return [...this.#closed.values()].sort((a, b) => a.runId - b.runId);
+  }
+
+  /**
+   * The run-parameter table of the closed runs, encoded (only the cells of runs closed since the
+   * last call are encoded anew).
+   * @returns the msgpack bytes
+   */
+  encodedParameters(): Uint8Array {
+    return this.#encoder.encode(this.#closed.keys());
   }
 
   /** The parameters of the closed runs only. */
@@ -242,8 +276,45 @@ export class ExperimentRuns {
   }
 
   #addClosed(state: ClosedRunState): void {
+    const before = this.#closed.get(state.runId);
+    if (before !== undefined) this.#count(before, -1);
     this.#closed.set(state.runId, state);
+    this.#count(state, 1);
     if (state.runId >= this.#nextRunId) this.#nextRunId = state.runId + 1;
+  }
+
+  /** Adds (or takes away) what a closed run's layers take in the manifest. */
+  #count(state: ClosedRunState, sign: 1 | -1): void {
+    const bytes = runLayerBytes(state);
+    this.#layerBytes += sign * bytes;
+    this.#layers += sign * runLayerCount(state);
+    if (sign > 0 && bytes > this.#largest) this.#largest = bytes;
+  }
+
+  /**
+   * The manifest's size with the closed runs and `extra` bytes more; the part besides the runs'
+   * layers is worked out only when it could matter.
+   */
+  #manifestBytes(extra: number): number | undefined {
+    const runs = this.#layerBytes + extra;
+    if (runs < MAX_MANIFEST_SIZE / 2) return undefined;
+    return runs + this.#host.manifestBase();
+  }
+
+  /**
+   * Refuses a new run when the manifest could pass its limit with it: every open run and the new
+   * one reserved as large as the largest closed run, and some room beyond.
+   * @throws RunledgerError `MANIFEST_INVALID` saying what to do
+   */
+  #checkRoom(): void {
+    const reserve = this.#largest * (this.#open.size + 1);
+    const bytes = this.#manifestBytes(reserve + MANIFEST_HEADROOM);
+    if (bytes === undefined || bytes <= MAX_MANIFEST_SIZE) return;
+    throw manifestTooLarge(this.#host.reference(), 'another run', {
+      runs: this.#closed.size,
+      layers: this.#layers,
+      bytes: bytes - MANIFEST_HEADROOM,
+    });
   }
 
   /**
@@ -267,6 +338,8 @@ export class ExperimentRuns {
   ): Run {
     const host = this.#host;
     host.assertUnsealed();
+    // A run a crash journal recorded is restored whatever its size: it is recorded already.
+    if (recovered === undefined) this.#checkRoom();
     if (options.name !== undefined) checkRunName(options.name);
     const given = options.tags === undefined ? { tags: {}, labels: [] } : splitTags(options.tags);
     if (options.labels !== undefined) checkLabels(options.labels);
@@ -357,8 +430,19 @@ export class ExperimentRuns {
   }
 
   #runClosed(run: Run, state: ClosedRunState): Promise<void> {
+    // A close whose writes all completed synchronously would resolve through microtasks only:
+    // a loop of such runs would never let the event loop turn — no timer (the journal's grouped
+    // flush, a paced autosave), no finished I/O, no signal handler. One turn per close, taken
+    // while the run still counts as open (as a close that waits for I/O is): a signal that came
+    // meanwhile — during a callback that blocked the event loop — reaches its handler, which
+    // waits for this close and then takes every run opened after it.
+    return nextTurn().then(() => this.#recordClose(run, state));
+  }
+
+  /** The run closed: recorded (journaled before the close returns), then the experiment told. */
+  #recordClose(run: Run, state: ClosedRunState): Promise<void> {
     this.#open.delete(state.runId);
-    this.#closed.set(state.runId, state);
+    this.#addClosed(state);
     const journal = this.#host.journal;
     if (journal !== undefined) {
       journal.unwatchMetrics(state.runId);
@@ -385,7 +469,18 @@ export class ExperimentRuns {
         time: Date.now(),
       });
     }
-    return this.#host.closed(run, this.#open.size === 0);
+    const closed = this.#host.closed(run, this.#open.size === 0);
+    const bytes = this.#manifestBytes(0);
+    if (bytes === undefined || bytes <= MAX_MANIFEST_SIZE) return closed;
+    // Far larger than any run before it: recorded (journaled), but past what one manifest holds.
+    const error = manifestTooLarge(this.#host.reference(), `run ${state.runId}`, {
+      runs: this.#closed.size,
+      layers: this.#layers,
+      bytes,
+    });
+    return closed.then(() => {
+      throw error;
+    });
   }
 
   /**
@@ -504,6 +599,27 @@ export class ExperimentRuns {
       });
     }
   }
+}
+
+/**
+ * Resolves after the event loop went through a poll phase (I/O, signals): two check phases
+ * later, since a first `setImmediate` made during a poll phase runs right after it.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
+/** The digests of a closed run's layers. */
+function layerDigests(r: ClosedRunState): Digest[] {
+  const out: Digest[] = [];
+  for (const a of r.attachments.values()) out.push(a.descriptor.digest);
+  if (r.trace !== undefined) out.push(r.trace.digest);
+  for (const c of [...r.solves, ...r.samplings]) {
+    out.push(c.input.digest);
+    if (c.output !== undefined) out.push(c.output.digest);
+    if (c.diagnostics !== undefined) out.push(c.diagnostics.digest);
+  }
+  return out;
 }
 
 /**

@@ -45,7 +45,12 @@ import {
 } from './context.js';
 import { removeJournals } from './crash-journals.js';
 import { Journal } from './journal.js';
-import { checkAnnotationKey, checkAnnotation, writeExperimentManifest } from './manifest.js';
+import {
+  checkAnnotationKey,
+  checkAnnotation,
+  manifestBaseBytes,
+  writeExperimentManifest,
+} from './manifest.js';
 import {
   checkOptions,
   checkProject,
@@ -58,7 +63,6 @@ import {
   type RecordingInit,
   type RestoreOptions,
 } from './options.js';
-import { encodeRunParameters } from './parameters.js';
 import { findRestorePoint, replayJournal, type ReplayTarget } from './restore.js';
 import type { Run } from './run.js';
 import { ExperimentRuns, isInterruption } from './experiment-runs.js';
@@ -170,15 +174,22 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
       reference: () => this.reference,
       root: registry.root,
     });
-    // Named after the crash journal: after a crash its pins keep what the journal names.
+    // Named after the crash journal: after a crash its pins keep what the journal names. With
+    // the default durability small blobs are flushed in groups, by the journal's grouped flush
+    // (within a second) or the next checkpoint or commit, whichever comes first.
     this.#session = registry.openSession(
       journal === undefined
         ? { recoverable: false }
-        : { id: journal.id, recoverable: true, recoverFrom: journal.path }
+        : {
+            id: journal.id,
+            recoverable: true,
+            recoverFrom: journal.path,
+            groupedFlush: options.durable !== 'always',
+          }
     );
     if (seed?.subject !== undefined) this.#session.pinRoot(seed.subject);
     for (const root of seed?.roots ?? []) this.#session.pinRoot(root);
-    journal?.beforeSync(() => this.#session.sync());
+    journal?.syncWith(this.#session);
     const session = this.#session;
     const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
     this.#runs = new ExperimentRuns(
@@ -202,6 +213,8 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
         },
         closing: (run) => leaveRun(run),
         tracing: options.tracing,
+        manifestBase: () =>
+          manifestBaseBytes(this.annotations, this.#subject, this.#attachments.writer.records),
       },
       seed
     );
@@ -673,8 +686,10 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
     const attachments = new Map(this.#attachments.writer.records);
     const runs = this.#runs.closedStates();
     // Encoded now: runs opened while this checkpoint is written log into the live table.
-    const parameters = encodeRunParameters(this.#runs.closedParameters());
+    const parameters = this.#runs.encodedParameters();
     await this.#attachments.flush();
+    // The small blobs of the last runs, left for a grouped flush, before a reference names them.
+    await this.#session.flush();
     const descriptor = await writeExperimentManifest(
       this.registry,
       {

@@ -149,6 +149,52 @@ export function frame(record: JournalRecord): Buffer[] {
   return [head, ...payload];
 }
 
+/**
+ * The frames of several records as one buffer, ready for one `write(2)`: the bytes
+ * {@link frame} gives for each, in order, written straight into one allocation (a run's dozen
+ * small records cost one buffer, not three each).
+ */
+export function frames(records: readonly JournalRecord[]): Buffer {
+  const parts: (string | Buffer[])[] = [];
+  // At most 3 UTF-8 bytes per UTF-16 code unit: one allocation, the exact size taken at the end.
+  let capacity = 0;
+  for (const record of records) {
+    if (record.t === 'metrics') {
+      const f = frame(record);
+      for (const b of f) capacity += b.length;
+      parts.push(f);
+    } else {
+      const json = record.t === 'param' ? paramJson(record) : JSON.stringify(record);
+      capacity += 8 + 3 * json.length;
+      parts.push(json);
+    }
+  }
+  const out = Buffer.allocUnsafe(capacity);
+  let off = 0;
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      const length = out.write(part, off + 8, 'utf8');
+      out.writeUInt32LE(length, off);
+      out.writeUInt32LE(crc32(out.subarray(off + 8, off + 8 + length)), off + 4);
+      off += 8 + length;
+    } else {
+      for (const b of part) {
+        out.set(b, off);
+        off += b.length;
+      }
+    }
+  }
+  return out.subarray(0, off);
+}
+
+/**
+ * A parameter record's JSON, written directly: the same text as `JSON.stringify` gives for it
+ * (keys in its order), at a third of the cost — a run of ten parameters writes ten of them.
+ */
+function paramJson(r: JournalRecord & { t: 'param' }): string {
+  return `{"t":"param","run":${JSON.stringify(r.run)},"name":${JSON.stringify(r.name)},"value":${JSON.stringify(r.value)},"at":${JSON.stringify(r.at)}}`;
+}
+
 /** A frame's payload as a record: JSON, or a binary metrics frame (see {@link frame}). */
 function parseRecord(payload: Buffer): JournalRecord {
   if (payload[0] !== BINARY_METRICS) {

@@ -10,10 +10,12 @@
  *
  * Durability: a run close, an attachment or a solve is written (`write(2)`) before its call
  * returns, parameters, tags and metric points of open runs within 100 ms, so a killed process
- * loses no acknowledged close and at most 100 ms of an open run; one grouped `fdatasync` follows
- * within a second (`durable: 'batched'`), or before each call returns (`durable: 'always'`), which
- * bounds what a power loss takes. Blobs a record names are published to the store (content
- * flushed) before the record is written, and `blobs/sha256` is fsynced before the journal.
+ * loses no acknowledged close and at most 100 ms of an open run; one grouped flush follows within
+ * a second (`durable: 'batched'`), or before each call returns (`durable: 'always'`), which
+ * bounds what a power loss takes. Blobs a record names are published to the store before the
+ * record is written; the grouped flush makes the content of the small ones the store session left
+ * unflushed durable (one `syncfs`, in the background), then — with nothing in between — the last
+ * few, `blobs/sha256`, the session's pins, and the journal.
  */
 import {
   closeSync,
@@ -33,8 +35,9 @@ import type { Descriptor } from '../oci/types.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobBatch } from '../store/blob-batch.js';
 import type { LocalRegistry } from '../store/local-registry.js';
+import type { StoreSession } from '../store/session.js';
 import { currentOwner } from '../store/owner.js';
-import { frame, journalDir, type JournalRecord } from './journal-format.js';
+import { frames, journalDir, type JournalRecord } from './journal-format.js';
 import type { MetricLog } from './metrics.js';
 
 /** How soon a logged write is durable. */
@@ -46,6 +49,13 @@ const NAMES_BLOBS = new Set(['att', 'solve', 'close', 'eatt']);
 const WRITE_DELAY_MS = 100;
 /** A written record reaches the disk within this (`durable: 'batched'`). */
 const SYNC_DELAY_MS = 1000;
+/**
+ * Background rounds of a grouped flush before its blocking last step: each round flushes what
+ * was published while the one before ran, so the last step blocks on a few blobs only.
+ */
+const FLUSH_ROUNDS = 3;
+/** Blobs few enough for the blocking last step of a grouped flush (one `fdatasync` each). */
+const FLUSH_LAST_STEP = 16;
 /** Every journal of this process still open, flushed on exit. */
 const live = new Set<Journal>();
 let exitHookInstalled = false;
@@ -95,8 +105,10 @@ export class Journal {
   /** A record written since the last fdatasync names blobs: sync `blobs/sha256` first. */
   #namesBlobs = false;
   #dirSynced = false;
-  /** Runs before each fdatasync of the journal (the store session's pins sync first). */
-  #beforeSync: (() => void) | undefined;
+  /** The store session whose blobs and pins are made durable before the journal is. */
+  #session: StoreSession | undefined;
+  /** A grouped flush is under way (its background rounds). */
+  #syncing = false;
   /** Writes accepted so far (records and metric points): what a checkpoint must cover. */
   #seq = 0;
   readonly #metrics = new Map<number, { log: MetricLog; done: number }>();
@@ -181,9 +193,12 @@ export class Journal {
     this.appendNow(record);
   }
 
-  /** Sets what must be durable before the journal is (the experiment's store-session pins). */
-  beforeSync(fn: () => void): void {
-    this.#beforeSync = fn;
+  /**
+   * Sets the store session whose blobs (those it left for a grouped flush) and pins are made
+   * durable before the journal is, at every sync.
+   */
+  syncWith(session: StoreSession): void {
+    this.#session = session;
   }
 
   /** Journals the metric points of an open run as they are logged (taken at each write). */
@@ -220,12 +235,34 @@ export class Journal {
   }
 
   #scheduleSync(): void {
-    if (this.#syncTimer !== undefined || !this.#unsynced) return;
+    if (this.#syncTimer !== undefined || !this.#unsynced || this.#syncing) return;
     this.#syncTimer = setTimeout(() => {
       this.#syncTimer = undefined;
-      this.#sync();
+      void this.#groupSync();
     }, SYNC_DELAY_MS);
     this.#syncTimer.unref();
+  }
+
+  /**
+   * The grouped flush: the session's unflushed blobs in the background (one `syncfs` for many,
+   * the event loop free), round after round while many more were published meanwhile, then the
+   * blocking last step ({@link Journal.#sync}), which nothing can interleave with.
+   */
+  async #groupSync(): Promise<void> {
+    if (this.#syncing || this.#closed) return;
+    this.#syncing = true;
+    try {
+      const session = this.#session;
+      for (let round = 0; session !== undefined && round < FLUSH_ROUNDS; round++) {
+        if (session.unflushed <= FLUSH_LAST_STEP) break;
+        await session.flush();
+      }
+    } catch {
+      // The blocking step below flushes these blobs again; a failure there is reported, retried.
+    } finally {
+      this.#syncing = false;
+    }
+    if (!this.#closed) this.#sync();
   }
 
   /**
@@ -261,6 +298,7 @@ export class Journal {
     const records = [...this.#pending, ...metricRecords];
     if (records.length === 0) return true;
     const first = this.#fd === undefined;
+    const buf = frames(first ? [this.#header, ...records] : records);
     try {
       if (first) {
         // Not recursive: a store whose .runledger is gone is not recreated here.
@@ -271,7 +309,6 @@ export class Journal {
         }
         this.#fd = openSync(this.#path, 'a');
       }
-      const buf = Buffer.concat((first ? [this.#header, ...records] : records).flatMap(frame));
       try {
         let off = 0;
         while (off < buf.length) off += writeSync(this.#fd as number, buf, off);
@@ -304,7 +341,10 @@ export class Journal {
     return true;
   }
 
-  /** Makes what was written durable: `blobs/sha256` first when a record names blobs. */
+  /**
+   * Makes what was written durable, blocking: the session's blobs left unflushed and its pins,
+   * `blobs/sha256` when a record names blobs, then the journal.
+   */
   #sync(): void {
     if (this.#syncTimer !== undefined) {
       clearTimeout(this.#syncTimer);
@@ -312,9 +352,9 @@ export class Journal {
     }
     if (!this.#unsynced || this.#fd === undefined) return;
     try {
-      // Pins, then blob names, then the journal: a durable record never names a blob that a
-      // power loss could leave unpinned or unnamed.
-      this.#beforeSync?.();
+      // Blob contents, pins, then blob names, then the journal: a durable record never names a
+      // blob that a power loss could leave empty, unpinned or unnamed.
+      this.#session?.sync();
       if (this.#namesBlobs) syncDirectory(this.#blobDir);
       fdatasyncSync(this.#fd);
       if (!this.#dirSynced) {

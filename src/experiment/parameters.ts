@@ -5,8 +5,8 @@
  */
 import { RunledgerError } from '../errors.js';
 import { compareCodePoints } from '../formats/code-points.js';
-import { MsgpackReader, msgpackKindName, type MsgpackToken } from '../formats/msgpack.js';
 import { MsgpackWriter } from '../formats/msgpack-writer.js';
+import { readRunParameterColumns } from './parameter-table-read.js';
 
 /**
  * A value a run can log as a parameter. Stored normalised: `int64` cells as `bigint`, `float64`
@@ -39,7 +39,6 @@ export interface ParameterColumn {
 /** The longest parameter name accepted, in Unicode code points. */
 export const PARAMETER_NAME_MAX_LENGTH = 256;
 
-const PARAMETER_TYPES: readonly ParameterType[] = ['bool', 'int64', 'float64', 'string'];
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 // C0 controls, DEL and C1 controls.
@@ -189,6 +188,15 @@ function normalise(value: ParameterValue, type: ParameterType): ParameterValue {
   return value;
 }
 
+/** A column as a table holds it. @internal */
+export interface ParameterCells {
+  readonly type: ParameterType;
+  readonly setBy: number;
+  readonly values: ReadonlyMap<number, ParameterValue>;
+  /** In a float64 column: the exact values of the runs that logged an integer. */
+  readonly ints: ReadonlyMap<number, bigint> | undefined;
+}
+
 interface Column {
   type: ParameterType;
   setBy: number;
@@ -209,6 +217,22 @@ interface OthersView {
 
 // Lets decodeRunParameters insert checked columns without going through the logging rules.
 let insertColumn: (table: ParameterTable, name: string, column: Column) => void;
+// Lets the incremental encoder read the columns and see whether a logged cell ever changed.
+let internals: (table: ParameterTable) => TableInternals;
+
+/** A table's columns as they are held, and a count bumped by every `set` and removal. */
+export interface TableInternals {
+  readonly columns: ReadonlyMap<string, ParameterCells>;
+  readonly version: number;
+}
+
+/**
+ * What `parameter-encoder` reads of a table (its columns as held, its change count).
+ * @internal
+ */
+export function tableInternals(table: ParameterTable): TableInternals {
+  return internals(table);
+}
 
 /**
  * The run parameters of an experiment as typed columns: name → type and run id → value.
@@ -229,9 +253,12 @@ let insertColumn: (table: ParameterTable, name: string, column: Column) => void;
  */
 export class ParameterTable {
   readonly #columns: Map<string, Column> = new Map();
+  /** Bumped by every `set` and removal (`log`, which adds cells of open runs, leaves it alone). */
+  #version = 0;
 
   static {
     insertColumn = (table, name, column) => table.#columns.set(name, column);
+    internals = (table) => ({ columns: table.#columns, version: table.#version });
   }
 
   /**
@@ -275,6 +302,8 @@ export class ParameterTable {
    */
   set(runId: number, name: string, value: ParameterValue): void {
     this.#commit(runId, name, value, this.#plan(runId, name, value, false));
+    // Any run may be set (a replay, a merge), a closed one too: an encoder starts over.
+    this.#version++;
   }
 
   /**
@@ -363,19 +392,26 @@ export class ParameterTable {
    * ```
    */
   valuesByRun(): Map<number, Record<string, ParameterValue>> {
-    const entries = new Map<number, [string, ParameterValue][]>();
+    const byRun = new Map<number, Record<string, ParameterValue>>();
     for (const c of this.columns()) {
+      // Assigning `__proto__` would set the prototype: that one name is defined instead.
+      const special = c.name === '__proto__';
       for (const [id, v] of c.values) {
-        let list = entries.get(id);
-        if (list === undefined) entries.set(id, (list = []));
-        list.push([c.name, v]);
+        let o = byRun.get(id);
+        if (o === undefined) byRun.set(id, (o = {}));
+        if (special) {
+          Object.defineProperty(o, c.name, {
+            value: v,
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+        } else {
+          o[c.name] = v;
+        }
       }
     }
-    const out = new Map<number, Record<string, ParameterValue>>();
-    for (const id of [...entries.keys()].sort((a, b) => a - b)) {
-      out.set(id, Object.fromEntries(entries.get(id)!));
-    }
-    return out;
+    return new Map([...byRun].sort((a, b) => a[0] - b[0]));
   }
 
   /**
@@ -494,6 +530,7 @@ export class ParameterTable {
   }
 
   #removeCell(name: string, column: Column, runId: number): void {
+    this.#version++;
     column.values.delete(runId);
     column.ints?.delete(runId);
     if (column.values.size === 0) {
@@ -580,36 +617,6 @@ export function encodeRunParameters(table: ParameterTable): Uint8Array {
   return w.bytes();
 }
 
-/** A strict token reader whose errors name the run-parameter table and the byte offset. */
-function tableReader(bytes: Uint8Array): MsgpackReader {
-  return new MsgpackReader(
-    bytes,
-    (why, at, cause) =>
-      new RunledgerError(
-        'PAYLOAD_INVALID',
-        `The run-parameter table (msgpack) ${why} at byte ${at}.`,
-        {
-          data: { offset: at },
-          cause,
-        }
-      )
-  );
-}
-
-function readMap(r: MsgpackReader, what: string): number {
-  const at = r.pos;
-  const t = r.token();
-  if (t.kind !== 'map') r.fail(`has ${msgpackKindName(t.kind)} where ${what} map belongs`, at);
-  return t.size;
-}
-
-function readStr(r: MsgpackReader, what: string): string {
-  const at = r.pos;
-  const t = r.token();
-  if (t.kind !== 'str') r.fail(`has ${msgpackKindName(t.kind)} where ${what} belongs`, at);
-  return t.value;
-}
-
 /**
  * Decodes OMMX's run-parameter table blob, as strictly as OMMX's reader: exactly one msgpack
  * value, no unknown, missing or duplicate fields, a known type per column, run ids as msgpack
@@ -626,104 +633,9 @@ function readStr(r: MsgpackReader, what: string): string {
  * ```
  */
 export function decodeRunParameters(bytes: Uint8Array): ParameterTable {
-  const r = tableReader(bytes);
   const table = new ParameterTable();
-  let sawColumns = false;
-  const topSize = readMap(r, 'the top-level');
-  for (let i = 0; i < topSize; i++) {
-    const at = r.pos;
-    const key = readStr(r, 'a field name');
-    if (key !== 'columns') r.fail(`has an unknown field ${JSON.stringify(key)}`, at);
-    if (sawColumns) r.fail('has the field "columns" twice', at);
-    sawColumns = true;
-    const count = readMap(r, 'the "columns"');
-    const seen = new Set<string>();
-    for (let j = 0; j < count; j++) {
-      const nameAt = r.pos;
-      const name = readStr(r, 'a column name');
-      if (seen.has(name)) r.fail(`has the column ${JSON.stringify(name)} twice`, nameAt);
-      seen.add(name);
-      insertColumn(table, name, readColumn(r, name));
-    }
+  for (const [name, c] of readRunParameterColumns(bytes)) {
+    insertColumn(table, name, { type: c.type, setBy: c.setBy, values: c.values, ints: undefined });
   }
-  if (!sawColumns) r.fail('has no "columns" field', 0);
-  if (r.remaining > 0) r.fail(`has ${r.remaining} trailing byte(s) after its value`);
   return table;
-}
-
-function readColumn(r: MsgpackReader, name: string): Column {
-  const subject = `column ${JSON.stringify(name)}`;
-  let type: ParameterType | undefined;
-  let cells: { id: number; token: MsgpackToken; at: number }[] | undefined;
-  const size = readMap(r, `the ${subject}`);
-  for (let i = 0; i < size; i++) {
-    const at = r.pos;
-    const key = readStr(r, `a field name in ${subject}`);
-    if (key === 'type') {
-      if (type !== undefined) r.fail(`has the field "type" twice in ${subject}`, at);
-      const typeAt = r.pos;
-      const t = readStr(r, `the type of ${subject}`);
-      if (!(PARAMETER_TYPES as readonly string[]).includes(t)) {
-        r.fail(`has the unknown type ${JSON.stringify(t)} in ${subject}`, typeAt);
-      }
-      type = t as ParameterType;
-    } else if (key === 'values') {
-      if (cells !== undefined) r.fail(`has the field "values" twice in ${subject}`, at);
-      cells = [];
-      const ids = new Set<number>();
-      const n = readMap(r, `the values of ${subject}`);
-      for (let j = 0; j < n; j++) {
-        const idAt = r.pos;
-        const idToken = r.token();
-        if (idToken.kind !== 'uint') {
-          r.fail(`has ${msgpackKindName(idToken.kind)} where a run id (uint) belongs`, idAt);
-        }
-        // Only uint64 (a bigint) can go beyond 2^53 − 1.
-        if (typeof idToken.value === 'bigint' && idToken.value > BigInt(Number.MAX_SAFE_INTEGER)) {
-          r.fail(`has the run id ${idToken.value}, beyond 2^53 − 1`, idAt);
-        }
-        const id = Number(idToken.value);
-        if (ids.has(id)) r.fail(`has run ${id} twice in ${subject}`, idAt);
-        ids.add(id);
-        const valueAt = r.pos;
-        const token = r.token();
-        // No column type holds a map or an array; refuse it before its items are misread.
-        if (token.kind === 'map' || token.kind === 'array') {
-          r.fail(`has ${msgpackKindName(token.kind)} as a value in ${subject}`, valueAt);
-        }
-        cells.push({ id, token, at: valueAt });
-      }
-    } else {
-      r.fail(`has an unknown field ${JSON.stringify(key)} in ${subject}`, at);
-    }
-  }
-  if (type === undefined) r.fail(`has no "type" in ${subject}`);
-  if (cells === undefined) r.fail(`has no "values" in ${subject}`);
-  if (cells.length === 0) r.fail(`has no values in ${subject}`);
-  const values = new Map<number, ParameterValue>();
-  let setBy = Infinity;
-  for (const { id, token, at } of cells) {
-    values.set(id, cellValue(r, token, type, subject, at));
-    if (id < setBy) setBy = id;
-  }
-  return { type, setBy, values, ints: undefined };
-}
-
-function cellValue(
-  r: MsgpackReader,
-  t: MsgpackToken,
-  type: ParameterType,
-  subject: string,
-  at: number
-): ParameterValue {
-  if (type === 'bool' && t.kind === 'bool') return t.value;
-  if (type === 'string' && t.kind === 'str') return t.value;
-  if (type === 'float64' && t.kind === 'float64') return t.value;
-  if (type === 'int64' && (t.kind === 'uint' || t.kind === 'int')) {
-    const n = BigInt(t.value);
-    if (n > INT64_MAX) r.fail(`has ${n}, beyond int64, in ${subject}`, at);
-    return n;
-  }
-  const extra = type === 'float64' && t.kind === 'float32' ? ' (OMMX requires float64)' : '';
-  return r.fail(`has ${msgpackKindName(t.kind)} in the ${type} ${subject}${extra}`, at);
 }

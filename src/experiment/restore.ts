@@ -13,6 +13,8 @@ import { findStaleJournals, foldStored, type JournalRun } from './crash-journals
 import type { JournalContents } from './journal-format.js';
 import type { ParameterValue } from './parameters.js';
 import type { ClosedRunState, Run } from './run.js';
+import type { SolveRecord } from './solve.js';
+import type { Digest } from '../oci/digest.js';
 import { loadSealed, loadSealedAt, type ForkFunction, type SealedExperiment } from './sealed.js';
 
 /** What an experiment is restored from. */
@@ -105,6 +107,28 @@ export interface ReplayTarget {
   addAnnotation(key: string, value: string): void;
 }
 
+/** Every blob a folded journal names: attachments, solves and traces of its runs, and its own. */
+function* foldedDigests(
+  runs: Iterable<JournalRun>,
+  experimentAttachments: readonly AttachmentRecord[]
+): Generator<Digest> {
+  const ofSolve = function* (s: SolveRecord): Generator<Digest> {
+    yield s.input.digest;
+    if (s.output !== undefined) yield s.output.digest;
+    if (s.diagnostics !== undefined) yield s.diagnostics.digest;
+  };
+  for (const a of experimentAttachments) yield a.descriptor.digest;
+  for (const r of runs) {
+    for (const a of r.attachments) yield a.descriptor.digest;
+    for (const s of r.solves) yield* ofSolve(s.record);
+    const c = r.close;
+    if (c === undefined) continue;
+    for (const a of c.attachments) yield a.descriptor.digest;
+    for (const s of [...c.solves, ...c.samplings]) yield* ofSolve(s);
+    if (c.trace !== undefined) yield c.trace.digest;
+  }
+}
+
 /**
  * Puts back what a dead process's journal recorded that the restored state lacks: closed runs
  * (with their parameters), and open runs up to their last write, closed as `interrupted` with
@@ -119,6 +143,11 @@ export async function replayJournal(target: ReplayTarget, j: JournalContents): P
     experiment: target.reference,
     known: new Set(target.runs.closedRunIds),
   });
+  // The dead process published its small blobs for a grouped flush it may not have made: made
+  // durable here, before the restore's checkpoint names them.
+  await target.registry.flushBlobs(
+    foldedDigests(folded.runs.values(), folded.experimentAttachments)
+  );
   target.adoptAttachments(folded.experimentAttachments);
   for (const [k, v] of folded.annotations) target.addAnnotation(k, v);
   const setParams = (runId: number, r: JournalRun): void => {

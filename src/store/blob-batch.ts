@@ -6,8 +6,12 @@
 import { readFile } from 'node:fs/promises';
 import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
-import { SYNCFS_THRESHOLD, type BlobStore, type PendingBlob } from './blob-store.js';
-import type { StoreSession } from './session.js';
+import { serializeManifest } from '../oci/manifest.js';
+import type { Descriptor, Manifest } from '../oci/types.js';
+import { rememberManifest } from './closure.js';
+import type { BlobStore, PendingBlob } from './blob-store.js';
+import { SYNCFS_THRESHOLD } from './flush.js';
+import { GROUPED_FLUSH_MAX, type StoreSession } from './session.js';
 import type { BlobInfo, PutBlobOptions } from './types.js';
 
 const PUBLISH_CONCURRENCY = 32;
@@ -97,6 +101,28 @@ export class BlobBatch {
   }
 
   /**
+   * Writes a manifest into the batch (canonical JSON): with its config and layers in the same
+   * batch, one flush makes them all durable. The closure check of the reference that publishes it
+   * then takes its children from memory instead of reading it back.
+   * @param manifest - the manifest
+   * @param options - `serialized`: its canonical bytes when the caller assembled them already
+   *   (they must be exactly what `serializeManifest(manifest)` gives)
+   * @returns its descriptor (media type, digest, size, artifactType)
+   * @throws RunledgerError `IO_ERROR`
+   */
+  async putManifest(
+    manifest: Manifest,
+    options: { readonly serialized?: Uint8Array } = {}
+  ): Promise<Descriptor> {
+    const { digest, size } = await this.putBlob(options.serialized ?? serializeManifest(manifest));
+    rememberManifest(digest, manifest);
+    const { mediaType, artifactType } = manifest;
+    return artifactType === undefined
+      ? { mediaType, digest, size }
+      : { mediaType, digest, size, artifactType };
+  }
+
+  /**
    * Reads back a blob written into this batch and not yet committed (small blobs only).
    * @param digest - a blob of this batch
    * @param maxSize - refuse larger blobs
@@ -134,7 +160,10 @@ export class BlobBatch {
    * Makes every blob of the batch durable and publishes it.
    * @param options - signal; `syncDirectory: false` leaves the fsync of `blobs/sha256` (which
    *   makes the new names durable) to a later write in the same store, e.g. the manifest that
-   *   references them: content is flushed either way. @default syncDirectory true
+   *   references them: content is flushed either way — except, with a `groupedFlush` session,
+   *   that of small blobs, left to the session's next grouped flush (they are published at once,
+   *   so a crash of the process loses none). With `syncDirectory` the session's grouped flush
+   *   runs now. @default syncDirectory true
    * @returns the committed blobs
    * @throws RunledgerError `IO_ERROR`, `ABORTED` — the batch stays as it was: commit it again
    *   once the cause is fixed, or discard it
@@ -147,12 +176,29 @@ export class BlobBatch {
     return this.#exclusive(() => this.#commit(options));
   }
 
+  /**
+   * Flushes the temp files of `pending` that must be durable before they are published: all of
+   * them, except with a `groupedFlush` session the small ones, which the session flushes later
+   * (before anything durable names them) — returned.
+   */
+  async #flushTemps(pending: readonly PendingBlob[]): Promise<PendingBlob[]> {
+    if (this.#session?.groupedFlush !== true) {
+      await this.#blobs.syncTemps(pending);
+      return [];
+    }
+    const deferred = pending.filter((p) => !p.synced && p.size <= GROUPED_FLUSH_MAX);
+    await this.#blobs.syncTemps(pending.filter((p) => p.synced || p.size > GROUPED_FLUSH_MAX));
+    this.#blobs.closeTemps(deferred);
+    return deferred;
+  }
+
   async #commit(options: { signal?: AbortSignal; syncDirectory?: boolean }): Promise<BlobInfo[]> {
     const pending = [...this.#pending.values()];
     try {
       throwIfAborted(options.signal);
-      await this.#blobs.syncTemps(pending);
+      // Blobs publishNow published already were flushed then (or wait in the session's group).
       const todo = pending.filter((p) => p.published !== true);
+      const deferred = await this.#flushTemps(todo);
       // Pinned before any of them is published (or an existing copy re-used): GC keeps them.
       this.#session?.pin(todo.map((p) => p.digest));
       let next = 0;
@@ -160,7 +206,11 @@ export class BlobBatch {
         while (next < todo.length) await this.#blobs.publish(todo[next++] as PendingBlob);
       };
       await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, todo.length) }, worker));
-      if (pending.length > 0 && options.syncDirectory !== false) await this.#blobs.syncBlobDir();
+      this.#published(todo, deferred);
+      if (pending.length > 0 && options.syncDirectory !== false) {
+        if (deferred.length > 0) await this.#session?.flush();
+        await this.#blobs.syncBlobDir();
+      }
     } catch (e) {
       // Nothing is thrown away: the batch can be committed again once the cause is fixed
       // (disk space, permissions), or discarded.
@@ -183,10 +233,20 @@ export class BlobBatch {
         .map((d) => this.#pending.get(d))
         .filter((p): p is PendingBlob => p !== undefined && p.published !== true);
       if (todo.length === 0) return;
-      await this.#blobs.syncTemps(todo);
+      const deferred = await this.#flushTemps(todo);
       this.#session?.pin(todo.map((p) => p.digest));
       for (const p of todo) if (p.published !== true) await this.#blobs.publish(p);
+      this.#published(todo, deferred);
     });
+  }
+
+  /** Tells the session what it now holds, and which of it waits for its grouped flush. */
+  #published(done: readonly PendingBlob[], deferred: readonly PendingBlob[]): void {
+    if (this.#session === undefined || done.length === 0) return;
+    this.#session.published(
+      done.map((p) => p.digest),
+      deferred.map((p) => p.digest)
+    );
   }
 
   /**

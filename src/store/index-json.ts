@@ -9,7 +9,7 @@ import { ioError, RunledgerError } from '../errors.js';
 import { parseImageIndex, serializeImageIndex } from '../oci/image-index.js';
 import { ANNOTATION_REF_NAME, MEDIA_TYPE_IMAGE_INDEX } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
-import { syncDir } from './blob-store.js';
+import { syncDir } from './flush.js';
 import { ownedTempName } from './owner.js';
 
 /** Annotation on an `index.json` entry: when runledger last set that reference (RFC 3339). */

@@ -17,7 +17,8 @@ import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import { BlobBatch } from './blob-batch.js';
 import { BlobStore, type PendingBlob, type TempFile } from './blob-store.js';
-import { walkClosure } from './closure.js';
+import { flushFiles } from './flush.js';
+import { rememberedManifest, rememberManifest, walkClosure } from './closure.js';
 import type { StoreContext } from './context.js';
 import { ANNOTATION_UPDATED_AT, readRefTable, writeRefTable, type RefTable } from './index-json.js';
 import { checkStore } from './fsck.js';
@@ -25,7 +26,13 @@ import { collectGarbage } from './gc.js';
 import { withLock } from './lock.js';
 import { createWhole, openLayout } from './open-layout.js';
 import { pruneRefs } from './prune.js';
-import { removeSessionFiles, StoreSession, type SessionOptions } from './session.js';
+import {
+  confirmPresent,
+  knownPresent,
+  removeSessionFiles,
+  StoreSession,
+  type SessionOptions,
+} from './session.js';
 import type {
   BlobInfo,
   FsckReport,
@@ -265,6 +272,26 @@ export class LocalRegistry {
   }
 
   /**
+   * Makes blobs already in the store durable: their content (one `syncfs` for many), then
+   * `blobs/sha256`. For blobs another process published for a grouped flush it may never have
+   * made (a crash journal's, before a restore checkpoints them); absent blobs are skipped.
+   * @param digests - the blobs
+   * @returns when flushed
+   * @throws RunledgerError `IO_ERROR`
+   * @example
+   * ```ts
+   * await registry.flushBlobs([layer.digest]);
+   * ```
+   */
+  async flushBlobs(digests: Iterable<Digest>): Promise<void> {
+    const paths: string[] = [];
+    for (const d of new Set(digests)) {
+      if ((await this.#blobs.stat(d)) !== undefined) paths.push(this.#blobs.path(d));
+    }
+    await flushFiles(this.#blobs.blobDir, paths);
+  }
+
+  /**
    * Appends a blob, verified, to an output file being written (archive export).
    * @internal
    */
@@ -303,6 +330,7 @@ export class LocalRegistry {
       session?.pin([p.digest]);
       await this.#blobs.publish(p);
       await this.#blobs.syncBlobDir();
+      session?.published([p.digest]);
     } catch (e) {
       await this.#blobs.discard([p]);
       throw e;
@@ -354,15 +382,23 @@ export class LocalRegistry {
   }
 
   /**
-   * Serializes a manifest canonically and stores it durably.
+   * Serializes a manifest canonically and stores it durably. The closure check of the reference
+   * that publishes it then takes its children from memory instead of reading it back.
    * @param manifest - the manifest
-   * @param options - the session that pins it
+   * @param options - the session that pins it; `serialized`, the manifest's canonical bytes when
+   *   the caller assembled them already (from parts serialized once, for a manifest of many
+   *   layers): stored as given, so they must be exactly what `serializeManifest(manifest)` gives
    * @returns its descriptor (media type, digest, size, artifactType)
    * @throws RunledgerError `IO_ERROR`
    */
-  async writeManifest(manifest: Manifest, options: SessionWriteOptions = {}): Promise<Descriptor> {
-    const bytes = serializeManifest(manifest);
-    const { digest, size } = await this.putBlob(bytes, options);
+  async writeManifest(
+    manifest: Manifest,
+    options: SessionWriteOptions & { readonly serialized?: Uint8Array } = {}
+  ): Promise<Descriptor> {
+    const { serialized, ...rest } = options;
+    const bytes = serialized ?? serializeManifest(manifest);
+    const { digest, size } = await this.putBlob(bytes, rest);
+    rememberManifest(digest, manifest);
     return descriptorFor(manifest.mediaType, digest, size, manifest.artifactType);
   }
 
@@ -374,7 +410,9 @@ export class LocalRegistry {
    */
   async readManifest(digest: string): Promise<{ manifest: Manifest; bytes: Uint8Array }> {
     const bytes = await this.readBlob(digest);
-    return { manifest: parseManifest(bytes), bytes };
+    // The bytes are verified; a manifest this process wrote need not be parsed back (20,000
+    // layers are 3 MB of JSON).
+    return { manifest: rememberedManifest(parseDigest(digest)) ?? parseManifest(bytes), bytes };
   }
 
   // ---- references --------------------------------------------------------------------------
@@ -595,8 +633,14 @@ export class LocalRegistry {
   }
 
   async #requireClosure(name: string, desc: Descriptor): Promise<void> {
-    const c = await walkClosure(this.#blobs, [desc], { subjects: true });
+    // Under the lock: what a session of this process published or saw is still there (GC keeps
+    // it), so only the rest is stat'ed — a checkpoint of 10,000 runs stats its few new blobs.
+    const c = await walkClosure(this.#blobs, [desc], {
+      subjects: true,
+      known: knownPresent(this.root),
+    });
     const bad = [...c.missing.keys(), ...c.wrongSize.keys(), ...c.invalid.keys()];
+    if (bad.length === 0) confirmPresent(this.root, c.present.keys());
     if (bad.length > 0) {
       throw new RunledgerError(
         'CLOSURE_INCOMPLETE',

@@ -9,8 +9,15 @@
  * one line per pin — a digest, or `{"root":<descriptor>}` for a manifest whose whole closure is
  * pinned. Pins are written with `write(2)` before the blob they name is published or re-used,
  * so a process crash never loses one; {@link StoreSession.sync} makes them survive a power loss.
+ *
+ * A session also knows which of its blobs are present: those it published, or pinned and found
+ * present by a closure check. GC keeps them while the session is open, so a closure check (under
+ * the store lock) need not `stat` them again. With `groupedFlush` it holds the small blobs its
+ * batches published without flushing them, until {@link StoreSession.flush} or
+ * {@link StoreSession.sync} flushes them together.
  */
 import { randomBytes } from 'node:crypto';
+import { blobPath } from '../oci/layout.js';
 import {
   closeSync,
   existsSync,
@@ -25,6 +32,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { ioError, RunledgerError } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
+import { flushFiles, flushFilesSync } from './flush.js';
 import { currentOwner, ownerGone, type ProcessOwner } from './owner.js';
 
 /** Options of `LocalRegistry.openSession`. */
@@ -44,7 +52,21 @@ export interface SessionOptions {
    * relative to the root). Once the process ended and this file is gone, the pins no longer count.
    */
   readonly recoverFrom?: string;
+  /**
+   * Small blobs its batches publish are not flushed one by one: they join the next
+   * {@link StoreSession.flush} or {@link StoreSession.sync}, which flush them together (one
+   * `syncfs` for many). For a writer that flushes in groups before anything durable names them —
+   * a crash journal's grouped sync, a checkpoint, a commit. @default false
+   */
+  readonly groupedFlush?: boolean;
 }
+
+/**
+ * The largest blob a `groupedFlush` session leaves for the grouped flush: an fsync of a small
+ * file costs a journal commit whatever its size (~0.3 ms here, 3× the rest of a run close), one of
+ * a large file its bytes, which a grouped flush would pay too while it blocks.
+ */
+export const GROUPED_FLUSH_MAX: number = 64 * 1024;
 
 /** A session file's first line. */
 interface SessionHeader extends ProcessOwner {
@@ -105,6 +127,16 @@ export class StoreSession {
   readonly #root: string;
   readonly #recoverFrom: string | undefined;
   readonly #pinned = new Set<string>();
+  /** Pinned (or under a pinned root) and known to be in the store: GC keeps them. */
+  readonly #present = new Set<Digest>();
+  /** Blobs of pinned roots' closures, as their readers listed them (not written: see pinRoot). */
+  readonly #covered = new Set<Digest>();
+  /** Blobs published, content not yet flushed (`groupedFlush`). */
+  #unflushed: Digest[] = [];
+  /** Blobs a {@link StoreSession.flush} is flushing now. */
+  #flushing: readonly Digest[] = [];
+  #flushes: Promise<void> = Promise.resolve();
+  readonly groupedFlush: boolean;
   #fd: number | undefined;
   #unsynced = false;
 
@@ -124,6 +156,7 @@ export class StoreSession {
     }
     this.id = id;
     this.recoverable = options.recoverable;
+    this.groupedFlush = options.groupedFlush === true;
     this.#root = root;
     this.#recoverFrom =
       options.recoverFrom === undefined ? undefined : insideRoot(root, options.recoverFrom);
@@ -157,8 +190,79 @@ export class StoreSession {
     this.#pinned.add(key);
   }
 
-  /** Makes the pins written so far durable (`fdatasync`), when any are not yet. */
+  /**
+   * Notes blobs of the closure of a root this session pinned (e.g. the layers of the manifest an
+   * experiment continues, as its reader listed them): GC keeps them through the root, so once a
+   * closure check finds them present they need no `stat` again. Nothing is written.
+   * @param digests - blobs of a pinned root's closure
+   */
+  covers(digests: Iterable<Digest>): void {
+    for (const d of digests) this.#covered.add(d);
+  }
+
+  /**
+   * Records blobs this session pinned as published: present in the store, and kept there by GC.
+   * With `groupedFlush`, `unflushed` are those of them whose content is not flushed yet.
+   * @internal
+   */
+  published(digests: readonly Digest[], unflushed: readonly Digest[] = []): void {
+    for (const d of digests) this.#present.add(d);
+    for (const d of unflushed) this.#unflushed.push(d);
+  }
+
+  /** How many published blobs wait for a grouped flush. */
+  get unflushed(): number {
+    return this.#unflushed.length + this.#flushing.length;
+  }
+
+  /**
+   * Flushes the content of every blob published unflushed so far (one `syncfs` for many), then
+   * `blobs/sha256`; flushes run one after another, so when this resolves everything published
+   * before the call is durable.
+   * @returns when flushed
+   * @throws RunledgerError `IO_ERROR` (the blobs stay listed for the next flush)
+   */
+  flush(): Promise<void> {
+    const run = this.#flushes.then(async () => {
+      const todo = this.#unflushed;
+      if (todo.length === 0) return;
+      this.#unflushed = [];
+      this.#flushing = todo;
+      try {
+        await flushFiles(
+          this.#blobDir,
+          todo.map((d) => this.#blobFile(d))
+        );
+      } catch (e) {
+        this.#unflushed = [...todo, ...this.#unflushed];
+        throw e;
+      } finally {
+        this.#flushing = [];
+      }
+    });
+    this.#flushes = run.then(
+      () => undefined,
+      () => undefined
+    );
+    return run;
+  }
+
+  /**
+   * Makes everything durable now, blocking: the content of blobs published unflushed (those a
+   * {@link StoreSession.flush} is working on too), `blobs/sha256`, then the pins (`fdatasync`).
+   * A crash journal calls it right before its own `fdatasync`, so no durable record names a blob
+   * whose content or pin a power loss could take.
+   * @throws RunledgerError `IO_ERROR`
+   */
   sync(): void {
+    const todo = [...this.#flushing, ...this.#unflushed];
+    if (todo.length > 0) {
+      flushFilesSync(
+        this.#blobDir,
+        todo.map((d) => this.#blobFile(d))
+      );
+      this.#unflushed = [];
+    }
     if (this.#fd === undefined || !this.#unsynced) return;
     try {
       fdatasyncSync(this.#fd);
@@ -166,6 +270,31 @@ export class StoreSession {
       throw ioError(e, 'flush', this.path);
     }
     this.#unsynced = false;
+  }
+
+  get #blobDir(): string {
+    return join(this.#root, 'blobs', 'sha256');
+  }
+
+  #blobFile(digest: Digest): string {
+    return join(this.#root, blobPath(digest));
+  }
+
+  /** Whether the blob is known present (see the module comment). @internal */
+  holds(digest: Digest): boolean {
+    return this.#present.has(digest);
+  }
+
+  /** A closure check found these present: those this session pins count as present. @internal */
+  confirm(digests: Iterable<Digest>): void {
+    for (const d of digests) {
+      if (this.#pinned.has(d) || this.#covered.has(d)) this.#present.add(d);
+    }
+  }
+
+  /** The store root this session pins in. @internal */
+  get root(): string {
+    return this.#root;
   }
 
   #append(text: string): void {
@@ -218,8 +347,43 @@ export class StoreSession {
       // never written, or removed already
     }
     this.#pinned.clear();
+    this.#present.clear();
+    this.#covered.clear();
+    this.#unflushed = [];
     openSessions.delete(this.path);
   }
+}
+
+/**
+ * What the open sessions of this process know to be in a store: blobs they published, or pinned
+ * and saw present. GC keeps every one of them while its session is open, so under the store lock
+ * a closure check may take them as present without a `stat`.
+ * @param root - the store root
+ * @returns a predicate, or undefined when no session of this process is open in that store
+ * @internal
+ */
+export function knownPresent(root: string): ((digest: Digest) => boolean) | undefined {
+  const mine = [...openSessions.values()].filter((s) => s.root === root);
+  if (mine.length === 0) return undefined;
+  if (mine.length === 1) {
+    const only = mine[0] as StoreSession;
+    return (d) => only.holds(d);
+  }
+  return (d) => mine.some((s) => s.holds(d));
+}
+
+/**
+ * A closure check found these blobs present: each open session of this process counts those it
+ * pinned (directly or under a pinned root) as present from now on.
+ * @param root - the store root
+ * @param digests - blobs found present
+ * @internal
+ */
+export function confirmPresent(root: string, digests: Iterable<Digest>): void {
+  const mine = [...openSessions.values()].filter((s) => s.root === root);
+  if (mine.length === 0) return;
+  const list = [...digests];
+  for (const s of mine) s.confirm(list);
 }
 
 function insideRoot(root: string, path: string): string {

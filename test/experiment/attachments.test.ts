@@ -131,18 +131,28 @@ describe('media types are checked when logged', () => {
 
 describe('a manifest that does not validate', () => {
   it('fails the checkpoint and the commit with MANIFEST_INVALID naming the experiment, not CLOSURE_INCOMPLETE', async () => {
-    const { exp } = await newExperiment();
+    const { registry, exp } = await newExperiment();
     await exp.run((run) => run.logText('log', 'hello'));
-    // A record damaged in memory (nothing logged through the API can do this any more).
-    const record = exp.runs[0]!.records.get('log')!;
-    (record.descriptor as { mediaType: string }).mediaType = 'not a media type';
-    for (const attempt of [() => exp.checkpoint(), () => exp.commit()]) {
+    // A record damaged in memory (nothing logged through the API can do this any more), in the
+    // state an experiment is built from: a closed run's layers are serialized once, as it joins.
+    const seed = await (await exp.commit()).seed();
+    const run = seed.runs[0]!;
+    const log = run.attachments.get('log')!;
+    const descriptor = { ...log.descriptor, mediaType: 'not a media type' };
+    const attachments = new Map(run.attachments).set('log', { ...log, descriptor });
+    const name = `${NAME}-damaged`;
+    const damaged = await Experiment.fromSeed(
+      name,
+      { ...seed, runs: [{ ...run, attachments }] },
+      registry
+    );
+    for (const attempt of [() => damaged.checkpoint(), () => damaged.commit()]) {
       const err = await expectCode(attempt, 'MANIFEST_INVALID');
-      expect(err.message).toContain(NAME);
+      expect(err.message).toContain(name);
       expect(err.message).toMatch(/mediaType/);
       expect(err.message).not.toMatch(/missing or damaged/);
     }
-    expect(exp.state).toBe('unsealed');
+    expect(damaged.state).toBe('unsealed');
   });
 });
 

@@ -74,30 +74,39 @@ describe('CheckpointQueue', () => {
     expect(h.writes).toHaveLength(1);
   });
 
-  it('paces journaled autosaves (4x the last one) and a waiting caller cuts the pause short', async () => {
+  it('paces journaled autosaves (4x the last one, at least a second) and a waiting caller cuts the pause short', async () => {
     const h = host(true);
     const queue = new CheckpointQueue(h);
-    h.took = 100;
-    await queue.autosave(); // took 100 ms: the next may not start for 400 ms
+    h.took = 500;
+    await queue.autosave(); // took 500 ms: the next may not start for 2 s
     expect(h.writes).toHaveLength(1);
     h.took = 0;
     const paced = queue.autosave();
-    await vi.advanceTimersByTimeAsync(399);
+    await vi.advanceTimersByTimeAsync(1999);
     expect(h.writes).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
     await paced;
     expect(h.writes).toHaveLength(2);
+    // One that took no time: still a second before the next.
+    const floor = queue.autosave();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(h.writes).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    await floor;
+    expect(h.writes).toHaveLength(3);
+    expect(h.writes[2]! - h.writes[1]!).toBe(1000);
 
     h.took = 100;
+    await vi.advanceTimersByTimeAsync(1000);
     await queue.autosave();
     h.took = 0;
     const cut = queue.autosave();
     await vi.advanceTimersByTimeAsync(10);
-    expect(h.writes).toHaveLength(3);
+    expect(h.writes).toHaveLength(4);
     await queue.settled(); // a commit waiting: the pause ends now
     await cut;
-    expect(h.writes).toHaveLength(4);
-    expect(h.writes[3]! - h.writes[2]!).toBe(10);
+    expect(h.writes).toHaveLength(5);
+    expect(h.writes[4]! - h.writes[3]!).toBe(10);
   });
 
   it('does not pace without a journal: the closed run waits for its checkpoint', async () => {
