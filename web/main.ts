@@ -110,12 +110,19 @@ async function main(): Promise<void> {
       location.hash = hash;
     },
     refreshHash: () => {
-      if (current === null) return;
-      const hash = current.hash();
-      if (hash !== location.hash) history.replaceState(null, '', hash);
       renderHeader();
+      // The address bar follows a moment later: history.replaceState costs milliseconds a call
+      // (more from file://), and a sort or a filter should not wait for it.
+      clearTimeout(hashTimer);
+      hashTimer = window.setTimeout(writeHash, 120);
     },
   };
+  let hashTimer = 0;
+  function writeHash(): void {
+    if (current === null) return;
+    const hash = current.hash();
+    if (hash !== location.hash) history.replaceState(null, '', hash);
+  }
 
   function renderHeader(): void {
     const shared = sharedParams(state);
@@ -203,6 +210,8 @@ async function main(): Promise<void> {
   }
 
   function show(): void {
+    // A pending rewrite belongs to the view being left.
+    clearTimeout(hashTimer);
     const route = parseHash(location.hash);
     current?.dispose();
     current = null;

@@ -4,6 +4,7 @@
  * over row objects built once from the columnar study. Time columns are read as the CLI reads
  * them, RFC 3339 text, so `started_at > '2026-01-15'` and MLflow's `start_time` work alike.
  */
+import { compareCodePoints } from '../src/formats/code-points.js';
 import { parseSort, parseWhere, type Cell, type Row } from '../src/tables/query.js';
 import type { UiRunTable } from '../src/ui/model.js';
 
@@ -13,10 +14,23 @@ export interface SortKey {
   readonly descending: boolean;
 }
 
+/**
+ * A column prepared for sorting, once: its rows in the CLI's ascending order (`perm`, ties in
+ * table order), each row's place in that order (`pos`, equal for equal cells) and its kind's
+ * rank (booleans 0, numbers 1, strings 2, NaN 3, null 4). A sort on one key is then a walk
+ * along `perm`, and a sort on several compares integers.
+ */
+interface SortColumn {
+  readonly rank: Uint8Array;
+  readonly pos: Int32Array;
+  readonly perm: Int32Array;
+}
+
 /** The run table's rows as the query language reads them. */
 export class RunQuery {
   readonly names: readonly string[];
   readonly rows: readonly Row[];
+  readonly #sortColumns = new Map<string, SortColumn>();
 
   constructor(table: UiRunTable) {
     this.names = table.columns.map((c) => c.name);
@@ -55,13 +69,101 @@ export class RunQuery {
    */
   order(mask: Uint8Array, keys: readonly SortKey[]): number[] {
     const out: number[] = [];
-    for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out.push(i);
-    if (keys.length > 0) {
-      const compare = parseSort(formatSort(keys), this.names);
-      const rows = this.rows;
-      out.sort((a, b) => compare(rows[a]!, rows[b]!));
+    if (keys.length === 0) {
+      for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out.push(i);
+      return out;
     }
+    // The CLI's comparator checks the names (and is the reference for the order).
+    const compare = parseSort(formatSort(keys), this.names);
+    const rows = this.rows;
+    if (!keys.every((k) => this.names.includes(k.column))) {
+      // An alias (MLflow's start_time…): the CLI's comparator, row by row.
+      for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out.push(i);
+      out.sort((a, b) => compare(rows[a]!, rows[b]!));
+      return out;
+    }
+    const cols = keys.map((k) => this.#sortColumn(k.column));
+    if (keys.length === 1) {
+      const { perm, pos, rank } = cols[0]!;
+      if (!keys[0]!.descending) {
+        for (const i of perm) if (mask[i] === 1) out.push(i);
+        return out;
+      }
+      // Descending: the groups of equal cells from the last, each in table order; null and
+      // NaN stay last.
+      let end = perm.length;
+      while (end > 0 && rank[perm[end - 1]!]! >= 3) end--;
+      for (let hi = end; hi > 0; ) {
+        let lo = hi - 1;
+        while (lo > 0 && pos[perm[lo - 1]!] === pos[perm[hi - 1]!]) lo--;
+        for (let j = lo; j < hi; j++) if (mask[perm[j]!] === 1) out.push(perm[j]!);
+        hi = lo;
+      }
+      for (let j = end; j < perm.length; j++) if (mask[perm[j]!] === 1) out.push(perm[j]!);
+      return out;
+    }
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out.push(i);
+    const descending = keys.map((k) => k.descending);
+    out.sort((a, b) => {
+      for (let k = 0; k < cols.length; k++) {
+        const { pos, rank } = cols[k]!;
+        const c = pos[a]! - pos[b]!;
+        if (c === 0) continue;
+        // Null and NaN stay last whichever the direction.
+        return descending[k] && rank[a]! < 3 && rank[b]! < 3 ? -c : c;
+      }
+      return 0;
+    });
     return out;
+  }
+
+  #sortColumn(name: string): SortColumn {
+    let prepared = this.#sortColumns.get(name);
+    if (prepared !== undefined) return prepared;
+    const n = this.rows.length;
+    const rank = new Uint8Array(n);
+    const value = new Float64Array(n);
+    const strings = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const v = this.rows[i]![name] ?? null;
+      if (typeof v === 'string') strings.add(v);
+    }
+    const ordinal = new Map([...strings].sort(compareCodePoints).map((t, i) => [t, i]));
+    for (let i = 0; i < n; i++) {
+      const v = this.rows[i]![name] ?? null;
+      if (v === null) rank[i] = 4;
+      else if (typeof v === 'boolean') value[i] = v ? 1 : 0;
+      else if (typeof v === 'string') {
+        rank[i] = 2;
+        value[i] = ordinal.get(v)!;
+      } else if (typeof v === 'number' && Number.isNaN(v)) rank[i] = 3;
+      else {
+        rank[i] = 1;
+        value[i] = Number(v);
+      }
+    }
+    // Not x - y: two infinities of one sign are equal, and their difference is NaN.
+    const cmp = (a: number, b: number): number => {
+      const ra = rank[a]!;
+      const rb = rank[b]!;
+      if (ra !== rb) return ra - rb;
+      if (ra >= 3) return 0;
+      const x = value[a]!;
+      const y = value[b]!;
+      return x < y ? -1 : x > y ? 1 : 0;
+    };
+    const perm = Int32Array.from({ length: n }, (_, i) => i);
+    // Stable: ties keep table order.
+    const sorted = Array.from(perm).sort((a, b) => cmp(a, b) || a - b);
+    perm.set(sorted);
+    const pos = new Int32Array(n);
+    for (let j = 1; j < n; j++) {
+      const i = perm[j]!;
+      pos[i] = cmp(perm[j - 1]!, i) === 0 ? pos[perm[j - 1]!]! : j;
+    }
+    prepared = { rank, pos, perm };
+    this.#sortColumns.set(name, prepared);
+    return prepared;
   }
 }
 

@@ -142,9 +142,10 @@ describe.skipIf(!hasChromium)('the viewer page (a report of a synthetic study, o
       return o !== 0 ? o : byLoss(a, b);
     });
     expect(await rowKeys(20)).toEqual(two.slice(0, 20).map(key));
-    expect(decodeURIComponent(new URL(page.url()).hash)).toContain(
-      'sort=params.optimizer, metrics.loss'
-    );
+    // The address bar follows a moment after the view.
+    await expect
+      .poll(() => decodeURIComponent(new URL(page.url()).hash))
+      .toContain('sort=params.optimizer, metrics.loss');
     expect(await page.textContent('.head-cell[data-column="metrics.loss"] .sort-mark')).toBe('▲2');
   });
 
@@ -210,7 +211,7 @@ describe.skipIf(!hasChromium)('the viewer page (a report of a synthetic study, o
     await page.check('#only-differ');
     expect(await heads()).not.toContain('project');
     expect(await heads()).toContain('params.lr');
-    expect(new URL(page.url()).hash).toContain('differ=1');
+    await expect.poll(() => new URL(page.url()).hash).toContain('differ=1');
     await page.uncheck('#only-differ');
     expect(await heads()).toContain('project');
   });
@@ -329,7 +330,7 @@ describe.skipIf(!hasChromium)('the viewer page (a report of a synthetic study, o
     // …until "show all fields".
     await page.check('#diff-all');
     expect(await page.locator('tr[data-field="run.host"]').count()).toBe(1);
-    expect(new URL(page.url()).hash).toContain('all=1');
+    await expect.poll(() => new URL(page.url()).hash).toContain('all=1');
     await page.screenshot({ path: screenshotPath('synthetic-diff') });
   });
 

@@ -4,7 +4,8 @@
  * sort specs round-trip and the page's filter keeps the rows the CLI's `--where` keeps.
  */
 import { describe, expect, it } from 'vitest';
-import { parseWhere } from '../../src/tables/query.js';
+import { parseSort, parseWhere } from '../../src/tables/query.js';
+import type { UiCell, UiRunTable } from '../../src/ui/model.js';
 import { parseNpy } from '../../web/npy.js';
 import { RunQuery, formatSort, parseSortSpec, quoteColumn } from '../../web/query.js';
 import { formatHash, listParam, param, parseHash } from '../../web/router.js';
@@ -179,5 +180,64 @@ describe('the query glue (web/query.ts)', () => {
       (i) => study.runs.columns.find((c) => c.name === 'metrics.loss')!.values[i] as number
     );
     expect(losses).toEqual([...losses].sort((a, b) => a - b));
+  });
+
+  it('sorts as the CLI comparator does: kinds, nulls and NaN last, code points, several keys', () => {
+    const mixed: UiCell[] = [
+      3,
+      'b',
+      null,
+      true,
+      Number.NaN,
+      -Infinity,
+      'a',
+      Infinity,
+      false,
+      '\u{1F600}',
+      '\uFFFF',
+      3,
+      Infinity,
+      null,
+      'a',
+      0,
+      -0,
+      2.5,
+      'B',
+      Number.NaN,
+    ];
+    const n = mixed.length;
+    const second: UiCell[] = Array.from({ length: n }, (_, i) => (i * 7) % 5);
+    const table: UiRunTable = {
+      experiment: new Array<number>(n).fill(0),
+      runId: Array.from({ length: n }, (_, i) => i),
+      status: new Array<'finished'>(n).fill('finished'),
+      columns: [
+        {
+          name: 'run_id',
+          kind: 'run',
+          type: 'number',
+          values: Array.from({ length: n }, (_, i) => i),
+        },
+        { name: 'params.x', kind: 'param', type: 'string', values: mixed },
+        { name: 'params.y', kind: 'param', type: 'number', values: second },
+      ],
+      metricNames: [],
+    };
+    const q = new RunQuery(table);
+    const all = new Uint8Array(n).fill(1);
+    for (const spec of [
+      'params.x',
+      'params.x desc',
+      'params.y desc, params.x',
+      'params.x, params.y desc',
+    ]) {
+      const compare = parseSort(spec, q.names);
+      const expected = Array.from({ length: n }, (_, i) => i).sort((a, b) =>
+        compare(q.rows[a]!, q.rows[b]!)
+      );
+      expect(q.order(all, parseSortSpec(spec)), spec).toEqual(expected);
+    }
+    // An MLflow alias goes through the CLI comparator itself.
+    expect(() => q.order(all, [{ column: 'nope', descending: false }])).toThrow(/nope/);
   });
 });
