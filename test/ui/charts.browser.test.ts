@@ -266,6 +266,38 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       await p.screenshot({ path: screenshotPath('chart-parallel-highlighted') });
     });
 
+    it('paints failed rows in the failed colour', async () => {
+      const p = await open();
+      // Only row 99 failed; it runs along the top from a (99) to b (9), no other line there.
+      await parallel(p, 'failed: Uint8Array.from({ length: 100 }, (_, r) => (r === 99 ? 1 : 0)),');
+      await attrs(p, '.rl-parallel');
+      const a = await at(p, 0, 1);
+      const b = await at(p, 1, 1);
+      const box = (await p.locator('.rl-parallel canvas').boundingBox())!;
+      const [r, g, bl] = await p.$eval(
+        '.rl-parallel canvas',
+        (c, [x, y]) => {
+          const cv = c as unknown as {
+            width: number;
+            clientWidth: number;
+            getContext(k: '2d'): {
+              getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+            };
+          };
+          const k = cv.width / cv.clientWidth;
+          return [
+            ...cv.getContext('2d').getImageData(Math.round(x! * k), Math.round(y! * k), 1, 1).data,
+          ];
+        },
+        [(a.x + b.x) / 2 - box.x, a.y - box.y]
+      );
+      // --failed is #b00 (187, 0, 0), stroked translucent over the transparent canvas: read back
+      // unpremultiplied, the channels come within rounding of it (the colour-by-b gradient would
+      // give this line the orange end, (255, 127, 14)-ish).
+      expect(Math.abs(r! - 187)).toBeLessThanOrEqual(3);
+      expect(Math.max(g!, bl!)).toBeLessThanOrEqual(3);
+    });
+
     it('draws 10,000 rows × 8 axes, with a log axis', async () => {
       const p = await open();
       await p.evaluate(`(() => {
