@@ -1,9 +1,11 @@
 /**
  * Recording at full speed with the default durability — small blobs published at once and
- * flushed in groups (one `syncfs` for many, within a second), background checkpoints written from parts serialized once — killed with SIGKILL, SIGINT or
- * SIGTERM at random moments while `gc --delete --grace 0` runs beside it: every run whose close
- * was acknowledged comes back whole, the store stays valid (fsck clean), and what the killed
- * process left (journal, session, temp files) is consumed by the restore and gc.
+ * flushed in groups (one `syncfs` for many, within a second), background checkpoints written from
+ * parts serialized once — killed with SIGKILL, SIGINT or SIGTERM at random moments while
+ * `runledger gc --delete --grace 0s` (and the same collection in this process) runs beside it:
+ * every run whose close was acknowledged comes back whole, the store stays valid (fsck clean),
+ * and what the killed process left (journal, session, temp files) is consumed by the restore and
+ * gc.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import { Experiment } from '../../src/experiment/experiment.js';
 import { journalDir } from '../../src/experiment/journal-format.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { DIST_INDEX, requireBuilt } from '../helpers/built.js';
-import { startNode } from '../helpers/child.js';
+import { runCli, startNode } from '../helpers/child.js';
 import { tempDir } from '../helpers/temp.js';
 
 const CHILD = fileURLToPath(new URL('./children/recording-child.mjs', import.meta.url));
@@ -55,11 +57,20 @@ describe('recording at full speed, killed at random moments with gc beside it', 
       await child.waitFor('ready');
       const gcRegistry = await LocalRegistry.open(root);
       let stop = false;
+      // Collections in this process, and `runledger gc --delete --grace 0s` as a user runs it.
       const gcLoop = (async () => {
         while (!stop) {
           gcDeleted += (await gcRegistry.gc({ delete: true, gracePeriod: 0 })).deleted.count;
           await new Promise((r) => setTimeout(r, 10));
         }
+      })();
+      const cliLoop = (async () => {
+        const failures: string[] = [];
+        while (!stop) {
+          const r = await runCli(['gc', '--delete', '--grace', '0s', '--root', root]);
+          if (r.code !== 0) failures.push(r.stderr);
+        }
+        return failures;
       })();
       // Past the first grouped flush and background checkpoints, or well before them.
       await new Promise((r) => setTimeout(r, 200 + Math.floor(random() * 2300)));
@@ -75,6 +86,7 @@ describe('recording at full speed, killed at random moments with gc beside it', 
       });
       stop = true;
       await gcLoop;
+      expect(await cliLoop, where).toEqual([]);
       expect(stderr, where).toBe('');
       // A run open: the handler checkpoints and exits; between runs the default action applies.
       if (signal === null) expect(code, where).toBe(kill === 'SIGINT' ? 130 : 143);
