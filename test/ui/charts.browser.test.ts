@@ -92,6 +92,7 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
           colorBy: axes[1],
           onBrush: (m) => window.rl.events.push(m === null ? null : m.reduce((s, v) => s + v, 0)),
           onPick: (r) => window.rl.events.push('pick ' + r),
+          label: (r) => 'run ' + r,
           ${extra}
         });
       })()`);
@@ -219,6 +220,10 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       // Row 99 runs along the top between axes a (99) and b (9); no other line passes there.
       const a = await at(p, 0, 1);
       const b = await at(p, 1, 1);
+      await p.mouse.move((a.x + b.x) / 2, a.y + 1);
+      await expect
+        .poll(() => p.locator('.rl-parallel .rl-tooltip').innerText())
+        .toContain('run 99');
       await p.mouse.click((a.x + b.x) / 2, a.y + 1);
       expect(await events(p)).toEqual(['pick 99']);
     });

@@ -34,6 +34,8 @@ export interface ParallelOptions {
   failed?: Uint8Array;
   onBrush(mask: Uint8Array | null): void;
   onPick?(row: number): void;
+  /** A row's name for the tooltip over its line (the run's name); `row <n>` when absent. */
+  label?(row: number): string;
   /**
    * The brush the page holds (what `onBrush` last gave it, or null once the page cleared it, e.g.
    * from a "clear the brush" button): `update({ brush: null })` removes the chart's brushes
@@ -331,9 +333,10 @@ export function createParallel(
   const onLeave = (): void => hideTooltip(s);
 
   function rowText(r: number): string {
-    return [`row ${r}`, ...o.axes.map((a) => `${a.name}: ${String(a.values[r] ?? '—')}`)].join(
-      '\n'
-    );
+    return [
+      o.label?.(r) ?? `row ${r}`,
+      ...o.axes.map((a) => `${a.name}: ${String(a.values[r] ?? '—')}`),
+    ].join('\n');
   }
 
   s.canvas.addEventListener('pointerdown', onDown);
