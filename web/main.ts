@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     ds,
     state,
     go: (hash) => {
+      clearTimeout(hashTimer);
       location.hash = hash;
     },
     refreshHash: () => {
@@ -118,10 +119,17 @@ async function main(): Promise<void> {
     },
   };
   let hashTimer = 0;
+  /** The address the shown view stands at (what show() read, or what writeHash last wrote). */
+  let shownHash = '';
   function writeHash(): void {
-    if (current === null) return;
+    // Another address not yet shown: a navigation (a link, go()) whose hashchange is on its
+    // way; writing now would undo it.
+    if (current === null || location.hash !== shownHash) return;
     const hash = current.hash();
-    if (hash !== location.hash) history.replaceState(null, '', hash);
+    if (hash !== location.hash) {
+      history.replaceState(null, '', hash);
+      shownHash = location.hash;
+    }
   }
 
   function renderHeader(): void {
@@ -212,6 +220,7 @@ async function main(): Promise<void> {
   function show(): void {
     // A pending rewrite belongs to the view being left.
     clearTimeout(hashTimer);
+    shownHash = location.hash;
     const route = parseHash(location.hash);
     current?.dispose();
     current = null;

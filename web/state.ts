@@ -181,8 +181,10 @@ export class ViewState {
 export function defaultColumns(study: UiStudy): string[] {
   const skip = new Set(['description', 'labels', 'ended_at', 'resumed_from', 'parent_run_id']);
   // The experiment's reference and project only tell rows apart across experiments.
-  if (study.experiments.length <= 1) skip.add('experiment');
-  if (new Set(study.experiments.map((e) => e.project)).size <= 1) skip.add('project');
+  const projects = new Set(study.experiments.map((e) => e.project));
+  // The full reference only when a project has several experiments (its tags tell them apart).
+  if (projects.size === study.experiments.length) skip.add('experiment');
+  if (projects.size <= 1) skip.add('project');
   const out: string[] = [];
   for (const kind of ['run', 'param', 'metric', 'tag'] as const) {
     for (const c of study.runs.columns) {

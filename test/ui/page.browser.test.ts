@@ -284,6 +284,19 @@ describe.skipIf(!hasChromium)('the viewer page (a report of a synthetic study, o
     expect(await page.evaluate('document.activeElement?.id')).toBe('filter');
   });
 
+  it('never undoes a navigation when it rewrites the address after a change', async () => {
+    await open('#/runs');
+    // A selection schedules the address's rewrite; an address set before its hashchange is
+    // handled (pushState fires none) must survive the rewrite.
+    await page.focus('.grid');
+    await page.keyboard.press(' ');
+    await page.evaluate(`history.pushState(null, '', '#/experiments')`);
+    await page.waitForTimeout(400);
+    expect(new URL(page.url()).hash).toBe('#/experiments');
+    await page.evaluate(`window.dispatchEvent(new HashChangeEvent('hashchange'))`);
+    await page.waitForSelector('.experiments-view');
+  });
+
   it('shows a run in full, with attachment previews and solves', async () => {
     const first = bundle.runs[0]!;
     await open(`#/run/${first.experiment}/0`);

@@ -194,7 +194,7 @@ describe.skipIf(!hasChromium)('the viewer on recorded studies', () => {
 
     it('a run of each study', async () => {
       if (WITH_LP) {
-        await open(url, `#/run/${lp}/0`);
+        await open(url, `#/run/${lp}/1`);
         await page.waitForSelector('.solve');
         await shot('ui-run-solve');
       }

@@ -188,5 +188,10 @@ export function diffView(ctx: Context, route: Route): View {
     el,
     hash: () => formatHash('diff', [], { runs: keys, all: showAll, sel: state.selectedKeys() }),
     dispose: () => undefined,
+    key: (e) => {
+      if (e.key !== 'Escape') return false;
+      ctx.go(viewHash(state, 'runs'));
+      return true;
+    },
   };
 }

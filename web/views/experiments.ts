@@ -33,7 +33,11 @@ export function experimentsView(ctx: Context): View {
             'th',
             { colspan: 9 },
             project,
-            h('span', { class: 'muted' }, ` · ${indices.length} experiments, ${runs} runs`)
+            h(
+              'span',
+              { class: 'muted' },
+              ` · ${indices.length} experiment${indices.length === 1 ? '' : 's'}, ${runs} runs`
+            )
           )
         )
       );
