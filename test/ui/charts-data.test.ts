@@ -3,7 +3,7 @@
 // smooth.ts, align.ts), against answers worked out by hand in the comments.
 import { describe, expect, it } from 'vitest';
 import { compact, drawablePoints, sharedX } from '../../web/charts/align.js';
-import { brushMask, countMask } from '../../web/charts/brush.js';
+import { brushMask, countMask, nudgeBrush } from '../../web/charts/brush.js';
 import { bucketOf, colorSlot, gradient, mix, rgbCss } from '../../web/charts/color.js';
 import { scaleOf } from '../../web/charts/scale.js';
 import { emaSmooth } from '../../web/charts/smooth.js';
@@ -29,6 +29,49 @@ describe('brushMask', () => {
     ])!;
     // axis 0 keeps rows 1, 2; axis 1 keeps rows 2, 3: both keep row 2.
     expect([...m]).toEqual([0, 0, 1, 0]);
+  });
+});
+
+describe('nudgeBrush', () => {
+  it('starts with the upper or the lower half', () => {
+    expect(nudgeBrush(undefined, 2, 1, false)).toEqual({ axis: 2, lo: 0.5, hi: 1 });
+    expect(nudgeBrush(undefined, 2, -1, true)).toEqual({ axis: 2, lo: 0, hi: 0.5 });
+  });
+
+  it('moves a brush by a twentieth of the axis, stopping at the ends', () => {
+    expect(nudgeBrush({ axis: 0, lo: 0.5, hi: 1 }, 0, -1, false)).toEqual({
+      axis: 0,
+      lo: 0.45,
+      hi: 0.95,
+    });
+    expect(nudgeBrush({ axis: 0, lo: 0.5, hi: 1 }, 0, 1, false)).toEqual({
+      axis: 0,
+      lo: 0.5,
+      hi: 1,
+    });
+    expect(nudgeBrush({ axis: 0, lo: 0.02, hi: 0.5 }, 0, -1, false)).toEqual({
+      axis: 0,
+      lo: 0,
+      hi: 0.48,
+    });
+  });
+
+  it('moves the upper end with Shift, keeping a step above the lower one', () => {
+    expect(nudgeBrush({ axis: 1, lo: 0.45, hi: 0.95 }, 1, -1, true)).toEqual({
+      axis: 1,
+      lo: 0.45,
+      hi: 0.9,
+    });
+    expect(nudgeBrush({ axis: 1, lo: 0.45, hi: 0.52 }, 1, -1, true)).toEqual({
+      axis: 1,
+      lo: 0.45,
+      hi: 0.5,
+    });
+    expect(nudgeBrush({ axis: 1, lo: 0.45, hi: 0.98 }, 1, 1, true)).toEqual({
+      axis: 1,
+      lo: 0.45,
+      hi: 1,
+    });
   });
 });
 

@@ -196,6 +196,30 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       ).toBe(800);
     });
 
+    it('brushes from the keyboard: arrows pick an axis and move its brush, Delete and Escape clear', async () => {
+      const p = await open();
+      await parallel(p);
+      await attrs(p, '.rl-parallel');
+      await p.focus('.rl-parallel');
+      const press = async (key: string): Promise<void> => {
+        await p.keyboard.press(key);
+      };
+      await press('ArrowRight'); // axis a
+      await press('ArrowUp'); // its upper half: a ≥ 49.5, rows 50…99
+      await press('ArrowDown'); // 0.45…0.95 of 0…99: rows 45…94
+      await press('Shift+ArrowDown'); // 0.45…0.9: rows 45…89
+      await press('ArrowRight'); // axis b
+      await press('ArrowDown'); // its lower half, b ≤ 4.5: of rows 45…89, 50–54, 60–64, 70–74, 80–84
+      expect(await events(p)).toEqual([50, 50, 45, 20]);
+      expect(await p.locator('.rl-parallel .rl-live').textContent()).toBe(
+        'Axis b, brushed from 0 to 4.5; 20 rows inside.'
+      );
+      await press('Delete'); // axis b's brush goes
+      await press('Escape'); // and every other
+      expect(await events(p)).toEqual([50, 50, 45, 20, 45, null]);
+      expect((await attrs(p, '.rl-parallel'))['rowsVisible']).toBe('100');
+    });
+
     it('brushes a categorical axis by its bands', async () => {
       const p = await open();
       await parallel(p);

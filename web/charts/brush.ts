@@ -45,3 +45,35 @@ export function countMask(mask: Uint8Array | null, rows: number): number {
   for (let i = 0; i < rows; i++) n += mask[i]!;
   return n;
 }
+
+/** How far one key press moves or grows a brush, as a fraction of the axis. */
+export const BRUSH_STEP = 0.05;
+
+/**
+ * A brush after one arrow key on its axis (the keyboard's way to brush): without a brush, Up
+ * brushes the upper half and Down the lower half; with one, Up and Down move it by
+ * {@link BRUSH_STEP} (stopping at the axis' ends), and with Shift they move its upper end
+ * instead (keeping it at least one step above the lower end).
+ */
+export function nudgeBrush(
+  brush: Brush | undefined,
+  axis: number,
+  direction: 1 | -1,
+  grow: boolean
+): Brush {
+  if (brush === undefined) {
+    return direction > 0 ? { axis, lo: 0.5, hi: 1 } : { axis, lo: 0, hi: 0.5 };
+  }
+  const step = direction * BRUSH_STEP;
+  if (grow) {
+    const hi = Math.min(1, Math.max(brush.lo + BRUSH_STEP, brush.hi + step));
+    return { axis, lo: brush.lo, hi: round(hi) };
+  }
+  const move = Math.min(1 - brush.hi, Math.max(-brush.lo, step));
+  return { axis, lo: round(brush.lo + move), hi: round(brush.hi + move) };
+}
+
+/** A position rounded to 1e-9, so repeated steps do not drift (0.45 + 0.05 is 0.5, not 0.5000…1). */
+function round(t: number): number {
+  return Math.round(t * 1e9) / 1e9;
+}

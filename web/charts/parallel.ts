@@ -8,10 +8,10 @@
  * gets the mask (null when no brush is left). Clicking a brush, or Escape, clears it; clicking
  * a line picks its row. Highlighted rows are drawn last, on top, in `--accent`.
  */
-import { brushMask, type Brush } from './brush.js';
+import { brushMask, countMask, nudgeBrush, type Brush } from './brush.js';
 import { colorSlot } from './color.js';
 import type { Axis, ChartHandle } from './common.js';
-import { positions, scaleOf, type Scale } from './scale.js';
+import { positions, scaleOf, valueAt, type Scale } from './scale.js';
 import {
   createSurface,
   hideTooltip,
@@ -21,7 +21,7 @@ import {
   type Surface,
 } from './surface.js';
 import { colorsFor, readTheme, type Theme } from './theme.js';
-import { ticksOf } from './ticks.js';
+import { formatNumber, ticksOf } from './ticks.js';
 
 /** What the chart draws; see the module comment. */
 export interface ParallelOptions {
@@ -69,6 +69,8 @@ export function createParallel(
   let drag: { axis: number; from: number; to: number; moved: boolean } | undefined;
   let frame = 0;
   let theme: Theme;
+  /** The axis the keyboard brushes (-1: none picked yet). */
+  let active = -1;
 
   const s: Surface = createSurface(el, 'parallel', 'Parallel coordinates', () => schedule());
 
@@ -156,10 +158,11 @@ export function createParallel(
 
     // Axes, ticks, names, brushes.
     ctx.font = theme.font;
+    const keyed = document.activeElement === s.root ? active : -1;
     for (let a = 0; a < n; a++) {
       const x = L.xs[a]!;
-      ctx.strokeStyle = theme.fg;
-      ctx.lineWidth = 1;
+      ctx.strokeStyle = a === keyed ? theme.accent : theme.fg;
+      ctx.lineWidth = a === keyed ? 3 : 1;
       ctx.beginPath();
       ctx.moveTo(x + 0.5, L.top);
       ctx.lineTo(x + 0.5, L.top + L.height);
@@ -324,12 +327,58 @@ export function createParallel(
     const r = rowAt(p.x, p.y, L);
     if (r >= 0) o.onPick(r);
   };
+  // The keyboard: Left and Right pick an axis (drawn in the accent colour while the chart has
+  // the focus), Up and Down brush it (see nudgeBrush; Shift moves the upper end), Delete clears
+  // its brush, Escape every brush.
   const onKey = (e: KeyboardEvent): void => {
+    const n = o.axes.length;
+    const b = brushes.find((k) => k.axis === active);
     if (e.key === 'Escape' && brushes.length > 0) {
-      e.stopPropagation();
       setBrushes([]);
+    } else if ((e.key === 'ArrowLeft' || e.key === 'ArrowRight') && n > 0) {
+      active =
+        active < 0 ? 0 : Math.min(n - 1, Math.max(0, active + (e.key === 'ArrowRight' ? 1 : -1)));
+      announce();
+      schedule();
+    } else if ((e.key === 'ArrowUp' || e.key === 'ArrowDown') && n > 0) {
+      if (active < 0) active = 0;
+      const next = nudgeBrush(
+        brushes.find((k) => k.axis === active),
+        active,
+        e.key === 'ArrowUp' ? 1 : -1,
+        e.shiftKey
+      );
+      setBrushes([...brushes.filter((k) => k.axis !== active), next]);
+      announce();
+    } else if ((e.key === 'Delete' || e.key === 'Backspace') && b !== undefined) {
+      setBrushes(brushes.filter((k) => k !== b));
+      announce();
+    } else {
+      return;
     }
+    e.preventDefault();
+    e.stopPropagation();
   };
+
+  /** Says which axis the keyboard is on and its brush, for screen readers. */
+  function announce(): void {
+    const axis = o.axes[active];
+    if (axis === undefined) return;
+    const b = brushes.find((k) => k.axis === active);
+    const scale = scales[active]!;
+    const range =
+      b === undefined
+        ? 'no brush'
+        : scale.kind === 'number'
+          ? `brushed from ${formatNumber(valueAt(scale, b.lo))} to ${formatNumber(valueAt(scale, b.hi))}`
+          : `brushed: ${scale.categories
+              .filter((_, i) => {
+                const t = (i + 0.5) / scale.categories.length;
+                return t >= b.lo && t <= b.hi;
+              })
+              .join(', ')}`;
+    live.textContent = `Axis ${axis.name}, ${range}; ${String(countMask(brushed, o.rows))} rows inside.`;
+  }
   const onLeave = (): void => hideTooltip(s);
 
   function rowText(r: number): string {
@@ -346,7 +395,17 @@ export function createParallel(
   s.canvas.addEventListener('pointerleave', onLeave);
   s.canvas.addEventListener('click', onClick);
   s.root.addEventListener('keydown', onKey);
-  s.root.title = 'Drag along an axis to brush a range; click a brush or press Escape to clear it.';
+  s.root.addEventListener('focus', () => schedule());
+  s.root.addEventListener('blur', () => schedule());
+  s.root.title =
+    'Drag along an axis to brush a range; click a brush or press Escape to clear it. Keyboard: ← → pick an axis, ↑ ↓ brush it (Shift: its upper end), Delete clears it.';
+  const live = document.createElement('span');
+  live.className = 'rl-live';
+  live.setAttribute('aria-live', 'polite');
+  // Visually hidden, read by screen readers.
+  live.style.cssText =
+    'position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap;';
+  s.root.append(live);
 
   prepare();
   draw();
@@ -369,6 +428,7 @@ export function createParallel(
         brushes = [];
         brushed = null;
       }
+      if (axesChanged) active = -1;
       if ((axesChanged || rowsChanged) && brushes.length > 0) {
         // Brushes belong to axes (and their positions to the rows): drop them with the axes.
         brushes = [];
