@@ -72,9 +72,15 @@ export function checkPoint(name: string, value: number, step: number, timestamp:
   }
 }
 
+/**
+ * Points a run's columns hold before they first grow: small, since every run has a metric log and
+ * most log few points or none (1,024 made 28 KiB a run, 280 MB for 10,000 runs kept in memory).
+ */
+const INITIAL_POINTS = 16;
+
 /** A growable float64 column. */
 class Column {
-  data = new Float64Array(1024);
+  data = new Float64Array(INITIAL_POINTS);
   push(v: number, at: number): void {
     if (at === this.data.length) {
       const next = new Float64Array(this.data.length * 2);
@@ -96,7 +102,7 @@ export class MetricLog {
   #continued: Map<string, number> | undefined;
   readonly #names: string[] = [];
   readonly #nextStep: number[] = [];
-  #nameIds = new Uint32Array(1024);
+  #nameIds = new Uint32Array(INITIAL_POINTS);
   readonly #steps = new Column();
   readonly #timestamps = new Column();
   readonly #values = new Column();
