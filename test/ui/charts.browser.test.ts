@@ -533,6 +533,28 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       expect(first[0]).toBe(800); // the container's width inside its padding
     });
 
+    it('keeps a long legend in a box that scrolls', async () => {
+      const p = await open();
+      await p.evaluate(`window.rl.handles.curves = window.rl.createCurves(document.getElementById('chart'), {
+        series: Array.from({ length: 50 }, (_, k) => ({ label: 'a run with a long name ' + k, steps: [0, 1, 2], timestamps: [0, 1, 2], values: [3, 2, k] })),
+        x: 'step', smoothing: 0, logY: false,
+      })`);
+      expect((await attrs(p, '.rl-curves'))['points']).toBe('150');
+      const box = await p.$eval('.rl-curves .rl-legend', (e) => {
+        const b = e as unknown as { clientHeight: number; scrollHeight: number };
+        return { client: b.clientHeight, scroll: b.scrollHeight };
+      });
+      expect(box.client).toBeLessThan(120);
+      expect(box.scroll).toBeGreaterThan(box.client);
+      expect(await p.locator('.rl-curves .rl-legend .u-series').count()).toBe(51);
+      // Below the chart.
+      expect(
+        await p
+          .locator('.rl-curves > *')
+          .evaluateAll((els) => els.map((e) => e.className.split(' ')[0]))
+      ).toEqual(['uplot', 'rl-legend']);
+    });
+
     it('says so when there is nothing to draw', async () => {
       const p = await open();
       await p.evaluate(

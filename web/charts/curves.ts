@@ -136,7 +136,13 @@ export function createCurves(el: HTMLElement, options: CurvesOptions): ChartHand
       },
       axes: [axis(o.x === 'step' ? 'step' : 'seconds since the run began'), axis('')],
       // A live legend (each run's value under the cursor) needs one shared x.
-      legend: { show: true, live: shared !== null },
+      // The legend in a box of its own that scrolls past a few lines: 50 runs' names would
+      // otherwise push the chart off the screen.
+      legend: {
+        show: true,
+        live: shared !== null,
+        mount: (_, table) => legendBox.append(table),
+      },
       cursor: { drag: { x: true, y: false } },
       hooks: { draw: [() => done(points)] },
     };
@@ -160,7 +166,12 @@ export function createCurves(el: HTMLElement, options: CurvesOptions): ChartHand
         if (v > xRange[1]) xRange[1] = v;
       }
     }
+    const legendBox = document.createElement('div');
+    legendBox.className = 'rl-legend';
+    legendBox.style.cssText = 'max-height:6.5em;overflow-y:auto;';
     plot = new uPlot(opts, payload as uPlot.AlignedData, root);
+    // Below the chart (uPlot mounts its legend while it builds, before the chart is in place).
+    root.append(legendBox);
   }
 
   function done(points: number): void {
