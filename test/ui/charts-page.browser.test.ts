@@ -142,7 +142,10 @@ describe.skipIf(!hasChromium)('charts in the viewer page', () => {
     await expect.poll(() => page.locator('.rl-scatter .rl-tooltip').innerText()).toContain(name);
     await page.mouse.click(box.x + px[alone]!, box.y + py[alone]!);
     await expect.poll(() => page.textContent('.header-chips')).toContain('1 selected');
-    expect(decodeURIComponent(new URL(page.url()).hash)).toContain(`sel=${key(alone)}`);
+    // The address follows (the page rewrites it after the change).
+    await expect
+      .poll(() => decodeURIComponent(new URL(page.url()).hash))
+      .toContain(`sel=${key(alone)}`);
     await page.click('nav a[data-view=runs]');
     const selected = page.locator('.grid-body .row[aria-selected="true"]');
     await expect.poll(() => selected.count()).toBe(1);
