@@ -216,7 +216,10 @@ describe.skipIf(!hasChromium)('the viewer on recorded studies', () => {
       );
       await expect.poll(() => page.getAttribute('.rl-scatter', 'data-rows-visible')).not.toBeNull();
       await shot('ui-scatter');
-      await open(url, `#/curves?exp=${ml}&metric=${encodeURIComponent('val/loss')}&smooth=0.3`);
+      await open(
+        url,
+        `#/curves?exp=${ml}&metric=${encodeURIComponent('val/loss')}&smooth=0.3&log=1`
+      );
       await expect
         .poll(async () => Number(await page.getAttribute('.rl-curves', 'data-points')))
         .toBeGreaterThan(0);
