@@ -282,6 +282,16 @@ describe.skipIf(!hasChromium)('the viewer page (a report of a synthetic study, o
     expect(await page.textContent('.selection-bar')).toContain('1 selected');
     await page.keyboard.press('/');
     expect(await page.evaluate('document.activeElement?.id')).toBe('filter');
+    // Headers sort from the keyboard: Enter, then Shift+Enter on another adds a key.
+    await page.focus('.head-cell[data-column="params.optimizer"]');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.getAttribute('.head-cell[data-column="params.optimizer"]', 'aria-sort'))
+      .toBe('ascending');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+Enter');
+    expect(await page.locator('.head-cell[aria-sort=ascending]').count()).toBe(2);
+    expect(await page.locator('.run-view').count()).toBe(0);
   });
 
   it('never undoes a navigation when it rewrites the address after a change', async () => {

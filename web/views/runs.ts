@@ -125,6 +125,7 @@ export function runsView(ctx: Context): View {
           role: 'columnheader',
           'aria-sort': sortState,
           'data-column': c.name,
+          tabindex: 0,
           title: `${c.name} (${c.kind}, ${c.type}): click to sort, shift-click to add a key`,
         },
         h('span', { class: 'head-name' }, c.name),
@@ -132,6 +133,14 @@ export function runsView(ctx: Context): View {
       );
       cell.style.width = `${width(c)}px`;
       cell.addEventListener('click', (e) => clickSort(c.name, e.shiftKey));
+      cell.addEventListener('keydown', (e) => {
+        // A header sorts from the keyboard as by a click; the rows' keys stay the rows'.
+        if (e.key !== 'Enter' && e.key !== ' ') return;
+        e.preventDefault();
+        e.stopPropagation();
+        clickSort(c.name, e.shiftKey);
+        head.querySelector<HTMLElement>(`[data-column="${CSS.escape(c.name)}"]`)?.focus();
+      });
       head.append(cell);
     }
   }
