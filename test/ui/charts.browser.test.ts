@@ -414,6 +414,29 @@ describe.skipIf(!hasChromium)('charts in Chromium', () => {
       expect(await p.evaluate('window.rl.events')).toEqual(['150', '150+']);
     });
 
+    it('is driven by the keyboard: arrows move from point to point, Enter picks, Escape leaves', async () => {
+      const p = await open();
+      await scatter(p, 'undefined');
+      await attrs(p, '.rl-scatter');
+      await p.focus('.rl-scatter');
+      // Rows 0…9 are hidden: the leftmost point drawn is row 10, the next to its right row 11.
+      await p.keyboard.press('ArrowRight');
+      expect((await attrs(p, '.rl-scatter'))['cursor']).toBe('10');
+      await expect.poll(() => p.locator('.rl-scatter .rl-tooltip').innerText()).toContain('run-10');
+      await p.keyboard.press('ArrowRight');
+      expect((await attrs(p, '.rl-scatter'))['cursor']).toBe('11');
+      await p.keyboard.press('Enter');
+      await p.keyboard.press('Shift+Enter');
+      expect(await p.evaluate('window.rl.events')).toEqual(['11', '11+']);
+      await p.keyboard.press('ArrowLeft');
+      expect((await attrs(p, '.rl-scatter'))['cursor']).toBe('10');
+      await p.keyboard.press('ArrowLeft'); // nothing further left: stays
+      expect((await attrs(p, '.rl-scatter'))['cursor']).toBe('10');
+      await p.keyboard.press('Escape');
+      expect((await attrs(p, '.rl-scatter'))['cursor']).toBe('-1');
+      expect(await p.locator('.rl-scatter .rl-tooltip').isVisible()).toBe(false);
+    });
+
     it('colours by a number with a gradient legend, and follows updates', async () => {
       const p = await open();
       await scatter(p, `{ name: 'metrics.t', values: col((r) => r / 10) }`);

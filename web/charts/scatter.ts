@@ -9,6 +9,7 @@
  */
 import { colorSlot } from './color.js';
 import type { Axis, ChartHandle } from './common.js';
+import { nextPoint, nearestPoint } from './points.js';
 import { categoryKey, positions, scaleOf, type Scale } from './scale.js';
 import {
   createSurface,
@@ -56,6 +57,8 @@ export function createScatter(
   let sx: Float32Array = new Float32Array(0);
   let sy: Float32Array = new Float32Array(0);
   let frame = 0;
+  /** The point the keyboard is on (-1: none). */
+  let cursor = -1;
 
   const s: Surface = createSurface(el, 'scatter', 'Scatter plot', () => schedule());
   s.legend.style.cssText =
@@ -201,25 +204,20 @@ export function createScatter(
     }
     ctx.fill();
     ctx.stroke();
+    if (cursor >= 0 && !Number.isNaN(sx[cursor]!)) {
+      // The keyboard's point: a ring around it.
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.arc(sx[cursor]!, sy[cursor]!, RADIUS + 5, 0, Math.PI * 2);
+      ctx.stroke();
+      ctx.lineWidth = 1;
+    }
+    s.root.dataset['cursor'] = String(cursor);
     s.root.dataset['plot'] = [MARGIN.left, MARGIN.top, w, h].join(',');
     markDrawn(s, 'scatter', points, visible, performance.now() - t0);
   }
 
-  function nearest(x: number, y: number): number {
-    let best = -1;
-    let bestD = HIT * HIT;
-    for (let r = 0; r < o.rows; r++) {
-      const dx = sx[r]! - x;
-      const dy = sy[r]! - y;
-      const d = dx * dx + dy * dy;
-      // NaN (not drawn) fails the comparison.
-      if (d <= bestD) {
-        best = r;
-        bestD = d;
-      }
-    }
-    return best;
-  }
+  const nearest = (x: number, y: number): number => nearestPoint(sx, sy, x, y, HIT);
 
   function schedule(): void {
     if (frame === 0) frame = requestAnimationFrame(draw);
@@ -229,6 +227,15 @@ export function createScatter(
     const k = categoryKey(a.values[r] ?? null);
     return k === null ? '—' : k;
   };
+  function tooltipText(r: number): string {
+    const lines = [
+      o.label?.(r) ?? `row ${String(r)}`,
+      `${o.x.name}: ${cell(o.x, r)}`,
+      `${o.y.name}: ${cell(o.y, r)}`,
+    ];
+    if (o.color !== undefined) lines.push(`${o.color.name}: ${cell(o.color, r)}`);
+    return lines.join('\n');
+  }
   const onMove = (e: PointerEvent): void => {
     const p = pointerAt(s, e);
     const r = nearest(p.x, p.y);
@@ -238,22 +245,49 @@ export function createScatter(
       return;
     }
     s.canvas.style.cursor = o.onPick === undefined ? 'default' : 'pointer';
-    const lines = [
-      o.label?.(r) ?? `row ${String(r)}`,
-      `${o.x.name}: ${cell(o.x, r)}`,
-      `${o.y.name}: ${cell(o.y, r)}`,
-    ];
-    if (o.color !== undefined) lines.push(`${o.color.name}: ${cell(o.color, r)}`);
-    showTooltip(s, lines.join('\n'), sx[r]!, sy[r]!);
+    showTooltip(s, tooltipText(r), sx[r]!, sy[r]!);
   };
   const onClick = (e: MouseEvent): void => {
     const p = pointerAt(s, e);
     const r = nearest(p.x, p.y);
     if (r >= 0) o.onPick?.(r, e.shiftKey || e.ctrlKey || e.metaKey);
   };
-  const onKey = (e: KeyboardEvent): void => {
-    if (e.key === 'Escape') hideTooltip(s);
+  // The keyboard: arrows move a cursor from point to point (see nextPoint), Enter or Space picks
+  // its run (with Shift, Ctrl or ⌘: adds it), Escape leaves.
+  const ARROWS: Readonly<Record<string, readonly [-1 | 0 | 1, -1 | 0 | 1]>> = {
+    ArrowLeft: [-1, 0],
+    ArrowRight: [1, 0],
+    ArrowUp: [0, -1],
+    ArrowDown: [0, 1],
   };
+  const onKey = (e: KeyboardEvent): void => {
+    const arrow = ARROWS[e.key];
+    if (arrow !== undefined) {
+      const next = nextPoint(sx, sy, cursor, arrow[0], arrow[1]);
+      if (next < 0) return;
+      cursor = next;
+      showTooltip(s, tooltipText(cursor), sx[cursor]!, sy[cursor]!);
+      schedule();
+    } else if ((e.key === 'Enter' || e.key === ' ') && cursor >= 0) {
+      o.onPick?.(cursor, e.shiftKey || e.ctrlKey || e.metaKey);
+    } else if (e.key === 'Escape' && cursor >= 0) {
+      cursor = -1;
+      hideTooltip(s);
+      schedule();
+    } else {
+      if (e.key === 'Escape') hideTooltip(s);
+      return;
+    }
+    e.preventDefault();
+    e.stopPropagation();
+  };
+  s.root.addEventListener('blur', () => {
+    if (cursor >= 0) {
+      cursor = -1;
+      hideTooltip(s);
+      schedule();
+    }
+  });
   const onLeave = (): void => hideTooltip(s);
   s.canvas.addEventListener('pointermove', onMove);
   s.canvas.addEventListener('pointerleave', onLeave);
