@@ -325,11 +325,18 @@ describe.skipIf(!hasChromium)('the viewer page (a report of a synthetic study, o
       )
       .toBe(16);
     expect(
-      await page.$$eval('[data-name="weights.npy"] td', (c) => c.map((x) => x.textContent))
+      await page.$$eval('[data-name="weights.npy"] table.csv td', (c) =>
+        c.map((x) => x.textContent)
+      )
     ).toEqual(['0.5', '0.25', '-1.5', '2', '3.75', '0.001']);
+    // The vector is drawn too: six points on a line.
+    await expect
+      .poll(() => page.getAttribute('[data-name="weights.npy"] .rl-curves', 'data-points'))
+      .toBe('6');
     expect(await page.locator('.solve .values tbody tr').count()).toBe(3);
     await expect.poll(() => page.locator('.spark svg').count()).toBe(3);
     expect(await page.textContent('.card:has(h3:text("Parameters"))')).toContain('optimizer');
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: screenshotPath('synthetic-run'), fullPage: true });
 
     const failed = bundle.runs.find((r) => r.status === 'failed')!;

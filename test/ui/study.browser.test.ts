@@ -107,7 +107,7 @@ describe.skipIf(!hasChromium)('the viewer on recorded studies', () => {
       await expect.poll(() => page.locator('[data-name="preds.csv"] tbody tr').count()).toBe(1);
       await expect.poll(() => page.textContent('[data-name="notes.txt"] .preview')).toBe('hello');
       await expect
-        .poll(() => page.locator('[data-name="weights.npy"] td').count())
+        .poll(() => page.locator('[data-name="weights.npy"] table.csv td').count())
         .toBeGreaterThan(0);
       // text/html has no preview: a download link that carries the token.
       const html = page.locator('details.attachment[data-name="page.html"]');

@@ -7,11 +7,32 @@ import type { UiAttachment } from '../../src/ui/model.js';
 import type { DataSource } from '../data.js';
 import { formatBytes, formatCell, h } from '../dom.js';
 import { parseNpy } from '../npy.js';
-import { sparkline } from '../sparkline.js';
+import { createCurves } from '../charts/curves.js';
 
 const MAX_TEXT = 200_000;
 const MAX_ROWS = 200;
 const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/** A vector's chart, drawn once its host is in the document (the chart sizes to its host). */
+const pendingCharts = new WeakMap<Element, { name: string; values: Float64Array }>();
+
+function drawPendingCharts(el: Element): void {
+  for (const host of el.querySelectorAll('.npy-chart')) {
+    const pending = pendingCharts.get(host);
+    if (pending === undefined) continue;
+    pendingCharts.delete(host);
+    const n = pending.values.length;
+    const steps = Float64Array.from({ length: n }, (_, i) => i);
+    createCurves(host as HTMLElement, {
+      series: [
+        { label: pending.name, steps, timestamps: new Float64Array(n), values: pending.values },
+      ],
+      x: 'step',
+      smoothing: 0,
+      logY: false,
+    });
+  }
+}
 
 /** A row of the attachment list with a preview that opens on demand. */
 export function attachmentItem(
@@ -49,6 +70,7 @@ export function attachmentItem(
             ? h('p', { class: 'muted' }, 'Not in this report (too large to inline).')
             : preview(a, bytes)
         );
+        drawPendingCharts(body);
       },
       (e: unknown) => {
         body.replaceChildren(
@@ -83,7 +105,7 @@ export function preview(a: UiAttachment, bytes: Uint8Array): HTMLElement {
         return h('img', { src: url, alt: a.name, class: 'image-preview' });
       }
       case 'npy':
-        return npyPreview(bytes);
+        return npyPreview(a.name, bytes);
       default:
         return h('p', { class: 'muted' }, 'No preview for this media type.');
     }
@@ -162,8 +184,12 @@ function csvTable(text: string): HTMLElement {
   );
 }
 
-function npyPreview(bytes: Uint8Array): HTMLElement {
+function npyPreview(name: string, bytes: Uint8Array): HTMLElement {
   const a = parseNpy(bytes);
+  // A vector is also drawn as a line (H-C's curves chart), once in the document.
+  const chart =
+    a.shape.length <= 1 && a.values.length > 1 ? h('div', { class: 'npy-chart' }) : null;
+  if (chart !== null) pendingCharts.set(chart, { name, values: a.values });
   const [rows, cols] = a.shape.length === 2 ? [a.shape[0]!, a.shape[1]!] : [a.values.length, 1];
   const shown = Math.min(rows, 50);
   const body: HTMLElement[] = [];
@@ -181,7 +207,7 @@ function npyPreview(bytes: Uint8Array): HTMLElement {
       { class: 'muted' },
       `${a.dtype}, shape (${a.shape.join(', ')}${a.shape.length === 1 ? ',' : ''})`
     ),
-    a.shape.length <= 1 && a.values.length > 1 ? sparkline(a.values, 320, 60) : null,
+    chart,
     h('div', { class: 'table-wrap' }, h('table', { class: 'csv' }, h('tbody', null, body))),
     rows > shown ? h('p', { class: 'muted' }, `first ${shown} of ${rows} rows`) : null
   );
