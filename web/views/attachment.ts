@@ -1,6 +1,6 @@
 /**
  * Attachment previews: JSON pretty-printed, text, CSV as a table, images (PNG, JPEG, GIF, WebP
- * through a blob: URL; never SVG), `.npy` arrays as a small table and, for a vector, a sparkline.
+ * through a blob: URL; never SVG), `.npy` arrays as a small table and, for a vector, a line (the curves chart).
  * Bytes come from the data source; a report without them says so.
  */
 import type { UiAttachment } from '../../src/ui/model.js';
