@@ -218,7 +218,13 @@ export function runsView(ctx: Context): View {
   function renderSelectionBar(): void {
     const n = state.selection.size;
     if (n === 0) {
-      selectionBar.replaceChildren(h('span', { class: 'muted' }, 'click a row to select it'));
+      selectionBar.replaceChildren(
+        h(
+          'span',
+          { class: 'muted' },
+          'click a row to select it, double-click (or Enter) to open it'
+        )
+      );
       return;
     }
     const sel = state.selectedKeys();
