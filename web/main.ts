@@ -8,7 +8,7 @@ import { type Context, type View, sharedParams } from './context.js';
 import { openDataSource, type DataSource } from './data.js';
 import { fill, h } from './dom.js';
 import { formatHash, listParam, param, parseHash, VIEWS, type Route } from './router.js';
-import { parseSortSpec } from './query.js';
+import { formatSort, parseSortSpec } from './query.js';
 import { ViewState } from './state.js';
 import { curvesView, parallelView, scatterView } from './views/charts.js';
 import { diffView } from './views/diff.js';
@@ -142,7 +142,14 @@ async function main(): Promise<void> {
             href:
               v === 'diff'
                 ? formatHash('diff', [], { runs: shared['sel'], sel: shared['sel'] })
-                : formatHash(v, [], shared),
+                : v === 'runs'
+                  ? // Back to the table as it was left: its sort and toggle ride along.
+                    formatHash(v, [], {
+                      ...shared,
+                      sort: formatSort(state.sort),
+                      differ: state.onlyDiffering,
+                    })
+                  : formatHash(v, [], shared),
             class: currentRoute.view === v ? 'active' : '',
             'aria-current': currentRoute.view === v ? 'page' : null,
             'data-view': v,

@@ -147,6 +147,12 @@ describe.skipIf(!hasChromium)('the viewer page (a report of a synthetic study, o
       .poll(() => decodeURIComponent(new URL(page.url()).hash))
       .toContain('sort=params.optimizer, metrics.loss');
     expect(await page.textContent('.head-cell[data-column="metrics.loss"] .sort-mark')).toBe('▲2');
+    // Away to another view and back by the header's links: the sort is kept.
+    await page.click('nav a[data-view=scatter]');
+    await page.waitForSelector('[data-chart=scatter]');
+    await page.click('nav a[data-view=runs]');
+    await page.waitForSelector('.runs-view');
+    expect(await rowKeys(20)).toEqual(two.slice(0, 20).map(key));
   });
 
   it('filters with the CLI query language, counting as the CLI parser does', async () => {
