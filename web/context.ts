@@ -4,6 +4,7 @@
  */
 import type { DataSource } from './data.js';
 import { formatHash, type ParamValue } from './router.js';
+import { formatSort } from './query.js';
 import type { ViewState } from './state.js';
 
 /** A view's handles. */
@@ -45,4 +46,12 @@ export function viewHash(
   own: Readonly<Record<string, ParamValue>> = {}
 ): string {
   return formatHash(view, [], { ...sharedParams(state), ...own });
+}
+
+/** The runs table's hash as the state stands: shared parameters, its sort and its toggle. */
+export function runsHash(state: ViewState): string {
+  return viewHash(state, 'runs', {
+    sort: formatSort(state.sort),
+    differ: state.onlyDiffering,
+  });
 }

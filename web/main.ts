@@ -4,11 +4,11 @@
  * the navigation, the filter box (the CLI's `--where` language), the brush and the selection.
  */
 import './style.css';
-import { type Context, type View, sharedParams } from './context.js';
+import { type Context, type View, runsHash, sharedParams } from './context.js';
 import { openDataSource, type DataSource } from './data.js';
 import { fill, h } from './dom.js';
 import { formatHash, listParam, param, parseHash, VIEWS, type Route } from './router.js';
-import { formatSort, parseSortSpec } from './query.js';
+import { parseSortSpec } from './query.js';
 import { ViewState } from './state.js';
 import { curvesView, parallelView, scatterView } from './views/charts.js';
 import { diffView } from './views/diff.js';
@@ -143,12 +143,7 @@ async function main(): Promise<void> {
               v === 'diff'
                 ? formatHash('diff', [], { runs: shared['sel'], sel: shared['sel'] })
                 : v === 'runs'
-                  ? // Back to the table as it was left: its sort and toggle ride along.
-                    formatHash(v, [], {
-                      ...shared,
-                      sort: formatSort(state.sort),
-                      differ: state.onlyDiffering,
-                    })
+                  ? runsHash(state)
                   : formatHash(v, [], shared),
             class: currentRoute.view === v ? 'active' : '',
             'aria-current': currentRoute.view === v ? 'page' : null,

@@ -4,7 +4,7 @@
  * the fields whose values differ unless "show all" is on.
  */
 import type { UiRunDetail } from '../../src/ui/model.js';
-import { viewHash, type Context, type View } from '../context.js';
+import { runsHash, type Context, type View } from '../context.js';
 import { fill, formatCell, formatDuration, h } from '../dom.js';
 import { formatHash, listParam, param, type Route } from '../router.js';
 
@@ -99,7 +99,7 @@ export function diffView(ctx: Context, route: Route): View {
       { class: 'toolbar' },
       h('strong', null, `Comparing ${keys.length} runs`),
       h('label', { class: 'toggle' }, toggle, ' show all fields'),
-      h('a', { href: viewHash(state, 'runs'), class: 'button' }, '← runs')
+      h('a', { href: runsHash(state), class: 'button' }, '← runs')
     ),
     body
   );
@@ -190,7 +190,7 @@ export function diffView(ctx: Context, route: Route): View {
     dispose: () => undefined,
     key: (e) => {
       if (e.key !== 'Escape') return false;
-      ctx.go(viewHash(state, 'runs'));
+      ctx.go(runsHash(state));
       return true;
     },
   };

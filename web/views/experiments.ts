@@ -2,7 +2,7 @@
  * Projects and their experiments: status, run counts (failed and interrupted), when, size, the
  * parent. Checkboxes choose whose runs the other views show; a row's name opens its runs alone.
  */
-import { viewHash, type Context, type View } from '../context.js';
+import { runsHash, viewHash, type Context, type View } from '../context.js';
 import { formatBytes, h } from '../dom.js';
 import { formatHash } from '../router.js';
 
@@ -100,7 +100,7 @@ export function experimentsView(ctx: Context): View {
           { type: 'button', onclick: () => state.setRows({ shown: new Set() }) },
           'Show all'
         ),
-        h('a', { href: viewHash(state, 'runs'), class: 'button' }, 'Open runs →')
+        h('a', { href: runsHash(state), class: 'button' }, 'Open runs →')
       ),
       h(
         'div',

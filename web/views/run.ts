@@ -4,7 +4,7 @@
  * attachments with previews, and solves with their variable values. Escape goes back.
  */
 import type { UiRunDetail, UiSolve } from '../../src/ui/model.js';
-import { viewHash, type Context, type View } from '../context.js';
+import { runsHash, type Context, type View } from '../context.js';
 import { formatCell, formatDuration, h, type Child } from '../dom.js';
 import { formatHash, param, type Route } from '../router.js';
 import { sparkline } from '../sparkline.js';
@@ -70,7 +70,7 @@ export function runView(ctx: Context, route: Route): View {
       h(
         'header',
         { class: 'run-head' },
-        h('a', { href: back !== '' ? back : viewHash(state, 'runs'), class: 'button' }, '← runs'),
+        h('a', { href: back !== '' ? back : runsHash(state), class: 'button' }, '← runs'),
         h(
           'h2',
           null,
@@ -208,7 +208,7 @@ export function runView(ctx: Context, route: Route): View {
     dispose: () => undefined,
     key: (e) => {
       if (e.key !== 'Escape') return false;
-      ctx.go(back !== '' ? back : viewHash(state, 'runs'));
+      ctx.go(back !== '' ? back : runsHash(state));
       return true;
     },
   };
