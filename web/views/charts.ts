@@ -51,6 +51,12 @@ function columnSelect(
   return select;
 }
 
+/** A run's name for a chart's tooltip, else `run <id>`. */
+function runLabel(state: ViewState, row: number): string {
+  const name = state.column('name')?.values[row];
+  return typeof name === 'string' && name !== '' ? name : `run ${state.study.runs.runId[row]}`;
+}
+
 function failedMask(state: ViewState): Uint8Array {
   const out = new Uint8Array(state.size);
   const s = state.study.runs.status;
@@ -111,6 +117,7 @@ export function parallelView(ctx: Context, route: Route): View {
     failed: failedMask(state),
     onBrush: (mask: Uint8Array | null) => state.setRows({ brush: mask }),
     onPick: (row: number) => state.toggle(row),
+    label: (row: number) => runLabel(state, row),
   };
   let chart: ChartHandle<ParallelOptions> | null = null;
   // Charts are made once the view is in the document: they size themselves to their host.
@@ -244,8 +251,7 @@ export function scatterView(ctx: Context, route: Route): View {
       highlighted: state.selection,
       onPick: (row, additive) =>
         additive ? state.toggle(row) : state.setSelection(new Set([row])),
-      label: (row) =>
-        String(state.column('name')?.values[row] ?? `run ${state.study.runs.runId[row]}`),
+      label: (row) => runLabel(state, row),
     });
   };
   const changed = (): void => {
