@@ -25,6 +25,13 @@ describe('scaleOf and position', () => {
     expect(s.kind === 'number' && valueAt(s, 0.5)).toBeCloseTo(0.1, 12);
   });
 
+  it('keeps a column of numbers numeric when some are not finite, leaving those out', () => {
+    const s = scaleOf({ name: 'loss', values: [1, NaN, 3, Infinity, -Infinity] });
+    expect(s).toEqual({ kind: 'number', min: 1, max: 3, log: false });
+    expect(position(s, Infinity)).toBeNaN();
+    expect(position(s, 2)).toBe(0.5);
+  });
+
   it('widens a one-value axis so the value sits in the middle', () => {
     const s = scaleOf({ name: 'k', values: [4, 4] });
     expect(s).toEqual({ kind: 'number', min: 2, max: 6, log: false });

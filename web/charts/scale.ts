@@ -1,10 +1,10 @@
 /**
  * @module web/charts/scale
  * Scales: how a column's cells map to a position in [0, 1] along an axis. A column whose every
- * non-null cell is a finite number gets a numeric scale (linear, or log10 when asked and the
- * values allow it); any other column gets a categorical one, its distinct values (booleans and
- * numbers as text) in code point order, `false` before `true`, each at the middle of its band.
- * Null, missing and (on a log scale) non-positive values map to NaN: drawn nowhere, never
+ * non-null cell is a number gets a numeric scale (linear, or log10 when asked and the values
+ * allow it); any other column gets a categorical one, its distinct values (booleans and numbers
+ * as text) in code point order, `false` before `true`, each at the middle of its band. Null,
+ * missing, non-finite and (on a log scale) non-positive values map to NaN: drawn nowhere, never
  * inside a brush. Pure: no DOM, unit-tested in node.
  */
 import type { Axis, Cell } from './common.js';
@@ -49,10 +49,12 @@ export function scaleOf(axis: Axis): Scale {
   let positiveMin = Infinity;
   for (const v of axis.values) {
     if (v === null || v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
+    if (typeof v !== 'number') {
       numeric = false;
       break;
     }
+    // NaN and ±Infinity have no place on the axis (position() gives them NaN): left out, like null.
+    if (!Number.isFinite(v)) continue;
     if (v < min) min = v;
     if (v > max) max = v;
     if (v > 0 && v < positiveMin) positiveMin = v;
