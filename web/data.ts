@@ -1,16 +1,14 @@
 /**
  * Where the page's data comes from: one interface, two sources. `runledger ui` serves it over
  * HTTP (every request carries the token); `runledger report` inlines it in the page as
- * base64(gzip(JSON(UiBundle))) in `<script type="application/octet-stream" id="runledger-data">`,
- * decoded here with `DecompressionStream`, after which the page makes no request at all.
+ * base64(gzip(frame)) in `<script type="application/octet-stream" id="runledger-data">` — the
+ * frame of src/ui/pack.ts: the bundle's JSON, its metric series as binary float64 columns —
+ * decoded by web/report-data.ts with `DecompressionStream`, after which the page makes no request at all.
  */
-import {
-  UI_DATA_VERSION,
-  type UiBundle,
-  type UiMetricSeries,
-  type UiRunDetail,
-  type UiStudy,
-} from '../src/ui/model.js';
+import type { UiBundle, UiMetricSeries, UiRunDetail, UiStudy } from '../src/ui/model.js';
+import { checkVersion, decodeBundle, PageError } from './report-data.js';
+
+export { decodeBundle, PageError };
 
 /** A run as the API names it. */
 export interface RunKey {
@@ -31,15 +29,6 @@ export interface DataSource {
   attachmentUrl(experiment: string, runId: number, name: string): string | undefined;
 }
 
-/** An error the page shows as is (a message naming its subject). */
-export class PageError extends Error {
-  readonly code: string;
-  constructor(message: string, code: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
 /** The inline data's element id. */
 export const DATA_ELEMENT_ID = 'runledger-data';
 
@@ -49,26 +38,6 @@ export async function openDataSource(doc: Document, location: Location): Promise
   if (el !== null) return new InlineSource(await decodeBundle(el.textContent ?? ''));
   const token = new URLSearchParams(location.search).get('token') ?? '';
   return new ServerSource(token);
-}
-
-/** Decodes base64(gzip(JSON)) into a bundle, checking its version. */
-export async function decodeBundle(base64: string): Promise<UiBundle> {
-  const binary = atob(base64.trim());
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-  const bundle = JSON.parse(await new Response(stream).text()) as UiBundle;
-  checkVersion(bundle.study);
-  return bundle;
-}
-
-function checkVersion(study: UiStudy): void {
-  if (study.version !== UI_DATA_VERSION) {
-    throw new PageError(
-      `This data is of viewer format ${String(study.version)}, and this page reads format ${UI_DATA_VERSION}: open it with the runledger that wrote it.`,
-      'VERSION'
-    );
-  }
 }
 
 const runKey = (e: string, r: number): string => `${e}/${r}`;

@@ -2,17 +2,19 @@
  * @module ui/report
  * `runledger report`: the viewer's page as one self-contained HTML file. The built page gets the
  * study's `UiBundle` (every run, every metric series, previewable attachments up to a size)
- * inlined as gzip-compressed JSON in base64, in a `<script type="application/octet-stream"
+ * inlined as base64(gzip(frame)) — the frame of src/ui/pack.ts: JSON for the study, binary
+ * float64 columns for the metric series — in a `<script type="application/octet-stream"
  * id="runledger-data">` before the page's own script, which then reads nothing from a network.
  */
 import { randomBytes } from 'node:crypto';
 import { link, rename, unlink, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ioError, RunledgerError } from '../errors.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import { UiData, type UiBundleOmitted } from './data.js';
 import type { UiBundle } from './model.js';
+import { packBundle, unpackBundle } from './pack.js';
 import { readPage } from './page.js';
 
 /** The id of the script element that carries a report's data. */
@@ -45,7 +47,8 @@ export interface ReportSummary {
 }
 
 /**
- * A bundle as a report carries it: JSON, gzip-compressed, base64.
+ * A bundle as a report carries it: packed (src/ui/pack.ts: metric series as binary float64
+ * columns), gzip-compressed, base64.
  * @param bundle - the bundle
  * @returns the base64 text
  * @example
@@ -54,7 +57,33 @@ export interface ReportSummary {
  * ```
  */
 export function encodeBundle(bundle: UiBundle): string {
-  return gzipSync(Buffer.from(JSON.stringify(bundle)), { level: 9 }).toString('base64');
+  return gzipSync(packBundle(bundle), { level: 9 }).toString('base64');
+}
+
+/**
+ * The bundle a report's data text holds (what {@link encodeBundle} wrote), read back in Node.
+ * @param text - the base64 text of `<script id="runledger-data">`
+ * @returns the bundle, every metric value the float64 it was
+ * @throws RunledgerError `PAYLOAD_INVALID` when the text is not a report's data of this version
+ * @example
+ * ```ts
+ * const bundle = decodeBundle(encodeBundle(original));
+ * ```
+ */
+export function decodeBundle(text: string): UiBundle {
+  let bytes: Buffer;
+  try {
+    bytes = gunzipSync(Buffer.from(text, 'base64'));
+  } catch (e) {
+    throw new RunledgerError(
+      'PAYLOAD_INVALID',
+      "The report's data is not gzip-compressed base64.",
+      {
+        cause: e,
+      }
+    );
+  }
+  return unpackBundle(bytes);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The self-contained report (src/ui/report.ts): the bundle inlined before the page's own script
- * decodes (base64 → gunzip → JSON) to what UiData gives; the built page's script stays as its
+ * decodes (base64 → gunzip → frame, test/ui/pack.test.ts) to what UiData gives; the built page's script stays as its
  * CSP hash pins it; files are not overwritten unless asked; an unbuilt page says how to build it.
  */
 import { createHash } from 'node:crypto';
@@ -15,6 +15,7 @@ import { defaultPagePath } from '../../src/ui/page.js';
 import { inlineBundle, reportHtml, writeReport } from '../../src/ui/report.js';
 import { tempDir } from '../helpers/temp.js';
 import { decodeReport, PROJECT, recordSmallStudy } from './study.js';
+import { syntheticBundle } from './synthetic.js';
 
 const PAGE =
   '<!doctype html><html><head><title>runledger</title></head><body><div id="app"></div><script>window.x=1</script></body></html>';
@@ -52,15 +53,19 @@ describe('runledger report', () => {
   });
 
   it('escapes the title and never lets the data close its script early', () => {
-    const bundle = {
-      study: { title: '</script><script>alert(1)</script>' },
-    } as unknown as UiBundle;
+    const base = syntheticBundle({ runs: 2, params: 1, metrics: 1, points: 3, seed: 1 });
+    const bundle: UiBundle = {
+      ...base,
+      study: { ...base.study, title: '</script><script>alert(1)</script>' },
+      metrics: base.metrics.map((m) => ({ ...m, name: '</script>' })),
+    };
     const html = inlineBundle(PAGE, bundle);
     expect(html.match(/<script/g)).toHaveLength(2);
     expect(html).toContain(
       '<title>runledger — &#60;/script&#62;&#60;script&#62;alert(1)&#60;/script&#62;</title>'
     );
     expect(decodeReport(html).study.title).toBe('</script><script>alert(1)</script>');
+    expect(decodeReport(html).metrics[0]?.name).toBe('</script>');
   });
 
   it('keeps the built page script byte for byte, so its CSP hash still allows it', async () => {

@@ -14,12 +14,12 @@
  *
  * `runledger.local/ui/small:v2`: one run `solo` with lr 0.3.
  */
-import { gunzipSync } from 'node:zlib';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { InstanceBuilder, sum } from '../../src/ommx/builder.js';
 import type { Instance } from '../../src/ommx/instance.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import type { UiBundle } from '../../src/ui/model.js';
+import { decodeBundle } from '../../src/ui/report.js';
 import { tempDir } from '../helpers/temp.js';
 
 export const SMALL_V1 = 'runledger.local/ui/small:v1';
@@ -111,5 +111,5 @@ export function decodeReport(html: string): UiBundle {
       html
     );
   if (m === null) throw new Error('no runledger-data script in the report');
-  return JSON.parse(gunzipSync(Buffer.from(m[1] as string, 'base64')).toString('utf8')) as UiBundle;
+  return decodeBundle(m[1] as string);
 }
