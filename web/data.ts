@@ -32,8 +32,14 @@ export interface DataSource {
 /** The inline data's element id. */
 export const DATA_ELEMENT_ID = 'runledger-data';
 
-/** The data source of this page: the inline bundle when there is one, else the server. */
-export async function openDataSource(doc: Document, location: Location): Promise<DataSource> {
+/**
+ * The data source of this page: the inline bundle when there is one, else the server. (`doc` and
+ * `location` typed by what is read of them, so Node tests can import this module.)
+ */
+export async function openDataSource(
+  doc: { getElementById(id: string): { readonly textContent: string | null } | null },
+  location: { readonly search: string }
+): Promise<DataSource> {
   const el = doc.getElementById(DATA_ELEMENT_ID);
   if (el !== null) return new InlineSource(await decodeBundle(el.textContent ?? ''));
   const token = new URLSearchParams(location.search).get('token') ?? '';
@@ -152,7 +158,14 @@ export class ServerSource implements DataSource {
     if (names !== undefined) {
       q += `&names=${encodeURIComponent(names.map((n) => encodeURIComponent(n)).join(','))}`;
     }
-    return (await (await this.#get(`/api/metrics?${q}`)).json()) as UiMetricSeries[];
+    const list = (await (await this.#get(`/api/metrics?${q}`)).json()) as UiMetricSeries[];
+    // JSON writes a non-finite value as null; the page's charts take numbers (a null would be
+    // drawn at 0), so it becomes NaN: a gap, as a report's NaN is.
+    return list.map((m) =>
+      m.values.includes(null as unknown as number)
+        ? { ...m, values: m.values.map((v) => (v === null ? Number.NaN : v)) }
+        : m
+    );
   }
 
   async attachment(
