@@ -168,7 +168,8 @@ export interface UiMetricSeries {
 }
 
 /**
- * Everything a report carries, inlined in its HTML (gzip-compressed JSON, base64, in a
+ * Everything a report carries, inlined in its HTML (base64 of a gzip-compressed frame: this
+ * bundle's JSON with the metric series' columns as binary float64, see `ui/pack`, in a
  * `<script type="application/octet-stream" id="runledger-data">`): the study, every run's
  * detail, every metric series, and the bytes of attachments small enough to preview.
  */

@@ -485,8 +485,8 @@ async function demoReport(ctx) {
         const html = readFileSync(out, 'utf8');
         const at = html.indexOf('id="runledger-data">') + 'id="runledger-data">'.length;
         const b64 = html.slice(at, html.indexOf('</script>', at));
-        const { gunzipSync } = await import('node:zlib');
-        const bundle = JSON.parse(gunzipSync(Buffer.from(b64, 'base64')).toString('utf8'));
+        const { decodeBundle } = await import('../../dist/src/ui/report.js');
+        const bundle = decodeBundle(b64);
         return { html, bundle };
       })()
     );
