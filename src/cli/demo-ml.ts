@@ -17,7 +17,7 @@ import type { Run } from '../experiment/run.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
 import { grid, type SweepConfig } from '../experiment/sweep.js';
 import type { LocalRegistry } from '../store/local-registry.js';
-import { freshTag } from './demo-study.js';
+import { freshTag, rng } from './demo-study.js';
 
 /** The repository the ML demo study is committed to; `:latest` names the newest recording. */
 export const ML_DEMO_REPOSITORY = 'runledger.local/demo/ml';
@@ -56,18 +56,6 @@ export class DivergenceError extends Error {
     this.name = 'DivergenceError';
     this.step = step;
   }
-}
-
-/** mulberry32: a small seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A standard normal draw (Box–Muller). */

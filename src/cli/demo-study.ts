@@ -24,8 +24,12 @@ export const DEMO_REPOSITORY = 'runledger.local/demo/lp-mip';
 /** The newest demo study. */
 export const DEMO_REFERENCE: string = `${DEMO_REPOSITORY}:latest`;
 
-/** mulberry32: a small seeded PRNG, so the instances are the same every time. */
-function rng(seed: number): () => number {
+/**
+ * mulberry32: a small seeded PRNG, so the demos' instances and data are the same every time.
+ * @param seed - any integer
+ * @returns a function giving the next number in [0, 1)
+ */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
