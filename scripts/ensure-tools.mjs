@@ -1,4 +1,4 @@
-// Installs the real components the test suites use (Debian's docker-registry, skopeo, zstd and chromium) when
+// Installs the real components the test suites use (Debian's docker-registry, skopeo, zstd, chromium and firefox-esr) when
 // they are missing and we run as root. Otherwise prints which suites will be skipped and why.
 import { execFileSync, spawnSync } from 'node:child_process';
 
@@ -7,6 +7,7 @@ const tools = [
   { bin: 'docker-registry', pkg: 'docker-registry' },
   { bin: 'zstd', pkg: 'zstd' },
   { bin: 'chromium', pkg: 'chromium' },
+  { bin: 'firefox-esr', pkg: 'firefox-esr' },
 ];
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const missing = tools.filter((t) => !has(t.bin));
