@@ -29,6 +29,8 @@ if (!hasFirefox) {
 
 const RUNS = 200;
 const POINTS = 30;
+/** How long a poll waits for the page (a loaded CI machine runs both browsers at once). */
+const SLOW = 10_000;
 
 describe.skipIf(!hasFirefox)('the viewer page in Firefox (a report, offline)', () => {
   let dir: string;
@@ -125,7 +127,7 @@ describe.skipIf(!hasFirefox)('the viewer page in Firefox (a report, offline)', (
       // Typed key by key, as a person would (fill clears the box first), then Enter.
       await page.locator('#filter').fill(where);
       await page.keyboard.press('Enter');
-      await expect.poll(rowCount, { message: where }).toBe(expected);
+      await expect.poll(rowCount, { message: where, timeout: SLOW }).toBe(expected);
     }
   });
 
@@ -134,18 +136,26 @@ describe.skipIf(!hasFirefox)('the viewer page in Firefox (a report, offline)', (
     expect((await page.$$('input[data-experiment]')).length).toBe(2);
 
     await open('#/parallel?axes=params.lr,params.optimizer,metrics.loss', '.rl-parallel');
-    await expect.poll(() => attr('.rl-parallel', 'data-rows-visible')).toBe(String(RUNS));
+    await expect
+      .poll(() => attr('.rl-parallel', 'data-rows-visible'), { timeout: SLOW })
+      .toBe(String(RUNS));
     expect(Number(await attr('.rl-parallel', 'data-points'))).toBeGreaterThan(0);
 
     // Parameters are never missing, so every run is a point.
     await open('#/scatter?x=params.lr&y=params.dropout', '.rl-scatter');
-    await expect.poll(() => attr('.rl-scatter', 'data-points')).toBe(String(RUNS));
+    await expect
+      .poll(() => attr('.rl-scatter', 'data-points'), { timeout: SLOW })
+      .toBe(String(RUNS));
 
     await open(`#/curves?metric=loss&sel=${key(0)},${key(7)}`, '.rl-curves');
-    await expect.poll(() => attr('.rl-curves', 'data-points')).toBe(String(2 * POINTS));
+    await expect
+      .poll(() => attr('.rl-curves', 'data-points'), { timeout: SLOW })
+      .toBe(String(2 * POINTS));
     // None selected: the first 50 shown.
     await open('#/curves?metric=val_loss', '.rl-curves');
-    await expect.poll(() => attr('.rl-curves', 'data-points')).toBe(String(50 * POINTS));
+    await expect
+      .poll(() => attr('.rl-curves', 'data-points'), { timeout: SLOW })
+      .toBe(String(50 * POINTS));
     await page.screenshot({ path: screenshotPath('firefox-curves') });
 
     // A run in full: its parameters, and the NPY attachment drawn as a six-point line.
@@ -154,7 +164,9 @@ describe.skipIf(!hasFirefox)('the viewer page in Firefox (a report, offline)', (
     expect(await page.$eval('.run-view h2', (e) => e.textContent)).toContain(first.name!);
     await page.click('details.attachment[data-name="weights.npy"] summary');
     await expect
-      .poll(() => attr('[data-name="weights.npy"] .rl-curves', 'data-points').catch(() => null))
+      .poll(() => attr('[data-name="weights.npy"] .rl-curves', 'data-points').catch(() => null), {
+        timeout: SLOW,
+      })
       .toBe('6');
 
     await open(`#/diff?runs=${key(0)},${key(1)},${key(2)}`, 'table.diff');
