@@ -235,6 +235,23 @@ describe('blobs', () => {
     }
   });
 
+  it('checks a small blob read with its size known (read at once) as any other read', async () => {
+    const registry = await LocalRegistry.open(await tempDir());
+    const small = new TextEncoder().encode('{"run": 1}');
+    const large = new Uint8Array(70 * 1024).fill(7);
+    for (const bytes of [small, large]) {
+      const { digest, size } = await registry.putBlob(bytes);
+      expect(await registry.readBlob(digest, { expectedSize: size })).toEqual(bytes);
+      await rejectsWith(registry.readBlob(digest, { expectedSize: size + 1 }), 'SIZE_MISMATCH');
+      const path = (await registry.statBlob(digest)).path;
+      const flipped = Buffer.from(bytes);
+      flipped[0] = flipped[0]! ^ 0x01;
+      await writeFile(path, flipped);
+      await rejectsWith(registry.readBlob(digest, { expectedSize: size }), 'DIGEST_MISMATCH');
+    }
+    await rejectsWith(registry.readBlob(digestOf('nope'), { expectedSize: 4 }), 'BLOB_NOT_FOUND');
+  });
+
   it('reports a missing blob as BLOB_NOT_FOUND', async () => {
     const registry = await LocalRegistry.open(await tempDir());
     await rejectsWith(registry.readBlob(digestOf('nope')), 'BLOB_NOT_FOUND');
