@@ -13,6 +13,7 @@ import type { Annotations, Descriptor } from '../oci/types.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import type { StoreSession } from '../store/session.js';
 import type { AttachmentRecord } from './attachments.js';
+import { mapConcurrently } from './concurrency.js';
 import { Experiment } from './experiment.js';
 import { ParameterTable, type ParameterValue } from './parameters.js';
 import { RUN_ATTACHMENT } from './run-record.js';
@@ -116,7 +117,7 @@ async function merge(
     return seed.runs.map((state) => ({ source, state, parameters: byRun.get(state.runId) ?? {} }));
   });
   // Run records read many at a time: the file system answers in parallel.
-  const records = await mapLimit(all, READ_CONCURRENCY, async ({ state }) => {
+  const records = await mapConcurrently(all, READ_CONCURRENCY, async ({ state }) => {
     const layer = state.attachments.get(RUN_ATTACHMENT);
     if (layer === undefined) return undefined;
     const bytes = await registry.readBlob(layer.descriptor.digest, {
@@ -229,24 +230,6 @@ async function merge(
 
 /** Blob reads in flight at once. */
 const READ_CONCURRENCY = 32;
-
-/** `fn` over `items`, at most `limit` at once; results in order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /** Code point order, but runs of digits compared as numbers (no locale: the same everywhere). */
 function naturalOrder(a: string, b: string): number {

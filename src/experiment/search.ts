@@ -22,6 +22,7 @@ import {
 } from '../tables/arrow.js';
 import { queryColumns } from '../tables/query.js';
 import { MEDIA_TYPE_EXPERIMENT } from './config.js';
+import { mapConcurrently } from './concurrency.js';
 import { Experiment } from './experiment.js';
 import { listExperiments, readListed, type ExperimentRef } from './list.js';
 
@@ -85,7 +86,9 @@ export async function searchRuns(options: SearchRunsOptions = {}): Promise<Table
   const registry = options.registry ?? (await LocalRegistry.open());
   const chosen = await chooseCandidates(registry, options.experiments);
   const offsets = new Map<string, Int32Array>(); // shared by the text columns of one length
-  const parts = await mapConcurrently(chosen, (c) => experimentColumns(registry, c, offsets));
+  const parts = await mapConcurrently(chosen, READERS, (c) =>
+    experimentColumns(registry, c, offsets)
+  );
   const all = concatColumns(parts.filter((p): p is ChunkedColumns => p !== undefined));
   const { where, orderBy } = options;
   let rows: number[] | undefined =
@@ -108,26 +111,6 @@ export async function searchRuns(options: SearchRunsOptions = {}): Promise<Table
     rows = (rows ?? Array.from({ length: Math.min(limit, total) }, (_, i) => i)).slice(0, limit);
   }
   return gatherColumns(all, rows, options.columns ?? all.names);
-}
-
-/** `f` over the items, {@link READERS} at a time, results in the items' order. */
-async function mapConcurrently<T, U>(items: readonly T[], f: (t: T) => Promise<U>): Promise<U[]> {
-  const out = new Array<U>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await f(items[i]!);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READERS, items.length) }, worker));
-  return out;
 }
 
 /**

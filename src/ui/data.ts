@@ -6,6 +6,7 @@
  */
 import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
+import { mapConcurrently } from '../experiment/concurrency.js';
 import { Experiment } from '../experiment/experiment.js';
 import { chooseExperiments, searchRuns } from '../experiment/search.js';
 import type { ExperimentRef } from '../experiment/list.js';
@@ -254,7 +255,7 @@ export class UiData {
     }
     // The study needs each manifest (size, parent), not the experiment: that is read when a run
     // of it is first asked for.
-    const manifests = await mapConcurrently(refs, (ref) =>
+    const manifests = await mapConcurrently(refs, LOADERS, (ref) =>
       registry.readManifest(ref.manifestDigest)
     );
     const experiments: UiExperiment[] = refs.map((ref, i) => {
@@ -531,20 +532,6 @@ interface Source {
 
 /** Experiments loaded at once: enough to keep the disk busy. */
 const LOADERS = 8;
-
-/** `f` over the items, {@link LOADERS} at a time, results in the items' order. */
-async function mapConcurrently<T, U>(items: readonly T[], f: (t: T) => Promise<U>): Promise<U[]> {
-  const out = new Array<U>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LOADERS, items.length) }, worker));
-  return out;
-}
 
 /** Bytes of an artifact: its manifest, config and each distinct layer once (as `runledger size`). */
 function artifactSize(manifest: Manifest, manifestSize: number): number {

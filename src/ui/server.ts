@@ -82,7 +82,7 @@ class HttpError extends Error {
  * @example
  * ```ts
  * const ui = await serveUi({ experiments: 'runledger.local/demo/ml' });
- * console.log(ui.url);
+ * const page = ui.url; // 'http://127.0.0.1:<port>/?token=<hex>': open it in a browser
  * await ui.close();
  * ```
  */
