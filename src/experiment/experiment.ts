@@ -131,6 +131,8 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
   #reference: string;
   readonly registry: LocalRegistry;
   readonly #annotations = new Map<string, string>();
+  /** Bumped by every annotation set: what the manifest's base size was worked out for. */
+  #annotationChanges = 0;
   readonly #attachments: ExperimentAttachments;
   readonly #runs: ExperimentRuns;
   #sealed: SealedExperiment | undefined;
@@ -192,6 +194,7 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
     journal?.syncWith(this.#session);
     const session = this.#session;
     const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
+    let base: { key: string; bytes: number } | undefined;
     this.#runs = new ExperimentRuns(
       {
         registry,
@@ -213,8 +216,16 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
         },
         closing: (run) => leaveRun(run),
         tracing: options.tracing,
-        manifestBase: () =>
-          manifestBaseBytes(this.annotations, this.#subject, this.#attachments.writer.records),
+        manifestBase: () => {
+          // Worked out again only when an annotation or an experiment attachment was added
+          // (attachments are never replaced): asked on every run open and close near the limit.
+          const records = this.#attachments.writer.records;
+          const key = `${this.#annotationChanges}:${records.size}`;
+          if (base?.key !== key) {
+            base = { key, bytes: manifestBaseBytes(this.annotations, this.#subject, records) };
+          }
+          return base.bytes;
+        },
       },
       seed
     );
@@ -457,6 +468,7 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
     this.#assertUnsealed();
     checkAnnotation(key, value);
     this.#annotations.set(key, value);
+    this.#annotationChanges++;
     this.#journal?.append({ t: 'ann', key, value, at: Date.now() });
   }
 
@@ -973,6 +985,7 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
       adoptAttachments: (records) => this.#attachments.writer.adopt(records),
       addAnnotation: (key, value) => {
         if (!this.#annotations.has(key)) this.#annotations.set(key, value);
+        this.#annotationChanges++;
       },
     };
   }

@@ -78,12 +78,15 @@ export function checkPoint(name: string, value: number, step: number, timestamp:
  */
 const INITIAL_POINTS = 16;
 
+/** Shared by every column before its first point (most runs log none). */
+const NO_POINTS = new Float64Array(0);
+
 /** A growable float64 column. */
 class Column {
-  data = new Float64Array(INITIAL_POINTS);
+  data = NO_POINTS;
   push(v: number, at: number): void {
     if (at === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
+      const next = new Float64Array(Math.max(INITIAL_POINTS, this.data.length * 2));
       next.set(this.data);
       this.data = next;
     }
@@ -102,7 +105,7 @@ export class MetricLog {
   #continued: Map<string, number> | undefined;
   readonly #names: string[] = [];
   readonly #nextStep: number[] = [];
-  #nameIds = new Uint32Array(INITIAL_POINTS);
+  #nameIds = new Uint32Array(0);
   readonly #steps = new Column();
   readonly #timestamps = new Column();
   readonly #values = new Column();
@@ -148,7 +151,7 @@ export class MetricLog {
     }
     const at = this.#size;
     if (at === this.#nameIds.length) {
-      const next = new Uint32Array(at * 2);
+      const next = new Uint32Array(Math.max(INITIAL_POINTS, at * 2));
       next.set(this.#nameIds);
       this.#nameIds = next;
     }

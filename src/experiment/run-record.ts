@@ -5,7 +5,7 @@
  * (`application/vnd.runledger.run.v1+json`, canonical JSON), an ordinary attachment to OMMX's
  * readers. Also: run names (given, or generated like `clever-rabbit-492`) and tag checks.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { RunledgerError } from '../errors.js';
 import { canonicalJson, canonicalJsonBytes, type JsonValue } from '../oci/canonical-json.js';
@@ -341,7 +341,7 @@ export function generateRunName(
   taken: ReadonlySet<string>
 ): string {
   for (let attempt = 0; ; attempt++) {
-    const h = createHash('sha256').update(`${reference}\u0000${runId}\u0000${attempt}`).digest();
+    const h = hash('sha256', `${reference}\u0000${runId}\u0000${attempt}`, 'buffer');
     const name = `${ADJECTIVES[h[0]! % ADJECTIVES.length]}-${ANIMALS[h[1]! % ANIMALS.length]}-${h.readUInt16BE(2) % 1000}`;
     if (!taken.has(name)) return name;
   }
@@ -359,6 +359,9 @@ export function runError(error: unknown): RunError {
   }
   return { type: typeof error, message: String(error) };
 }
+
+/** This machine's name, asked once (a `uname` call on every run close otherwise). */
+let hostName: string | undefined;
 
 /**
  * The `runledger.run` attachment bytes.
@@ -393,7 +396,7 @@ export function encodeRunRecord(record: {
   if (!record.reproducible) {
     value['started_at'] = record.startedAt.toISOString();
     value['ended_at'] = record.endedAt.toISOString();
-    value['host'] = hostname();
+    value['host'] = hostName ??= hostname();
   }
   return canonicalJsonBytes(value);
 }

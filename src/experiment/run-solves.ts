@@ -40,7 +40,8 @@ export class RunSolves {
   readonly samplings: SolveRecord[] = [];
   readonly #nextIds = { solve: 0, sampling: 0 };
   readonly #open = new Set<OpenSolve>();
-  readonly #interrupt = new AbortController();
+  /** Fires when the run closes while calls run; made on first use (most runs make no call). */
+  #interrupt: AbortController | undefined;
   readonly #track: RunSolvesHost['track'];
   /** What solve.ts calls into. */
   readonly host: SolveHost;
@@ -49,8 +50,11 @@ export class RunSolves {
   constructor(run: RunSolvesHost) {
     const { runId, journal } = run;
     this.#track = (p) => run.track(p);
+    const interrupt = (): AbortController => (this.#interrupt ??= new AbortController());
     this.host = {
-      interrupted: this.#interrupt.signal,
+      get interrupted() {
+        return interrupt().signal;
+      },
       assertOpen: () => run.assertOpen(),
       putBlob: (bytes) => run.openBatch().putBlob(bytes),
       publish: (digest) => run.track(run.openBatch().publishNow([digest])),
@@ -96,7 +100,7 @@ export class RunSolves {
     this.#track(call.then(noop, noop));
     return new Promise<T>((resolve, reject) => {
       call.then(resolve, (error: unknown) => {
-        if (!this.#interrupt.signal.aborted) reject(error);
+        if (this.#interrupt?.signal.aborted !== true) reject(error);
       });
     });
   }
@@ -106,7 +110,7 @@ export class RunSolves {
    * @param reason - why the run ends, e.g. `SIGINT`
    */
   interruptRunning(reason: string): void {
-    this.#interrupt.abort(
+    (this.#interrupt ??= new AbortController()).abort(
       new RunledgerError('ABORTED', `The run closed (${reason}) while the call was running.`)
     );
   }

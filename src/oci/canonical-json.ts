@@ -26,10 +26,10 @@ export type JsonValue =
  * ```
  */
 export function canonicalJson(value: JsonValue): string {
-  const parts: string[] = [];
-  write(value, parts, new Set());
-  return parts.join('');
+  return write(value, new Set());
 }
+
+const encoder = new TextEncoder();
 
 /**
  * Canonical JSON as UTF-8 bytes.
@@ -42,59 +42,63 @@ export function canonicalJson(value: JsonValue): string {
  * ```
  */
 export function canonicalJsonBytes(value: JsonValue): Uint8Array {
-  return new TextEncoder().encode(canonicalJson(value));
+  return encoder.encode(canonicalJson(value));
 }
 
-function write(value: unknown, out: string[], seen: Set<object>): void {
-  if (value === null) {
-    out.push('null');
-  } else if (typeof value === 'string' || typeof value === 'boolean') {
-    out.push(JSON.stringify(value));
-  } else if (typeof value === 'number') {
-    if (!Number.isFinite(value)) {
-      throw new RunledgerError('ARGUMENT_INVALID', `Number ${value} cannot be written as JSON.`, {
-        data: { value: String(value) },
-      });
-    }
-    out.push(JSON.stringify(value));
-  } else if (typeof value === 'object') {
-    if (seen.has(value)) {
-      throw new RunledgerError('ARGUMENT_INVALID', 'A cyclic value cannot be written as JSON.');
-    }
-    seen.add(value);
-    if (Array.isArray(value)) {
-      out.push('[');
-      // Not forEach: it skips the holes of a sparse array, which JSON writes as null.
-      for (let i = 0; i < value.length; i++) {
-        if (i > 0) out.push(',');
-        const item: unknown = value[i];
-        write(item === undefined ? null : item, out, seen);
+// One string built by concatenation (V8 ropes) and plain loops: a run record and a manifest are
+// written on every run close, so this is on the recording path.
+function write(value: unknown, seen: Set<object>): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) {
+        throw new RunledgerError('ARGUMENT_INVALID', `Number ${value} cannot be written as JSON.`, {
+          data: { value: String(value) },
+        });
       }
-      out.push(']');
-    } else {
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) {
-        throw new RunledgerError(
-          'ARGUMENT_INVALID',
-          `A ${proto === undefined ? 'value' : ((proto as { constructor?: { name?: string } }).constructor?.name ?? 'class instance')} cannot be written as canonical JSON; use plain objects.`
-        );
-      }
-      const record = value as Record<string, unknown>;
-      const keys = Object.keys(record)
-        .filter((k) => record[k] !== undefined)
-        .sort();
-      out.push('{');
-      keys.forEach((k, i) => {
-        if (i > 0) out.push(',');
-        out.push(JSON.stringify(k), ':');
-        write(record[k], out, seen);
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      throw new RunledgerError('ARGUMENT_INVALID', `A ${typeof value} cannot be written as JSON.`, {
+        data: { type: typeof value },
       });
-      out.push('}');
-    }
-    seen.delete(value);
-  } else {
-    throw new RunledgerError('ARGUMENT_INVALID', `A ${typeof value} cannot be written as JSON.`, {
-      data: { type: typeof value },
-    });
   }
+  if (seen.has(value)) {
+    throw new RunledgerError('ARGUMENT_INVALID', 'A cyclic value cannot be written as JSON.');
+  }
+  seen.add(value);
+  let out: string;
+  if (Array.isArray(value)) {
+    out = '[';
+    // Not forEach: it skips the holes of a sparse array, which JSON writes as null.
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      out += (i > 0 ? ',' : '') + write(item === undefined ? null : item, seen);
+    }
+    out += ']';
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `A ${proto === undefined ? 'value' : ((proto as { constructor?: { name?: string } }).constructor?.name ?? 'class instance')} cannot be written as canonical JSON; use plain objects.`
+      );
+    }
+    const record = value as Record<string, unknown>;
+    // Default sort: by UTF-16 code units, as canonical JSON wants.
+    const keys = Object.keys(record).sort();
+    out = '{';
+    for (const k of keys) {
+      const v = record[k];
+      if (v === undefined) continue;
+      out += (out.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + write(v, seen);
+    }
+    out += '}';
+  }
+  seen.delete(value);
+  return out;
 }

@@ -16,10 +16,9 @@ import {
   type Stats,
 } from 'node:fs';
 import { link, readdir, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
-import { Digester, digestOf, isDigest, type Digest } from '../oci/digest.js';
-import { blobPath } from '../oci/layout.js';
+import { Digester, digestHex, digestOf, isDigest, type Digest } from '../oci/digest.js';
 import { dataSyncFile, syncDir, syncFileSystem, SYNCFS_THRESHOLD } from './flush.js';
 import { ownedTempName } from './owner.js';
 import type { Progress } from './types.js';
@@ -63,7 +62,8 @@ export class BlobStore {
   }
 
   path(digest: Digest): string {
-    return join(this.root, blobPath(digest));
+    // Concatenated (blobDir is joined once): on every blob write and read.
+    return `${this.blobDir}${sep}${digestHex(digest)}`;
   }
 
   async stat(digest: Digest): Promise<Stats | undefined> {
@@ -77,7 +77,7 @@ export class BlobStore {
 
   #tempPath(): string {
     // The name carries the writer (pid, host): GC removes it only once that process is gone.
-    return join(this.tmpDir, ownedTempName('blob'));
+    return `${this.tmpDir}${sep}${ownedTempName('blob')}`;
   }
 
   #checkExpected(digest: Digest, size: number, options: WriteBlobOptions): void {
