@@ -18,6 +18,7 @@ import { formatReference, parseReference } from '../oci/reference.js';
 import { Solution } from '../ommx/solution.js';
 import { SampleSet } from '../ommx/sample-set.js';
 import { LocalRegistry } from '../store/local-registry.js';
+import { tableToArrowFile, typedColumnsTable } from '../tables/arrow.js';
 import { lastMetricValue } from '../tables/runs.js';
 import { durationMs } from '../tables/solves.js';
 import {
@@ -185,17 +186,33 @@ export class UiData {
   readonly #loaded = new Map<string, Promise<SealedExperiment>>();
   /** Which manifests the study was read from (see {@link UiData.stateKey}). */
   readonly key: string;
+  /** The runs table the study was made from (`runledger runs`'s columns), undefined when empty. */
+  readonly #table: Table | undefined;
+  #arrow: Uint8Array | undefined;
 
   private constructor(
     study: UiStudy,
     registry: LocalRegistry,
     sources: ReadonlyMap<string, Source>,
-    key: string
+    key: string,
+    table: Table | undefined
   ) {
     this.study = study;
     this.#registry = registry;
     this.#sources = sources;
     this.key = key;
+    this.#table = table;
+  }
+
+  /**
+   * The study's runs table as an Arrow IPC file: the columns of `runledger runs --all-columns`
+   * (with `experiment` and `experiment_digest`), typed as stored — what pandas, polars or DuckDB
+   * read without parsing JSON. Encoded once per study.
+   * @returns the file's bytes (an Arrow file of no columns when the study has no runs)
+   */
+  runsArrow(): Uint8Array {
+    this.#arrow ??= tableToArrowFile(this.#table ?? typedColumnsTable([]));
+    return this.#arrow;
   }
 
   /**
@@ -306,7 +323,7 @@ export class UiData {
         { reference: r.imageName, digest: r.manifestDigest },
       ])
     );
-    return new UiData(study, registry, sources, keyOf(refs));
+    return new UiData(study, registry, sources, keyOf(refs), table);
   }
 
   /**

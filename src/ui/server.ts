@@ -166,6 +166,14 @@ export async function serveUi(options: ServeUiOptions = {}): Promise<UiServer> {
         }
         return send(req, res, 200, studyBody.body, JSON_TYPE);
       }
+      case '/api/runs.arrow': {
+        // The same study as /api/study, as the runs table itself (Arrow IPC file).
+        const now = await current();
+        return send(req, res, 200, now.runsArrow(), {
+          'Content-Type': 'application/vnd.apache.arrow.file',
+          'Content-Disposition': 'attachment; filename="runs.arrow"',
+        });
+      }
       case '/api/run':
         return sendJson(req, res, await data.run(experimentParam(q), runParam(q)));
       case '/api/metrics': {

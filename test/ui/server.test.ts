@@ -13,6 +13,8 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
+import { searchRuns } from '../../src/experiment/search.js';
+import { tableFromArrowFile } from '../../src/tables/arrow.js';
 import { UiData } from '../../src/ui/data.js';
 import type { UiStudy } from '../../src/ui/model.js';
 import { serveUi, type UiServer } from '../../src/ui/server.js';
@@ -245,6 +247,44 @@ describe('runledger ui server: what it serves', () => {
     const long = await get(ui, `/api/metrics?runs=${many}&names=loss`);
     expect(long.status).toBe(200);
     expect((json(long) as unknown[]).length).toBe(5000);
+  });
+
+  it('serves the runs table as an Arrow IPC file: the columns and typed values of searchRuns, and a re-read study', async () => {
+    const { ui, registry } = await start();
+    const answer = await get(ui, '/api/runs.arrow', { headers: { 'accept-encoding': 'gzip' } });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('application/vnd.apache.arrow.file');
+    expect(answer.headers['content-disposition']).toBe('attachment; filename="runs.arrow"');
+    expect(answer.headers['x-content-type-options']).toBe('nosniff');
+    // An Arrow file starts and ends with its magic.
+    expect(answer.body.subarray(0, 6).toString('latin1')).toBe('ARROW1');
+    const served = tableFromArrowFile(answer.body);
+    const expected = await searchRuns({ registry, experiments: [PROJECT] });
+    expect(served.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(
+      expected.schema.fields.map((f) => `${f.name}:${String(f.type)}`)
+    );
+    expect(served.numRows).toBe(4);
+    expect(served.toArray().map((r) => ({ ...r.toJSON() }))).toEqual(
+      expected.toArray().map((r) => ({ ...r.toJSON() }))
+    );
+    // Typed as stored: run ids are int64 (bigint), not JSON numbers.
+    expect(typeof served.getChild('run_id')?.get(0)).toBe('bigint');
+    const study = json(await get(ui, '/api/study')) as UiStudy;
+    expect(served.numRows).toBe(study.runs.runId.length);
+    // HEAD: the headers alone.
+    const head = await get(ui, '/api/runs.arrow', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body.length).toBe(0);
+    expect(Number(head.headers['content-length'])).toBe(answer.body.length);
+    // Without the token, nothing.
+    expect((await get(ui, '/api/runs.arrow', { token: false })).status).toBe(403);
+    // A later commit is in the next answer, as in /api/study.
+    const v3 = await Experiment.create(`${PROJECT}:v3`, { registry });
+    await v3.run((run) => run.logParameter('lr', 0.5), { name: 'late' });
+    await v3.commit();
+    const later = tableFromArrowFile((await get(ui, '/api/runs.arrow')).body);
+    expect(later.numRows).toBe(5);
+    expect(later.getChild('experiment')?.get(4)).toBe(`${PROJECT}:v3`);
   });
 
   it('serves attachment bytes as logged: inline for safe preview types, else as a download; nosniff always', async () => {
