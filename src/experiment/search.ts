@@ -47,7 +47,7 @@ export interface SearchRunsOptions {
 }
 
 /** What naming an experiment takes: its reference and the manifest it points at. */
-type Named = Pick<ExperimentRef, 'imageName' | 'manifestDigest'>;
+export type Named = Pick<ExperimentRef, 'imageName' | 'manifestDigest'>;
 
 /** A reference of the store that may name an experiment, before anything of it is read. */
 interface Candidate extends Named {
@@ -361,6 +361,27 @@ async function chooseCandidates(
     return c !== undefined && (await readListed(registry, c.ref)) !== undefined;
   };
   return choose(all, selection, isExperiment, registry.root);
+}
+
+/**
+ * What `selection` names, as {@link chooseExperiments} picks, read from `index.json` alone (a
+ * reference whose descriptor does not say what it is is looked at once): each reference with its
+ * manifest digest, in store order. Cheap enough to ask on every request — the viewer's server
+ * does, to see whether its study still is what the store names. A prefix or project may also
+ * name artifacts that are not experiments but do not say so in `index.json`.
+ * @param registry - the local store
+ * @param selection - as {@link SearchRunsOptions.experiments}
+ * @returns the references and manifest digests
+ * @throws RunledgerError `REF_NOT_FOUND` for a reference the store has no experiment under
+ */
+export async function chooseNamed(
+  registry: LocalRegistry,
+  selection: string | readonly string[] | undefined
+): Promise<Named[]> {
+  return (await chooseCandidates(registry, selection)).map(({ imageName, manifestDigest }) => ({
+    imageName,
+    manifestDigest,
+  }));
 }
 
 /** The entries `selection` names, each once, in `all`'s order. */

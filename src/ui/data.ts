@@ -8,7 +8,7 @@ import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
 import { mapConcurrently } from '../experiment/concurrency.js';
 import { Experiment } from '../experiment/experiment.js';
-import { chooseExperiments, searchRuns } from '../experiment/search.js';
+import { chooseExperiments, chooseNamed, searchRuns, type Named } from '../experiment/search.js';
 import type { ExperimentRef } from '../experiment/list.js';
 import type { SealedExperiment, SealedRun } from '../experiment/sealed.js';
 import type { SolveView } from '../experiment/solve.js';
@@ -227,7 +227,7 @@ export class UiData {
     registry: LocalRegistry,
     experiments: string | readonly string[] | undefined
   ): Promise<string> {
-    return keyOf(await chosen(registry, experiments));
+    return keyOf(once(await chooseNamed(registry, experiments)));
   }
 
   /**
@@ -244,6 +244,8 @@ export class UiData {
    */
   static async open(options: UiDataOptions = {}): Promise<UiData> {
     const registry = options.registry ?? (await LocalRegistry.open());
+    // Taken before the study is read: a commit meanwhile makes the next request read it again.
+    const key = await UiData.stateKey(registry, options.experiments);
     const refs = await chosen(registry, options.experiments);
     const refsByDigest = new Map<string, string>();
     for (const r of await registry.listRefs()) {
@@ -323,7 +325,7 @@ export class UiData {
         { reference: r.imageName, digest: r.manifestDigest },
       ])
     );
-    return new UiData(study, registry, sources, keyOf(refs), table);
+    return new UiData(study, registry, sources, key, table);
   }
 
   /**
@@ -563,8 +565,13 @@ async function chosen(
   registry: LocalRegistry,
   experiments: string | readonly string[] | undefined
 ): Promise<ExperimentRef[]> {
+  return once(await chooseExperiments(registry, experiments));
+}
+
+/** Each manifest once: the first reference (in store order) to it. */
+function once<T extends Named>(refs: readonly T[]): T[] {
   const seen = new Set<string>();
-  return (await chooseExperiments(registry, experiments)).filter((e) => {
+  return refs.filter((e) => {
     const id = idOf(e.manifestDigest);
     if (seen.has(id)) return false;
     seen.add(id);
@@ -572,7 +579,7 @@ async function chosen(
   });
 }
 
-function keyOf(refs: readonly ExperimentRef[]): string {
+function keyOf(refs: readonly Named[]): string {
   return refs.map((r) => `${r.imageName}@${r.manifestDigest}`).join('\n');
 }
 
