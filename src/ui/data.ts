@@ -585,7 +585,7 @@ function keyOf(refs: readonly Named[]): string {
 
 function titleOf(experiments: string | readonly string[] | undefined): string {
   if (experiments === undefined) return 'all experiments';
-  return typeof experiments === 'string' ? experiments : experiments.join(' ');
+  return typeof experiments === 'string' ? experiments : experiments.join(', ');
 }
 
 /** A variable's display name: its name and subscripts (`x[0,3]`), null without a name. */

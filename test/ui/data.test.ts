@@ -120,6 +120,8 @@ describe('UiData: the study', () => {
     expect(one.study.runs.runId).toEqual([0]);
     const all = await UiData.open({ registry });
     expect(all.study.title).toBe('all experiments');
+    const two = await UiData.open({ registry, experiments: [SMALL_V1, SMALL_V2] });
+    expect(two.study.title).toBe(`${SMALL_V1}, ${SMALL_V2}`);
     expect(all.study.experiments).toHaveLength(2);
     await expect(
       UiData.open({ registry, experiments: 'runledger.local/ui/none:v1' })
