@@ -27,6 +27,14 @@ describe('README', () => {
     for (const block of blocks) expect(block).toBe(help);
   });
 
+  it('has no draft notes: no HTML comment, no "is replaced by" instruction to whoever merges it', () => {
+    // Drafts written beside the README say where their paragraphs go; such notes once ended up in
+    // the rendered text.
+    expect(README).not.toContain('<!--');
+    expect(README).not.toContain('-->');
+    expect(README).not.toMatch(/\bis replaced by (the|one) (paragraph|one|sentence)s? below\b/);
+  });
+
   it('has TypeScript snippets to run', () => {
     expect(SNIPPETS.length).toBeGreaterThan(0);
   });
