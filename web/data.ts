@@ -27,6 +27,11 @@ export interface DataSource {
   attachment(experiment: string, runId: number, name: string): Promise<Uint8Array | undefined>;
   /** A URL to download the attachment from, when the source has one. */
   attachmentUrl(experiment: string, runId: number, name: string): string | undefined;
+  /**
+   * Whether the store names other experiments than when the study was read (a server only: a
+   * report never changes).
+   */
+  changed?(): Promise<boolean>;
 }
 
 /** The inline data's element id. */
@@ -141,10 +146,20 @@ export class ServerSource implements DataSource {
     return res;
   }
 
+  /** The store state the study was read at (the server's `X-Runledger-State`). */
+  #state: string | null = null;
+
   async study(): Promise<UiStudy> {
-    const study = (await (await this.#get('/api/study')).json()) as UiStudy;
+    const res = await this.#get('/api/study');
+    this.#state = res.headers.get('X-Runledger-State');
+    const study = (await res.json()) as UiStudy;
     checkVersion(study);
     return study;
+  }
+
+  async changed(): Promise<boolean> {
+    const { state } = (await (await this.#get('/api/state')).json()) as { state?: string };
+    return this.#state !== null && state !== this.#state;
   }
 
   async run(experiment: string, runId: number): Promise<UiRunDetail> {

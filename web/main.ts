@@ -68,6 +68,26 @@ async function main(): Promise<void> {
   });
   const filterError = h('div', { class: 'filter-error', role: 'status', 'aria-live': 'polite' });
   const chips = h('span', { class: 'header-chips' });
+  // Served: the page asks every few seconds whether the store names other experiments now (a
+  // commit, a pulled shard, a moved tag) and says so, or reloads itself when following.
+  const followBox = h('input', {
+    type: 'checkbox',
+    'data-testid': 'follow',
+    checked: localStorage.getItem(FOLLOW_KEY) === '1',
+  });
+  const follow = h(
+    'label',
+    { class: 'follow', title: 'Reload the page whenever the store changes' },
+    ' · ',
+    followBox,
+    ' follow'
+  );
+  const notice = h('div', {
+    class: 'store-notice',
+    role: 'status',
+    'aria-live': 'polite',
+    'data-testid': 'store-notice',
+  });
   const main = h('main', { id: 'main' });
   app.replaceChildren(
     h(
@@ -86,10 +106,12 @@ async function main(): Promise<void> {
         { class: `source muted` },
         ds.kind === 'report'
           ? `report · read ${state.study.readAt.slice(0, 16).replace('T', ' ')}`
-          : 'live'
+          : 'live',
+        ds.changed === undefined ? null : follow
       ),
       h('div', { class: 'filter-line' }, filter, chips),
-      filterError
+      filterError,
+      notice
     ),
     main
   );
@@ -294,7 +316,58 @@ async function main(): Promise<void> {
   });
   window.addEventListener('hashchange', show);
   show();
+  if (ds.changed !== undefined) watchStore(() => ds.changed!());
   document.body.dataset['ready'] = '1';
+
+  /** Reloads the page where it stands (the view's state is in the address). */
+  function reload(): void {
+    clearTimeout(hashTimer);
+    writeHash();
+    location.reload();
+  }
+
+  function watchStore(changed: () => Promise<boolean>): void {
+    const every = pollInterval(location.search);
+    let seen = false;
+    followBox.addEventListener('change', () => {
+      localStorage.setItem(FOLLOW_KEY, followBox.checked ? '1' : '0');
+      if (followBox.checked && seen) reload();
+    });
+    const tick = async (): Promise<void> => {
+      if (!document.hidden) {
+        try {
+          seen = await changed();
+        } catch (e) {
+          // Stopped, restarted (a new token) or failing: the study shown stays as it was read.
+          fill(
+            notice,
+            `The viewer's server did not answer (${message(e)}): this is the study as it was read.`
+          );
+          return;
+        }
+        if (seen) {
+          if (followBox.checked) return reload();
+          fill(
+            notice,
+            'The store changed since this page read it (a commit, a pull, a moved tag). ',
+            h('button', { type: 'button', 'data-testid': 'reload', onclick: reload }, 'Reload')
+          );
+          return;
+        }
+      }
+      window.setTimeout(() => void tick(), every);
+    };
+    window.setTimeout(() => void tick(), every);
+  }
+}
+
+/** Where the page remembers the follow box. */
+const FOLLOW_KEY = 'runledger.follow';
+
+/** How often the page asks whether the store changed: 5 s, or `?poll=<ms>` (100 ms at least). */
+function pollInterval(search: string): number {
+  const ms = Number(new URLSearchParams(search).get('poll'));
+  return Number.isFinite(ms) && ms >= 100 ? ms : 5000;
 }
 
 void main();

@@ -6,7 +6,7 @@
  * experiments it was started on. The study is read once per store state: a request for it
  * re-reads only when the references chosen name other manifests.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -164,8 +164,16 @@ export async function serveUi(options: ServeUiOptions = {}): Promise<UiServer> {
         if (studyBody?.data !== now) {
           studyBody = { data: now, body: new Body(Buffer.from(JSON.stringify(now.study))) };
         }
-        return send(req, res, 200, studyBody.body, JSON_TYPE);
+        return send(req, res, 200, studyBody.body, {
+          ...JSON_TYPE,
+          [STATE_HEADER]: stateTag(now.key),
+        });
       }
+      case '/api/state':
+        // What the page polls to see whether the store changed: index.json read, no study read.
+        return sendJson(req, res, {
+          state: stateTag(await UiData.stateKey(registry, selection)),
+        });
       case '/api/runs.arrow': {
         // The same study as /api/study, as the runs table itself (Arrow IPC file).
         const now = await current();
@@ -230,6 +238,14 @@ export async function serveUi(options: ServeUiOptions = {}): Promise<UiServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** The header of `/api/study` naming the store state the study was read at. */
+const STATE_HEADER = 'X-Runledger-State';
+
+/** A short name of a store state ({@link UiData.stateKey}): what `/api/state` answers. */
+function stateTag(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
 /** Compares tokens in time independent of where they differ. */

@@ -356,14 +356,26 @@ describe('runledger ui server: what it serves', () => {
 
   it('re-reads the study when the store names other manifests, not before', async () => {
     const { ui, registry } = await start();
-    const first = json(await get(ui, '/api/study')) as UiStudy;
+    const firstAnswer = await get(ui, '/api/study');
+    const first = json(firstAnswer) as UiStudy;
     expect(first.experiments).toHaveLength(2);
+    // /api/state names the store state; the study says which one it was read at.
+    const state = (): Promise<string> =>
+      get(ui, '/api/state').then((a) => (json(a) as { state: string }).state);
+    const readAt = firstAnswer.headers['x-runledger-state'];
+    expect(readAt).toMatch(/^[0-9a-f]{16}$/);
+    expect(await state()).toBe(readAt);
     const again = json(await get(ui, '/api/study')) as UiStudy;
     expect(again.readAt).toBe(first.readAt);
+    expect(await state()).toBe(readAt);
     const v3 = await Experiment.create(`${PROJECT}:v3`, { registry });
     await v3.run((run) => run.logParameter('lr', 0.5), { name: 'late' });
     await v3.commit();
-    const later = json(await get(ui, '/api/study')) as UiStudy;
+    const changed = await state();
+    expect(changed).not.toBe(readAt);
+    const laterAnswer = await get(ui, '/api/study');
+    expect(laterAnswer.headers['x-runledger-state']).toBe(changed);
+    const later = json(laterAnswer) as UiStudy;
     expect(later.experiments.map((e) => e.tag)).toEqual(['v1', 'v2', 'v3']);
     expect(later.runs.runId).toEqual([0, 1, 2, 0, 0]);
     const id = later.experiments[2]?.id as string;

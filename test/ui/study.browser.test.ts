@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_REFERENCE, recordDemoStudy } from '../../src/cli/demo-study.js';
 import { ML_DEMO_REFERENCE, recordMlDemoStudy } from '../../src/cli/demo-ml.js';
+import { Experiment } from '../../src/experiment/experiment.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import type { UiStudy } from '../../src/ui/model.js';
 import { writeReport } from '../../src/ui/report.js';
@@ -137,6 +138,50 @@ describe.skipIf(!hasChromium)('the viewer on recorded studies', () => {
     it('draws a run’s curve point for point', async () => {
       await open(url, `#/curves?metric=loss&sel=${e1}:0`);
       await expect.poll(() => page.getAttribute('.rl-curves', 'data-points')).toBe('3');
+      expect(errors).toEqual([]);
+    });
+  });
+
+  describe('the small study, served while the store changes', () => {
+    it('says the store changed and reloads where it stood; with follow on, reloads by itself', async () => {
+      const root = join(dir, 'changing');
+      await cp(await recordSmallStudy(), root, { recursive: true });
+      const registry = await LocalRegistry.open(root);
+      const server = await serve(registry, ['runledger.local/ui/small']);
+      // Asked every 150 ms instead of 5 s (the page takes ?poll=<ms>).
+      const base = `${server.url}&poll=150`;
+      await open(base, '#/runs?where=params.lr%20%3E%200');
+      await expect.poll(rowCount).toBe(4);
+      expect(await page.isChecked('[data-testid=follow]')).toBe(false);
+      // Nothing changed: no notice, however often the page asks.
+      await page.waitForTimeout(600);
+      expect(await page.textContent('[data-testid=store-notice]')).toBe('');
+
+      const commitRun = async (tag: string, name: string): Promise<void> => {
+        const exp = await Experiment.create(`runledger.local/ui/small:${tag}`, { registry });
+        await exp.run((run) => run.logParameter('lr', 0.7), { name });
+        await exp.commit();
+      };
+      await commitRun('v3', 'late');
+      await expect
+        .poll(() => page.textContent('[data-testid=store-notice]'), { timeout: 10_000 })
+        .toContain('The store changed');
+      expect(await rowCount()).toBe(4); // the study shown stays as it was read until asked
+      await page.screenshot({ path: screenshotPath('store-changed') });
+      await page.click('[data-testid=reload]');
+      await ready(page);
+      await expect.poll(rowCount).toBe(5);
+      // Reloaded where it stood: the same view, the same filter.
+      expect(new URL(page.url()).hash).toContain('where=params.lr');
+      expect(await page.inputValue('#filter')).toBe('params.lr > 0');
+
+      // Follow: the next change reloads the page without being asked, and the box stays on.
+      await page.check('[data-testid=follow]');
+      await commitRun('v4', 'later');
+      await expect.poll(rowCount, { timeout: 10_000 }).toBe(6);
+      expect(await page.isChecked('[data-testid=follow]')).toBe(true);
+      expect(await page.textContent('[data-testid=store-notice]')).toBe('');
+      await page.uncheck('[data-testid=follow]');
       expect(errors).toEqual([]);
     });
   });
