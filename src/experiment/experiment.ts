@@ -79,6 +79,7 @@ import {
 import { bindAttachmentLog, ExperimentScope } from './scope.js';
 import {
   loadSealed,
+  loadSealedAt,
   SealedExperiment,
   SealedRun,
   type ExperimentSeed,
@@ -340,6 +341,22 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
     const registry = options.registry ?? (await LocalRegistry.open());
     await pullIfMissing(registry, name, options);
     return loadSealed(registry, name, { fork: forkExperiment });
+  }
+
+  /**
+   * Loads an experiment's checkpoint (draft, failed or interrupted) as a read-only experiment
+   * named by the experiment's own name — what the viewer shows of a study still recording.
+   * @internal
+   */
+  static loadCheckpoint(
+    registry: LocalRegistry,
+    reference: string,
+    descriptor: Descriptor
+  ): Promise<SealedExperiment> {
+    return loadSealedAt(registry, normalizeReference(reference), descriptor, {
+      allowDraft: true,
+      fork: forkExperiment,
+    });
   }
 
   /**

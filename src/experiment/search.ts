@@ -11,6 +11,7 @@ import { namesRepository, normalizeReference, parseReference } from '../oci/refe
 import { LocalRegistry } from '../store/local-registry.js';
 import { readDerived, writeDerived } from '../store/derived.js';
 import type { RefEntry } from '../store/types.js';
+import type { Annotations, Descriptor } from '../oci/types.js';
 import {
   chunkedColumns,
   concatColumns,
@@ -24,6 +25,7 @@ import { queryColumns } from '../tables/query.js';
 import { MEDIA_TYPE_EXPERIMENT } from './config.js';
 import { mapConcurrently } from './concurrency.js';
 import { Experiment } from './experiment.js';
+import { listExperimentCheckpoints, type CheckpointStatus } from './checkpoint.js';
 import { listExperiments, readListed, type ExperimentRef } from './list.js';
 
 /** Options of {@link searchRuns}. */
@@ -52,6 +54,27 @@ export type Named = Pick<ExperimentRef, 'imageName' | 'manifestDigest'>;
 /** A reference of the store that may name an experiment, before anything of it is read. */
 interface Candidate extends Named {
   readonly ref: RefEntry;
+}
+
+/**
+ * An experiment of a study (the viewer's): a committed one, or the checkpoint of one still
+ * recording (or failed, or interrupted), named by the experiment's own name.
+ */
+export interface StudyEntry extends Named {
+  /** The checkpoint's manifest, when this is one (its `imageName` is the experiment's name). */
+  readonly checkpoint?: Descriptor;
+}
+
+/** A checkpoint as a study entry, with what the viewer shows of it. */
+export interface CheckpointEntry extends StudyEntry {
+  readonly checkpoint: Descriptor;
+  readonly status: CheckpointStatus;
+  /** Why a failed or interrupted scope ended. */
+  readonly reason: string | undefined;
+  readonly runCount: number;
+  /** When it was written (RFC 3339). */
+  readonly updatedAt: string | undefined;
+  readonly annotations: Annotations;
 }
 
 /** Cache files read (or experiments built) at once: enough to keep the disk busy. */
@@ -119,14 +142,14 @@ export async function searchRuns(options: SearchRunsOptions = {}): Promise<Table
  */
 async function experimentColumns(
   registry: LocalRegistry,
-  c: Candidate,
+  c: Candidate | StudyEntry,
   offsets: Map<string, Int32Array>
 ): Promise<ChunkedColumns | undefined> {
   const cached = await readDerived(registry.root, 'runs', c.manifestDigest, cacheKey(c));
   let decoded = cached === undefined ? undefined : decodeRunsCache(cached);
   if (decoded === undefined) {
     // Not cached: an experiment listings leave out (damaged, or not one) is left out here too.
-    if ((await readListed(registry, c.ref)) === undefined) return undefined;
+    if ('ref' in c && (await readListed(registry, c.ref)) === undefined) return undefined;
     decoded = chunkedColumns(await buildRunsTable(registry, c));
   }
   const runs = decoded;
@@ -167,8 +190,12 @@ function cacheKey(e: Named): string {
 }
 
 /** Builds an experiment's runs table from the store, and caches it. */
-async function buildRunsTable(registry: LocalRegistry, e: Named): Promise<Table> {
-  const sealed = await Experiment.load(e.imageName, { registry, pull: false });
+async function buildRunsTable(registry: LocalRegistry, e: Named | StudyEntry): Promise<Table> {
+  const checkpoint = 'checkpoint' in e ? e.checkpoint : undefined;
+  const sealed =
+    checkpoint === undefined
+      ? await Experiment.load(e.imageName, { registry, pull: false })
+      : await Experiment.loadCheckpoint(registry, e.imageName, checkpoint);
   const table = await sealed.runsDf();
   await writeDerived(registry.root, 'runs', e.manifestDigest, cacheKey(e), encodeRunsCache(table));
   return table;
@@ -382,6 +409,76 @@ export async function chooseNamed(
     imageName,
     manifestDigest,
   }));
+}
+
+/**
+ * The checkpoints (draft, failed, interrupted) of the experiments `selection` names — by the
+ * experiment's own name, as {@link chooseNamed} takes it, except that a reference naming no
+ * checkpoint is no error — in name order.
+ * @param registry - the local store
+ * @param selection - as {@link SearchRunsOptions.experiments}
+ * @returns each as a study entry named by its experiment
+ */
+export async function chooseCheckpoints(
+  registry: LocalRegistry,
+  selection: string | readonly string[] | undefined
+): Promise<CheckpointEntry[]> {
+  const all = await listExperimentCheckpoints({ registry });
+  if (all.length === 0) return [];
+  const descriptors = new Map(
+    (await registry.listRefs({ includeInternal: true })).map((r) => [r.reference, r.descriptor])
+  );
+  const picked =
+    selection === undefined
+      ? all
+      : all.filter((c) =>
+          (typeof selection === 'string' ? [selection] : selection).some((s) => {
+            const name = c.requestedImageName;
+            if (s.endsWith('/')) return name.startsWith(s);
+            if (namesRepository(s)) {
+              const { registry: host, repository } = parseReference(s);
+              return name.startsWith(`${host}/${repository}:`);
+            }
+            return name === normalizeReference(s);
+          })
+        );
+  return picked.flatMap((c) => {
+    const checkpoint = descriptors.get(c.checkpointImageName);
+    // Replaced or removed since it was listed: the next look finds what is there then.
+    if (checkpoint?.digest !== c.manifestDigest) return [];
+    return [
+      {
+        imageName: c.requestedImageName,
+        manifestDigest: c.manifestDigest,
+        checkpoint,
+        status: c.status,
+        reason: c.reason,
+        runCount: c.runCount,
+        updatedAt: c.updatedAt,
+        annotations: c.annotations,
+      },
+    ];
+  });
+}
+
+/**
+ * One runs table over the given experiments, checkpoints among them, as {@link searchRuns} makes
+ * it (no filter, no sort): `experiment` is each entry's `imageName`.
+ * @param registry - the local store
+ * @param entries - committed experiments (their references) and checkpoints
+ * @returns an Arrow table, one row per closed run
+ * @throws RunledgerError `EXPERIMENT_INVALID`, `PAYLOAD_INVALID` for a damaged one
+ */
+export async function studyRunsTable(
+  registry: LocalRegistry,
+  entries: readonly StudyEntry[]
+): Promise<Table> {
+  const offsets = new Map<string, Int32Array>();
+  const parts = await mapConcurrently(entries, READERS, (e) =>
+    experimentColumns(registry, e, offsets)
+  );
+  const all = concatColumns(parts.filter((p): p is ChunkedColumns => p !== undefined));
+  return gatherColumns(all, undefined, all.names);
 }
 
 /** The entries `selection` names, each once, in `all`'s order. */

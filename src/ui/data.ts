@@ -8,13 +8,25 @@ import type { Table } from 'apache-arrow';
 import { RunledgerError } from '../errors.js';
 import { mapConcurrently } from '../experiment/concurrency.js';
 import { Experiment } from '../experiment/experiment.js';
-import { chooseExperiments, chooseNamed, searchRuns, type Named } from '../experiment/search.js';
+import {
+  chooseCheckpoints,
+  chooseExperiments,
+  chooseNamed,
+  studyRunsTable,
+  type Named,
+  type StudyEntry,
+} from '../experiment/search.js';
 import type { ExperimentRef } from '../experiment/list.js';
 import type { SealedExperiment, SealedRun } from '../experiment/sealed.js';
 import type { SolveView } from '../experiment/solve.js';
 import { ANNOTATION_CREATED } from '../oci/media-types.js';
-import type { Manifest } from '../oci/types.js';
-import { formatReference, parseReference } from '../oci/reference.js';
+import type { Descriptor, Manifest } from '../oci/types.js';
+import {
+  formatReference,
+  namesRepository,
+  normalizeReference,
+  parseReference,
+} from '../oci/reference.js';
 import { Solution } from '../ommx/solution.js';
 import { SampleSet } from '../ommx/sample-set.js';
 import { LocalRegistry } from '../store/local-registry.js';
@@ -45,7 +57,7 @@ export interface UiDataOptions {
    * `/`, or several; every experiment of the store when absent.
    */
   readonly experiments?: string | readonly string[];
-  /** The study's title; the selection joined by spaces (or `all experiments`) when absent. */
+  /** The study's title; the selection joined by commas (or `all experiments`) when absent. */
   readonly title?: string;
 }
 
@@ -227,7 +239,12 @@ export class UiData {
     registry: LocalRegistry,
     experiments: string | readonly string[] | undefined
   ): Promise<string> {
-    return keyOf(once(await chooseNamed(registry, experiments)));
+    const checkpoints = await chooseCheckpoints(registry, experiments);
+    const committed = await chooseNamed(
+      registry,
+      await committedSelection(registry, experiments, checkpoints)
+    );
+    return keyOf([...once(committed), ...checkpoints]);
   }
 
   /**
@@ -246,17 +263,39 @@ export class UiData {
     const registry = options.registry ?? (await LocalRegistry.open());
     // Taken before the study is read: a commit meanwhile makes the next request read it again.
     const key = await UiData.stateKey(registry, options.experiments);
-    const refs = await chosen(registry, options.experiments);
+    // An experiment still recording (or whose scope failed or was interrupted): its checkpoint.
+    const checkpoints = await chooseCheckpoints(registry, options.experiments);
+    const committed = await chosen(
+      registry,
+      await committedSelection(registry, options.experiments, checkpoints)
+    );
     const refsByDigest = new Map<string, string>();
     for (const r of await registry.listRefs()) {
       if (!refsByDigest.has(r.descriptor.digest))
         refsByDigest.set(r.descriptor.digest, r.reference);
     }
-    const table =
-      refs.length === 0
-        ? undefined
-        : await searchRuns({ registry, experiments: refs.map((r) => r.imageName) });
-    const index = new Map(refs.map((r, i) => [r.imageName, i]));
+    const entries: StudyEntry[] = [
+      ...committed.map((r) => ({ imageName: r.imageName, manifestDigest: r.manifestDigest })),
+      ...checkpoints,
+    ];
+    const facts = [
+      ...committed.map((r) => ({
+        status: r.status,
+        // A committed experiment has no reason; a checkpoint's is in its config.
+        reason: r.status === 'finished' ? undefined : r.config['reason'],
+        runCount: r.runCount,
+        createdAt: r.annotations[ANNOTATION_CREATED] ?? r.updatedAt ?? null,
+      })),
+      ...checkpoints.map((c) => ({
+        status: c.status,
+        reason: c.reason,
+        runCount: c.runCount,
+        createdAt: c.annotations[ANNOTATION_CREATED] ?? c.updatedAt ?? null,
+      })),
+    ];
+    const table = entries.length === 0 ? undefined : await studyRunsTable(registry, entries);
+    // A row finds its experiment by manifest digest: a checkpoint bears its experiment's name.
+    const index = new Map(entries.map((e, i) => [e.manifestDigest as string, i]));
     const rows = table?.numRows ?? 0;
     const column = (name: string): unknown[] => {
       const child = table?.getChild(name);
@@ -264,37 +303,36 @@ export class UiData {
         ? new Array<unknown>(rows)
         : Array.from(child.toArray() as ArrayLike<unknown>);
     };
-    const rowExperiment = column('experiment').map((e) => index.get(e as string) ?? -1);
+    const rowExperiment = column('experiment_digest').map((d) => index.get(d as string) ?? -1);
     const rowStatus = column('status').map((v) => statusOf(String(v)));
-    const failed = new Array<number>(refs.length).fill(0);
-    const interrupted = new Array<number>(refs.length).fill(0);
+    const failed = new Array<number>(entries.length).fill(0);
+    const interrupted = new Array<number>(entries.length).fill(0);
     for (const [row, e] of rowExperiment.entries()) {
       if (rowStatus[row] === 'failed') failed[e] = (failed[e] ?? 0) + 1;
       if (rowStatus[row] === 'interrupted') interrupted[e] = (interrupted[e] ?? 0) + 1;
     }
     // The study needs each manifest (size, parent), not the experiment: that is read when a run
     // of it is first asked for.
-    const manifests = await mapConcurrently(refs, LOADERS, (ref) =>
-      registry.readManifest(ref.manifestDigest)
+    const manifests = await mapConcurrently(entries, LOADERS, (e) =>
+      registry.readManifest(e.manifestDigest)
     );
-    const experiments: UiExperiment[] = refs.map((ref, i) => {
+    const experiments: UiExperiment[] = entries.map((entry, i) => {
       const { manifest, bytes } = manifests[i] as { manifest: Manifest; bytes: Uint8Array };
-      const { repository, tag, registry: host } = parseReference(ref.imageName);
+      const { repository, tag, registry: host } = parseReference(entry.imageName);
       const subject = manifest.subject;
-      // A committed experiment has no reason; a checkpoint's is in its config.
-      const reason = ref.status === 'finished' ? undefined : ref.config['reason'];
+      const f = facts[i]!;
       return {
-        id: idOf(ref.manifestDigest),
-        reference: ref.imageName,
+        id: idOf(entry.manifestDigest),
+        reference: entry.imageName,
         project: repository,
         tag: tag ?? '',
-        digest: ref.manifestDigest,
-        status: statusOf(ref.status),
-        reason: typeof reason === 'string' ? reason : null,
-        runCount: ref.runCount,
+        digest: entry.manifestDigest,
+        status: statusOf(f.status),
+        reason: typeof f.reason === 'string' ? f.reason : null,
+        runCount: f.runCount,
         failedCount: failed[i] ?? 0,
         interruptedCount: interrupted[i] ?? 0,
-        createdAt: ref.annotations[ANNOTATION_CREATED] ?? ref.updatedAt ?? null,
+        createdAt: f.createdAt,
         size: artifactSize(manifest, bytes.length),
         parent:
           subject === undefined
@@ -320,9 +358,9 @@ export class UiData {
       readAt: new Date().toISOString(),
     };
     const sources = new Map(
-      refs.map((r) => [
-        idOf(r.manifestDigest),
-        { reference: r.imageName, digest: r.manifestDigest },
+      entries.map((e) => [
+        idOf(e.manifestDigest),
+        { reference: e.imageName, digest: e.manifestDigest, checkpoint: e.checkpoint },
       ])
     );
     return new UiData(study, registry, sources, key, table);
@@ -343,7 +381,10 @@ export class UiData {
     }
     let loading = this.#loaded.get(experiment);
     if (loading === undefined) {
-      loading = Experiment.load(source.reference, { registry: this.#registry, pull: false });
+      loading =
+        source.checkpoint === undefined
+          ? Experiment.load(source.reference, { registry: this.#registry, pull: false })
+          : Experiment.loadCheckpoint(this.#registry, source.reference, source.checkpoint);
       this.#loaded.set(experiment, loading);
       // A failed load is tried again next time (the store may have been repaired).
       loading.catch(() => this.#loaded.delete(experiment));
@@ -547,6 +588,8 @@ export class UiData {
 interface Source {
   readonly reference: string;
   readonly digest: string;
+  /** The checkpoint's manifest, for an experiment not committed. */
+  readonly checkpoint: Descriptor | undefined;
 }
 
 /** Experiments loaded at once: enough to keep the disk busy. */
@@ -566,6 +609,25 @@ async function chosen(
   experiments: string | readonly string[] | undefined
 ): Promise<ExperimentRef[]> {
   return once(await chooseExperiments(registry, experiments));
+}
+
+/**
+ * The selection less the references that name only a checkpoint (an experiment recording under a
+ * name nothing was committed as yet): those are in the study by their checkpoint, and no error.
+ */
+async function committedSelection(
+  registry: LocalRegistry,
+  selection: string | readonly string[] | undefined,
+  checkpoints: readonly StudyEntry[]
+): Promise<string | readonly string[] | undefined> {
+  if (selection === undefined || checkpoints.length === 0) return selection;
+  const drafts = new Set(checkpoints.map((c) => c.imageName));
+  const refs = new Set((await registry.listRefs()).map((r) => r.reference));
+  return (typeof selection === 'string' ? [selection] : selection).filter((s) => {
+    if (s.endsWith('/') || namesRepository(s)) return true;
+    const name = normalizeReference(s);
+    return !drafts.has(name) || refs.has(name);
+  });
 }
 
 /** Each manifest once: the first reference (in store order) to it. */

@@ -354,3 +354,86 @@ describe('previewOf', () => {
     expect(previewOf('application/octet-stream', 'a.bin')).toBe('none');
   });
 });
+
+describe('UiData: experiments not committed', () => {
+  it('shows an experiment still recording by its checkpoint (draft): its closed runs, a run, the state; the commit replaces it', async () => {
+    const registry = await LocalRegistry.open(await recordSmallStudy());
+    const v3 = await Experiment.create(`${PROJECT}:v3`, { registry });
+    for (const lr of [0.5, 0.6]) {
+      await v3.run((run) => {
+        run.logParameter('lr', lr);
+        run.logMetric('loss', lr * 2);
+      });
+    }
+    await v3.checkpoint();
+    const before = await UiData.stateKey(registry, PROJECT);
+    const data = await UiData.open({ registry, experiments: PROJECT });
+    expect(data.key).toBe(before);
+    const draft = data.study.experiments.find((e) => e.status === 'draft');
+    expect(draft).toMatchObject({ reference: `${PROJECT}:v3`, tag: 'v3', runCount: 2 });
+    const index = data.study.experiments.indexOf(draft!);
+    const rows = data.study.runs.experiment.flatMap((e, row) => (e === index ? [row] : []));
+    expect(rows).toHaveLength(2);
+    expect(rows.map((r) => column(data, 'params.lr').values[r])).toEqual([0.5, 0.6]);
+    expect(rows.map((r) => column(data, 'experiment').values[r])).toEqual([
+      `${PROJECT}:v3`,
+      `${PROJECT}:v3`,
+    ]);
+    // Its runs open as any other's.
+    const detail = await data.run(draft!.id, 1);
+    expect(detail.parameters).toMatchObject({ lr: 0.6 });
+    const series = await data.metrics([{ experiment: draft!.id, runId: 0 }], ['loss']);
+    expect(series[0]?.values).toEqual([1]);
+    // The runs table as Arrow has them too.
+    expect(data.study.runs.runId).toHaveLength(6);
+
+    // One more run and a checkpoint: the state moves.
+    await v3.run((run) => run.logParameter('lr', 0.7));
+    await v3.checkpoint();
+    const during = await UiData.stateKey(registry, PROJECT);
+    expect(during).not.toBe(before);
+    expect((await UiData.open({ registry, experiments: PROJECT })).study.runs.runId).toHaveLength(
+      7
+    );
+    // Committed: the checkpoint is gone, the committed experiment is there.
+    await v3.commit();
+    const after = await UiData.open({ registry, experiments: PROJECT });
+    expect(after.key).not.toBe(during);
+    expect(after.study.experiments.map((e) => `${e.tag} ${e.status}`)).toEqual([
+      'v1 finished',
+      'v2 finished',
+      'v3 finished',
+    ]);
+    expect(after.study.runs.runId).toHaveLength(7);
+  });
+
+  it('shows an interrupted scope by its checkpoint, with its reason; other projects’ checkpoints are not in the study', async () => {
+    const registry = await LocalRegistry.open(await recordSmallStudy());
+    const other = await Experiment.create('runledger.local/ui/other:v1', { registry });
+    await other.run((run) => run.logParameter('lr', 1));
+    await other.checkpoint();
+    const v4 = await Experiment.create(`${PROJECT}:v4`, { registry });
+    await v4.run((run) => run.logParameter('lr', 0.9));
+    await v4.checkpoint({ status: 'interrupted', reason: 'SIGINT' });
+    const data = await UiData.open({ registry, experiments: PROJECT });
+    expect(data.study.experiments.map((e) => `${e.tag} ${e.status} ${e.reason ?? ''}`)).toEqual([
+      'v1 finished ',
+      'v2 finished ',
+      'v4 interrupted SIGINT',
+    ]);
+    // Named by its own reference, though nothing was committed under it yet.
+    const one = await UiData.open({ registry, experiments: [`${PROJECT}:v4`, SMALL_V2] });
+    expect(one.study.experiments.map((e) => `${e.tag} ${e.status}`)).toEqual([
+      'v2 finished',
+      'v4 interrupted',
+    ]);
+    expect(await UiData.stateKey(registry, `${PROJECT}:v4`)).toContain(`${PROJECT}:v4@`);
+    // A reference naming neither is still an error.
+    await expect(UiData.open({ registry, experiments: `${PROJECT}:v9` })).rejects.toMatchObject({
+      code: 'REF_NOT_FOUND',
+    });
+    // Everything: the other project's draft too.
+    const all = await UiData.open({ registry });
+    expect(all.study.experiments.map((e) => e.reference)).toContain('runledger.local/ui/other:v1');
+  });
+});

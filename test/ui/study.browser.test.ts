@@ -181,6 +181,21 @@ describe.skipIf(!hasChromium)('the viewer on recorded studies', () => {
       await expect.poll(rowCount, { timeout: 10_000 }).toBe(6);
       expect(await page.isChecked('[data-testid=follow]')).toBe(true);
       expect(await page.textContent('[data-testid=store-notice]')).toBe('');
+
+      // A study still recording: each checkpoint is a change; its runs show, the experiment as draft.
+      const live = await Experiment.create('runledger.local/ui/small:v5', { registry });
+      await live.run((run) => run.logParameter('lr', 0.8), { name: 'recording' });
+      await live.checkpoint();
+      await expect.poll(rowCount, { timeout: 10_000 }).toBe(7);
+      await page.click('nav a[data-view=experiments]');
+      await expect
+        .poll(() => page.textContent('tr[data-experiment]:last-child'))
+        .toContain('draft');
+      await page.screenshot({ path: screenshotPath('store-recording') });
+      await live.commit();
+      await expect
+        .poll(() => page.textContent('tr[data-experiment]:last-child'), { timeout: 10_000 })
+        .not.toContain('draft');
       await page.uncheck('[data-testid=follow]');
       expect(errors).toEqual([]);
     });

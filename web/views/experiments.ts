@@ -93,7 +93,11 @@ export function experimentsView(ctx: Context): View {
       h(
         'div',
         { class: 'toolbar' },
-        h('strong', null, `${byProject.size} projects, ${exps.length} experiments`),
+        h(
+          'strong',
+          null,
+          `${count(byProject.size, 'project')}, ${count(exps.length, 'experiment')}`
+        ),
         h('span', { class: 'muted' }, `${shownRuns} runs shown`),
         h(
           'button',
@@ -138,4 +142,9 @@ export function experimentsView(ctx: Context): View {
     ctx.refreshHash();
   });
   return { el, hash: () => viewHash(state, 'experiments'), dispose: off };
+}
+
+/** `1 project`, `2 projects`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -36,12 +36,12 @@ export const ui: Command = {
     const server = await serveUi({
       registry,
       port,
-      ...(refs.length === 0 ? {} : { experiments: refs, title: ctx.positionals.join(' ') }),
+      ...(refs.length === 0 ? {} : { experiments: refs, title: ctx.positionals.join(', ') }),
     });
     if (refs.length > 0 && (await UiData.stateKey(registry, refs)) === '') {
       // A prefix is taken as written: say so rather than show an empty page.
       ctx.io.stderr.write(
-        `runledger ui: no experiment matches ${ctx.positionals.join(' ')} yet ("runledger ls" lists them); the page shows them once committed.\n`
+        `runledger ui: no experiment matches ${ctx.positionals.join(' ')} yet ("runledger ls" lists them); the page shows them once they checkpoint or commit.\n`
       );
     }
     if (ctx.json) ctx.printJson({ url: server.url, port: server.port });
