@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Table } from 'apache-arrow';
-import { RunledgerError } from '../errors.js';
+import { isRunledgerError, RunledgerError } from '../errors.js';
 import { namesRepository, normalizeReference, parseReference } from '../oci/reference.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import { readDerived, writeDerived } from '../store/derived.js';
@@ -150,7 +150,14 @@ async function experimentColumns(
   if (decoded === undefined) {
     // Not cached: an experiment listings leave out (damaged, or not one) is left out here too.
     if ('ref' in c && (await readListed(registry, c.ref)) === undefined) return undefined;
-    decoded = chunkedColumns(await buildRunsTable(registry, c));
+    try {
+      decoded = chunkedColumns(await buildRunsTable(registry, c));
+    } catch (e) {
+      // A checkpoint replaced and collected meanwhile, or damaged: left out, as a damaged
+      // experiment is from listings.
+      if ('checkpoint' in c && c.checkpoint !== undefined && isRunledgerError(e)) return undefined;
+      throw e;
+    }
   }
   const runs = decoded;
   const text = (value: string): ColumnChunk[] =>

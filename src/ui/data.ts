@@ -5,7 +5,7 @@
  * attachment bytes, and the bundle a report inlines — the shapes of `ui/model`.
  */
 import type { Table } from 'apache-arrow';
-import { RunledgerError } from '../errors.js';
+import { isRunledgerError, RunledgerError } from '../errors.js';
 import { mapConcurrently } from '../experiment/concurrency.js';
 import { Experiment } from '../experiment/experiment.js';
 import {
@@ -264,11 +264,23 @@ export class UiData {
     // Taken before the study is read: a commit meanwhile makes the next request read it again.
     const key = await UiData.stateKey(registry, options.experiments);
     // An experiment still recording (or whose scope failed or was interrupted): its checkpoint.
-    const checkpoints = await chooseCheckpoints(registry, options.experiments);
+    const listed = await chooseCheckpoints(registry, options.experiments);
     const committed = await chosen(
       registry,
-      await committedSelection(registry, options.experiments, checkpoints)
+      await committedSelection(registry, options.experiments, listed)
     );
+    // A checkpoint replaced and collected since it was listed (or damaged) is left out: the next
+    // look at the store finds what is there then.
+    const readable = await mapConcurrently(listed, LOADERS, (c) =>
+      registry.readManifest(c.manifestDigest).then(
+        () => true,
+        (e: unknown) => {
+          if (isRunledgerError(e)) return false;
+          throw e;
+        }
+      )
+    );
+    const checkpoints = listed.filter((_, i) => readable[i]);
     const refsByDigest = new Map<string, string>();
     for (const r of await registry.listRefs()) {
       if (!refsByDigest.has(r.descriptor.digest))

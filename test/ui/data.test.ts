@@ -3,6 +3,8 @@
  * stated there by hand: the study's experiments and runs table, a run's detail (record, error,
  * metrics, attachments, solve), metric series in step order, attachment bytes, the bundle.
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
@@ -435,5 +437,36 @@ describe('UiData: experiments not committed', () => {
     // Everything: the other project's draft too.
     const all = await UiData.open({ registry });
     expect(all.study.experiments.map((e) => e.reference)).toContain('runledger.local/ui/other:v1');
+  });
+  it('leaves out a checkpoint whose manifest is gone (replaced and collected since it was listed)', async () => {
+    const root = await recordSmallStudy();
+    const registry = await LocalRegistry.open(root);
+    const v5 = await Experiment.create(`${PROJECT}:v5`, { registry });
+    await v5.run((run) => run.logParameter('lr', 0.4));
+    const checkpoint = await v5.checkpoint();
+    const seen = await UiData.open({ registry, experiments: PROJECT });
+    expect(seen.study.experiments.map((e) => e.status)).toContain('draft');
+    // Its listing is cached by manifest digest; the manifest itself goes, as GC takes it.
+    await rm(join(root, 'blobs', 'sha256', checkpoint.descriptor.digest.slice(7)));
+    const data = await UiData.open({ registry, experiments: PROJECT });
+    expect(data.study.experiments.map((e) => `${e.tag} ${e.status}`)).toEqual([
+      'v1 finished',
+      'v2 finished',
+    ]);
+    expect(data.study.runs.runId).toHaveLength(4);
+
+    // Damaged deeper (its parameter table gone) before its runs were ever read: listed, no rows.
+    const v6 = await Experiment.create(`${PROJECT}:v6`, { registry });
+    await v6.run((run) => run.logParameter('lr', 0.45));
+    const damaged = await v6.checkpoint();
+    const { manifest } = await registry.readManifest(damaged.descriptor.digest);
+    const table = manifest.layers.find((l) => l.mediaType.includes('parameter'));
+    expect(table).toBeDefined();
+    await rm(join(root, 'blobs', 'sha256', table!.digest.slice(7)));
+    const partial = await UiData.open({ registry, experiments: PROJECT });
+    const v6Index = partial.study.experiments.findIndex((e) => e.tag === 'v6');
+    expect(partial.study.experiments[v6Index]?.status).toBe('draft');
+    expect(partial.study.runs.experiment.filter((e) => e === v6Index)).toHaveLength(0);
+    expect(partial.study.runs.runId).toHaveLength(4);
   });
 });
