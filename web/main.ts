@@ -316,14 +316,44 @@ async function main(): Promise<void> {
   });
   window.addEventListener('hashchange', show);
   show();
+  restoreScroll();
   if (ds.changed !== undefined) watchStore(() => ds.changed!());
   document.body.dataset['ready'] = '1';
 
-  /** Reloads the page where it stands (the view's state is in the address). */
+  /**
+   * Reloads the page where it stands: the view's state is in the address; the scroll positions
+   * (the window's, the runs table's) are kept for the page that loads next.
+   */
   function reload(): void {
     clearTimeout(hashTimer);
     writeHash();
+    const kept: KeptScroll = {
+      hash: location.hash,
+      window: window.scrollY,
+      grids: [...main.querySelectorAll<HTMLElement>('.grid')].map((g) => g.scrollTop),
+    };
+    sessionStorage.setItem(SCROLL_KEY, JSON.stringify(kept));
     location.reload();
+  }
+
+  /** Puts back the scroll positions a reload kept, when it shows the same address. */
+  function restoreScroll(): void {
+    const text = sessionStorage.getItem(SCROLL_KEY);
+    if (text === null) return;
+    sessionStorage.removeItem(SCROLL_KEY);
+    let kept: KeptScroll;
+    try {
+      kept = JSON.parse(text) as KeptScroll;
+    } catch {
+      return;
+    }
+    if (kept.hash !== location.hash) return;
+    window.scrollTo(0, kept.window);
+    const grids = main.querySelectorAll<HTMLElement>('.grid');
+    kept.grids.forEach((top, i) => {
+      const g = grids[i];
+      if (g !== undefined) g.scrollTop = top;
+    });
   }
 
   function watchStore(changed: () => Promise<boolean>): void {
@@ -363,6 +393,14 @@ async function main(): Promise<void> {
 
 /** Where the page remembers the follow box. */
 const FOLLOW_KEY = 'runledger.follow';
+/** Where a reload leaves the scroll positions for the page that loads next. */
+const SCROLL_KEY = 'runledger.reload-scroll';
+
+interface KeptScroll {
+  readonly hash: string;
+  readonly window: number;
+  readonly grids: readonly number[];
+}
 
 /** How often the page asks whether the store changed: 5 s, or `?poll=<ms>` (100 ms at least). */
 function pollInterval(search: string): number {

@@ -201,6 +201,32 @@ describe.skipIf(!hasChromium)('the viewer on recorded studies', () => {
     });
   });
 
+  describe('a long study, followed', () => {
+    it('keeps the runs table where it was scrolled across a reload', async () => {
+      const root = join(dir, 'long');
+      const registry = await LocalRegistry.open(root);
+      const exp = await Experiment.create('runledger.local/ui/long:v1', { registry });
+      for (let i = 0; i < 300; i++) await exp.run((run) => run.logParameter('i', i));
+      await exp.commit();
+      const server = await serve(registry, ['runledger.local/ui/long']);
+      await open(`${server.url}&poll=150`, '#/runs');
+      await expect.poll(rowCount).toBe(300);
+      await page.check('[data-testid=follow]');
+      const top = (): Promise<number> => page.$eval('main .grid', (g) => g.scrollTop);
+      await page.$eval('main .grid', (g) => {
+        g.scrollTop = 3000;
+      });
+      await expect.poll(top).toBe(3000);
+      const more = await Experiment.create('runledger.local/ui/long:v2', { registry });
+      await more.run((run) => run.logParameter('i', 300));
+      await more.commit();
+      await expect.poll(rowCount, { timeout: 10_000 }).toBe(301);
+      await expect.poll(top).toBe(3000);
+      await page.uncheck('[data-testid=follow]');
+      expect(errors).toEqual([]);
+    });
+  });
+
   describe('the demo studies (the README’s screenshots)', () => {
     let url: string;
     let registry: LocalRegistry;
