@@ -379,7 +379,7 @@ async function main(): Promise<void> {
           if (followBox.checked) return reload();
           fill(
             notice,
-            'The store changed since this page read it (a commit, a pull, a moved tag). ',
+            'The store changed since this page read it (runs recorded, a commit, a pull, a moved tag). ',
             h('button', { type: 'button', 'data-testid': 'reload', onclick: reload }, 'Reload')
           );
           return;

@@ -4,6 +4,7 @@
  * and one runs table over them, `searchRuns`'s columns), one run in full, metric series,
  * attachment bytes, and the bundle a report inlines — the shapes of `ui/model`.
  */
+import { createHash } from 'node:crypto';
 import type { Table } from 'apache-arrow';
 import { isRunledgerError, RunledgerError } from '../errors.js';
 import { mapConcurrently } from '../experiment/concurrency.js';
@@ -126,6 +127,16 @@ function cellOf(v: unknown): UiCell {
 /** The first 12 hex digits of a manifest digest: an experiment's key in URLs. */
 function idOf(digest: string): string {
   return digest.slice(digest.indexOf(':') + 1).slice(0, 12);
+}
+
+/**
+ * An experiment's key in URLs: a committed one's manifest; a checkpoint's the experiment's name,
+ * which stays while it records (each autosave is another manifest), so an address naming one of
+ * its runs still shows it after the page reloads.
+ */
+function entryId(e: StudyEntry): string {
+  if (e.checkpoint === undefined) return idOf(e.manifestDigest);
+  return createHash('sha256').update(`checkpoint\u0000${e.imageName}`).digest('hex').slice(0, 12);
 }
 
 /** The kind of a runs-table column, by its name. */
@@ -334,7 +345,7 @@ export class UiData {
       const subject = manifest.subject;
       const f = facts[i]!;
       return {
-        id: idOf(entry.manifestDigest),
+        id: entryId(entry),
         reference: entry.imageName,
         project: repository,
         tag: tag ?? '',
@@ -371,7 +382,7 @@ export class UiData {
     };
     const sources = new Map(
       entries.map((e) => [
-        idOf(e.manifestDigest),
+        entryId(e),
         { reference: e.imageName, digest: e.manifestDigest, checkpoint: e.checkpoint },
       ])
     );

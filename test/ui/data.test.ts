@@ -394,9 +394,13 @@ describe('UiData: experiments not committed', () => {
     await v3.checkpoint();
     const during = await UiData.stateKey(registry, PROJECT);
     expect(during).not.toBe(before);
-    expect((await UiData.open({ registry, experiments: PROJECT })).study.runs.runId).toHaveLength(
-      7
-    );
+    const later = await UiData.open({ registry, experiments: PROJECT });
+    expect(later.study.runs.runId).toHaveLength(7);
+    // Another manifest, the same id: an address naming a run of it still works after a reload.
+    const again = later.study.experiments.find((e) => e.status === 'draft');
+    expect(again?.digest).not.toBe(draft!.digest);
+    expect(again?.id).toBe(draft!.id);
+    expect((await later.run(draft!.id, 2)).parameters).toMatchObject({ lr: 0.7 });
     // Committed: the checkpoint is gone, the committed experiment is there.
     await v3.commit();
     const after = await UiData.open({ registry, experiments: PROJECT });
