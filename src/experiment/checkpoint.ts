@@ -12,6 +12,7 @@ import type { Annotations, Descriptor } from '../oci/types.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import type { ExperimentStatus } from './config.js';
 import { readListed } from './list.js';
+import { loadSealedAt, type SealedExperiment } from './sealed.js';
 
 /** A checkpoint's status: OMMX's `draft` (autosave), `failed` or `interrupted`. */
 export type CheckpointStatus = Exclude<ExperimentStatus, 'finished'>;
@@ -251,6 +252,36 @@ export async function listExperimentCheckpoints(
         ? 1
         : 0
   );
+}
+
+/**
+ * Reads an experiment's checkpoint (draft, failed or interrupted) as a read-only experiment named
+ * by the experiment's own name: what the viewer shows of a study still recording. It is continued
+ * with `Experiment.restoreFromCheckpoint`, not forked.
+ * @param registry - the store holding it
+ * @param reference - the experiment's name
+ * @param descriptor - the checkpoint's manifest
+ * @returns the experiment as the checkpoint holds it
+ * @throws RunledgerError `EXPERIMENT_INVALID`, `DIGEST_MISMATCH`, `PAYLOAD_INVALID` when damaged
+ * @internal
+ */
+export function loadCheckpoint(
+  registry: LocalRegistry,
+  reference: string,
+  descriptor: Descriptor
+): Promise<SealedExperiment> {
+  const name = normalizeReference(reference);
+  return loadSealedAt(registry, name, descriptor, {
+    allowDraft: true,
+    fork: () =>
+      Promise.reject(
+        new RunledgerError(
+          'EXPERIMENT_UNCOMMITTED',
+          `The checkpoint of ${name} cannot be forked; continue it with Experiment.restoreFromCheckpoint.`,
+          { data: { reference: name } }
+        )
+      ),
+  });
 }
 
 /** A checkpoint written by {@link Experiment.checkpoint}. */

@@ -48,7 +48,7 @@ import { Journal } from './journal.js';
 import {
   checkAnnotationKey,
   checkAnnotation,
-  manifestBaseBytes,
+  ManifestHead,
   writeExperimentManifest,
 } from './manifest.js';
 import {
@@ -79,7 +79,6 @@ import {
 import { bindAttachmentLog, ExperimentScope } from './scope.js';
 import {
   loadSealed,
-  loadSealedAt,
   SealedExperiment,
   SealedRun,
   type ExperimentSeed,
@@ -131,9 +130,7 @@ interface ExperimentInit extends RecordingInit {
 export class Experiment extends ExperimentScope implements Interruptible, Logger {
   #reference: string;
   readonly registry: LocalRegistry;
-  readonly #annotations = new Map<string, string>();
-  /** Bumped by every annotation set: what the manifest's base size was worked out for. */
-  #annotationChanges = 0;
+  readonly #head = new ManifestHead();
   readonly #attachments: ExperimentAttachments;
   readonly #runs: ExperimentRuns;
   #sealed: SealedExperiment | undefined;
@@ -164,7 +161,7 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
     this.#handleSignals = options.handleSignals !== false;
     const seed = options.seed;
     this.#subject = seed?.subject;
-    for (const [k, v] of Object.entries(seed?.annotations ?? {})) this.#annotations.set(k, v);
+    for (const [k, v] of Object.entries(seed?.annotations ?? {})) this.#head.set(k, v);
     const journal =
       options.journal === false
         ? undefined
@@ -195,7 +192,6 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
     journal?.syncWith(this.#session);
     const session = this.#session;
     const self = this; // eslint-disable-line @typescript-eslint/no-this-alias
-    let base: { key: string; bytes: number } | undefined;
     this.#runs = new ExperimentRuns(
       {
         registry,
@@ -217,16 +213,7 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
         },
         closing: (run) => leaveRun(run),
         tracing: options.tracing,
-        manifestBase: () => {
-          // Worked out again only when an annotation or an experiment attachment was added
-          // (attachments are never replaced): asked on every run open and close near the limit.
-          const records = this.#attachments.writer.records;
-          const key = `${this.#annotationChanges}:${records.size}`;
-          if (base?.key !== key) {
-            base = { key, bytes: manifestBaseBytes(this.annotations, this.#subject, records) };
-          }
-          return base.bytes;
-        },
+        manifestBase: () => this.#head.baseBytes(this.#subject, this.#attachments.writer.records),
       },
       seed
     );
@@ -344,22 +331,6 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
   }
 
   /**
-   * Loads an experiment's checkpoint (draft, failed or interrupted) as a read-only experiment
-   * named by the experiment's own name — what the viewer shows of a study still recording.
-   * @internal
-   */
-  static loadCheckpoint(
-    registry: LocalRegistry,
-    reference: string,
-    descriptor: Descriptor
-  ): Promise<SealedExperiment> {
-    return loadSealedAt(registry, normalizeReference(reference), descriptor, {
-      allowDraft: true,
-      fork: forkExperiment,
-    });
-  }
-
-  /**
    * Fails: an experiment is pushed once committed (`(await exp.commit()).push()`), as in OMMX.
    * After a successful commit this pushes the committed experiment.
    * @param options - as {@link SealedExperiment.push}
@@ -472,7 +443,7 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
 
   /** The manifest annotations set so far. */
   get annotations(): Readonly<Record<string, string>> {
-    return Object.fromEntries([...this.#annotations].sort(([a], [b]) => (a < b ? -1 : 1)));
+    return this.#head.annotations;
   }
 
   /**
@@ -484,8 +455,7 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
   setAnnotation(key: string, value: string): void {
     this.#assertUnsealed();
     checkAnnotation(key, value);
-    this.#annotations.set(key, value);
-    this.#annotationChanges++;
+    this.#head.set(key, value);
     this.#journal?.append({ t: 'ann', key, value, at: Date.now() });
   }
 
@@ -1000,10 +970,7 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
       reference: this.reference,
       runs: this.#runs,
       adoptAttachments: (records) => this.#attachments.writer.adopt(records),
-      addAnnotation: (key, value) => {
-        if (!this.#annotations.has(key)) this.#annotations.set(key, value);
-        this.#annotationChanges++;
-      },
+      addAnnotation: (key, value) => this.#head.set(key, value, true),
     };
   }
 }

@@ -185,6 +185,42 @@ function widest(mediaType: string): Descriptor {
 }
 
 /**
+ * An unsealed experiment's manifest annotations, with what its manifest takes besides the runs'
+ * layers (see {@link manifestBaseBytes}), worked out again only when an annotation or an
+ * experiment attachment was added (attachments are never replaced): asked on every run open and
+ * close once the manifest nears its limit.
+ */
+export class ManifestHead {
+  readonly #annotations = new Map<string, string>();
+  #changes = 0;
+  #base: { readonly key: string; readonly bytes: number } | undefined;
+
+  /** The annotations, sorted by key. */
+  get annotations(): Annotations {
+    return Object.fromEntries([...this.#annotations].sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
+  /** Sets an annotation (checked by the caller); `keep` leaves one already set as it is. */
+  set(key: string, value: string, keep = false): void {
+    if (keep && this.#annotations.has(key)) return;
+    this.#annotations.set(key, value);
+    this.#changes++;
+  }
+
+  /** {@link manifestBaseBytes} of these annotations with `subject` and `attachments`. */
+  baseBytes(
+    subject: Descriptor | undefined,
+    attachments: ReadonlyMap<string, AttachmentRecord>
+  ): number {
+    const key = `${this.#changes}:${attachments.size}`;
+    if (this.#base?.key !== key) {
+      this.#base = { key, bytes: manifestBaseBytes(this.annotations, subject, attachments) };
+    }
+    return this.#base.bytes;
+  }
+}
+
+/**
  * The bytes of a manifest besides its runs' layers, at most: its frame (config descriptor,
  * annotations, subject), the experiment's own attachments and the parameter table's layer.
  * @param annotations - the manifest annotations

@@ -25,7 +25,7 @@ import { queryColumns } from '../tables/query.js';
 import { MEDIA_TYPE_EXPERIMENT } from './config.js';
 import { mapConcurrently } from './concurrency.js';
 import { Experiment } from './experiment.js';
-import { listExperimentCheckpoints, type CheckpointStatus } from './checkpoint.js';
+import { listExperimentCheckpoints, loadCheckpoint, type CheckpointStatus } from './checkpoint.js';
 import { listExperiments, readListed, type ExperimentRef } from './list.js';
 
 /** Options of {@link searchRuns}. */
@@ -202,7 +202,7 @@ async function buildRunsTable(registry: LocalRegistry, e: Named | StudyEntry): P
   const sealed =
     checkpoint === undefined
       ? await Experiment.load(e.imageName, { registry, pull: false })
-      : await Experiment.loadCheckpoint(registry, e.imageName, checkpoint);
+      : await loadCheckpoint(registry, e.imageName, checkpoint);
   const table = await sealed.runsDf();
   await writeDerived(registry.root, 'runs', e.manifestDigest, cacheKey(e), encodeRunsCache(table));
   return table;

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Table } from 'apache-arrow';
 import { isRunledgerError, RunledgerError } from '../errors.js';
 import { mapConcurrently } from '../experiment/concurrency.js';
+import { loadCheckpoint } from '../experiment/checkpoint.js';
 import { Experiment } from '../experiment/experiment.js';
 import {
   chooseCheckpoints,
@@ -407,7 +408,7 @@ export class UiData {
       loading =
         source.checkpoint === undefined
           ? Experiment.load(source.reference, { registry: this.#registry, pull: false })
-          : Experiment.loadCheckpoint(this.#registry, source.reference, source.checkpoint);
+          : loadCheckpoint(this.#registry, source.reference, source.checkpoint);
       this.#loaded.set(experiment, loading);
       // A failed load is tried again next time (the store may have been repaired).
       loading.catch(() => this.#loaded.delete(experiment));

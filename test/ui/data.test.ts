@@ -6,7 +6,9 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../../src/experiment/checkpoint.js';
 import { Experiment } from '../../src/experiment/experiment.js';
+import type { Digest } from '../../src/oci/digest.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { previewOf, UiData } from '../../src/ui/data.js';
 import type { UiColumn } from '../../src/ui/model.js';
@@ -381,6 +383,16 @@ describe('UiData: experiments not committed', () => {
       `${PROJECT}:v3`,
       `${PROJECT}:v3`,
     ]);
+    // Read for the viewer, it is continued by a restore, never forked.
+    const read = await loadCheckpoint(registry, `${PROJECT}:v3`, {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: draft!.digest as Digest,
+      size: 0,
+    });
+    expect(read.runs).toHaveLength(2);
+    await expect(read.fork('runledger.local/ui/small:fork')).rejects.toMatchObject({
+      code: 'EXPERIMENT_UNCOMMITTED',
+    });
     // Its runs open as any other's.
     const detail = await data.run(draft!.id, 1);
     expect(detail.parameters).toMatchObject({ lr: 0.6 });
