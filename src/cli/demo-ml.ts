@@ -17,7 +17,8 @@ import type { Run } from '../experiment/run.js';
 import type { SealedExperiment } from '../experiment/sealed.js';
 import { grid, type SweepConfig } from '../experiment/sweep.js';
 import type { LocalRegistry } from '../store/local-registry.js';
-import { freshTag, rng } from './demo-study.js';
+import { mulberry32 } from '../experiment/seeded.js';
+import { freshTag } from './demo-study.js';
 
 /** The repository the ML demo study is committed to; `:latest` names the newest recording. */
 export const ML_DEMO_REPOSITORY = 'runledger.local/demo/ml';
@@ -74,11 +75,11 @@ interface DataSet {
 
 /** Three Gaussian clouds in 8 dimensions (centres drawn once, spread 2.2): they overlap. */
 function dataSet(n: number, seed: number): DataSet {
-  const centres = rng(7);
+  const centres = mulberry32(7);
   const centre = Array.from({ length: CLASSES }, () =>
     Array.from({ length: FEATURES }, () => gauss(centres) * 1.2)
   );
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const x = new Float64Array(n * FEATURES);
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -210,7 +211,7 @@ export async function mlDemoTrial(run: Run, config: SweepConfig): Promise<void> 
     },
     parameters: FEATURES * hidden + hidden + hidden * CLASSES + CLASSES,
   });
-  const r = rng(42);
+  const r = mulberry32(42);
   const net = new Network(hidden, r);
   const H = hidden;
   const grads = [net.w1, net.b1, net.w2, net.b2].map((w) => new Float64Array(w.length));

@@ -16,6 +16,7 @@ import type { Instance } from '../ommx/instance.js';
 import { HighsAdapter } from '../solve/adapters/highs.js';
 import type { LocalRegistry } from '../store/local-registry.js';
 import type { Run } from '../experiment/run.js';
+import { mulberry32 } from '../experiment/seeded.js';
 import { grid, type SweepConfig } from '../experiment/sweep.js';
 import { isRunledgerError } from '../errors.js';
 
@@ -24,25 +25,9 @@ export const DEMO_REPOSITORY = 'runledger.local/demo/lp-mip';
 /** The newest demo study. */
 export const DEMO_REFERENCE: string = `${DEMO_REPOSITORY}:latest`;
 
-/**
- * mulberry32: a small seeded PRNG, so the demos' instances and data are the same every time.
- * @param seed - any integer
- * @returns a function giving the next number in [0, 1)
- */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Production planning LP: n products, n/4 resources; maximize profit. */
 function productionLp(n: number, seed: number): Instance {
-  const r = rng(seed * 1000 + n);
+  const r = mulberry32(seed * 1000 + n);
   const b = new InstanceBuilder({
     name: `production-lp-${n}-s${seed}`,
     description: 'random production planning LP (runledger demo)',
@@ -65,7 +50,7 @@ function productionLp(n: number, seed: number): Instance {
 
 /** Multi-dimensional knapsack MIP: n binary items, 3 weight constraints; maximize value. */
 function knapsackMip(n: number, seed: number): Instance {
-  const r = rng(seed * 2000 + n);
+  const r = mulberry32(seed * 2000 + n);
   const b = new InstanceBuilder({
     name: `knapsack-mip-${n}-s${seed}`,
     description: 'random multi-dimensional 0/1 knapsack (runledger demo)',

@@ -10,6 +10,7 @@ import { formatReference, parseReference } from '../oci/reference.js';
 import type { SweepEvent } from './logger.js';
 import type { ParameterValue } from './parameters.js';
 import type { Run } from './run.js';
+import { splitMix32 } from './seeded.js';
 
 /** One trial's parameters: logged as the run's parameters. */
 export type SweepConfig = Readonly<Record<string, ParameterValue>>;
@@ -132,7 +133,7 @@ export function random(
     throw new RunledgerError('ARGUMENT_INVALID', `random needs an integer seed, not ${seed}.`);
   }
   for (const [name, d] of Object.entries(space)) checkDistribution(name, d);
-  const next = generator(seed);
+  const next = splitMix32(seed);
   const out: SweepConfig[] = [];
   for (let i = 0; i < n; i++) {
     const config: Record<string, ParameterValue> = {};
@@ -151,19 +152,6 @@ export function random(
     out.push(config);
   }
   return out;
-}
-
-/** SplitMix32: small, fast, and the same on every platform. */
-function generator(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x9e3779b9) | 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    z ^= z >>> 16;
-    return (z >>> 0) / 2 ** 32;
-  };
 }
 
 function checkValue(name: string, v: unknown): void {

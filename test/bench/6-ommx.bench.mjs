@@ -15,21 +15,11 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Instance } from '../../dist/src/ommx/instance.js';
 import { ommxMessage } from '../helpers/ommx-descriptors.mjs';
+import { mulberry32 as random } from '../../dist/src/experiment/seeded.js';
 import { MB, fmt } from './lib.mjs';
 
 const N = Number(process.env['RUNLEDGER_BENCH_LP_SIZE'] ?? 100_000);
 const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 3));
-
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function sparseLp(n) {
   const r = random(7);

@@ -12,6 +12,7 @@
 import { Bool, Float64, Int64, Table, Utf8, vectorFromArray } from 'apache-arrow';
 import { ParameterTable } from '../../dist/src/experiment/parameters.js';
 import { runParametersTable } from '../../dist/src/tables/arrow.js';
+import { mulberry32 as random } from '../../dist/src/experiment/seeded.js';
 import { fmt } from './lib.mjs';
 
 const RUNS = Number(process.env['RUNLEDGER_BENCH_RUNS'] ?? 100_000);
@@ -20,18 +21,6 @@ const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 3));
 const TARGET_S = 1;
 const TYPES = ['bool', 'int64', 'float64', 'string'];
 const SOLVERS = ['highs', 'scip', 'cbc', 'gurobi', 'cplex', 'ortools'];
-
-/** A deterministic generator (mulberry32), so every run of the bench logs the same table. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function buildParameters() {
   const rnd = random(42);

@@ -4,6 +4,7 @@
  * The real path (store → bundle) is src/ui/data.ts; this one only shapes numbers.
  */
 import { deflateSync } from 'node:zlib';
+import { mulberry32 } from '../../src/experiment/seeded.js';
 import {
   UI_DATA_VERSION,
   type UiAttachment,
@@ -49,25 +50,13 @@ export function syntheticMetricName(i: number): string {
   return METRIC_NAMES[i] ?? `m${i}`;
 }
 
-/** mulberry32: a small, well-known 32-bit seeded generator (uniform in [0, 1)). */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A valid `UiBundle` of `runs` runs with `params` parameters and `metrics` metrics each. Run 0
  * of the first experiment carries one attachment of each preview kind (JSON, text, CSV, PNG,
  * NPY) and one solve; about 6% of runs failed and 3% were interrupted.
  */
 export function syntheticBundle(o: SyntheticOptions): UiBundle {
-  const random = generator(o.seed);
+  const random = mulberry32(o.seed);
   const nExp = Math.max(1, Math.min(o.experiments ?? 2, o.runs));
   const experimentOf: number[] = [];
   const runIds: number[] = [];
