@@ -283,16 +283,13 @@ export class UiData {
     );
     // A checkpoint replaced and collected since it was listed (or damaged) is left out: the next
     // look at the store finds what is there then.
-    const readable = await mapConcurrently(listed, LOADERS, (c) =>
-      registry.readManifest(c.manifestDigest).then(
-        () => true,
-        (e: unknown) => {
-          if (isRunledgerError(e)) return false;
-          throw e;
-        }
-      )
+    const read = await mapConcurrently(listed, LOADERS, (c) =>
+      registry.readManifest(c.manifestDigest).catch((e: unknown) => {
+        if (isRunledgerError(e)) return undefined;
+        throw e;
+      })
     );
-    const checkpoints = listed.filter((_, i) => readable[i]);
+    const checkpoints = listed.filter((_, i) => read[i] !== undefined);
     const refsByDigest = new Map<string, string>();
     for (const r of await registry.listRefs()) {
       if (!refsByDigest.has(r.descriptor.digest))
@@ -337,9 +334,12 @@ export class UiData {
     }
     // The study needs each manifest (size, parent), not the experiment: that is read when a run
     // of it is first asked for.
-    const manifests = await mapConcurrently(entries, LOADERS, (e) =>
-      registry.readManifest(e.manifestDigest)
-    );
+    const manifests = [
+      ...(await mapConcurrently(committed, LOADERS, (r) =>
+        registry.readManifest(r.manifestDigest)
+      )),
+      ...read.filter((m) => m !== undefined),
+    ];
     const experiments: UiExperiment[] = entries.map((entry, i) => {
       const { manifest, bytes } = manifests[i] as { manifest: Manifest; bytes: Uint8Array };
       const { repository, tag, registry: host } = parseReference(entry.imageName);
