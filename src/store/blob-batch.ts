@@ -132,6 +132,7 @@ export class BlobBatch {
   async readPending(digest: Digest, maxSize: number): Promise<Uint8Array | undefined> {
     const p = this.#pending.get(digest);
     if (p === undefined || p.size > maxSize) return undefined;
+    if (p.stored !== undefined) return new Uint8Array(p.stored);
     try {
       return new Uint8Array(await readFile(p.tempPath));
     } catch (e) {

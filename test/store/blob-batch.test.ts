@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -59,5 +59,66 @@ describe('BlobBatch', () => {
     await batch.discard();
     expect(await registry.hasBlob(digest)).toBe(false);
     expect(await tmpFiles(registry.root)).toEqual([]);
+  });
+
+  describe('a small blob the store holds already', () => {
+    /** A store holding `bytes`, its blob file's mtime set back a year. */
+    async function storeHolding(bytes: Uint8Array) {
+      const registry = await LocalRegistry.open(await tempDir());
+      const { digest } = await registry.putBlob(bytes);
+      const path = (await registry.statBlob(digest)).path;
+      const old = new Date(Date.now() - 365 * 86_400_000);
+      await utimes(path, old, old);
+      return { registry, digest, path, before: await stat(path) };
+    }
+
+    it('is not written again: no temp file, the same file touched at commit', async () => {
+      const bytes = enc.encode('{"status":"optimal"}');
+      const { registry, digest, path, before } = await storeHolding(bytes);
+      const batch = registry.batch();
+      expect((await batch.putBlob(bytes)).digest).toBe(digest);
+      expect(await tmpFiles(registry.root)).toEqual([]);
+      expect(Buffer.from((await batch.readPending(digest, 1024)) ?? []).toString()).toBe(
+        '{"status":"optimal"}'
+      );
+      await batch.commit();
+      const after = await stat(path);
+      expect(after.ino).toBe(before.ino);
+      expect(after.mtimeMs).toBeGreaterThan(before.mtimeMs);
+      expect(Buffer.from(await registry.readBlob(digest)).toString()).toBe('{"status":"optimal"}');
+    });
+
+    it('is written anew when it vanished before the commit, from a copy of the bytes', async () => {
+      const bytes = enc.encode('kept by the batch');
+      const { registry, digest, path } = await storeHolding(bytes);
+      const batch = registry.batch({ session: registry.openSession({ recoverable: false }) });
+      await batch.putBlob(bytes);
+      bytes.fill(0); // the caller's buffer reused: the batch kept its own copy
+      await rm(path); // GC took it between the write and the commit
+      await batch.commit();
+      expect(Buffer.from(await registry.readBlob(digest)).toString()).toBe('kept by the batch');
+      expect(await tmpFiles(registry.root)).toEqual([]);
+    });
+
+    it('stays in the store when the batch is discarded', async () => {
+      const bytes = enc.encode('not the batch to remove');
+      const { registry, digest } = await storeHolding(bytes);
+      const batch = registry.batch();
+      await batch.putBlob(bytes);
+      await batch.discard();
+      expect(Buffer.from(await registry.readBlob(digest)).toString()).toBe(
+        'not the batch to remove'
+      );
+    });
+
+    it('is written through a temp file when the stored copy is corrupt, and repaired', async () => {
+      const bytes = enc.encode('precious');
+      const { registry, digest, path } = await storeHolding(bytes);
+      await writeFile(path, 'preciouz');
+      const batch = registry.batch();
+      await batch.putBlob(bytes);
+      await batch.commit();
+      expect(Buffer.from(await registry.readBlob(digest)).toString()).toBe('precious');
+    });
   });
 });
