@@ -129,6 +129,7 @@ describe('recording at full speed, killed at random moments with gc beside it', 
           Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`p${k}`, BigInt(i * 10 + k)]))
         );
         expect(await run?.getJson('result'), w).toEqual({ i });
+        expect(await run?.getJson('shared'), w).toEqual({ group: i % 7 });
         if (i % 25 === 0) expect((await run?.getText('big'))?.length, w).toBe(100 * 1024);
         closes++;
       }

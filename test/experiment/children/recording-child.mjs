@@ -5,8 +5,10 @@
 //
 //   node recording-child.mjs <dist index> <reference>
 //
-// Run i logs parameters p0..p9 (= i * 10 + k) and a JSON result { i }; every 25th run also a
-// 100 KiB text (flushed at its close, not in the group). Lines: "ready", then "C i" per close;
+// Run i logs parameters p0..p9 (= i * 10 + k), a JSON result { i } and a JSON `shared` that
+// every 7th run shares ({ group: i % 7 }: from the eighth run on the store holds it already, so
+// it is re-used, not written, while gc runs beside); every 25th run also a 100 KiB text (flushed
+// at its close, not in the group). Lines: "ready", then "C i" per close;
 // after 8,000 runs (well within one manifest) "done", and it waits to be killed.
 import { pathToFileURL } from 'node:url';
 
@@ -27,6 +29,7 @@ void (async () => {
       async (run) => {
         for (let k = 0; k < 10; k++) run.logParameter(`p${k}`, i * 10 + k);
         await run.logJson('result', { i });
+        await run.logJson('shared', { group: i % 7 });
         if (i % 25 === 0) await run.logText('big', big);
       },
       { name: `r${i}` }
