@@ -33,7 +33,7 @@ export interface PendingBlob {
   /** Empty for a blob the store held already when it was written (see `stored`). */
   readonly tempPath: string;
   /**
-   * A small blob the store held already: nothing was written; publishing touches the stored
+   * A blob the store held already (at most 16 MiB): nothing was written; publishing touches the stored
    * file, or writes it anew from this copy of the bytes when it vanished meanwhile.
    */
   readonly stored?: Uint8Array;
@@ -103,15 +103,16 @@ export class BlobStore {
   }
 
   /**
-   * Writes bytes to a temp file; nothing is published. A small blob the store holds already (a
-   * run logging what the run before it logged) is not written at all: an `access(2)` when it is
-   * new, a read and a compare when it is not, against a temp file, a link and a verification.
+   * Writes bytes to a temp file; nothing is published. A blob of at most 16 MiB the store holds
+   * already (a run logging what the run before it logged, the instance every trial of a sweep
+   * solves) is not written at all: an `access(2)` when it is new, a read and a compare when it
+   * is not, against a temp file, its flush, a link and a verification.
    */
   writeTempBytes(bytes: Uint8Array, options: WriteBlobOptions = {}): PendingBlob {
     throwIfAborted(options.signal);
     const digest = digestOf(bytes);
     this.#checkExpected(digest, bytes.byteLength, options);
-    if (bytes.byteLength <= SMALL_PUBLISH && options.sync !== true) {
+    if (bytes.byteLength <= STORED_CHECK_MAX && options.sync !== true) {
       const stored = this.#storedCopy(digest, bytes);
       if (stored !== undefined) {
         options.onProgress?.({ phase: 'write', loaded: bytes.byteLength, total: bytes.byteLength });
@@ -158,8 +159,8 @@ export class BlobStore {
     } catch {
       return undefined; // gone meanwhile, or unreadable: written as new
     }
-    // A copy, not the caller's buffer: they may reuse it before the batch is committed.
-    return stored.equals(bytes) ? new Uint8Array(stored) : undefined;
+    // The copy read, not the caller's buffer: they may reuse theirs before the batch is committed.
+    return stored.equals(bytes) ? stored : undefined;
   }
 
   /** Streams content to a temp file, hashing while writing; nothing is published. */
@@ -597,6 +598,12 @@ async function pump(
 
 /** Blobs up to this size are published by a synchronous link. */
 const SMALL_PUBLISH = 64 * 1024;
+/**
+ * The largest blob written from memory that is first looked for in the store: reading and
+ * comparing a stored copy costs less than writing, flushing and verifying one, and the copy read
+ * is held until the blob is published (to write it anew should it vanish meanwhile).
+ */
+const STORED_CHECK_MAX = 16 * 1024 * 1024;
 /** Blobs of at most this many bytes (their size known) are read synchronously by `read`. */
 const SMALL_READ = 64 * 1024;
 

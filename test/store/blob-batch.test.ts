@@ -61,7 +61,7 @@ describe('BlobBatch', () => {
     expect(await tmpFiles(registry.root)).toEqual([]);
   });
 
-  describe('a small blob the store holds already', () => {
+  describe('a blob the store holds already', () => {
     /** A store holding `bytes`, its blob file's mtime set back a year. */
     async function storeHolding(bytes: Uint8Array) {
       const registry = await LocalRegistry.open(await tempDir());
@@ -86,6 +86,18 @@ describe('BlobBatch', () => {
       expect(after.ino).toBe(before.ino);
       expect(after.mtimeMs).toBeGreaterThan(before.mtimeMs);
       expect(Buffer.from(await registry.readBlob(digest)).toString()).toBe('{"status":"optimal"}');
+    });
+
+    it('of 1 MiB (an instance every trial solves) is not written again either', async () => {
+      const bytes = new Uint8Array(1024 * 1024).map((_, i) => (i * 31) % 251);
+      const { registry, digest, path, before } = await storeHolding(bytes);
+      const batch = registry.batch();
+      await batch.putBlob(bytes);
+      expect(await tmpFiles(registry.root)).toEqual([]);
+      await batch.commit();
+      const after = await stat(path);
+      expect([after.ino, after.mtimeMs > before.mtimeMs]).toEqual([before.ino, true]);
+      expect(await registry.readBlob(digest)).toEqual(bytes);
     });
 
     it('is written anew when it vanished before the commit, from a copy of the bytes', async () => {
