@@ -307,8 +307,9 @@ export const HELP: Readonly<Record<string, CommandHelp>> = {
     notes: [
       'Only this machine can connect (127.0.0.1), and only with the token in the printed URL;',
       'nothing can be changed through the viewer.',
-      'The page shows experiments still recording by their checkpoints (draft) and says when the',
-      "store changes; tick 'follow' to reload by itself, e.g. beside a running sweep.",
+      'The page shows experiments still recording by their checkpoints (draft), and runs still',
+      "open in a live process as 'running' with their curves so far; it says when the store",
+      "changes: tick 'follow' to reload by itself, e.g. beside a running sweep or training run.",
     ],
   },
   report: {

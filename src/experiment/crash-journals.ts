@@ -28,7 +28,7 @@ const openDefaultRegistry = (): Promise<LocalRegistry> => LocalRegistry.open();
  * Whether the process that wrote a journal is still alive on this host (a journal written on
  * another host is recoverable here: the store was moved or shared).
  */
-function writerAlive(header: JournalRecord & { t: 'header' }): boolean {
+export function writerAlive(header: JournalRecord & { t: 'header' }): boolean {
   if (header.host !== hostname()) return false;
   return !ownerGone({ pid: header.pid, host: header.host, start: header.start ?? null });
 }

@@ -419,6 +419,29 @@ export async function chooseNamed(
 }
 
 /**
+ * Whether a selection (as the viewer and `runledger runs` take it: every experiment when
+ * undefined; a prefix ending in `/`; a repository; a reference) names an experiment name.
+ * @param selection - the selection
+ * @param name - a normalized experiment name, e.g. `ghcr.io/acme/qap:v1`
+ * @returns whether it is selected
+ * @throws RunledgerError `REFERENCE_INVALID` for a selection that does not parse
+ */
+export function selectsName(
+  selection: string | readonly string[] | undefined,
+  name: string
+): boolean {
+  if (selection === undefined) return true;
+  return (typeof selection === 'string' ? [selection] : selection).some((s) => {
+    if (s.endsWith('/')) return name.startsWith(s);
+    if (namesRepository(s)) {
+      const { registry: host, repository } = parseReference(s);
+      return name.startsWith(`${host}/${repository}:`);
+    }
+    return name === normalizeReference(s);
+  });
+}
+
+/**
  * The checkpoints (draft, failed, interrupted) of the experiments `selection` names — by the
  * experiment's own name, as {@link chooseNamed} takes it, except that a reference naming no
  * checkpoint is no error — in name order.
@@ -435,20 +458,7 @@ export async function chooseCheckpoints(
   const descriptors = new Map(
     (await registry.listRefs({ includeInternal: true })).map((r) => [r.reference, r.descriptor])
   );
-  const picked =
-    selection === undefined
-      ? all
-      : all.filter((c) =>
-          (typeof selection === 'string' ? [selection] : selection).some((s) => {
-            const name = c.requestedImageName;
-            if (s.endsWith('/')) return name.startsWith(s);
-            if (namesRepository(s)) {
-              const { registry: host, repository } = parseReference(s);
-              return name.startsWith(`${host}/${repository}:`);
-            }
-            return name === normalizeReference(s);
-          })
-        );
+  const picked = all.filter((c) => selectsName(selection, c.requestedImageName));
   return picked.flatMap((c) => {
     const checkpoint = descriptors.get(c.checkpointImageName);
     // Replaced or removed since it was listed: the next look finds what is there then.

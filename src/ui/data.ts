@@ -4,16 +4,17 @@
  * and one runs table over them, `searchRuns`'s columns), one run in full, metric series,
  * attachment bytes, and the bundle a report inlines — the shapes of `ui/model`.
  */
-import { createHash } from 'node:crypto';
 import type { Table } from 'apache-arrow';
 import { isRunledgerError, RunledgerError } from '../errors.js';
 import { mapConcurrently } from '../experiment/concurrency.js';
 import { loadCheckpoint } from '../experiment/checkpoint.js';
 import { Experiment } from '../experiment/experiment.js';
+import { readLiveExperiments, liveJournalStates, type LiveRun } from '../experiment/live-runs.js';
 import {
   chooseCheckpoints,
   chooseExperiments,
   chooseNamed,
+  selectsName,
   studyRunsTable,
   type Named,
   type StudyEntry,
@@ -33,8 +34,18 @@ import { Solution } from '../ommx/solution.js';
 import { SampleSet } from '../ommx/sample-set.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import { tableToArrowFile, typedColumnsTable } from '../tables/arrow.js';
-import { lastMetricValue } from '../tables/runs.js';
+import { lastMetricValue, RUN_COLUMNS } from '../tables/runs.js';
 import { durationMs } from '../tables/solves.js';
+import { cellOf, kindOf, previewOf } from './cells.js';
+import {
+  appendLiveRows,
+  draftId,
+  liveAttachment,
+  liveExperiment,
+  liveMetricSeries,
+  liveRunDetail,
+  type RunRows,
+} from './live.js';
 import {
   UI_DATA_VERSION,
   type UiAttachment,
@@ -43,7 +54,6 @@ import {
   type UiColumn,
   type UiExperiment,
   type UiMetricSeries,
-  type UiPreview,
   type UiRunDetail,
   type UiSolve,
   type UiStatus,
@@ -91,39 +101,7 @@ export interface UiAttachmentContent {
 /** The most variable values a solve's detail carries. */
 export const MAX_SOLVE_VALUES = 1000;
 
-/**
- * The attachment preview the page offers for a media type (and name): JSON, text, CSV, raster
- * images, npy arrays; `none` for anything else (SVG and HTML included: never rendered).
- * @param mediaType - the logical media type
- * @param name - the attachment's name (an `.npy` name is an array whatever the media type)
- * @returns the preview kind
- * @example
- * ```ts
- * previewOf('application/json', 'summary.json'); // 'json'
- * ```
- */
-export function previewOf(mediaType: string, name: string): UiPreview {
-  const type = (mediaType.split(';')[0] ?? '').trim().toLowerCase();
-  if (type === 'application/x-npy' || name.toLowerCase().endsWith('.npy')) return 'npy';
-  if (type === 'application/json' || type.endsWith('+json')) return 'json';
-  if (type === 'text/csv') return 'csv';
-  if (['image/png', 'image/jpeg', 'image/gif', 'image/webp'].includes(type)) return 'image';
-  if (type === 'text/html') return 'none';
-  if (type.startsWith('text/')) return 'text';
-  if (['application/x-ndjson', 'application/yaml', 'application/x-yaml'].includes(type)) {
-    return 'text';
-  }
-  return 'none';
-}
-
-/** A value as a table cell: bigints beyond 2^53 and non-finite numbers as text. */
-function cellOf(v: unknown): UiCell {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : String(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
-  if (typeof v === 'boolean' || typeof v === 'string') return v;
-  return String(v);
-}
+export { previewOf };
 
 /** The first 12 hex digits of a manifest digest: an experiment's key in URLs. */
 function idOf(digest: string): string {
@@ -136,24 +114,14 @@ function idOf(digest: string): string {
  * its runs still shows it after the page reloads.
  */
 function entryId(e: StudyEntry): string {
-  if (e.checkpoint === undefined) return idOf(e.manifestDigest);
-  return createHash('sha256').update(`checkpoint\u0000${e.imageName}`).digest('hex').slice(0, 12);
-}
-
-/** The kind of a runs-table column, by its name. */
-function kindOf(name: string): UiColumn['kind'] {
-  if (name.startsWith('params.')) return 'param';
-  if (name.startsWith('metrics.')) return 'metric';
-  if (name.startsWith('tags.') || name.startsWith('labels.')) return 'tag';
-  if (name.startsWith('attributes.')) return 'attribute';
-  return 'run';
+  return e.checkpoint === undefined ? idOf(e.manifestDigest) : draftId(e.imageName);
 }
 
 /** The runs table's timestamps (RFC 3339 text) that the page shows as times. */
 const TIME_COLUMNS = new Set(['started_at', 'ended_at']);
 
 /** One Arrow column as a {@link UiColumn}. */
-function columnOf(table: Table, name: string): UiColumn {
+function columnOf(table: Table, name: string): RunRows['columns'][number] {
   const child = table.getChild(name);
   const field = table.schema.fields.find((f) => f.name === name);
   const arrowType = String(field?.type ?? '');
@@ -212,6 +180,8 @@ export class UiData {
   readonly key: string;
   /** The runs table the study was made from (`runledger runs`'s columns), undefined when empty. */
   readonly #table: Table | undefined;
+  /** `id → run id → run` of the runs still open in live processes, as their journals had them. */
+  readonly #live: ReadonlyMap<string, ReadonlyMap<number, LiveRun>>;
   #arrow: Uint8Array | undefined;
 
   private constructor(
@@ -219,19 +189,22 @@ export class UiData {
     registry: LocalRegistry,
     sources: ReadonlyMap<string, Source>,
     key: string,
-    table: Table | undefined
+    table: Table | undefined,
+    live: ReadonlyMap<string, ReadonlyMap<number, LiveRun>>
   ) {
     this.study = study;
     this.#registry = registry;
     this.#sources = sources;
     this.key = key;
     this.#table = table;
+    this.#live = live;
   }
 
   /**
    * The study's runs table as an Arrow IPC file: the columns of `runledger runs --all-columns`
    * (with `experiment` and `experiment_digest`), typed as stored — what pandas, polars or DuckDB
-   * read without parsing JSON. Encoded once per study.
+   * read without parsing JSON. Encoded once per study. Recorded runs only: a run still open in a
+   * live process is in {@link UiData.study} (status `running`), not here.
    * @returns the file's bytes (an Arrow file of no columns when the study has no runs)
    */
   runsArrow(): Uint8Array {
@@ -241,7 +214,8 @@ export class UiData {
 
   /**
    * What the store names now for a selection: its experiments' references and manifest digests,
-   * as one string. Equal keys, equal studies (manifests are content-addressed).
+   * and how far each live process's crash journal of one of them has grown, as one string. Equal
+   * keys, equal studies (manifests are content-addressed; a journal only grows).
    * @param registry - the local store
    * @param experiments - the selection, as {@link UiDataOptions.experiments}
    * @returns the key
@@ -256,7 +230,10 @@ export class UiData {
       registry,
       await committedSelection(registry, experiments, checkpoints)
     );
-    return keyOf([...once(committed), ...checkpoints]);
+    const live = (await liveJournalStates(registry))
+      .filter((j) => selectsName(experiments, j.reference))
+      .map((j) => `live ${j.path}@${j.size}`);
+    return [keyOf([...once(committed), ...checkpoints]), ...live].join('\n');
   }
 
   /**
@@ -317,11 +294,11 @@ export class UiData {
     const table = entries.length === 0 ? undefined : await studyRunsTable(registry, entries);
     // A row finds its experiment by manifest digest: a checkpoint bears its experiment's name.
     const index = new Map(entries.map((e, i) => [e.manifestDigest as string, i]));
-    const rows = table?.numRows ?? 0;
+    const rowCount = table?.numRows ?? 0;
     const column = (name: string): unknown[] => {
       const child = table?.getChild(name);
       return child === null || child === undefined
-        ? new Array<unknown>(rows)
+        ? new Array<unknown>(rowCount)
         : Array.from(child.toArray() as ArrayLike<unknown>);
     };
     const rowExperiment = column('experiment_digest').map((d) => index.get(d as string) ?? -1);
@@ -368,16 +345,36 @@ export class UiData {
     const names = (table?.schema.fields ?? [])
       .map((f) => f.name)
       .filter((n) => n !== 'experiment_digest');
+    const rows: RunRows = {
+      experiment: rowExperiment,
+      runId: column('run_id').map((v) => Number(v)),
+      status: rowStatus,
+      columns: table === undefined ? runColumns() : names.map((n) => columnOf(table, n)),
+    };
+    // Runs still open in live processes: in their experiment's checkpoint entry, or in one of
+    // their own while no checkpoint holds the experiment yet.
+    const live = new Map<string, Map<number, LiveRun>>();
+    for (const l of await readLiveExperiments(registry)) {
+      if (l.runs.length === 0 || !selectsName(options.experiments, l.reference)) continue;
+      let at = entries.findIndex((e) => e.checkpoint !== undefined && e.imageName === l.reference);
+      if (at < 0) at = experiments.push(liveExperiment(l)) - 1;
+      else {
+        const e = experiments[at] as UiExperiment;
+        experiments[at] = { ...e, runCount: e.runCount + l.runs.length };
+      }
+      appendLiveRows(rows, at, l);
+      const id = (experiments[at] as UiExperiment).id;
+      live.set(id, new Map(l.runs.map((r) => [r.runId, r])));
+    }
     const study: UiStudy = {
       version: UI_DATA_VERSION,
       title: options.title ?? titleOf(options.experiments),
       experiments,
       runs: {
-        experiment: rowExperiment,
-        runId: column('run_id').map((v) => Number(v)),
-        status: rowStatus,
-        columns: table === undefined ? [] : names.map((n) => columnOf(table, n)),
-        metricNames: names.filter((n) => n.startsWith('metrics.')).map((n) => n.slice(8)),
+        ...rows,
+        metricNames: rows.columns
+          .filter((c) => c.kind === 'metric')
+          .map((c) => c.name.slice('metrics.'.length)),
       },
       readAt: new Date().toISOString(),
     };
@@ -387,7 +384,7 @@ export class UiData {
         { reference: e.imageName, digest: e.manifestDigest, checkpoint: e.checkpoint },
       ])
     );
-    return new UiData(study, registry, sources, key, table);
+    return new UiData(study, registry, sources, key, table, live);
   }
 
   /**
@@ -448,6 +445,8 @@ export class UiData {
    * ```
    */
   async run(experiment: string, runId: number): Promise<UiRunDetail> {
+    const live = this.#live.get(experiment)?.get(runId);
+    if (live !== undefined) return liveRunDetail(experiment, live);
     const run = await this.#run(experiment, runId);
     const info = await run.getInfo();
     const metrics = [];
@@ -516,6 +515,11 @@ export class UiData {
   ): Promise<UiMetricSeries[]> {
     const out: UiMetricSeries[] = [];
     for (const { experiment, runId } of runs) {
+      const live = this.#live.get(experiment)?.get(runId);
+      if (live !== undefined) {
+        out.push(...liveMetricSeries(experiment, live, names));
+        continue;
+      }
       const run = await this.#run(experiment, runId);
       const have = await run.metricNames();
       for (const name of names === undefined ? have : names.filter((n) => have.includes(n))) {
@@ -551,6 +555,8 @@ export class UiData {
    * ```
    */
   async attachment(experiment: string, runId: number, name: string): Promise<UiAttachmentContent> {
+    const live = this.#live.get(experiment)?.get(runId);
+    if (live !== undefined) return liveAttachment(this.#registry, experiment, live, name);
     const run = await this.#run(experiment, runId);
     if (!run.attachmentNames.includes(name)) {
       throw new RunledgerError(
@@ -606,6 +612,22 @@ export class UiData {
     }
     return { bundle: { study: this.study, runs, metrics, attachments }, omitted };
   }
+}
+
+/** The runs table's own columns, empty: the start of a study whose only runs are live. */
+function runColumns(): RunRows['columns'] {
+  const type = (name: string): UiColumn['type'] =>
+    TIME_COLUMNS.has(name)
+      ? 'time'
+      : ['run_id', 'parent_run_id', 'resumed_from', 'duration_ms', 'solve_count'].includes(name)
+        ? 'number'
+        : 'string';
+  return ['experiment', ...RUN_COLUMNS].map((name) => ({
+    name,
+    kind: kindOf(name),
+    type: type(name),
+    values: [],
+  }));
 }
 
 /** Where an experiment of the study comes from. */

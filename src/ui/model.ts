@@ -12,8 +12,11 @@
 /** The version of this format; the page refuses data of another version with a message. */
 export const UI_DATA_VERSION = 1;
 
-/** A run's or an experiment's status as recorded. */
-export type UiStatus = 'finished' | 'failed' | 'interrupted' | 'draft';
+/**
+ * A run's or an experiment's status as recorded; `running` is a run still open in a live process
+ * (read from its crash journal: what it logged so far).
+ */
+export type UiStatus = 'finished' | 'failed' | 'interrupted' | 'draft' | 'running';
 
 /** One cell of the runs table. Integers beyond 2^53 travel as strings. */
 export type UiCell = number | string | boolean | null;
@@ -27,7 +30,10 @@ export interface UiExperiment {
   /** The repository part, e.g. `demo/lp-mip`. */
   readonly project: string;
   readonly tag: string;
-  /** `sha256:…` of the manifest. */
+  /**
+   * `sha256:…` of the manifest; empty for an experiment a live process records that no checkpoint
+   * holds yet (its first runs still open).
+   */
   readonly digest: string;
   readonly status: UiStatus;
   readonly reason: string | null;
@@ -39,7 +45,7 @@ export interface UiExperiment {
    * reference was written (the commit); null when neither is known.
    */
   readonly createdAt: string | null;
-  /** Bytes of the artifact (manifest, config and every layer, each blob once). */
+  /** Bytes of the artifact (manifest, config and every layer, each blob once); 0 without one. */
   readonly size: number;
   /** The experiment it was forked or resumed from (a reference), if any. */
   readonly parent: string | null;

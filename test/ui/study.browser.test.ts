@@ -7,7 +7,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_REFERENCE, recordDemoStudy } from '../../src/cli/demo-study.js';
@@ -17,6 +17,8 @@ import { LocalRegistry } from '../../src/store/local-registry.js';
 import type { UiStudy } from '../../src/ui/model.js';
 import { writeReport } from '../../src/ui/report.js';
 import { serveUi, type UiServer } from '../../src/ui/server.js';
+import { DIST_INDEX, requireBuilt } from '../helpers/built.js';
+import { startNode } from '../helpers/child.js';
 import { hasChromium, launchBrowser, screenshotPath } from './browser.js';
 import { ready, watchErrors, writePageFile } from './page.js';
 import { recordSmallStudy } from './study.js';
@@ -198,6 +200,54 @@ describe.skipIf(!hasChromium)('the viewer on recorded studies', () => {
         .not.toContain('draft');
       await page.uncheck('[data-testid=follow]');
       expect(errors).toEqual([]);
+    });
+  });
+
+  describe('a run still open in another process, followed', () => {
+    it('shows it as running, its loss curve growing as the process logs', async () => {
+      requireBuilt();
+      const root = join(dir, 'live');
+      const child = startNode(
+        [
+          fileURLToPath(new URL('./children/live-child.mjs', import.meta.url)),
+          DIST_INDEX,
+          'runledger.local/ui/live:v1',
+        ],
+        { RUNLEDGER_HOME: root }
+      );
+      try {
+        await child.waitFor('ready');
+        const registry = await LocalRegistry.open(root);
+        const server = await serve(registry, ['runledger.local/ui/live']);
+        const base = `${server.url}&poll=150`;
+        await open(base, '#/runs');
+        await expect.poll(rowCount).toBe(1);
+        expect(await page.textContent('.row .badge.status-running')).toBe('running');
+        await page.screenshot({ path: screenshotPath('live-runs') });
+        const res = await fetch(new URL('/api/study', server.url), {
+          headers: { 'X-Runledger-Token': server.token },
+        });
+        const id = ((await res.json()) as UiStudy).experiments[0]!.id;
+        await open(base, `#/curves?metric=loss&sel=${id}:0`);
+        await expect.poll(() => page.getAttribute('.rl-curves', 'data-points')).toBe('5');
+        await page.check('[data-testid=follow]');
+        child.kill('SIGUSR2');
+        await child.waitFor('more');
+        // Followed: the page reloads on the journal's growth and draws the new points.
+        await expect
+          .poll(() => page.getAttribute('.rl-curves', 'data-points'), { timeout: 10_000 })
+          .toBe('10');
+        await page.screenshot({ path: screenshotPath('live-curves') });
+        await open(base, `#/run/${id}/0`);
+        await expect.poll(() => page.textContent('.run-view')).toContain('still running');
+        expect(await page.textContent('.run-view .badge.status-running')).toBe('running');
+        await page.screenshot({ path: screenshotPath('live-run'), fullPage: true });
+        await page.uncheck('[data-testid=follow]');
+        expect(errors).toEqual([]);
+      } finally {
+        child.kill('SIGKILL');
+        await child.exited;
+      }
     });
   });
 

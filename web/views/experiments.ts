@@ -80,7 +80,8 @@ export function experimentsView(ctx: Context): View {
                 : '0'
             ),
             h('td', null, e.createdAt === null ? '' : e.createdAt.replace('T', ' ').slice(0, 19)),
-            h('td', { class: 'num' }, formatBytes(e.size)),
+            // A live experiment no checkpoint holds yet has no artifact to measure.
+            h('td', { class: 'num' }, e.digest === '' ? '—' : formatBytes(e.size)),
             h('td', { class: 'mono small' }, e.parent ?? '')
           )
         );

@@ -62,10 +62,15 @@ export function runView(ctx: Context, route: Route): View {
       selectButton.textContent = state.selection.has(row) ? 'Deselect' : 'Select';
       ctx.refreshHash();
     });
+    // A run still open: how long it has run so far.
     const duration =
-      run.startedAt !== null && run.endedAt !== null
-        ? Date.parse(run.endedAt) - Date.parse(run.startedAt)
-        : null;
+      run.startedAt === null
+        ? null
+        : run.endedAt !== null
+          ? Date.parse(run.endedAt) - Date.parse(run.startedAt)
+          : run.status === 'running'
+            ? Date.now() - Date.parse(run.startedAt)
+            : null;
     const out: HTMLElement[] = [
       h(
         'header',
@@ -108,7 +113,7 @@ export function runView(ctx: Context, route: Route): View {
       'Record',
       kvTable([
         ['started', run.startedAt ?? ''],
-        ['ended', run.endedAt ?? ''],
+        ['ended', run.endedAt ?? (run.status === 'running' ? 'still running' : '')],
         ['duration', formatDuration(duration)],
         ['host', run.host ?? ''],
         ['runledger', run.runledgerVersion ?? ''],
