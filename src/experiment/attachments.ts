@@ -398,7 +398,11 @@ function checkMediaType(
   }
 }
 
-async function readHead(path: string, n: number): Promise<Uint8Array> {
+/**
+ * A file's first `n` bytes (fewer when it is shorter).
+ * @internal
+ */
+export async function readHead(path: string, n: number): Promise<Uint8Array> {
   const h = await open(path, 'r');
   try {
     const buf = Buffer.alloc(n);

@@ -5,11 +5,11 @@
  * attachments — for the viewer to show before the run closes. A journal whose writer has ended
  * is not live: what it holds is a restore's (`Experiment.restoreFromCheckpoint`).
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonValue } from '../oci/canonical-json.js';
 import type { LocalRegistry } from '../store/local-registry.js';
-import type { AttachmentRecord } from './attachments.js';
+import { readHead, type AttachmentRecord } from './attachments.js';
 import { foldJournal, writerAlive } from './crash-journals.js';
 import { journalDir, parseJournal } from './journal-format.js';
 import type { ParameterValue } from './parameters.js';
@@ -80,19 +80,9 @@ async function journalFiles(registry: LocalRegistry): Promise<string[]> {
 }
 
 /** A journal's first bytes: enough for its header. */
-async function journalHead(path: string): Promise<Uint8Array | undefined> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const buffer = Buffer.alloc(HEADER_BYTES);
-      const { bytesRead } = await handle.read(buffer, 0, HEADER_BYTES, 0);
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return undefined; // removed meanwhile (a commit consumed it)
-  }
+function journalHead(path: string): Promise<Uint8Array | undefined> {
+  // Removed meanwhile: a commit consumed it.
+  return readHead(path, HEADER_BYTES).catch(() => undefined);
 }
 
 /** A journal being written now: whose, and how far. */
