@@ -10,17 +10,16 @@ import { join } from 'node:path';
 import type { JsonValue } from '../oci/canonical-json.js';
 import type { LocalRegistry } from '../store/local-registry.js';
 import { readHead, type AttachmentRecord } from './attachments.js';
-import { foldJournal, writerAlive } from './crash-journals.js';
-import { journalDir, parseJournal } from './journal-format.js';
+import { foldJournal, writerAlive, type JournalRun } from './crash-journals.js';
+import { journalDir, parseJournal, type JournalRecord } from './journal-format.js';
 import type { ParameterValue } from './parameters.js';
 
-/** One metric point of a live run. */
-export interface LivePoint {
-  readonly name: string;
-  readonly step: number;
+/** One metric of a live run: its points so far, columnar, in step order (logged order among equal steps). */
+export interface LiveSeries {
+  readonly steps: Float64Array;
   /** Milliseconds since the epoch. */
-  readonly timestamp: number;
-  readonly value: number;
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
 }
 
 /** A run still open in a live process, as its crash journal has it so far. */
@@ -39,8 +38,8 @@ export interface LiveRun {
   readonly attributes: Readonly<Record<string, JsonValue>>;
   /** Each parameter's last logged value. */
   readonly parameters: ReadonlyMap<string, ParameterValue>;
-  /** In logged order. */
-  readonly points: readonly LivePoint[];
+  /** Its metrics by name (a million points are three typed arrays, not a million objects). */
+  readonly metrics: ReadonlyMap<string, LiveSeries>;
   /** Attachments logged so far (their blobs are in the store). */
   readonly attachments: readonly AttachmentRecord[];
   /** Solver and sampler calls recorded so far. */
@@ -127,23 +126,32 @@ export async function readLiveExperiments(registry: LocalRegistry): Promise<Live
     const bytes = await readFile(path).catch(() => undefined);
     const j = bytes === undefined ? undefined : parseJournal(path, bytes);
     if (j === undefined || !writerAlive(j.header)) continue;
+    // Metric points are gathered column by column below, not as one object each.
+    const folded = foldJournal({ ...j, records: j.records.filter((r) => r.t !== 'metrics') });
+    const open = new Map<number, MetricColumns>();
+    for (const [runId, r] of folded.runs) {
+      if (r.open !== undefined && r.close === undefined) open.set(runId, new MetricColumns());
+    }
+    for (const rec of j.records) {
+      if (rec.t === 'metrics') open.get(rec.run)?.add(rec);
+    }
     const runs: LiveRun[] = [];
-    for (const [runId, r] of foldJournal(j).runs) {
-      const o = r.open;
-      if (o === undefined || r.close !== undefined) continue;
+    for (const [runId, columns] of open) {
+      const r = folded.runs.get(runId) as JournalRun;
+      const o = r.open as JournalRecord & { t: 'open' };
       runs.push({
         runId,
         name: o.name,
         parentRunId: o.parent,
         resumedFrom: o.resumed,
         startedAt: o.at,
-        lastWrite: Math.max(o.at, r.lastWrite),
+        lastWrite: Math.max(o.at, r.lastWrite, columns.lastTimestamp),
         description: o.description,
         tags: { ...o.tags, ...r.tags },
         labels: [...new Set([...(o.labels ?? []), ...r.labels])],
         attributes: { ...o.attrs, ...r.attributes },
         parameters: new Map(r.params),
-        points: r.points,
+        metrics: columns.series(),
         attachments: r.attachments,
         solveCount: r.solves.length,
         host: j.header.host,
@@ -159,4 +167,53 @@ export async function readLiveExperiments(registry: LocalRegistry): Promise<Live
     });
   }
   return out;
+}
+
+/** One run's metric points, gathered per metric from the journal's columnar records. */
+class MetricColumns {
+  readonly #byName = new Map<
+    string,
+    { steps: number[]; ts: number[]; values: number[]; sorted: boolean }
+  >();
+  lastTimestamp = 0;
+
+  add(rec: JournalRecord & { t: 'metrics' }): void {
+    const { ids, steps, ts, values, names } = rec;
+    const columns = names.map((name) => {
+      let c = this.#byName.get(name);
+      if (c === undefined)
+        this.#byName.set(name, (c = { steps: [], ts: [], values: [], sorted: true }));
+      return c;
+    });
+    for (let i = 0; i < ids.length; i++) {
+      const c = columns[ids[i] as number];
+      if (c === undefined) continue;
+      const step = steps[i] as number;
+      if (c.sorted && c.steps.length > 0 && step < (c.steps[c.steps.length - 1] as number)) {
+        c.sorted = false;
+      }
+      c.steps.push(step);
+      c.ts.push(ts[i] as number);
+      c.values.push(values[i] as number);
+      if ((ts[i] as number) > this.lastTimestamp) this.lastTimestamp = ts[i] as number;
+    }
+  }
+
+  /** Each metric in step order (logged order among equal steps: a stable sort, when needed). */
+  series(): Map<string, LiveSeries> {
+    const out = new Map<string, LiveSeries>();
+    for (const [name, c] of this.#byName) {
+      const order = c.sorted
+        ? undefined
+        : Array.from(c.steps, (_, i) => i).sort(
+            (a, b) => (c.steps[a] as number) - (c.steps[b] as number) || a - b
+          );
+      const column = (a: number[]): Float64Array =>
+        order === undefined
+          ? Float64Array.from(a)
+          : Float64Array.from(order, (i) => a[i] as number);
+      out.set(name, { steps: column(c.steps), timestamps: column(c.ts), values: column(c.values) });
+    }
+    return out;
+  }
 }

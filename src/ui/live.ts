@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AttachmentReader, RESERVED_PREFIX } from '../experiment/attachments.js';
-import type { LiveExperiment, LiveRun } from '../experiment/live-runs.js';
+import type { LiveExperiment, LiveRun, LiveSeries } from '../experiment/live-runs.js';
 import { canonicalJson, type JsonValue } from '../oci/canonical-json.js';
 import { parseReference } from '../oci/reference.js';
 import type { LocalRegistry } from '../store/local-registry.js';
@@ -68,33 +68,8 @@ export function liveExperiment(live: LiveExperiment): UiExperiment {
   };
 }
 
-/** Each metric's points, in step order (logged order among equal steps). */
-function seriesOf(
-  run: LiveRun
-): Map<string, { steps: number[]; timestamps: number[]; values: number[] }> {
-  const byName = new Map<
-    string,
-    { step: number; timestamp: number; value: number; at: number }[]
-  >();
-  run.points.forEach((p, at) => {
-    let list = byName.get(p.name);
-    if (list === undefined) byName.set(p.name, (list = []));
-    list.push({ ...p, at });
-  });
-  const out = new Map<string, { steps: number[]; timestamps: number[]; values: number[] }>();
-  for (const [name, list] of byName) {
-    list.sort((a, b) => a.step - b.step || a.at - b.at);
-    out.set(name, {
-      steps: list.map((p) => p.step),
-      timestamps: list.map((p) => p.timestamp),
-      values: list.map((p) => p.value),
-    });
-  }
-  return out;
-}
-
 /** A metric's value at its largest step (the later of equal steps), as the runs table has it. */
-function lastValue(s: { steps: number[]; values: number[] }): number | null {
+function lastValue(s: LiveSeries): number | null {
   const n = s.values.length;
   return n === 0 ? null : (s.values[n - 1] as number);
 }
@@ -137,7 +112,7 @@ export function appendLiveRows(rows: RunRows, experiment: number, live: LiveExpe
       ['solve_count', run.solveCount],
     ]);
     for (const [k, v] of run.parameters) cells.set(`params.${k}`, cellOf(v));
-    for (const [k, s] of seriesOf(run)) cells.set(`metrics.${k}`, lastValue(s));
+    for (const [k, s] of run.metrics) cells.set(`metrics.${k}`, lastValue(s));
     for (const [k, v] of Object.entries(run.tags)) cells.set(`tags.${k}`, v);
     for (const l of run.labels) cells.set(`labels.${l}`, true);
     for (const [k, v] of Object.entries(run.attributes)) {
@@ -174,7 +149,7 @@ export function appendLiveRows(rows: RunRows, experiment: number, live: LiveExpe
  * @returns the detail
  */
 export function liveRunDetail(experiment: string, run: LiveRun): UiRunDetail {
-  const metrics = [...seriesOf(run)].map(([name, s]) => ({
+  const metrics = [...run.metrics].map(([name, s]) => ({
     name,
     points: s.values.length,
     last: lastValue(s),
@@ -223,9 +198,19 @@ export function liveMetricSeries(
   run: LiveRun,
   names: readonly string[] | undefined
 ): UiMetricSeries[] {
-  const all = seriesOf(run);
+  const all = run.metrics;
   const wanted = names === undefined ? [...all.keys()] : names.filter((n) => all.has(n));
-  return wanted.map((name) => ({ experiment, runId: run.runId, name, ...all.get(name)! }));
+  return wanted.map((name) => {
+    const s = all.get(name) as LiveSeries;
+    return {
+      experiment,
+      runId: run.runId,
+      name,
+      steps: Array.from(s.steps),
+      timestamps: Array.from(s.timestamps),
+      values: Array.from(s.values),
+    };
+  });
 }
 
 /**

@@ -67,12 +67,13 @@ describe('UiData: runs still open in a live process', () => {
       'params.lr': 0.1,
       'params.epochs': 3,
       'metrics.loss': 0.2,
+      'metrics.acc': 0.3,
       'tags.stage': 'train',
       'labels.gpu': true,
       'attributes.arch': '{"layers":4}',
     });
     expect(typeof row['started_at']).toBe('number');
-    expect(data.study.runs.metricNames).toEqual(['loss']);
+    expect(data.study.runs.metricNames).toEqual(['loss', 'acc']);
 
     const detail = await data.run(e.id, 0);
     expect(detail).toMatchObject({
@@ -84,13 +85,21 @@ describe('UiData: runs still open in a live process', () => {
       tags: { stage: 'train' },
       labels: ['gpu'],
       attributes: { arch: { layers: 4 } },
-      metrics: [{ name: 'loss', points: 5, last: 0.2 }],
+      metrics: [
+        { name: 'loss', points: 5, last: 0.2 },
+        { name: 'acc', points: 4, last: 0.3 },
+      ],
       solves: [],
     });
     expect(detail.attachments.map((a) => [a.name, a.preview])).toEqual([['note', 'json']]);
     const [loss] = await data.metrics([{ experiment: e.id, runId: 0 }], ['loss']);
     expect(loss?.steps).toEqual([0, 1, 2, 3, 4]);
     expect(loss?.values).toEqual([1, 0.5, 1 / 3, 0.25, 0.2]);
+    const [acc] = await data.metrics([{ experiment: e.id, runId: 0 }], ['acc']);
+    expect([acc?.steps, acc?.values]).toEqual([
+      [0, 1, 1, 2],
+      [0.1, 0.2, 0.25, 0.3],
+    ]);
     const note = await data.attachment(e.id, 0, 'note');
     expect(JSON.parse(Buffer.from(note.bytes).toString('utf8'))).toEqual({ hello: 'live' });
     // The Arrow file holds recorded runs only.
@@ -106,7 +115,7 @@ describe('UiData: runs still open in a live process', () => {
     expect(await UiData.stateKey(registry, undefined)).not.toBe(before);
     const data = await UiData.open({ registry });
     const id = data.study.experiments[0]!.id;
-    const [loss] = await data.metrics([{ experiment: id, runId: 0 }]);
+    const [loss] = await data.metrics([{ experiment: id, runId: 0 }], ['loss']);
     expect(loss?.steps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(cells(data, 0)['metrics.loss']).toBe(0.1);
   });

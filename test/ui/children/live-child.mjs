@@ -5,7 +5,8 @@
 //
 // With `with-closed`, run 0 (lr 0.5, one loss point) is closed and checkpointed first. The open
 // run `live-one` (tags stage=train, label gpu, attribute arch) logs lr 0.1, epochs 3, the JSON
-// `note` and loss = 1 / (step + 1) for steps 0–4; once they are journaled (a write within 100 ms)
+// `note`, loss = 1 / (step + 1) for steps 0–4 and acc at steps 2, 0, 1, 1 (0.3, 0.1, 0.2, 0.25);
+// once they are journaled (a write within 100 ms)
 // it prints "ready". On SIGUSR2 it logs steps 5–9 and prints "more" once they are journaled.
 import { pathToFileURL } from 'node:url';
 
@@ -29,6 +30,15 @@ run.logParameter('lr', 0.1);
 run.logParameter('epochs', 3);
 await run.logJson('note', { hello: 'live' });
 for (let step = 0; step < 5; step++) run.logMetric('loss', 1 / (step + 1), { step });
+// Out of step order, one step twice: shown in step order, logged order among equal steps.
+for (const [step, value] of [
+  [2, 0.3],
+  [0, 0.1],
+  [1, 0.2],
+  [1, 0.25],
+]) {
+  run.logMetric('acc', value, { step });
+}
 const journaled = (line) => setTimeout(() => say(line), 300);
 journaled('ready');
 process.on('SIGUSR2', () => {
