@@ -92,7 +92,7 @@ describe('runledger ui (the built CLI, as a child process)', () => {
     const exit = await child.exited;
     expect(exit.code).toBe(130);
     expect(exit.stderr).toBe(
-      'runledger ui: no experiment matches ghcr.io/acme/ yet ("runledger ls" lists them); the page shows them once they checkpoint or commit.\n'
+      'runledger ui: no experiment matches ghcr.io/acme/ yet ("runledger ls" lists them); the page shows them once they record a run.\n'
     );
   });
 

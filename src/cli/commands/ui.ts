@@ -41,7 +41,7 @@ export const ui: Command = {
     if (refs.length > 0 && (await UiData.stateKey(registry, refs)) === '') {
       // A prefix is taken as written: say so rather than show an empty page.
       ctx.io.stderr.write(
-        `runledger ui: no experiment matches ${ctx.positionals.join(' ')} yet ("runledger ls" lists them); the page shows them once they checkpoint or commit.\n`
+        `runledger ui: no experiment matches ${ctx.positionals.join(' ')} yet ("runledger ls" lists them); the page shows them once they record a run.\n`
       );
     }
     if (ctx.json) ctx.printJson({ url: server.url, port: server.port });
