@@ -14,7 +14,10 @@ import { foldJournal, writerAlive, type JournalRun } from './crash-journals.js';
 import { journalDir, parseJournal, type JournalRecord } from './journal-format.js';
 import type { ParameterValue } from './parameters.js';
 
-/** One metric of a live run: its points so far, columnar, in step order (logged order among equal steps). */
+/**
+ * One metric of a live run: its points so far, columnar, in step order (logged order among equal
+ * steps).
+ */
 export interface LiveSeries {
   readonly steps: Float64Array;
   /** Milliseconds since the epoch. */
@@ -86,7 +89,7 @@ function journalHead(path: string): Promise<Uint8Array | undefined> {
 
 /** A journal being written now: whose, and how far. */
 export interface LiveJournalState {
-  /** The experiment's name (after any rename). */
+  /** The experiment's name, as the journal's first records have it (a header's worth is read). */
   readonly reference: string;
   readonly path: string;
   /** Its size now: a new point, run or close changes it. */

@@ -33,8 +33,8 @@ export interface PendingBlob {
   /** Empty for a blob the store held already when it was written (see `stored`). */
   readonly tempPath: string;
   /**
-   * A blob the store held already (at most 16 MiB): nothing was written; publishing touches the stored
-   * file, or writes it anew from this copy of the bytes when it vanished meanwhile.
+   * A blob the store held already (at most 16 MiB): nothing was written; publishing touches the
+   * stored file, or writes it anew from this copy of the bytes when it vanished meanwhile.
    */
   readonly stored?: Uint8Array;
   /** Whether the temp file was already fsynced. */

@@ -180,7 +180,7 @@ export class UiData {
   readonly key: string;
   /** The runs table the study was made from (`runledger runs`'s columns), undefined when empty. */
   readonly #table: Table | undefined;
-  /** `id → run id → run` of the runs still open in live processes, as their journals had them. */
+  /** `id → run id → run` of the runs still open in live processes, as their journals had it. */
   readonly #live: ReadonlyMap<string, ReadonlyMap<number, LiveRun>>;
   #arrow: Uint8Array | undefined;
 
