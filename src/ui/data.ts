@@ -364,7 +364,10 @@ export class UiData {
       }
       appendLiveRows(rows, at, l);
       const id = (experiments[at] as UiExperiment).id;
-      live.set(id, new Map(l.runs.map((r) => [r.runId, r])));
+      // Two processes recording under one name (each its own journal): both in the entry.
+      const runs = live.get(id) ?? new Map<number, LiveRun>();
+      for (const r of l.runs) runs.set(r.runId, r);
+      live.set(id, runs);
     }
     const study: UiStudy = {
       version: UI_DATA_VERSION,
