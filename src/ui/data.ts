@@ -396,6 +396,16 @@ export class UiData {
    */
   async #run(experiment: string, runId: number): Promise<SealedRun> {
     const source = this.#sources.get(experiment);
+    const live = this.#live.get(experiment);
+    if (source === undefined && live !== undefined) {
+      // An experiment only a live process knows yet: its runs are the open ones.
+      const open = [...live.keys()].join(', ');
+      throw new RunledgerError(
+        'ARGUMENT_INVALID',
+        `Experiment ${experiment} of this study has no run ${JSON.stringify(runId)} yet; its runs still open are ${open}.`,
+        { data: { experiment, runId } }
+      );
+    }
     if (source === undefined) {
       throw new RunledgerError(
         'REF_NOT_FOUND',

@@ -12,6 +12,7 @@ import { LocalRegistry } from '../../src/store/local-registry.js';
 import { UiData } from '../../src/ui/data.js';
 import type { UiColumn } from '../../src/ui/model.js';
 import { DIST_INDEX, requireBuilt } from '../helpers/built.js';
+import { expectCode } from '../helpers/expect-code.js';
 import { startNode, type NodeChild } from '../helpers/child.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -100,6 +101,9 @@ describe('UiData: runs still open in a live process', () => {
       [0, 1, 1, 2],
       [0.1, 0.2, 0.25, 0.3],
     ]);
+    const missing = await expectCode(data.run(e.id, 7), 'ARGUMENT_INVALID');
+    expect(missing.message).toContain('has no run 7 yet; its runs still open are 0.');
+    await expectCode(data.attachment(e.id, 0, 'nope'), 'ATTACHMENT_NOT_FOUND');
     const note = await data.attachment(e.id, 0, 'note');
     expect(JSON.parse(Buffer.from(note.bytes).toString('utf8'))).toEqual({ hello: 'live' });
     // The Arrow file holds recorded runs only.
