@@ -237,11 +237,11 @@ describe.skipIf(!hasChromium)('the viewer on recorded studies', () => {
         await expect
           .poll(() => page.getAttribute('.rl-curves', 'data-points'), { timeout: 10_000 })
           .toBe('10');
-        await page.screenshot({ path: screenshotPath('live-curves') });
+        await page.screenshot({ path: screenshotPath('ui-live-curves') });
         await open(base, `#/run/${id}/0`);
         await expect.poll(() => page.textContent('.run-view')).toContain('still running');
         expect(await page.textContent('.run-view .badge.status-running')).toBe('running');
-        await page.screenshot({ path: screenshotPath('live-run'), fullPage: true });
+        await page.screenshot({ path: screenshotPath('ui-live-run'), fullPage: true });
         await page.uncheck('[data-testid=follow]');
         expect(errors).toEqual([]);
       } finally {
