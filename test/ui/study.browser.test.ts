@@ -230,6 +230,7 @@ describe.skipIf(!hasChromium)('the viewer on recorded studies', () => {
         const id = ((await res.json()) as UiStudy).experiments[0]!.id;
         await open(base, `#/curves?metric=loss&sel=${id}:0`);
         await expect.poll(() => page.getAttribute('.rl-curves', 'data-points')).toBe('5');
+        expect(await page.textContent('.rl-curves')).toContain('live-one (running)');
         await page.check('[data-testid=follow]');
         child.kill('SIGUSR2');
         await child.waitFor('more');

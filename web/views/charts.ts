@@ -353,11 +353,14 @@ export function curvesView(ctx: Context, route: Route): View {
         const series: CurveSeries[] = list.map((s) => {
           const r = label.get(`${s.experiment}:${s.runId}`);
           const name = r === undefined ? undefined : state.column('name')?.values[r];
+          const base =
+            typeof name === 'string' && name !== ''
+              ? name
+              : `${s.experiment.slice(0, 6)} #${s.runId}`;
+          // A run still open: its curve so far, and the legend says so.
+          const running = r !== undefined && state.study.runs.status[r] === 'running';
           return {
-            label:
-              typeof name === 'string' && name !== ''
-                ? name
-                : `${s.experiment.slice(0, 6)} #${s.runId}`,
+            label: running ? `${base} (running)` : base,
             steps: s.steps,
             timestamps: s.timestamps,
             values: s.values,
