@@ -126,9 +126,13 @@ export async function liveJournalStates(registry: LocalRegistry): Promise<LiveJo
 export async function readLiveExperiments(registry: LocalRegistry): Promise<LiveExperiment[]> {
   const out: LiveExperiment[] = [];
   for (const path of await journalFiles(registry)) {
+    // The header first: a journal a dead process left (a restore's) is not read whole.
+    const head = await journalHead(path);
+    const header = head === undefined ? undefined : parseJournal(path, head)?.header;
+    if (header === undefined || !writerAlive(header)) continue;
     const bytes = await readFile(path).catch(() => undefined);
     const j = bytes === undefined ? undefined : parseJournal(path, bytes);
-    if (j === undefined || !writerAlive(j.header)) continue;
+    if (j === undefined) continue;
     // Metric points are gathered column by column below, not as one object each.
     const folded = foldJournal({ ...j, records: j.records.filter((r) => r.t !== 'metrics') });
     const open = new Map<number, MetricColumns>();
