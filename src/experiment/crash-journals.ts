@@ -137,6 +137,11 @@ export function foldJournal(j: JournalContents): FoldedJournal {
       case 'param':
         runOf(rec.run).params.push([rec.name, decodeValue(rec.value)]);
         break;
+      case 'params': {
+        const params = runOf(rec.run).params;
+        for (const [name, value] of rec.values) params.push([name, decodeValue(value)]);
+        break;
+      }
       case 'tags': {
         const r = runOf(rec.run);
         r.tags = { ...r.tags, ...rec.tags };

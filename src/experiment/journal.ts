@@ -37,7 +37,7 @@ import type { BlobBatch } from '../store/blob-batch.js';
 import type { LocalRegistry } from '../store/local-registry.js';
 import type { StoreSession } from '../store/session.js';
 import { currentOwner } from '../store/owner.js';
-import { frames, journalDir, type JournalRecord } from './journal-format.js';
+import { coalesceParams, frames, journalDir, type JournalRecord } from './journal-format.js';
 import type { MetricLog } from './metrics.js';
 
 /** How soon a logged write is durable. */
@@ -295,7 +295,7 @@ export class Journal {
       });
       progress.push([m, m.log.size]);
     }
-    const records = [...this.#pending, ...metricRecords];
+    const records = [...coalesceParams(this.#pending), ...metricRecords];
     if (records.length === 0) return true;
     const first = this.#fd === undefined;
     const buf = frames(first ? [this.#header, ...records] : records);

@@ -19,6 +19,7 @@ import {
   parseJournal,
   type JournalRecord,
 } from '../../src/experiment/journal-format.js';
+import { foldJournal } from '../../src/experiment/crash-journals.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { isRunledgerError } from '../../src/errors.js';
 import type { Solution } from '../../src/ommx/solution.js';
@@ -584,6 +585,30 @@ describe('journal frames', () => {
     await exp.commit();
     // Commit removed this experiment's journal; the garbage file is not one and is left alone.
     expect(await readdir(journalDir(registry))).toEqual(['x.journal']);
+  });
+
+  it('writes a run of parameters as one frame, and reads every one back in order', async () => {
+    const registry = await LocalRegistry.open(await tempDir());
+    const exp = await Experiment.create(NAME, { registry, handleSignals: false });
+    const a = exp.startRun({ name: 'a' });
+    const b = exp.startRun({ name: 'b' });
+    for (let k = 0; k < 10; k++) a.logParameter(`p${k}`, k === 3 ? 2n ** 60n : k + 0.5);
+    b.logParameter('q', 'one');
+    a.logParameter('z', true);
+    // An attachment is written before its call returns, with everything buffered before it.
+    await a.logJson('result', { ok: true });
+    const { path, bytes } = await ownJournal(registry);
+    const j = parseJournal(path, bytes)!;
+    expect(j.records.map((r) => r.t)).toEqual(['open', 'open', 'params', 'param', 'param', 'att']);
+    const folded = foldJournal(j);
+    expect(folded.runs.get(0)?.params).toEqual([
+      ...Array.from({ length: 10 }, (_, k) => [`p${k}`, k === 3 ? 2n ** 60n : k + 0.5]),
+      ['z', true],
+    ]);
+    expect(folded.runs.get(1)?.params).toEqual([['q', 'one']]);
+    await a.finish();
+    await b.finish();
+    await exp.commit();
   });
 
   it('reads metric points from binary frames and from the base64 JSON frames of earlier versions', async () => {
