@@ -356,7 +356,10 @@ export const HELP: Readonly<Record<string, CommandHelp>> = {
       ...DISPLAY_HELP,
     },
     examples: [
-      { command: 'runledger checkpoints', text: 'every checkpoint, and the crash journals' },
+      {
+        command: 'runledger checkpoints',
+        text: 'every checkpoint, what live processes are recording now, and the crash journals',
+      },
       {
         command: 'runledger checkpoints --status failed,interrupted',
         text: 'the work that ended in an error or a signal',

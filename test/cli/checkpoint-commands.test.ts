@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { checkpointReference } from '../../src/experiment/checkpoint.js';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { DIST_INDEX, requireBuilt } from '../helpers/built.js';
+import { startNode } from '../helpers/child.js';
 import { memoryIo } from '../helpers/memory-io.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -164,7 +165,45 @@ describe('runledger checkpoints', () => {
       'ghcr.io/other/c:v1',
     ]);
     const empty = await cli(['--root', await tempDir(), 'checkpoints', '--json']);
-    expect(JSON.parse(empty.out)).toEqual({ checkpoints: [], crash_journals: [] });
+    expect(JSON.parse(empty.out)).toEqual({ checkpoints: [], recording: [], crash_journals: [] });
+  });
+
+  it('lists first the experiments live processes are recording now, with their open runs', async () => {
+    const root = await tempDir();
+    const name = 'ghcr.io/acme/live:v1';
+    const child = startNode(
+      [fileURLToPath(new URL('../ui/children/live-child.mjs', import.meta.url)), DIST_INDEX, name],
+      { RUNLEDGER_HOME: root }
+    );
+    try {
+      await child.waitFor('ready');
+      const table = (await cli(['--root', root, 'checkpoints'])).out;
+      expect(table).toContain('Recording now (runs open in live processes;');
+      expect(table).toMatch(
+        new RegExp(
+          `${name.replace(/[.:/]/g, '\\$&')}\\s+1\\s+\\d{4}-\\d\\d-\\d\\d [\\d:]+\\s+${child.pid}@`
+        )
+      );
+      const json = JSON.parse((await cli(['--root', root, '--json', 'checkpoints'])).out) as {
+        recording: unknown[];
+      };
+      expect(json.recording).toMatchObject([
+        { requested_image_name: name, pid: child.pid, open_runs: 1 },
+      ]);
+      // Only drafts are being recorded: another status leaves them out, and so does a prefix.
+      const failed = (await cli(['--root', root, 'checkpoints', '--status', 'failed'])).out;
+      expect(failed).not.toContain('Recording now');
+      expect((await cli(['--root', root, 'checkpoints', 'ghcr.io/other'])).out).not.toContain(
+        'Recording now'
+      );
+    } finally {
+      child.kill('SIGKILL');
+      await child.exited;
+    }
+    // Once the process is gone its journal is a crash journal, listed as such.
+    const after = (await cli(['--root', root, 'checkpoints'])).out;
+    expect(after).not.toContain('Recording now');
+    expect(after).toContain('Crash journals (processes that ended without committing');
   });
 
   it('a bad --status is a usage error (exit 2), before the store is touched', async () => {
@@ -302,6 +341,7 @@ describe('runledger restore-checkpoint', () => {
     expect(await sealed.runs[1]!.metricNames()).toEqual(['gap']);
     expect(JSON.parse((await cli(['--root', root, 'checkpoints', '--json'])).out)).toEqual({
       checkpoints: [],
+      recording: [],
       crash_journals: [],
     });
     expect((await registry.fsck()).ok).toBe(true);

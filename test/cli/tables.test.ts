@@ -398,7 +398,7 @@ describe('show, ls, projects, size and checkpoints as tables', () => {
     const checkpoints = JSON.parse(
       (await lookCli(['--root', root, 'checkpoints', '--json'])).out
     ) as { checkpoints: object[] };
-    expect(Object.keys(checkpoints).sort()).toEqual(['checkpoints', 'crash_journals']);
+    expect(Object.keys(checkpoints).sort()).toEqual(['checkpoints', 'crash_journals', 'recording']);
     expect(checkpoints.checkpoints[0]).toMatchObject({
       requested_image_name: 'ghcr.io/acme/draft:v1',
       status: 'draft',

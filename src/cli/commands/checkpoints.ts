@@ -1,13 +1,15 @@
 /**
  * @module cli/commands/checkpoints
  * `runledger checkpoints [prefix] [--status S]`: the experiment checkpoints of the local registry
- * (draft, failed, interrupted), by requested name. `--json` prints each checkpoint's fields
+ * (draft, failed, interrupted), by requested name, after the experiments live processes are
+ * recording now and the crash journals dead ones left. `--json` prints each checkpoint's fields
  * (snake_case) without its config JSON (`runledger restore-checkpoint` and the library read
  * that).
  */
 import { RunledgerError } from '../../errors.js';
 import { listExperimentCheckpoints, type CheckpointStatus } from '../../experiment/checkpoint.js';
 import { listCrashJournals, type CrashJournal } from '../../experiment/crash-journals.js';
+import { readLiveExperiments, type LiveExperiment } from '../../experiment/live-runs.js';
 import { DISPLAY_OPTIONS, displayOf, formatTable, formatUtc, type Display } from '../format.js';
 import { statusPainter } from '../run-table.js';
 import type { Command } from '../types.js';
@@ -35,6 +37,13 @@ export const checkpoints: Command = {
       ...(prefix === undefined ? {} : { prefix }),
       ...(statuses === undefined ? {} : { statuses }),
     });
+    // Runs open now in live processes (their crash journals, read only), by experiment.
+    const recording =
+      statuses === undefined || statuses.includes('draft')
+        ? (await readLiveExperiments(registry)).filter(
+            (l) => l.runs.length > 0 && (prefix === undefined || l.reference.startsWith(prefix))
+          )
+        : [];
     // Work of killed processes that only a crash journal holds (restore folds it in).
     const journals =
       statuses === undefined || statuses.includes('interrupted')
@@ -55,6 +64,15 @@ export const checkpoints: Command = {
           sampling_count: c.samplingCount,
           annotations: c.annotations,
         })),
+        recording: recording.map((l) => ({
+          requested_image_name: l.reference,
+          path: l.path,
+          pid: l.pid,
+          host: l.host,
+          started_at: new Date(l.startedAt).toISOString(),
+          open_runs: l.runs.length,
+          last_write_at: lastWrite(l),
+        })),
         crash_journals: journals.map((j) => ({
           requested_image_name: j.requestedImageName,
           path: j.path,
@@ -70,6 +88,7 @@ export const checkpoints: Command = {
       return 0;
     }
     const display = displayOf(ctx);
+    printRecording(ctx, recording, display);
     printJournals(ctx, journals, display);
     if (refs.length === 0) {
       const filters = [
@@ -110,6 +129,34 @@ export const checkpoints: Command = {
     return 0;
   },
 };
+
+/** The latest write of a live experiment's open runs (RFC 3339). */
+function lastWrite(l: LiveExperiment): string {
+  return new Date(Math.max(...l.runs.map((r) => r.lastWrite))).toISOString();
+}
+
+/** The experiments being recorded now, first. */
+function printRecording(
+  ctx: Parameters<Command['run']>[0],
+  recording: readonly LiveExperiment[],
+  display: Display
+): void {
+  if (recording.length === 0) return;
+  const rows = recording.map((l) => [
+    l.reference,
+    String(l.runs.length),
+    formatUtc(lastWrite(l)),
+    `${l.pid}@${l.host}`,
+  ]);
+  ctx.print('Recording now (runs open in live processes; "runledger ui" shows them as they go):');
+  for (const line of formatTable(['EXPERIMENT', 'OPEN RUNS', 'LAST WRITE (UTC)', 'PROCESS'], rows, {
+    align: ['left', 'right', 'left', 'left'],
+    cut: ['middle'],
+    width: display.width,
+  }))
+    ctx.print(line);
+  ctx.print('');
+}
 
 /** The crash journals, before the checkpoint table. */
 function printJournals(
