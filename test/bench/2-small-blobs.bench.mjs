@@ -72,6 +72,17 @@ async function gitHashObjects(repo, list) {
   return git.seconds;
 }
 
+/** Best-of figures (blobs/s) of both sides, and each side's trials in seconds for `extra`. */
+function figures(ourRuns, peerRuns, peerName) {
+  const seconds = (runs) => runs.map((s) => Number(s.toFixed(3)));
+  return {
+    ours: COUNT / Math.min(...ourRuns),
+    peer: COUNT / Math.min(...peerRuns),
+    peerName,
+    trials: { 'ours s': seconds(ourRuns), 'git s': seconds(peerRuns) },
+  };
+}
+
 /** Every input through one batch of `registry`, committed; its seconds. */
 async function putAll(registry, paths) {
   const t0 = performance.now();
@@ -133,14 +144,16 @@ export const cases = [
         await syncAll();
       }
 
+      const { trials, ...figure } = figures(
+        ourRuns,
+        peerRuns,
+        'git hash-object -w, fsyncMethod=batch'
+      );
       return {
-        ours: COUNT / Math.min(...ourRuns),
-        peer: COUNT / Math.min(...peerRuns),
-        peerName: 'git hash-object -w, fsyncMethod=batch',
+        ...figure,
         extra: {
           'git add batch (reference)': `${fmt(COUNT / Math.min(...addRuns))} blobs/s`,
-          'ours s': ourRuns.map((s) => Number(s.toFixed(3))),
-          'git s': peerRuns.map((s) => Number(s.toFixed(3))),
+          ...trials,
           'git add s': addRuns.map((s) => Number(s.toFixed(3))),
           git: gitVersion.replace(/^git version /, ''),
         },
@@ -178,15 +191,12 @@ export const cases = [
         rmSync(root, { recursive: true, force: true });
         await syncAll();
       }
-      return {
-        ours: COUNT / Math.min(...ourRuns),
-        peer: COUNT / Math.min(...peerRuns),
-        peerName: 'git hash-object -w of objects it has (freshened)',
-        extra: {
-          'ours s': ourRuns.map((s) => Number(s.toFixed(3))),
-          'git s': peerRuns.map((s) => Number(s.toFixed(3))),
-        },
-      };
+      const { trials, ...figure } = figures(
+        ourRuns,
+        peerRuns,
+        'git hash-object -w of objects it has (freshened)'
+      );
+      return { ...figure, extra: trials };
     },
   },
 ];

@@ -135,27 +135,42 @@ function lastWrite(l: LiveExperiment): string {
   return new Date(Math.max(...l.runs.map((r) => r.lastWrite))).toISOString();
 }
 
+/** A titled table before the checkpoints (nothing when it has no rows), then a blank line. */
+function printSection(
+  ctx: Parameters<Command['run']>[0],
+  display: Display,
+  title: string,
+  header: string[],
+  rows: string[][]
+): void {
+  if (rows.length === 0) return;
+  ctx.print(title);
+  // The experiment on the left, the counts right-aligned, the rest left.
+  const align = header.map((h) => (h.endsWith('RUNS') ? 'right' : 'left') as 'left' | 'right');
+  for (const line of formatTable(header, rows, { align, cut: ['middle'], width: display.width })) {
+    ctx.print(line);
+  }
+  ctx.print('');
+}
+
 /** The experiments being recorded now, first. */
 function printRecording(
   ctx: Parameters<Command['run']>[0],
   recording: readonly LiveExperiment[],
   display: Display
 ): void {
-  if (recording.length === 0) return;
-  const rows = recording.map((l) => [
-    l.reference,
-    String(l.runs.length),
-    formatUtc(lastWrite(l)),
-    `${l.pid}@${l.host}`,
-  ]);
-  ctx.print('Recording now (runs open in live processes; "runledger ui" shows them as they go):');
-  for (const line of formatTable(['EXPERIMENT', 'OPEN RUNS', 'LAST WRITE (UTC)', 'PROCESS'], rows, {
-    align: ['left', 'right', 'left', 'left'],
-    cut: ['middle'],
-    width: display.width,
-  }))
-    ctx.print(line);
-  ctx.print('');
+  printSection(
+    ctx,
+    display,
+    'Recording now (runs open in live processes; "runledger ui" shows them as they go):',
+    ['EXPERIMENT', 'OPEN RUNS', 'LAST WRITE (UTC)', 'PROCESS'],
+    recording.map((l) => [
+      l.reference,
+      String(l.runs.length),
+      formatUtc(lastWrite(l)),
+      `${l.pid}@${l.host}`,
+    ])
+  );
 }
 
 /** The crash journals, before the checkpoint table. */
@@ -164,22 +179,19 @@ function printJournals(
   journals: readonly CrashJournal[],
   display: Display
 ): void {
-  if (journals.length === 0) return;
-  const rows = journals.map((j) => [
-    j.requestedImageName,
-    String(j.closedRuns),
-    String(j.openRuns),
-    formatUtc(j.lastWriteAt),
-    `${j.pid}@${j.host}`,
-  ]);
-  ctx.print('Crash journals (processes that ended without committing; restore recovers them):');
-  for (const line of formatTable(
+  printSection(
+    ctx,
+    display,
+    'Crash journals (processes that ended without committing; restore recovers them):',
     ['EXPERIMENT', 'CLOSED RUNS', 'OPEN RUNS', 'LAST WRITE (UTC)', 'PROCESS'],
-    rows,
-    { align: ['left', 'right', 'right', 'left', 'left'], cut: ['middle'], width: display.width }
-  ))
-    ctx.print(line);
-  ctx.print('');
+    journals.map((j) => [
+      j.requestedImageName,
+      String(j.closedRuns),
+      String(j.openRuns),
+      formatUtc(j.lastWriteAt),
+      `${j.pid}@${j.host}`,
+    ])
+  );
 }
 
 /**
