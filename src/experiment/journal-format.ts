@@ -89,23 +89,22 @@ export type JournalRecord =
  */
 export function coalesceParams(records: readonly JournalRecord[]): JournalRecord[] {
   const out: JournalRecord[] = [];
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as JournalRecord;
-    const next = records[i + 1];
-    if (r.t !== 'param' || next?.t !== 'param' || next.run !== r.run) {
-      out.push(r);
+  for (const r of records) {
+    const last = out[out.length - 1];
+    if (r.t === 'param' && (last?.t === 'param' || last?.t === 'params') && last.run === r.run) {
+      if (last.t === 'params') {
+        last.values.push([r.name, r.value]);
+        last.at = r.at;
+        continue;
+      }
+      const values: [string, EncodedValue][] = [
+        [last.name, last.value],
+        [r.name, r.value],
+      ];
+      out[out.length - 1] = { t: 'params', run: r.run, values, at: r.at };
       continue;
     }
-    const values: [string, EncodedValue][] = [];
-    let last = r;
-    for (; i < records.length; i++) {
-      const p = records[i] as JournalRecord;
-      if (p.t !== 'param' || p.run !== r.run) break;
-      values.push([p.name, p.value]);
-      last = p;
-    }
-    i--;
-    out.push({ t: 'params', run: r.run, values, at: last.at });
+    out.push(r);
   }
   return out;
 }

@@ -226,14 +226,8 @@ export class UiData {
     experiments: string | readonly string[] | undefined
   ): Promise<string> {
     const checkpoints = await chooseCheckpoints(registry, experiments);
-    const committed = await chooseNamed(
-      registry,
-      await committedSelection(registry, experiments, checkpoints)
-    );
-    const live = (await liveJournalStates(registry))
-      .filter((j) => selectsName(experiments, j.reference))
-      .map((j) => `live ${j.path}@${j.size}`);
-    return [keyOf([...once(committed), ...checkpoints]), ...live].join('\n');
+    const committed = await committedSelection(registry, experiments, checkpoints);
+    return stateKeyOf(registry, experiments, checkpoints, committed);
   }
 
   /**
@@ -250,14 +244,12 @@ export class UiData {
    */
   static async open(options: UiDataOptions = {}): Promise<UiData> {
     const registry = options.registry ?? (await LocalRegistry.open());
-    // Taken before the study is read: a commit meanwhile makes the next request read it again.
-    const key = await UiData.stateKey(registry, options.experiments);
     // An experiment still recording (or whose scope failed or was interrupted): its checkpoint.
     const listed = await chooseCheckpoints(registry, options.experiments);
-    const committed = await chosen(
-      registry,
-      await committedSelection(registry, options.experiments, listed)
-    );
+    const selection = await committedSelection(registry, options.experiments, listed);
+    // Taken before the study is read: a commit meanwhile makes the next request read it again.
+    const key = await stateKeyOf(registry, options.experiments, listed, selection);
+    const committed = await chosen(registry, selection);
     // A checkpoint replaced and collected since it was listed (or damaged) is left out: the next
     // look at the store finds what is there then.
     const read = await mapConcurrently(listed, LOADERS, (c) =>
@@ -687,6 +679,23 @@ async function committedSelection(
     const name = normalizeReference(s);
     return !drafts.has(name) || refs.has(name);
   });
+}
+
+/**
+ * {@link UiData.stateKey} from the checkpoints a caller listed and the selection's committed
+ * part, so a study read lists them once.
+ */
+async function stateKeyOf(
+  registry: LocalRegistry,
+  experiments: string | readonly string[] | undefined,
+  checkpoints: readonly StudyEntry[],
+  committed: string | readonly string[] | undefined
+): Promise<string> {
+  const named = await chooseNamed(registry, committed);
+  const live = (await liveJournalStates(registry))
+    .filter((j) => selectsName(experiments, j.reference))
+    .map((j) => `live ${j.path}@${j.size}`);
+  return [keyOf([...once(named), ...checkpoints]), ...live].join('\n');
 }
 
 /** Each manifest once: the first reference (in store order) to it. */
