@@ -180,7 +180,7 @@ export { mergeExperiments } from './experiment/merge.js';
 export type { MergeOptions } from './experiment/merge.js';
 export { METRICS_ATTACHMENT } from './experiment/metrics.js';
 export type { LogMetricOptions, MetricSeries } from './experiment/metrics.js';
-export { RUN_ATTACHMENT } from './experiment/run-record.js';
+export { RUN_ATTACHMENT, RUNS_ATTACHMENT } from './experiment/run-record.js';
 export type { RunError, RunInfo, RunOptions, RunScopeOptions } from './experiment/run-record.js';
 
 export { parseSort, parseWhere, queryTable } from './tables/query.js';

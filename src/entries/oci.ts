@@ -43,7 +43,7 @@ export {
 } from '../experiment/config.js';
 export { MEDIA_TYPE_ARTIFACT } from '../experiment/artifact.js';
 export { MEDIA_TYPE_METRICS } from '../experiment/metrics.js';
-export { MEDIA_TYPE_RUN } from '../experiment/run-record.js';
+export { MEDIA_TYPE_RUN, MEDIA_TYPE_RUNS } from '../experiment/run-record.js';
 export {
   MEDIA_TYPE_INSTANCE,
   MEDIA_TYPE_INSTANCE_V1,

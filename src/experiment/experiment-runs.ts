@@ -188,6 +188,7 @@ export class ExperimentRuns {
       samplings: s.samplings,
       trace: s.trace,
       registry: this.#host.registry,
+      ...(s.record === undefined ? {} : { record: () => Promise.resolve(s.record) }),
     });
   }
 
@@ -456,6 +457,7 @@ export class ExperimentRuns {
         solves: [...state.solves],
         samplings: [...state.samplings],
         ...(state.trace === undefined ? {} : { trace: state.trace }),
+        ...(state.record === undefined ? {} : { rec: state.record }),
         at: Date.now(),
       });
     }

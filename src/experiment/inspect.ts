@@ -3,6 +3,7 @@
  * An archive's summary with the experiment's status and counts when it holds an experiment.
  */
 import { inspectArchive, type ArchiveSummary } from '../archive/inspect.js';
+import { RESERVED_PREFIX } from './attachments.js';
 import {
   MEDIA_TYPE_EXPERIMENT,
   MEDIA_TYPE_EXPERIMENT_CONFIG,
@@ -17,6 +18,7 @@ export interface ExperimentArchiveSummary extends ArchiveSummary {
     readonly runCount: number;
     readonly solveCount: number;
     readonly samplingCount: number;
+    /** The experiment's own attachments (runledger's `runledger.runs` not counted). */
     readonly attachmentCount: number;
   };
 }
@@ -48,7 +50,10 @@ export async function inspectExperimentArchive(path: string): Promise<Experiment
       runCount: config.runs.length,
       solveCount: config.runs.reduce((n, r) => n + r.solves.length, 0),
       samplingCount: config.runs.reduce((n, r) => n + r.samplings.length, 0),
-      attachmentCount: config.attachments.entries.size,
+      // The experiment's own attachments: runledger's (`runledger.runs`) are not counted.
+      attachmentCount: [...config.attachments.entries.keys()].filter(
+        (n) => !n.startsWith(RESERVED_PREFIX)
+      ).length,
     },
   };
 }

@@ -74,6 +74,8 @@ export type JournalRecord =
       samplings: SolveRecord[];
       /** The run's trace layer, written into the store before this record. */
       trace?: Descriptor | undefined;
+      /** The run record (journals before it held a `runledger.run` attachment instead). */
+      rec?: Record<string, JsonValue>;
       at: number;
     }
   | { t: 'eatt'; record: AttachmentRecord; at: number }

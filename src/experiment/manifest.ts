@@ -33,6 +33,13 @@ import {
   type SolveConfig,
 } from './config.js';
 import type { ClosedRunState } from './run.js';
+import {
+  MEDIA_TYPE_RUNS,
+  runRecordText,
+  RUNS_ATTACHMENT,
+  RUNS_HEAD,
+  RUNS_TAIL,
+} from './run-record.js';
 import type { SolveRecord } from './solve.js';
 
 /** What goes into one manifest: the experiment's state at one moment. */
@@ -236,8 +243,12 @@ export function manifestBaseBytes(
   const frame = serializeManifest(
     manifestOf(widest(MEDIA_TYPE_EXPERIMENT_CONFIG), [], annotations, subject)
   );
+  // The parameter table's layer, and the run records' (see writeExperimentManifest).
   let bytes =
-    frame.byteLength + Buffer.byteLength(descriptorText(widest(MEDIA_TYPE_RUN_PARAMETERS)));
+    frame.byteLength +
+    Buffer.byteLength(descriptorText(widest(MEDIA_TYPE_RUN_PARAMETERS))) +
+    Buffer.byteLength(descriptorText(widest(MEDIA_TYPE_RUNS))) +
+    1;
   for (const r of attachments.values())
     bytes += Buffer.byteLength(descriptorText(r.descriptor)) + 1;
   return bytes;
@@ -333,13 +344,12 @@ export async function writeExperimentManifest(
   signal: AbortSignal | undefined,
   publish: (descriptor: Descriptor) => Promise<unknown>
 ): Promise<Descriptor> {
-  const own: Descriptor[] = [];
-  const ownTexts: string[] = [];
-  const attachments = attachmentTable(snapshot.attachments, (d) => {
-    ownTexts.push(descriptorText(d));
-    return own.push(d) - 1;
-  });
-  const runs = joinedRuns(snapshot.runs, own.length);
+  // The run records go in one experiment attachment (an earlier one of that name, say a
+  // parent's, is replaced: it holds records of the same runs).
+  const hasRecords = snapshot.runs.some((r) => r.record !== undefined);
+  const ownCount =
+    snapshot.attachments.size + (hasRecords && !snapshot.attachments.has(RUNS_ATTACHMENT) ? 1 : 0);
+  const runs = joinedRuns(snapshot.runs, ownCount);
   // Refused before anything is written: a manifest over the limit can be neither read back nor
   // pushed, and writing its blobs would only leave garbage.
   const bound =
@@ -347,13 +357,29 @@ export async function writeExperimentManifest(
   if (bound > MAX_MANIFEST_SIZE) {
     throw manifestTooLarge(snapshot.reference, `its ${snapshot.runs.length} closed runs`, {
       runs: snapshot.runs.length,
-      layers: own.length + runs.layers.length,
+      layers: ownCount + runs.layers.length,
       bytes: bound,
     });
   }
   const pins = registry.openSession({ recoverable: false });
   try {
     const batch = registry.batch({ session: pins });
+    let all = snapshot.attachments;
+    if (hasRecords) {
+      const put = await batch.putBlob(joinedBytes(RUNS_HEAD, runs.recordChunks, RUNS_TAIL));
+      all = new Map(all).set(RUNS_ATTACHMENT, {
+        name: RUNS_ATTACHMENT,
+        descriptor: { mediaType: MEDIA_TYPE_RUNS, ...put, annotations: {} },
+        mediaType: MEDIA_TYPE_RUNS,
+        compression: 'none',
+      });
+    }
+    const own: Descriptor[] = [];
+    const ownTexts: string[] = [];
+    const attachments = attachmentTable(all, (d) => {
+      ownTexts.push(descriptorText(d));
+      return own.push(d) - 1;
+    });
     const params = await batch.putBlob(snapshot.parameters);
     const table: Descriptor = { mediaType: MEDIA_TYPE_RUN_PARAMETERS, ...params, annotations: {} };
     const runParameters = own.length + runs.layers.length;
@@ -406,10 +432,13 @@ interface JoinedRuns {
    */
   readonly layerChunks: string[];
   readonly configChunks: string[];
+  /** Their entries of the `runledger.runs` attachment (runs without a record have none). */
+  readonly recordChunks: string[];
   /** Per run: its chunk, where its part of each chunk ends, where its layers end. */
   readonly chunk: number[];
   readonly layerEnd: number[];
   readonly configEnd: number[];
+  readonly recordEnd: number[];
   readonly layersEnd: number[];
   /** Manifest bytes their layers take. */
   bytes: number;
@@ -438,9 +467,11 @@ function joinedRuns(runs: readonly ClosedRunState[], base: number): JoinedRuns {
       layers: [],
       layerChunks: [],
       configChunks: [],
+      recordChunks: [],
       chunk: [],
       layerEnd: [],
       configEnd: [],
+      recordEnd: [],
       layersEnd: [],
       bytes: 0,
     };
@@ -451,10 +482,12 @@ function joinedRuns(runs: readonly ClosedRunState[], base: number): JoinedRuns {
     for (const r of j.states.slice(same)) j.bytes -= partsOf(r).bytes;
     j.layerChunks.length = c + 1;
     j.configChunks.length = c + 1;
+    j.recordChunks.length = c + 1;
     j.layerChunks[c] = (j.layerChunks[c] as string).slice(0, j.layerEnd[last]);
     j.configChunks[c] = (j.configChunks[c] as string).slice(0, j.configEnd[last]);
+    j.recordChunks[c] = (j.recordChunks[c] as string).slice(0, j.recordEnd[last]);
     j.layers.length = j.layersEnd[last] as number;
-    for (const list of [j.states, j.chunk, j.layerEnd, j.configEnd, j.layersEnd]) {
+    for (const list of [j.states, j.chunk, j.layerEnd, j.configEnd, j.recordEnd, j.layersEnd]) {
       list.length = same;
     }
   }
@@ -465,8 +498,10 @@ function joinedRuns(runs: readonly ClosedRunState[], base: number): JoinedRuns {
   const chunk = j.layerChunks.length;
   const layerTexts: string[] = [];
   const configTexts: string[] = [];
+  const recordTexts: string[] = [];
   let layerChars = -1;
   let configChars = -1;
+  let recordChars = -1;
   for (let i = same; i < runs.length; i++) {
     const r = runs[i] as ClosedRunState;
     const layout = layoutOf(r, base + j.layers.length);
@@ -479,15 +514,22 @@ function joinedRuns(runs: readonly ClosedRunState[], base: number): JoinedRuns {
       layerChars += text.length + 1;
       j.layers.push(d);
     }
+    if (r.record !== undefined) {
+      const text = runRecordText(r.runId, r.record);
+      recordTexts.push(text);
+      recordChars += text.length + 1;
+    }
     j.bytes += partsOf(r).bytes;
     j.states.push(r);
     j.chunk.push(chunk);
     j.layerEnd.push(Math.max(layerChars, 0));
     j.configEnd.push(configChars);
+    j.recordEnd.push(Math.max(recordChars, 0));
     j.layersEnd.push(j.layers.length);
   }
   j.layerChunks.push(layerTexts.join(','));
   j.configChunks.push(configTexts.join(','));
+  j.recordChunks.push(recordTexts.join(','));
   if (first !== undefined) joined.set(first, j);
   return j;
 }

@@ -7,9 +7,9 @@
  */
 import { RunledgerError } from '../errors.js';
 import { compareCodePoints } from '../formats/code-points.js';
-import { canonicalJsonBytes } from '../oci/canonical-json.js';
+import type { JsonValue } from '../oci/canonical-json.js';
 import { normalizeReference } from '../oci/reference.js';
-import type { Annotations, Descriptor } from '../oci/types.js';
+import type { Annotations } from '../oci/types.js';
 import { LocalRegistry } from '../store/local-registry.js';
 import type { StoreSession } from '../store/session.js';
 import type { AttachmentRecord } from './attachments.js';
@@ -38,7 +38,7 @@ interface SourceRun {
   readonly source: number;
   readonly state: ClosedRunState;
   readonly parameters: Readonly<Record<string, ParameterValue>>;
-  readonly record: Record<string, unknown> | undefined;
+  readonly record: Record<string, JsonValue> | undefined;
   readonly sweepIndex: number | undefined;
 }
 
@@ -47,8 +47,9 @@ interface SourceRun {
  * renumbered 0, 1, … : in sweep order (their `sweep.index` attribute) when every run has one —
  * so the shards of a sweep merge into the sweep, whatever order they are given in — else source
  * by source (sources in reference order, runs in run id order); parents and `resumed_from` follow
- * their runs. Payload layers are reused by digest (nothing is copied or re-uploaded); only a run
- * record whose parent or resumed run was renumbered is rewritten. The experiment-level
+ * their runs. Payload layers are reused by digest (nothing is copied or re-uploaded); the run
+ * records are gathered into the merge's own `runledger.runs` (parents and resumed runs renumbered;
+ * a source's per-run `runledger.run` attachments, from earlier versions, folded in). The experiment-level
  * attachments are the union of the sources' (one name, one content). Annotations: the sources'
  * common ones, `org.runledger.merge.sources` (`<reference>@<digest>`, comma-separated, in
  * reference order), and the sweep's config count when the sources agree on it. The same sources give the
@@ -116,14 +117,16 @@ async function merge(
     const byRun = seed.parameters.valuesByRun();
     return seed.runs.map((state) => ({ source, state, parameters: byRun.get(state.runId) ?? {} }));
   });
-  // Run records read many at a time: the file system answers in parallel.
+  // Run records: in the states (the sources' runledger.runs), or, for runs of an earlier
+  // artifact, their runledger.run attachments, read many at a time.
   const records = await mapConcurrently(all, READ_CONCURRENCY, async ({ state }) => {
+    if (state.record !== undefined) return state.record as Record<string, JsonValue>;
     const layer = state.attachments.get(RUN_ATTACHMENT);
     if (layer === undefined) return undefined;
     const bytes = await registry.readBlob(layer.descriptor.digest, {
       expectedSize: layer.descriptor.size,
     });
-    return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, JsonValue>;
   });
   for (const [i, { source, state, parameters }] of all.entries()) {
     const record = records[i];
@@ -159,39 +162,34 @@ async function merge(
   const newId = new Map<string, number>();
   runs.forEach((r, i) => newId.set(`${r.source}:${r.state.runId}`, i));
 
-  // The renumbered runs: a run record that names another run is rewritten, nothing else is.
+  // The renumbered runs: a run record that names another run is rewritten, nothing else is; a
+  // record an earlier artifact kept as a run attachment joins the merged runledger.runs.
   const merged: ClosedRunState[] = [];
   const parameters = new ParameterTable();
   for (const [i, r] of runs.entries()) {
     let attachments = r.state.attachments;
-    const record = r.record;
+    let record = r.record;
     if (record !== undefined) {
       const renamed = { ...record };
-      let changed = false;
       for (const key of ['parent_run_id', 'resumed_from']) {
         const old = record[key];
         if (typeof old !== 'number') continue;
         const now = newId.get(`${r.source}:${old}`);
-        if (now === undefined) {
-          delete renamed[key];
-        } else {
-          renamed[key] = now;
-        }
-        changed = true;
+        if (now === undefined) delete renamed[key];
+        else renamed[key] = now;
       }
-      if (changed) {
-        const layer = r.state.attachments.get(RUN_ATTACHMENT) as AttachmentRecord;
-        const bytes = canonicalJsonBytes(renamed as never);
-        const stored = await registry.putBlob(bytes, { session });
-        const descriptor: Descriptor = {
-          ...layer.descriptor,
-          digest: stored.digest,
-          size: stored.size,
-        };
-        attachments = new Map(attachments).set(RUN_ATTACHMENT, { ...layer, descriptor });
+      record = renamed;
+      if (attachments.has(RUN_ATTACHMENT)) {
+        attachments = new Map(attachments);
+        (attachments as Map<string, AttachmentRecord>).delete(RUN_ATTACHMENT);
       }
     }
-    merged.push({ ...r.state, runId: i, attachments });
+    merged.push({
+      ...r.state,
+      runId: i,
+      attachments,
+      ...(record === undefined ? {} : { record }),
+    });
     for (const [name, value] of Object.entries(r.parameters)) parameters.set(i, name, value);
   }
 

@@ -168,6 +168,7 @@ export async function replayJournal(target: ReplayTarget, j: JournalContents): P
         solves: c.solves,
         samplings: c.samplings,
         ...(c.trace === undefined ? {} : { trace: c.trace }),
+        ...(c.rec === undefined ? {} : { record: c.rec }),
       },
       r.open?.name
     );

@@ -1,22 +1,33 @@
 /**
  * @module experiment/run-record
  * What runledger knows about a run beyond OMMX — name, tags, parent, wall-clock start and end,
- * the error that ended it — stored at close as the run attachment `runledger.run`
- * (`application/vnd.runledger.run.v1+json`, canonical JSON), an ordinary attachment to OMMX's
- * readers. Also: run names (given, or generated like `clever-rabbit-492`) and tag checks.
+ * the error that ended it. Kept at close in the run's state and the crash journal, and written
+ * with every manifest as one experiment attachment for all runs, `runledger.runs`
+ * (`application/vnd.runledger.runs.v1+json`, canonical JSON `{"runs":[record, …]}` in run id
+ * order, each record with its `run_id`): an ordinary attachment to OMMX's readers, one blob for
+ * the experiment instead of one a run. Earlier artifacts hold each record as the run attachment
+ * `runledger.run` (`application/vnd.runledger.run.v1+json`); both are read.
+ * Also: run names (given, or generated like `clever-rabbit-492`) and tag checks.
  */
 import { hash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { RunledgerError } from '../errors.js';
-import { canonicalJson, canonicalJsonBytes, type JsonValue } from '../oci/canonical-json.js';
+import { canonicalJson, type JsonValue } from '../oci/canonical-json.js';
 import { runledgerVersion } from '../version.js';
 import { describeValue, isPlainRecord, type OptionKeys } from './options.js';
 import { validateName } from './parameters.js';
 
-/** The run attachment holding the run record. */
+/** The run attachment holding a run's record in earlier artifacts (read, no longer written). */
 export const RUN_ATTACHMENT = 'runledger.run';
 /** Its media type. */
 export const MEDIA_TYPE_RUN = 'application/vnd.runledger.run.v1+json';
+/** The experiment attachment holding every run's record. */
+export const RUNS_ATTACHMENT = 'runledger.runs';
+/** Its media type. */
+export const MEDIA_TYPE_RUNS = 'application/vnd.runledger.runs.v1+json';
+
+/** A run record as stored: a JSON object (snake_case keys; no `run_id`, which is added on write). */
+export type RunRecordValue = Readonly<Record<string, JsonValue>>;
 
 /** What ended a failed or interrupted run. */
 export interface RunError {
@@ -364,10 +375,10 @@ export function runError(error: unknown): RunError {
 let hostName: string | undefined;
 
 /**
- * The `runledger.run` attachment bytes.
+ * A run's record, as stored (see the module comment).
  * @internal
  */
-export function encodeRunRecord(record: {
+export function runRecordValue(record: {
   name: string;
   tags: Readonly<Record<string, string>>;
   parentRunId: number | undefined;
@@ -379,7 +390,7 @@ export function encodeRunRecord(record: {
   labels?: readonly string[];
   attributes?: Readonly<Record<string, JsonValue>>;
   resumedFrom?: number | undefined;
-}): Uint8Array {
+}): RunRecordValue {
   const value: Record<string, JsonValue> = {
     name: record.name,
     tags: { ...record.tags },
@@ -398,7 +409,62 @@ export function encodeRunRecord(record: {
     value['ended_at'] = record.endedAt.toISOString();
     value['host'] = hostName ??= hostname();
   }
-  return canonicalJsonBytes(value);
+  return value;
+}
+
+/**
+ * One run's entry of the `runledger.runs` attachment: its record with its `run_id`, as canonical
+ * JSON.
+ * @internal
+ */
+export function runRecordText(runId: number, value: RunRecordValue): string {
+  return canonicalJson({ ...value, run_id: runId });
+}
+
+/** The start and end of the `runledger.runs` attachment's text, around its runs' entries. */
+export const RUNS_HEAD = '{"runs":[';
+export const RUNS_TAIL = ']}';
+
+/**
+ * Reads the `runledger.runs` attachment: each run's record by run id (tolerant as
+ * {@link decodeRunRecord}; an entry without an integer `run_id` is skipped).
+ * @param bytes - the attachment
+ * @returns run id → its record as stored (without `run_id`)
+ * @throws RunledgerError `PAYLOAD_INVALID` when it is not JSON or has no `runs` list
+ * @internal
+ */
+export function decodeRunsAttachment(bytes: Uint8Array): Map<number, RunRecordValue> {
+  const v = parseObject(bytes, RUNS_ATTACHMENT);
+  const list = v['runs'];
+  if (!Array.isArray(list)) {
+    throw new RunledgerError(
+      'PAYLOAD_INVALID',
+      `The ${RUNS_ATTACHMENT} attachment has no "runs" list.`
+    );
+  }
+  const out = new Map<number, RunRecordValue>();
+  for (const entry of list as unknown[]) {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) continue;
+    const { run_id: id, ...record } = entry as Record<string, JsonValue>;
+    if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) out.set(id, record);
+  }
+  return out;
+}
+
+/** A JSON object read from an attachment's bytes. */
+function parseObject(bytes: Uint8Array, attachment: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (cause) {
+    throw new RunledgerError('PAYLOAD_INVALID', `The ${attachment} attachment is not JSON.`, {
+      cause,
+    });
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new RunledgerError('PAYLOAD_INVALID', `The ${attachment} attachment is not an object.`);
+  }
+  return v as Record<string, unknown>;
 }
 
 /**
@@ -412,20 +478,16 @@ export function encodeRunRecord(record: {
  * ```
  */
 export function decodeRunRecord(bytes: Uint8Array): RunInfo {
-  let v: Record<string, unknown>;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Record<
-      string,
-      unknown
-    >;
-  } catch (cause) {
-    throw new RunledgerError('PAYLOAD_INVALID', 'The runledger.run attachment is not JSON.', {
-      cause,
-    });
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    throw new RunledgerError('PAYLOAD_INVALID', 'The runledger.run attachment is not an object.');
-  }
+  return runInfoOf(parseObject(bytes, RUN_ATTACHMENT));
+}
+
+/**
+ * A run record as {@link RunInfo} (tolerant: fields of another type are left out).
+ * @param v - the record as stored
+ * @returns the record
+ * @internal
+ */
+export function runInfoOf(v: Readonly<Record<string, unknown>>): RunInfo {
   const str = (k: string): string | undefined => (typeof v[k] === 'string' ? v[k] : undefined);
   const tags: Record<string, string> = {};
   const t = v['tags'];

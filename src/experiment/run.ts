@@ -34,9 +34,8 @@ import { validateName } from './parameters.js';
 import {
   checkAttributes,
   checkTag,
-  encodeRunRecord,
-  MEDIA_TYPE_RUN,
-  RUN_ATTACHMENT,
+  runRecordValue,
+  type RunRecordValue,
   RUN_OPTION_KEYS,
   RUN_SCOPE_OPTION_KEYS,
   runError,
@@ -111,6 +110,12 @@ export interface ClosedRunState {
   readonly samplings: readonly SolveRecord[];
   /** The trace layer (`storeTrace`, or carried from the experiment it continues). */
   readonly trace?: Descriptor;
+  /**
+   * The run record (name, tags, times, …), written with every manifest in the experiment's
+   * `runledger.runs` attachment; absent for runs recorded without runledger, and for runs of an
+   * earlier artifact that hold theirs as the attachment `runledger.run`.
+   */
+  readonly record?: RunRecordValue;
 }
 
 /**
@@ -669,9 +674,9 @@ export class Run extends RunScope implements LoggedRun {
     if (!this.closed) await this.close('failed', 'disposed before finish()');
   }
 
-  /** The `runledger.run` attachment, its blob put into the run's batch. */
-  #runRecord(error: unknown, endedAt: Date | undefined): Promise<AttachmentRecord> {
-    const bytes = encodeRunRecord({
+  /** The run record: no blob of its own (the experiment's `runledger.runs` holds it). */
+  #runRecord(error: unknown, endedAt: Date | undefined): RunRecordValue {
+    return runRecordValue({
       name: this.name,
       tags: this.#tags,
       parentRunId: this.parentRunId,
@@ -684,28 +689,15 @@ export class Run extends RunScope implements LoggedRun {
       attributes: this.#attributes,
       resumedFrom: this.resumedFrom,
     });
-    return this.#putExtension(RUN_ATTACHMENT, MEDIA_TYPE_RUN, bytes);
   }
 
   /** The metrics attachment, its blob put into the run's batch; undefined without metrics. */
   async #metricsRecord(): Promise<AttachmentRecord | undefined> {
     if (this.#metrics.size === 0) return undefined;
-    return this.#putExtension(METRICS_ATTACHMENT, MEDIA_TYPE_METRICS, this.#metrics.encode());
-  }
-
-  /** One of runledger's own run attachments, written at close into the run's batch. */
-  async #putExtension(
-    name: string,
-    mediaType: string,
-    bytes: Uint8Array
-  ): Promise<AttachmentRecord> {
-    const put = await this.#openBatch().putBlob(bytes);
-    return {
-      name,
-      descriptor: { mediaType, ...put, annotations: {} },
-      mediaType,
-      compression: 'none',
-    };
+    const put = await this.#openBatch().putBlob(this.#metrics.encode());
+    const mediaType = MEDIA_TYPE_METRICS;
+    const descriptor = { mediaType, ...put, annotations: {} };
+    return { name: METRICS_ATTACHMENT, descriptor, mediaType, compression: 'none' };
   }
 
   /**
@@ -767,13 +759,11 @@ export class Run extends RunScope implements LoggedRun {
     // A solve opened by hand and never closed is kept, as failed: what it took in is recorded.
     await this.#calls.failOpen(this.runId);
     let metrics: AttachmentRecord | undefined;
-    let record: AttachmentRecord;
     let trace: Descriptor | undefined;
     // Content is flushed now; the directory entries become durable with the next manifest
     // written to the store (commit or checkpoint), which fsyncs blobs/sha256 before its ref.
     try {
       metrics = await this.#metricsRecord();
-      record = await this.#runRecord(error, endedAt);
       trace = await this.#host.trace?.store(status, reason, (b) => this.#openBatch().putBlob(b));
       await this.#batch?.commit({ syncDirectory: false });
     } catch (e) {
@@ -782,6 +772,7 @@ export class Run extends RunScope implements LoggedRun {
       this.#closing = false;
       throw e;
     }
+    const record = this.#runRecord(error, endedAt);
     this.#closed = true;
     await this.#host.closed(this, {
       runId: this.runId,
@@ -789,12 +780,12 @@ export class Run extends RunScope implements LoggedRun {
       reason,
       attachments: new Map([
         ...this.#writer.records,
-        [RUN_ATTACHMENT, record],
         ...(metrics === undefined ? [] : ([[METRICS_ATTACHMENT, metrics]] as const)),
       ]),
       solves: [...this.#calls.solves],
       samplings: [...this.#calls.samplings],
       ...(trace === undefined ? {} : { trace }),
+      record,
     });
   }
 }

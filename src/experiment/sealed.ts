@@ -27,7 +27,15 @@ import { ReadableScope } from './scope.js';
 import { SolveView, type SolveRecord } from './solve.js';
 import { solvesTable } from '../tables/solves.js';
 import { runsTable } from '../tables/runs.js';
-import { decodeRunRecord, RUN_ATTACHMENT, type RunInfo } from './run-record.js';
+import {
+  decodeRunRecord,
+  decodeRunsAttachment,
+  RUN_ATTACHMENT,
+  runInfoOf,
+  RUNS_ATTACHMENT,
+  type RunInfo,
+  type RunRecordValue,
+} from './run-record.js';
 
 const EMPTY_INFO: RunInfo = {
   name: undefined,
@@ -86,8 +94,11 @@ export class SealedRun extends ReadableScope {
     samplings: readonly SolveRecord[];
     trace?: Descriptor | undefined;
     registry: LocalRegistry;
+    /** Its record, when the experiment holds it in `runledger.runs` (read when asked). */
+    record?: () => Promise<RunRecordValue | undefined>;
   }) {
     super();
+    this.#record = init.record;
     this.runId = init.runId;
     this.traceDescriptor = init.trace;
     this.#registry = init.registry;
@@ -106,6 +117,7 @@ export class SealedRun extends ReadableScope {
   }
 
   #info: Promise<RunInfo> | undefined;
+  readonly #record: (() => Promise<RunRecordValue | undefined>) | undefined;
 
   /**
    * The run record (beyond OMMX): name, tags, parent, wall-clock start and end, the error that
@@ -120,7 +132,9 @@ export class SealedRun extends ReadableScope {
   getInfo(): Promise<RunInfo> {
     this.#info ??= this.records.has(RUN_ATTACHMENT)
       ? this.#reader.getBlob(RUN_ATTACHMENT).then(decodeRunRecord)
-      : Promise.resolve(EMPTY_INFO);
+      : this.#record === undefined
+        ? Promise.resolve(EMPTY_INFO)
+        : this.#record().then((r) => (r === undefined ? EMPTY_INFO : runInfoOf(r)));
     return this.#info;
   }
 
@@ -265,6 +279,8 @@ export class SealedExperiment extends ReadableScope {
       init.registry
     );
     const byRun = init.parameters.valuesByRun();
+    const record = (runId: number) => async (): Promise<RunRecordValue | undefined> =>
+      (await this.runRecords()).get(runId);
     this.runs = init.config.runs.map(
       (r) =>
         new SealedRun({
@@ -282,8 +298,23 @@ export class SealedExperiment extends ReadableScope {
           samplings: r.samplings.map((c) => solveRecord(c, layers)),
           trace: r.trace === undefined ? undefined : layers[r.trace],
           registry: init.registry,
+          record: record(r.runId),
         })
     );
+  }
+
+  #runRecords: Promise<Map<number, RunRecordValue>> | undefined;
+
+  /**
+   * The run records the experiment's `runledger.runs` attachment holds, by run id (read once;
+   * empty when it has none: an OMMX experiment, or one whose runs hold `runledger.run`).
+   * @internal
+   */
+  runRecords(): Promise<Map<number, RunRecordValue>> {
+    this.#runRecords ??= this.config.attachments.entries.has(RUNS_ATTACHMENT)
+      ? this.#reader.getBlob(RUNS_ATTACHMENT).then(decodeRunsAttachment)
+      : Promise.resolve(new Map());
+    return this.#runRecords;
   }
 
   /** @internal */
@@ -501,6 +532,7 @@ export class SealedExperiment extends ReadableScope {
    */
   async seed(options: { readonly runNames?: boolean } = {}): Promise<ExperimentSeed> {
     const layers = this.manifest.layers;
+    const records = await this.runRecords();
     const runNames: string[] = [];
     // The names read from every run record (generated names stay unique); a caller that reads
     // the records itself says `runNames: false` and fills them in.
@@ -509,26 +541,31 @@ export class SealedExperiment extends ReadableScope {
       if (name !== undefined) runNames.push(name);
     }
     return {
+      // The run records go on in the runs' states (the child writes its own runledger.runs).
       attachments: recordsFromTable(
         this.config.attachments.entries,
         this.config.attachments.filenames,
         layers
-      ),
-      runs: this.config.runs.map((r) => ({
-        runId: r.runId,
-        status: r.status,
-        reason: r.reason,
-        attachments: new Map(
-          recordsFromTable(r.attachments.entries, r.attachments.filenames, layers).map((a) => [
-            a.name,
-            a,
-          ])
-        ),
-        solves: r.solves.map((c) => solveRecord(c, layers)),
-        samplings: r.samplings.map((c) => solveRecord(c, layers)),
-        // The trace goes on byte for byte (same layer): a fork or restore keeps it (§9.20).
-        ...(r.trace === undefined ? {} : { trace: layers[r.trace] as Descriptor }),
-      })),
+      ).filter((a) => a.name !== RUNS_ATTACHMENT),
+      runs: this.config.runs.map((r) => {
+        const record = records.get(r.runId);
+        return {
+          runId: r.runId,
+          status: r.status,
+          reason: r.reason,
+          attachments: new Map(
+            recordsFromTable(r.attachments.entries, r.attachments.filenames, layers).map((a) => [
+              a.name,
+              a,
+            ])
+          ),
+          solves: r.solves.map((c) => solveRecord(c, layers)),
+          samplings: r.samplings.map((c) => solveRecord(c, layers)),
+          // The trace goes on byte for byte (same layer): a fork or restore keeps it (§9.20).
+          ...(r.trace === undefined ? {} : { trace: layers[r.trace] as Descriptor }),
+          ...(record === undefined ? {} : { record }),
+        };
+      }),
       parameters: this.#parameters.onlyRuns(new Set(this.runs.map((r) => r.runId))),
       runNames,
       annotations: this.annotations,

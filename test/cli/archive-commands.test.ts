@@ -45,7 +45,7 @@ describe('export, inspect, import', () => {
       reference: 'ghcr.io/acme/arch:v1',
       digest: sealed.manifestDigest,
       artifact_type: 'application/org.ommx.v1.experiment',
-      layers: 4, // the dataset, a runledger.run record per run, the parameter table
+      layers: 3, // the dataset, the run records (runledger.runs), the parameter table
       experiment: {
         status: 'finished',
         run_count: 2,

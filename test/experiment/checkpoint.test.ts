@@ -14,6 +14,7 @@ import {
 import { Experiment } from '../../src/experiment/experiment.js';
 import { listExperiments } from '../../src/experiment/list.js';
 import { MEDIA_TYPE_RUN_PARAMETERS } from '../../src/experiment/config.js';
+import { MEDIA_TYPE_RUNS } from '../../src/experiment/run-record.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { expectCode, expectError } from '../helpers/expect-code.js';
 import { validateOmmxExperimentLayout } from '../helpers/ommx-validator.js';
@@ -843,7 +844,8 @@ describe('fork', () => {
     // Self-contained: every inherited layer is in the child's own manifest.
     const childLayers = new Set(sealed.manifest.layers.map((l) => l.digest));
     for (const l of base.manifest.layers) {
-      if (l.mediaType === MEDIA_TYPE_RUN_PARAMETERS) continue; // the table is rewritten
+      // The parameter table and the run records' attachment are written again, with the new runs.
+      if (l.mediaType === MEDIA_TYPE_RUN_PARAMETERS || l.mediaType === MEDIA_TYPE_RUNS) continue;
       expect(childLayers.has(l.digest), `${l.mediaType} ${l.digest}`).toBe(true);
     }
     await validateOmmxExperimentLayout(root, 'ghcr.io/acme/qap:more');

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { jsonCodec } from '../../codecs/json.js';
 import type { AttachmentCodec } from '../../src/experiment/codec.js';
 import { Experiment } from '../../src/experiment/experiment.js';
+import { canonicalJson } from '../../src/oci/canonical-json.js';
 import { listExperiments } from '../../src/experiment/list.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { writeArtifact } from '../helpers/artifacts.js';
@@ -524,23 +525,25 @@ describe('commit, load and list', () => {
     }
     const sealed = await exp.commit();
     const types = sealed.manifest.layers.map((l) => l.mediaType);
-    // Each run: b, runledger.run (its record), same — by name, as OMMX orders attachments.
+    // The experiment's attachments by name (the run records' runledger.runs among them), then
+    // each run's: b, same — by name, as OMMX orders attachments.
     expect(types).toEqual([
       'application/json',
+      'application/vnd.runledger.runs.v1+json',
       'application/json',
       'text/plain; charset=utf-8',
-      'application/vnd.runledger.run.v1+json',
       'application/json',
       'text/plain; charset=utf-8',
-      'application/vnd.runledger.run.v1+json',
       'application/json',
       'application/org.ommx.v1.experiment.run-parameters+msgpack',
     ]);
     expect([...sealed.config.attachments.entries]).toEqual([
       ['a-exp', 0],
-      ['z-exp', 1],
+      ['runledger.runs', 1],
+      ['z-exp', 2],
     ]);
-    expect(sealed.manifest.layers[4]!.digest).toBe(sealed.manifest.layers[7]!.digest);
+    expect(sealed.attachmentNames).toEqual(['a-exp', 'z-exp']);
+    expect(sealed.manifest.layers[4]!.digest).toBe(sealed.manifest.layers[6]!.digest);
     expect(sealed.manifest.artifactType).toBe('application/org.ommx.v1.experiment');
     expect(sealed.manifest.config.mediaType).toBe('application/org.ommx.v1.experiment.config+json');
     const configText = new TextDecoder().decode(
@@ -548,10 +551,18 @@ describe('commit, load and list', () => {
     );
     expect(
       configText.startsWith(
-        '{"status":"finished","attachments":{"entries":{"a-exp":0,"z-exp":1}},"runs":[{"run_id":0,"status":"finished","attachments":{"entries":{"b":2,"runledger.run":3,"same":4}},"solves":[],"samplings":[]}'
+        '{"status":"finished","attachments":{"entries":{"a-exp":0,"runledger.runs":1,"z-exp":2}},"runs":[{"run_id":0,"status":"finished","attachments":{"entries":{"b":3,"same":4}},"solves":[],"samplings":[]}'
       )
     ).toBe(true);
-    expect(configText.endsWith('"run_parameters":8}')).toBe(true);
+    expect(configText.endsWith('"run_parameters":7}')).toBe(true);
+    // One record a run, in run id order, as canonical JSON.
+    const runsText = new TextDecoder().decode(await sealed.getBlob('runledger.runs'));
+    const records = JSON.parse(runsText) as { runs: Record<string, unknown>[] };
+    expect(records.runs.map((r) => [r['run_id'], r['name']])).toEqual([
+      [0, (await sealed.runs[0]!.getInfo()).name],
+      [1, (await sealed.runs[1]!.getInfo()).name],
+    ]);
+    expect(runsText).toBe(canonicalJson(records as never));
   });
 
   it('publishes insert-or-conflict; on conflict nothing is lost and a later commit succeeds', async () => {
@@ -625,7 +636,7 @@ describe('commit, load and list', () => {
     expect((e.config['runs'] as unknown[])[0]).toEqual({
       run_id: 0,
       status: 'finished',
-      attachments: { entries: { 'runledger.run': 0 } },
+      attachments: { entries: {} },
       solves: [],
       samplings: [],
     });
@@ -674,6 +685,8 @@ describe('a run whose blobs cannot be made durable', () => {
     const run = exp.startRun();
     run.logParameter('kept', 'yes');
     await run.logJson('result', { objective: 42 });
+    // Metrics are written at close (as one blob), so the close has a blob to make durable.
+    run.logMetric('loss', 0.5);
     // Break the blob directory (root ignores permissions, so replace it with a file).
     await rename(blobs, `${blobs}.away`);
     await writeFile(blobs, 'not a directory');
@@ -687,6 +700,7 @@ describe('a run whose blobs cannot be made durable', () => {
     const sealed = await exp.commit();
     expect(sealed.runs[0]!.parameters).toEqual({ kept: 'yes' });
     expect(await sealed.runs[0]!.getJson('result')).toEqual({ objective: 42 });
+    expect((await sealed.runs[0]!.getMetric('loss')).values).toEqual(new Float64Array([0.5]));
     expect((await registry.fsck()).ok).toBe(true);
   });
 });

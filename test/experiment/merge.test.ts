@@ -75,12 +75,14 @@ describe('mergeExperiments', () => {
     expect(merged.annotations['org.runledger.sweep.shard']).toBeUndefined();
     const sources = merged.annotations['org.runledger.merge.sources']?.split(',') ?? [];
     expect(sources.map((s) => s.split('@')[0])).toEqual(refs);
-    // Every layer but the config's and the run-parameter table's is one of the shards'.
+    // Every layer but the config's, the run records' and the run-parameter table's is one of the
+    // shards'.
     const shardLayers = new Set(
       (await Promise.all(refs.map((r) => layerDigests(registry, r)))).flat()
     );
     const fresh = merged.manifest.layers.filter((l) => !shardLayers.has(l.digest));
     expect(fresh.map((l) => l.mediaType)).toEqual([
+      'application/vnd.runledger.runs.v1+json',
       'application/org.ommx.v1.experiment.run-parameters+msgpack',
     ]);
     await validateOmmxExperimentLayout(root, merged.reference);

@@ -398,7 +398,8 @@ describe('a committed runledger experiment against the OMMX validator', () => {
     expect(manifest.annotations).toEqual({ 'com.example.study': 'ommx-interop' });
 
     expect(config.status).toBe('finished');
-    expect(Object.keys(config.attachments.entries)).toEqual(['dataset']);
+    // The experiment's own, then runledger's run records (one attachment for every run).
+    expect(Object.keys(config.attachments.entries)).toEqual(['dataset', 'runledger.runs']);
     expect(config.runs.map((r: Json) => [r.run_id, r.status])).toEqual([
       [0, 'finished'],
       [1, 'finished'],
@@ -411,7 +412,6 @@ describe('a committed runledger experiment against the OMMX validator', () => {
     expect(Object.keys(config.runs[1].attachments.entries)).toEqual([
       'plot',
       'raw',
-      'runledger.run',
       FULLWIDTH_TILDE,
       GRINNING_FACE,
     ]);

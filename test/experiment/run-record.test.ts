@@ -1,12 +1,17 @@
 /**
  * Run names, tags, timing, errors and nesting (the runledger.run record, beyond OMMX).
  */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentRun } from '../../src/experiment/context.js';
 import { Experiment } from '../../src/experiment/experiment.js';
-import { generateRunName, MEDIA_TYPE_RUN } from '../../src/experiment/run-record.js';
+import { generateRunName, MEDIA_TYPE_RUNS } from '../../src/experiment/run-record.js';
+import { mergeExperiments } from '../../src/experiment/merge.js';
+import { searchRuns } from '../../src/experiment/search.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { expectCode, expectError } from '../helpers/expect-code.js';
+import { legacyExperiment } from '../helpers/legacy-records.js';
 import { validateOmmxExperimentLayout } from '../helpers/ommx-validator.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -73,8 +78,14 @@ describe('tags, timing and errors', () => {
     expect(end).toBeGreaterThanOrEqual(start);
     expect(typeof info.host).toBe('string');
     expect(info.runledgerVersion).toMatch(/^\d+\.\d+\.\d+/);
-    expect(sealed.runs[0]!.attachmentMediaType('runledger.run')).toBe(MEDIA_TYPE_RUN);
-    expect(sealed.runs[0]!.attachmentNames).toEqual([]); // runledger's own, left out
+    // Kept in the experiment's runledger.runs (no blob a run), left out of the names.
+    expect(sealed.attachmentMediaType('runledger.runs')).toBe(MEDIA_TYPE_RUNS);
+    expect(sealed.attachmentNames).toEqual([]);
+    expect(sealed.runs[0]!.attachmentNames).toEqual([]);
+    expect(sealed.manifest.layers.map((l) => l.mediaType)).toEqual([
+      MEDIA_TYPE_RUNS,
+      'application/org.ommx.v1.experiment.run-parameters+msgpack',
+    ]);
   });
 
   it('records the error that failed a run: type, message, stack', async () => {
@@ -267,5 +278,103 @@ describe('runsDf', () => {
     expect(col('tags.fold')).toEqual([null, '1', null]);
     expect(col('solve_count')).toEqual([0n, 0n, 0n]);
     expect((col('duration_ms') as number[]).every((d) => d >= 0)).toBe(true);
+  });
+});
+
+describe('where the records are kept', () => {
+  it('one runledger.runs attachment for every run (no blob a run), records in run id order', async () => {
+    const { registry, exp } = await newExperiment();
+    const before = (await readdir(join(registry.root, 'blobs', 'sha256'))).length;
+    for (let i = 0; i < 5; i++) {
+      await exp.run((run) => run.logParameter('i', i), { name: `r${i}`, tags: { k: `${i}` } });
+    }
+    // Five runs that logged only parameters wrote no blob while they closed.
+    expect((await readdir(join(registry.root, 'blobs', 'sha256'))).length).toBe(before);
+    const sealed = await exp.commit();
+    const text = new TextDecoder().decode(await sealed.getBlob('runledger.runs'));
+    const parsed = JSON.parse(text) as { runs: { run_id: number; name: string; tags: object }[] };
+    expect(parsed.runs.map((r) => [r.run_id, r.name, r.tags])).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [i, `r${i}`, { k: `${i}` }])
+    );
+    const infos = await Promise.all(sealed.runs.map((r) => r.getInfo()));
+    expect(infos.map((i) => i.name)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+    // The unsealed experiment answers from the runs' states, before any manifest.
+    const more = await sealed.fork('ghcr.io/acme/runs:more');
+    await more.run(() => undefined, { name: 'r5' });
+    expect((await more.runs[5]!.getInfo()).name).toBe('r5');
+    expect((await more.runs[0]!.getInfo()).name).toBe('r0');
+    const child = await more.commit();
+    expect(child.attachmentNames).toEqual([]);
+    expect(await Promise.all(child.runs.map(async (r) => (await r.getInfo()).name))).toEqual([
+      'r0',
+      'r1',
+      'r2',
+      'r3',
+      'r4',
+      'r5',
+    ]);
+    await validateOmmxExperimentLayout(registry.root, 'ghcr.io/acme/runs:more');
+  });
+
+  it('reads the records of earlier artifacts (a runledger.run attachment a run), forks and merges them', async () => {
+    const { registry } = await newExperiment();
+    const old = await legacyExperiment(registry, 'ghcr.io/acme/runs:old', [
+      { name: 'old-parent', tags: { stage: 'a' }, params: { x: 1 }, result: { v: 1 } },
+      { name: 'old-child', parent: 0, params: { x: 2 } },
+    ]);
+    expect(old.manifest.layers.map((l) => l.mediaType)).toEqual([
+      'application/json',
+      'application/vnd.runledger.run.v1+json',
+      'application/vnd.runledger.run.v1+json',
+      'application/org.ommx.v1.experiment.run-parameters+msgpack',
+    ]);
+    const loaded = await Experiment.load('ghcr.io/acme/runs:old', { registry });
+    expect(await loaded.runs[0]!.getInfo()).toMatchObject({
+      name: 'old-parent',
+      tags: { stage: 'a' },
+      host: 'earlier-host',
+    });
+    expect((await loaded.runs[1]!.getInfo()).parentRunId).toBe(0);
+    expect(loaded.runs[0]!.attachmentNames).toEqual(['result']);
+    const table = await searchRuns({ registry, experiments: ['ghcr.io/acme/runs:old'] });
+    expect(table.getChild('name')?.toArray()).toEqual(['old-parent', 'old-child']);
+
+    // A fork keeps the old runs' attachments as they are; its own runs go in runledger.runs.
+    const fork = await loaded.fork('ghcr.io/acme/runs:forked');
+    await fork.run(() => undefined, { name: 'new-run' });
+    const forked = await fork.commit();
+    expect(forked.runs[0]!.records.has('runledger.run')).toBe(true);
+    expect(forked.runs[2]!.records.has('runledger.run')).toBe(false);
+    expect(await Promise.all(forked.runs.map(async (r) => (await r.getInfo()).name))).toEqual([
+      'old-parent',
+      'old-child',
+      'new-run',
+    ]);
+    expect(forked.config.attachments.entries.has('runledger.runs')).toBe(true);
+
+    // A merge folds every record into its runledger.runs, parents renumbered.
+    const fresh = await Experiment.create('ghcr.io/acme/runs:fresh', { registry });
+    await fresh.run(() => undefined, { name: 'fresh-run' });
+    await fresh.commit();
+    const merged = await mergeExperiments(
+      ['ghcr.io/acme/runs:fresh', 'ghcr.io/acme/runs:old'],
+      'ghcr.io/acme/runs:merged',
+      { registry }
+    );
+    expect(merged.runs.some((r) => r.records.has('runledger.run'))).toBe(false);
+    const rows = await Promise.all(
+      merged.runs.map(async (r) => {
+        const info = await r.getInfo();
+        return [r.runId, info.name, info.parentRunId];
+      })
+    );
+    expect(rows).toEqual([
+      [0, 'fresh-run', undefined],
+      [1, 'old-parent', undefined],
+      [2, 'old-child', 1],
+    ]);
+    expect(await merged.runs[1]!.getJson('result')).toEqual({ v: 1 });
+    await validateOmmxExperimentLayout(registry.root, 'ghcr.io/acme/runs:merged');
+    expect((await registry.fsck()).ok).toBe(true);
   });
 });

@@ -206,7 +206,7 @@ describe('the runs-table cache', () => {
 
     // From the cache: the run records are not read again (remove one; the answer stands).
     const recordDigest = kept.manifest.layers.find(
-      (l) => l.mediaType === 'application/vnd.runledger.run.v1+json'
+      (l) => l.mediaType === 'application/vnd.runledger.runs.v1+json'
     )!.digest;
     const blob = join(root, 'blobs', 'sha256', recordDigest.slice(7));
     const saved = await readFile(blob);

@@ -115,8 +115,8 @@ describe('logSolve', () => {
     });
     const sealed = await exp.commit();
     expect(sealed.manifest.layers.map((l) => l.mediaType)).toEqual([
+      'application/vnd.runledger.runs.v1+json',
       'application/json',
-      'application/vnd.runledger.run.v1+json',
       'application/org.ommx.v2.instance',
       'application/org.ommx.v2.solution',
       'application/org.ommx.diagnostic+msgpack',

@@ -345,12 +345,20 @@ describe('storeTrace: true', () => {
   it('passes the OMMX loader rules: trace slot in bounds, exact media type, right after the run attachments', async () => {
     const { root, sealed } = await study();
     await expect(validateOmmxExperimentLayout(root, REF)).resolves.toBeUndefined();
+    // Each run's layers follow the one before's: its attachments, its trace, its solves.
+    let next = sealed.config.attachments.entries.size;
     for (const run of sealed.config.runs) {
-      const attachments = [...run.attachments.entries.values()];
-      expect(run.trace).toBe(Math.max(...attachments) + 1);
+      const attachments = [...run.attachments.entries.values()].sort((a, b) => a - b);
+      expect(attachments).toEqual(attachments.map((_, i) => next + i));
+      expect(run.trace).toBe(next + attachments.length);
       expect(run.solves[0]?.input ?? run.trace! + 1).toBe(run.trace! + 1);
       expect(sealed.manifest.layers[run.trace!]?.mediaType).toBe(OMMX_TRACE);
+      next = run.trace! + 1;
+      for (const c of [...run.solves, ...run.samplings]) {
+        next += 1 + (c.output === undefined ? 0 : 1) + (c.diagnostics === undefined ? 0 : 1);
+      }
     }
+    expect(next).toBe(sealed.config.runParameters);
   });
 
   it('the validator refuses a trace that is not right after the run attachments', async () => {
