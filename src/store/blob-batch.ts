@@ -35,6 +35,8 @@ export class BlobBatch {
   readonly #pending = new Map<Digest, PendingBlob>();
   #closed = false;
   #op: Promise<void> = Promise.resolve();
+  /** Operations queued or under way in {@link BlobBatch.#exclusive}. */
+  #ops = 0;
 
   /** @internal */
   constructor(blobs: BlobStore, session: StoreSession | undefined) {
@@ -229,6 +231,15 @@ export class BlobBatch {
    * @throws RunledgerError `IO_ERROR`
    */
   publishNow(digests: readonly Digest[]): Promise<void> {
+    if (this.#ops === 0 && this.#session?.groupedFlush === true) {
+      // Nothing else under way and nothing to flush first (a grouped-flush session's small
+      // blobs): published on this thread, without the promise chain an async step costs.
+      try {
+        if (this.#publishSmallNow(digests)) return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+    }
     return this.#exclusive(async () => {
       const todo = digests
         .map((d) => this.#pending.get(d))
@@ -254,11 +265,35 @@ export class BlobBatch {
    * Runs flushes and publishes of this batch one at a time: two at once would share temp files
    * (one closing a descriptor the other syncs, or unlinking a temp file the other opens).
    */
+  /**
+   * Publishes `digests` (those pending, not published yet) on this thread when each is a small
+   * blob written now (not synced, no stored copy) and a link publishes it; false — nothing done
+   * — otherwise.
+   */
+  #publishSmallNow(digests: readonly Digest[]): boolean {
+    const todo: PendingBlob[] = [];
+    for (const d of digests) {
+      const p = this.#pending.get(d);
+      if (p === undefined || p.published === true) continue;
+      if (p.synced || p.stored !== undefined || p.size > GROUPED_FLUSH_MAX) return false;
+      todo.push(p);
+    }
+    if (todo.length === 0) return true;
+    if (todo.length > 1) return false;
+    const p = todo[0] as PendingBlob;
+    this.#blobs.closeTemps(todo);
+    this.#session?.pin([p.digest]);
+    if (!this.#blobs.publishSmallNow(p)) return false; // pinned: the async path re-pins nothing
+    this.#published(todo, todo);
+    return true;
+  }
+
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.#ops++;
     const run = this.#op.then(fn);
     this.#op = run.then(
-      () => undefined,
-      () => undefined
+      () => void this.#ops--,
+      () => void this.#ops--
     );
     return run;
   }

@@ -8,11 +8,11 @@ import { promisify } from 'node:util';
 import {
   closeSync,
   createReadStream,
-  existsSync,
   fsyncSync,
   linkSync,
   openSync,
   readFileSync,
+  statSync,
   unlinkSync,
   utimesSync,
   writeSync,
@@ -151,8 +151,9 @@ export class BlobStore {
    */
   #storedCopy(digest: Digest, bytes: Uint8Array): Uint8Array | undefined {
     const path = this.path(digest);
-    // existsSync makes no Error for a missing file: ~1 µs against ~16 µs for a failed read.
-    if (!existsSync(path)) return undefined;
+    // A stat that returns undefined for a missing file: ~1.5 µs here, against ~5 µs for
+    // existsSync (which makes and drops an Error on Node 20) and ~16 µs for a failed read.
+    if (statSync(path, { throwIfNoEntry: false }) === undefined) return undefined;
     let stored: Buffer;
     try {
       stored = readFileSync(path);
@@ -342,6 +343,30 @@ export class BlobStore {
    * corrupt existing blob is replaced by the verified temp. A blob that vanishes meanwhile (GC
    * moved it aside: the caller pinned it first, so GC puts it back or it is gone) is linked anew.
    */
+  /**
+   * Publishes a small blob with a link on this thread, when that is all it takes: true when it
+   * is published, false when it needs {@link BlobStore.publish} (a stored copy to touch, a blob
+   * already under its name).
+   * @throws RunledgerError `IO_ERROR` when the link fails otherwise (the temp file is kept)
+   */
+  publishSmallNow(p: PendingBlob): boolean {
+    if (p.stored !== undefined || p.size > SMALL_PUBLISH) return false;
+    const target = this.path(p.digest);
+    try {
+      linkSync(p.tempPath, target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw ioError(e, 'publish blob', target);
+    }
+    p.published = true;
+    try {
+      unlinkSync(p.tempPath);
+    } catch {
+      // left for GC (its name says whose it is)
+    }
+    return true;
+  }
+
   async publish(p: PendingBlob): Promise<void> {
     // On failure the temp file is kept, so the caller can retry (or discard it).
     const target = this.path(p.digest);
@@ -349,24 +374,9 @@ export class BlobStore {
       await this.#publishStored(p, p.stored, target);
       return;
     }
-    if (p.size <= SMALL_PUBLISH) {
-      // A link and an unlink (~10 µs each) on this thread cost less than two round trips
-      // through the thread pool (~35 µs each to start, with async hooks on).
-      try {
-        linkSync(p.tempPath, target);
-        p.published = true;
-        try {
-          unlinkSync(p.tempPath);
-        } catch {
-          // left for GC (its name says whose it is)
-        }
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw ioError(e, 'publish blob', target);
-        }
-      }
-    }
+    // A link and an unlink (~10 µs each) on this thread cost less than two round trips through
+    // the thread pool (~35 µs each to start, with async hooks on).
+    if (this.publishSmallNow(p)) return;
     for (let attempt = 0; ; attempt++) {
       try {
         await link(p.tempPath, target);
