@@ -1,4 +1,4 @@
-import { readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +49,33 @@ describe('BlobBatch', () => {
     }
     expect(await readdir(join(registry.root, '.runledger', 'tmp'))).toEqual([]);
     expect((await registry.fsck()).ok).toBe(true);
+  });
+
+  it('publishNow in a grouped-flush session: pinned, published, and when another writer published the blob meanwhile, kept as theirs', async () => {
+    const registry = await LocalRegistry.open(await tempDir());
+    const session = registry.openSession({ recoverable: false, groupedFlush: true });
+    try {
+      const batch = registry.batch({ session });
+      const a = await batch.putBlob(enc.encode('alone'));
+      await batch.publishNow([a.digest]);
+      expect(await registry.hasBlob(a.digest)).toBe(true);
+      expect(session.unflushed).toBe(1); // left for the grouped flush
+      expect((await readFile(session.path, 'utf8')).includes(a.digest)).toBe(true); // pinned
+      // Another process publishes the same content between this write and its publish.
+      const b = await batch.putBlob(enc.encode('raced'));
+      const other = registry.batch();
+      await other.putBlob(enc.encode('raced'));
+      await other.commit();
+      await batch.publishNow([b.digest]);
+      expect(new TextDecoder().decode(await registry.readBlob(b.digest))).toBe('raced');
+      await batch.commit();
+      await session.flush();
+      expect(session.unflushed).toBe(0);
+      expect(await tmpFiles(registry.root)).toEqual([]);
+      expect((await registry.fsck()).ok).toBe(true);
+    } finally {
+      session.close();
+    }
   });
 
   it('leaves nothing behind when discarded', async () => {
