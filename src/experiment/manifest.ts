@@ -67,6 +67,8 @@ interface RunParts {
   readonly count: number;
   /** UTF-8 bytes of their canonical JSON, with the comma after each. */
   readonly bytes: number;
+  /** Their canonical JSON (it does not depend on where they start), in order. */
+  readonly texts: readonly string[];
 }
 
 /** A closed run's layers, and its config with their indices from where they start. */
@@ -159,8 +161,9 @@ function partsOf(r: ClosedRunState): RunParts {
   if (cached !== undefined) return cached;
   const { layers } = layoutOf(r, 0);
   let bytes = 0;
-  for (const d of layers) bytes += Buffer.byteLength(descriptorText(d), 'utf8') + 1;
-  const parts: RunParts = { count: layers.length, bytes };
+  const texts = layers.map(descriptorText);
+  for (const t of texts) bytes += Buffer.byteLength(t, 'utf8') + 1;
+  const parts: RunParts = { count: layers.length, bytes, texts };
   runParts.set(r, parts);
   return parts;
 }
@@ -508,8 +511,9 @@ function joinedRuns(runs: readonly ClosedRunState[], base: number): JoinedRuns {
     const config = serializeRunConfig(layout.config);
     configTexts.push(config);
     configChars += config.length + 1;
-    for (const d of layout.layers) {
-      const text = descriptorText(d);
+    const { texts } = partsOf(r);
+    for (const [k, d] of layout.layers.entries()) {
+      const text = texts[k] as string;
       layerTexts.push(text);
       layerChars += text.length + 1;
       j.layers.push(d);

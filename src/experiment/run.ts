@@ -755,17 +755,22 @@ export class Run extends RunScope implements LoggedRun {
     this.#closing = true;
     // Solver calls still running are stopped (and recorded as interrupted) rather than awaited.
     if (status !== 'finished') this.#calls.interruptRunning(reason ?? status);
-    await Promise.allSettled([...this.#inflight]);
+    // Each step is awaited only when there is something to wait for (a run that logged a few
+    // values and a JSON closes without a promise of its own).
+    if (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     // A solve opened by hand and never closed is kept, as failed: what it took in is recorded.
-    await this.#calls.failOpen(this.runId);
+    if (this.#calls.anyOpen) await this.#calls.failOpen(this.runId);
     let metrics: AttachmentRecord | undefined;
     let trace: Descriptor | undefined;
     // Content is flushed now; the directory entries become durable with the next manifest
     // written to the store (commit or checkpoint), which fsyncs blobs/sha256 before its ref.
     try {
-      metrics = await this.#metricsRecord();
-      trace = await this.#host.trace?.store(status, reason, (b) => this.#openBatch().putBlob(b));
-      await this.#batch?.commit({ syncDirectory: false });
+      if (this.#metrics.size > 0) metrics = await this.#metricsRecord();
+      const tracing = this.#host.trace;
+      if (tracing !== undefined) {
+        trace = await tracing.store(status, reason, (b) => this.#openBatch().putBlob(b));
+      }
+      if (this.#batch !== undefined) await this.#batch.commit({ syncDirectory: false });
     } catch (e) {
       // Nothing logged is lost: the run stays open and finish() can be called again once the
       // cause (a full disk, say) is fixed.

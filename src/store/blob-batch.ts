@@ -176,7 +176,16 @@ export class BlobBatch {
   ): Promise<BlobInfo[]> {
     this.#checkOpen();
     this.#closed = true;
+    if (this.#ops === 0 && options.syncDirectory === false && this.#allPublished()) {
+      // Nothing left to do (publishNow published every blob, with its flush): no promise chain.
+      return [...this.#pending.values()].map((p) => ({ digest: p.digest, size: p.size }));
+    }
     return this.#exclusive(() => this.#commit(options));
+  }
+
+  #allPublished(): boolean {
+    for (const p of this.#pending.values()) if (p.published !== true) return false;
+    return true;
   }
 
   /**
