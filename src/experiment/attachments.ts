@@ -13,7 +13,7 @@ import { isMediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import type { BlobBatch } from '../store/blob-batch.js';
 import type { LocalRegistry } from '../store/local-registry.js';
-import type { Progress } from '../store/types.js';
+import type { BlobInfo, Progress } from '../store/types.js';
 import { assertCodec, encodeWith, type AttachmentCodec } from './codec.js';
 import { detectMediaType, validateFilename } from '../formats/media-type.js';
 import { decodePayload, type EncodedPayload, type OmmxPayload } from './payloads.js';
@@ -79,7 +79,7 @@ export interface AttachmentSink {
    * Called once an attachment is recorded, with the batch its blob is in (the crash journal makes
    * it durable here). The log call resolves after it.
    */
-  stored?(record: AttachmentRecord, batch: BlobBatch): Promise<void>;
+  stored?(record: AttachmentRecord, batch: BlobBatch): Promise<void> | undefined;
   /** Called once an attachment is recorded (after `stored`), for observers. */
   recorded?(record: AttachmentRecord): void;
 }
@@ -157,7 +157,7 @@ export class AttachmentWriter {
   async #store(
     name: string,
     mediaType: string,
-    write: (batch: BlobBatch) => Promise<{ digest: Descriptor['digest']; size: number }>,
+    write: (batch: BlobBatch) => BlobInfo | Promise<{ digest: Descriptor['digest']; size: number }>,
     compression: Compression,
     filename?: string,
     annotations: Readonly<Record<string, string>> = {}
@@ -165,7 +165,9 @@ export class AttachmentWriter {
     try {
       checkMediaType(mediaType, compression, name, this.#scope);
       const batch = this.#sink.batch();
-      const { digest, size } = await write(batch);
+      // Bytes in memory are written before `write` returns: awaited only when it is a promise.
+      const written = write(batch);
+      const { digest, size } = written instanceof Promise ? await written : written;
       const descriptor: Descriptor = {
         mediaType: storedMediaType(mediaType, compression),
         digest,
@@ -177,7 +179,8 @@ export class AttachmentWriter {
       };
       const plain: AttachmentRecord = { name, descriptor, mediaType, compression };
       const record = filename === undefined ? plain : { ...plain, filename };
-      await this.#sink.stored?.(record, batch);
+      const stored = this.#sink.stored?.(record, batch);
+      if (stored !== undefined) await stored;
       this.#records.set(name, record);
       this.#sink.recorded?.(record);
     } finally {
@@ -195,27 +198,33 @@ export class AttachmentWriter {
    * @throws RunledgerError `ATTACHMENT_EXISTS`, `NAME_RESERVED`, `RUN_CLOSED`/`EXPERIMENT_SEALED`,
    *   `ARGUMENT_INVALID` (a media type the manifest reader would refuse, content not bytes)
    */
-  async logAttachment(
+  logAttachment(
     name: string,
     mediaType: string,
     bytes: Uint8Array,
     options: LogAttachmentOptions & { internal?: boolean } = {}
   ): Promise<void> {
-    const compression = parseCompression(options.compression ?? 'none');
-    if (!(bytes instanceof Uint8Array)) {
-      throw new RunledgerError(
-        'ARGUMENT_INVALID',
-        `The content of attachment ${JSON.stringify(name)} must be a Uint8Array.`
-      );
+    // Not an async function (one promise less a log): a check that fails still rejects.
+    let compression: Compression;
+    let n: string;
+    try {
+      compression = parseCompression(options.compression ?? 'none');
+      if (!(bytes instanceof Uint8Array)) {
+        throw new RunledgerError(
+          'ARGUMENT_INVALID',
+          `The content of attachment ${JSON.stringify(name)} must be a Uint8Array.`
+        );
+      }
+      n = this.#reserve(name, options.internal === true);
+    } catch (e) {
+      return Promise.reject(e as Error);
     }
-    const n = this.#reserve(name, options.internal === true);
-    await this.#store(
+    return this.#store(
       n,
       mediaType,
-      async (batch) => {
-        const payload = compression === 'zstd' ? await compressZstd(bytes) : bytes;
-        return batch.putBlob(payload);
-      },
+      compression === 'zstd'
+        ? async (batch) => batch.putBlobNow(await compressZstd(bytes))
+        : (batch) => batch.putBlobNow(bytes),
       compression
     );
   }
@@ -246,19 +255,23 @@ export class AttachmentWriter {
    * @param options - compression
    * @throws RunledgerError `ARGUMENT_INVALID` for values JSON cannot hold (NaN, bigint, cycles), and as {@link AttachmentWriter.logAttachment}
    */
-  async logJson(name: string, value: unknown, options: LogAttachmentOptions = {}): Promise<void> {
-    this.#guard();
+  logJson(name: string, value: unknown, options: LogAttachmentOptions = {}): Promise<void> {
     let bytes: Uint8Array;
     try {
-      bytes = canonicalJsonBytes(value as JsonValue);
-    } catch (cause) {
-      throw new RunledgerError(
-        'ARGUMENT_INVALID',
-        `The value of JSON attachment ${JSON.stringify(name)} must be JSON-serializable: ${(cause as Error).message}`,
-        { data: { name }, cause }
-      );
+      this.#guard();
+      try {
+        bytes = canonicalJsonBytes(value as JsonValue);
+      } catch (cause) {
+        throw new RunledgerError(
+          'ARGUMENT_INVALID',
+          `The value of JSON attachment ${JSON.stringify(name)} must be JSON-serializable: ${(cause as Error).message}`,
+          { data: { name }, cause }
+        );
+      }
+    } catch (e) {
+      return Promise.reject(e as Error);
     }
-    await this.logAttachment(name, 'application/json', bytes, options);
+    return this.logAttachment(name, 'application/json', bytes, options);
   }
 
   /**

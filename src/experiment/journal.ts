@@ -181,16 +181,28 @@ export class Journal {
   /**
    * Writes a record naming blobs of a batch still in temp files: publishes them first (content
    * flushed), so the journal never names a blob the store lacks, then writes the record now.
-   * @throws RunledgerError `IO_ERROR` when the blobs cannot be published (nothing is written)
+   * @returns undefined when done before it returned, else when done
+   * @throws RunledgerError `IO_ERROR` (a rejection) when the blobs cannot be published (nothing
+   *   is written)
    */
-  async appendWithBlobs(
+  appendWithBlobs(
     record: JournalRecord,
     batch: BlobBatch | undefined,
     digests: readonly Digest[]
-  ): Promise<void> {
-    if (this.#closed || this.#paused) return;
-    await batch?.publishNow(digests);
-    this.appendNow(record);
+  ): Promise<void> | undefined {
+    if (this.#closed || this.#paused) return undefined;
+    // Published on this thread when that is all it takes: then written now, and no promise.
+    let now: boolean;
+    try {
+      now = batch === undefined || batch.publishedNow(digests);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    if (now) {
+      this.appendNow(record);
+      return undefined;
+    }
+    return (batch as BlobBatch).publishNow(digests).then(() => this.appendNow(record));
   }
 
   /**

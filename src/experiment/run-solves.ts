@@ -82,7 +82,7 @@ export class RunSolves {
             { t: 'solve', run: runId, kind, record, at: Date.now() },
             run.currentBatch(),
             digests
-          )
+          ) ?? Promise.resolve()
         );
       },
     };

@@ -80,6 +80,15 @@ export class BlobBatch {
    * @throws RunledgerError `DIGEST_MISMATCH`, `SIZE_MISMATCH`, `IO_ERROR`
    */
   async putBlob(bytes: Uint8Array, options: PutBlobOptions = {}): Promise<BlobInfo> {
+    return this.putBlobNow(bytes, options);
+  }
+
+  /**
+   * {@link BlobBatch.putBlob}, done on this thread before it returns (the bytes are in memory:
+   * a temp file written with synchronous calls): for callers that would only await it.
+   * @internal
+   */
+  putBlobNow(bytes: Uint8Array, options: PutBlobOptions = {}): BlobInfo {
     this.#checkOpen();
     // Small batches keep their temp files open so the fsync at commit needs no reopen; large
     // ones are flushed by one syncfs, which needs no descriptors.
@@ -240,14 +249,10 @@ export class BlobBatch {
    * @throws RunledgerError `IO_ERROR`
    */
   publishNow(digests: readonly Digest[]): Promise<void> {
-    if (this.#ops === 0 && this.#session?.groupedFlush === true) {
-      // Nothing else under way and nothing to flush first (a grouped-flush session's small
-      // blobs): published on this thread, without the promise chain an async step costs.
-      try {
-        if (this.#publishSmallNow(digests)) return Promise.resolve();
-      } catch (e) {
-        return Promise.reject(e as Error);
-      }
+    try {
+      if (this.publishedNow(digests)) return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e as Error);
     }
     return this.#exclusive(async () => {
       const todo = digests
@@ -274,6 +279,18 @@ export class BlobBatch {
    * Runs flushes and publishes of this batch one at a time: two at once would share temp files
    * (one closing a descriptor the other syncs, or unlinking a temp file the other opens).
    */
+  /**
+   * Publishes `digests` on this thread when that is all it takes: nothing else under way, a
+   * grouped-flush session (nothing to flush first) and small blobs written now. Otherwise does
+   * nothing and returns false: {@link BlobBatch.publishNow} then does it.
+   * @internal
+   * @throws RunledgerError `IO_ERROR` when a link fails (the temp files are kept)
+   */
+  publishedNow(digests: readonly Digest[]): boolean {
+    if (this.#ops !== 0 || this.#session?.groupedFlush !== true) return false;
+    return this.#publishSmallNow(digests);
+  }
+
   /**
    * Publishes `digests` (those pending, not published yet) on this thread when each is a small
    * blob written now (not synced, no stored copy) and a link publishes it; false — nothing done
