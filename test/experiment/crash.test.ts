@@ -15,11 +15,13 @@ import { AutosavePolicy, listExperimentCheckpoints } from '../../src/experiment/
 import {
   decodeValue,
   encodeValue,
+  frames,
   journalDir,
   parseJournal,
   type JournalRecord,
 } from '../../src/experiment/journal-format.js';
 import { foldJournal } from '../../src/experiment/crash-journals.js';
+import { MEDIA_TYPE_RUN, RUN_ATTACHMENT } from '../../src/experiment/run-record.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
 import { isRunledgerError } from '../../src/errors.js';
 import type { Solution } from '../../src/ommx/solution.js';
@@ -540,6 +542,70 @@ describe('restore after a power loss', () => {
       process.off('warning', onWarning);
     }
     expect(warnings.filter((w) => w.includes('is not in the store'))).toHaveLength(2);
+  });
+});
+
+describe('a journal an earlier version wrote', () => {
+  it('restores a closed run whose record it names as a runledger.run attachment (no record in its close)', async () => {
+    const root = await tempDir();
+    const registry = await LocalRegistry.open(root);
+    const exp = await Experiment.create(NAME, {
+      registry,
+      handleSignals: false,
+      durable: 'always',
+    });
+    exp.setAutosavePolicy(AutosavePolicy.disabled()); // the journal is all there is
+    await exp.run(
+      async (run) => {
+        run.logParameter('x', 1);
+        await run.logJson('keep', { k: 1 });
+      },
+      { name: 'today' }
+    );
+    // The same journal as a version before runledger.runs wrote it: the close names the record's
+    // blob among the run's attachments, and carries no record of its own.
+    const { path, bytes } = await ownJournal(registry);
+    const parsed = parseJournal(path, bytes)!;
+    const legacy = new TextEncoder().encode(
+      '{"host":"then","name":"earlier","runledger":"0.1.0","tags":{"from":"old"}}'
+    );
+    const put = await registry.putBlob(legacy);
+    const record = {
+      name: RUN_ATTACHMENT,
+      descriptor: { mediaType: MEDIA_TYPE_RUN, ...put, annotations: {} },
+      mediaType: MEDIA_TYPE_RUN,
+      compression: 'none' as const,
+    };
+    const closes = parsed.records.filter((r) => r.t === 'close');
+    expect(closes).toHaveLength(1);
+    expect(closes[0]).toHaveProperty('rec'); // today's close carries the record
+    const old = parsed.records.map((r) => {
+      if (r.t !== 'close') return r;
+      const { rec: _dropped, ...rest } = r;
+      return { ...rest, attachments: [...r.attachments, record] };
+    });
+    const headerLength = 8 + bytes.readUInt32LE(0);
+    await writeFile(
+      join(journalDir(registry), 'crashed.journal'),
+      Buffer.concat([bytes.subarray(0, headerLength), frames(old)])
+    );
+    const again = await Experiment.restoreFromCheckpoint(NAME, {
+      registry: await LocalRegistry.open(root),
+      handleSignals: false,
+      journal: false,
+    });
+    expect(again.runs.map((r) => [r.runId, r.status, r.parameters])).toEqual([
+      [0, 'finished', { x: 1n }],
+    ]);
+    expect(await again.runs[0]!.getInfo()).toMatchObject({
+      name: 'earlier',
+      tags: { from: 'old' },
+    });
+    expect(again.runs[0]!.attachmentNames).toEqual(['keep']);
+    const sealed = await again.commit();
+    expect(await sealed.runs[0]!.getInfo()).toMatchObject({ name: 'earlier', host: 'then' });
+    expect(await sealed.runs[0]!.getJson('keep')).toEqual({ k: 1 });
+    expect((await registry.fsck()).ok).toBe(true);
   });
 });
 
