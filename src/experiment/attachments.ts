@@ -455,8 +455,9 @@ export class AttachmentReader {
   }
 
   /**
-   * Attachment names, sorted; runledger's own extension attachments (`runledger.run`,
-   * `runledger.metrics`) are left out — they are read through their own APIs, and by name.
+   * Attachment names, sorted; runledger's own extension attachments (`runledger.runs`,
+   * `runledger.metrics`, an earlier artifact's `runledger.run`) are left out — they are read
+   * through their own APIs, and by name.
    */
   get names(): string[] {
     return [...this.#records().keys()].filter((n) => !n.startsWith(RESERVED_PREFIX)).sort();

@@ -37,7 +37,7 @@ export interface RunError {
   readonly stack?: string;
 }
 
-/** A run's record (the `runledger.run` attachment, read back). */
+/** A run's record (from the experiment's `runledger.runs`, or an earlier artifact's `runledger.run`). */
 export interface RunInfo {
   /** Undefined for runs recorded without runledger (e.g. by OMMX). */
   readonly name: string | undefined;
