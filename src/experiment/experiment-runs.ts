@@ -11,7 +11,7 @@ import type { StoreSession } from '../store/session.js';
 import { runParametersTable } from '../tables/arrow.js';
 import type { Journal } from './journal.js';
 import type { Tracing } from './trace.js';
-import { encodeValue } from './journal-format.js';
+import { encodeValue, type JournalRecord } from './journal-format.js';
 import { MAX_MANIFEST_SIZE } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import { manifestTooLarge, runLayerBytes, runLayerCount } from './manifest.js';
@@ -397,21 +397,26 @@ export class ExperimentRuns {
     if (runId >= this.#nextRunId) this.#nextRunId = runId + 1;
     this.#names.add(name);
     this.#open.set(runId, run);
-    journal?.append({
-      t: 'open',
-      run: runId,
-      name,
-      tags: { ...tags },
-      ...(parentRunId === undefined ? {} : { parent: parentRunId }),
-      ...(labels.length === 0 ? {} : { labels }),
-      ...(description === undefined ? {} : { description }),
-      ...(attributes === undefined || Object.keys(attributes).length === 0
-        ? {}
-        : { attrs: { ...attributes } }),
-      ...(resume === undefined ? {} : { resumed: resume.runId }),
-      ...(recovered?.resumedFrom === undefined ? {} : { resumed: recovered.resumedFrom }),
-      at: (recovered?.startedAt ?? new Date()).getTime(),
-    });
+    if (journal !== undefined) {
+      // Built field by field (a run a few hundred µs long makes one of these).
+      const record: JournalRecord & { t: 'open' } = {
+        t: 'open',
+        run: runId,
+        name,
+        tags: { ...tags },
+        at: 0,
+      };
+      if (parentRunId !== undefined) record.parent = parentRunId;
+      if (labels.length > 0) record.labels = labels;
+      if (description !== undefined) record.description = description;
+      if (attributes !== undefined && Object.keys(attributes).length > 0) {
+        record.attrs = { ...attributes };
+      }
+      if (resume !== undefined) record.resumed = resume.runId;
+      if (recovered?.resumedFrom !== undefined) record.resumed = recovered.resumedFrom;
+      record.at = (recovered?.startedAt ?? new Date()).getTime();
+      journal.append(record);
+    }
     if (recovered === undefined) host.opened();
     if (host.observers.active) {
       host.observers.emit('onRunStart', {

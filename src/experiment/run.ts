@@ -150,7 +150,9 @@ export class Run extends RunScope implements LoggedRun {
   readonly #host: RunHost;
   readonly #writer: AttachmentWriter;
   readonly #inflight = new Set<Promise<unknown>>();
-  readonly #calls: RunSolves;
+  /** The run's solver calls: made on first use (most runs of a study make none). */
+  #solves: RunSolves | undefined;
+  readonly #solvesHost: () => RunSolves;
   readonly #metrics: MetricLog;
   #batch: BlobBatch | undefined;
   #closing = false;
@@ -208,17 +210,22 @@ export class Run extends RunScope implements LoggedRun {
       () => this.#assertOpen()
     );
     journal?.watchMetrics(runId, this.#metrics);
-    this.#calls = new RunSolves({
-      runId,
-      journal,
-      observers: host.observers,
-      experiment: () => host.experiment(),
-      assertOpen: () => this.#assertOpen(),
-      openBatch: () => this.#openBatch(),
-      currentBatch: () => this.#batch,
-      track: (p) => this.#track(p),
-      startSpan: (call) => host.trace?.startCall(call),
-    });
+    this.#solvesHost = () =>
+      new RunSolves({
+        runId,
+        journal,
+        observers: host.observers,
+        experiment: () => host.experiment(),
+        assertOpen: () => this.#assertOpen(),
+        openBatch: () => this.#openBatch(),
+        currentBatch: () => this.#batch,
+        track: (p) => this.#track(p),
+        startSpan: (call) => host.trace?.startCall(call),
+      });
+  }
+
+  get #calls(): RunSolves {
+    return (this.#solves ??= this.#solvesHost());
   }
 
   /** The run's blob batch (one per run, committed at close), its blobs pinned by the session. */
@@ -754,12 +761,12 @@ export class Run extends RunScope implements LoggedRun {
     }
     this.#closing = true;
     // Solver calls still running are stopped (and recorded as interrupted) rather than awaited.
-    if (status !== 'finished') this.#calls.interruptRunning(reason ?? status);
+    if (status !== 'finished') this.#solves?.interruptRunning(reason ?? status);
     // Each step is awaited only when there is something to wait for (a run that logged a few
     // values and a JSON closes without a promise of its own).
     if (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     // A solve opened by hand and never closed is kept, as failed: what it took in is recorded.
-    if (this.#calls.anyOpen) await this.#calls.failOpen(this.runId);
+    if (this.#solves?.anyOpen === true) await this.#solves.failOpen(this.runId);
     let metrics: AttachmentRecord | undefined;
     let trace: Descriptor | undefined;
     // Content is flushed now; the directory entries become durable with the next manifest
@@ -787,8 +794,8 @@ export class Run extends RunScope implements LoggedRun {
         ...this.#writer.records,
         ...(metrics === undefined ? [] : ([[METRICS_ATTACHMENT, metrics]] as const)),
       ]),
-      solves: [...this.#calls.solves],
-      samplings: [...this.#calls.samplings],
+      solves: this.#solves === undefined ? [] : [...this.#solves.solves],
+      samplings: this.#solves === undefined ? [] : [...this.#solves.samplings],
       ...(trace === undefined ? {} : { trace }),
       record,
     });
