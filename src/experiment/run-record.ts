@@ -418,8 +418,41 @@ export function runRecordValue(record: {
  * @internal
  */
 export function runRecordText(runId: number, value: RunRecordValue): string {
-  return canonicalJson({ ...value, run_id: runId });
+  // The keys runledger writes, in code point order (canonical JSON's), `run_id` among them. A
+  // record with any other key (one another tool wrote) takes the generic writer.
+  for (const k in value) {
+    if (!RECORD_KEYS.has(k) || k === 'run_id') {
+      return canonicalJson({ ...value, run_id: runId });
+    }
+  }
+  let out = '{';
+  for (const k of RECORD_KEY_ORDER) {
+    const v = k === 'run_id' ? runId : value[k];
+    if (v === undefined) continue;
+    if (out.length > 1) out += ',';
+    // Strings as JSON.stringify writes them (canonical JSON's strings); the rest generic.
+    out += `"${k}":${typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v)}`;
+  }
+  return `${out}}`;
 }
+
+/** The keys of a run record runledger writes, `run_id` included, in code point order. */
+const RECORD_KEY_ORDER = [
+  'attributes',
+  'description',
+  'ended_at',
+  'error',
+  'host',
+  'labels',
+  'name',
+  'parent_run_id',
+  'resumed_from',
+  'run_id',
+  'runledger',
+  'started_at',
+  'tags',
+] as const;
+const RECORD_KEYS: ReadonlySet<string> = new Set(RECORD_KEY_ORDER);
 
 /** The start and end of the `runledger.runs` attachment's text, around its runs' entries. */
 export const RUNS_HEAD = '{"runs":[';

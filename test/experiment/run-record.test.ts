@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { currentRun } from '../../src/experiment/context.js';
 import { Experiment } from '../../src/experiment/experiment.js';
-import { generateRunName, MEDIA_TYPE_RUNS } from '../../src/experiment/run-record.js';
+import {
+  generateRunName,
+  MEDIA_TYPE_RUNS,
+  runRecordText,
+} from '../../src/experiment/run-record.js';
+import { canonicalJson } from '../../src/oci/canonical-json.js';
 import { mergeExperiments } from '../../src/experiment/merge.js';
 import { searchRuns } from '../../src/experiment/search.js';
 import { LocalRegistry } from '../../src/store/local-registry.js';
@@ -376,5 +381,31 @@ describe('where the records are kept', () => {
     expect(await merged.runs[1]!.getJson('result')).toEqual({ v: 1 });
     await validateOmmxExperimentLayout(registry.root, 'ghcr.io/acme/runs:merged');
     expect((await registry.fsck()).ok).toBe(true);
+  });
+});
+
+describe('runRecordText', () => {
+  it('writes the canonical JSON of the record with its run id, whatever keys it has', () => {
+    const full = {
+      tags: { z: '1', a: 'é\u2028"' },
+      name: 'clever-rabbit-492',
+      runledger: '0.1.0',
+      parent_run_id: 3,
+      description: 'a "quoted" text\n',
+      labels: ['gpu', 'baseline'],
+      attributes: { b: [1, { y: null, x: true }], a: 1.5 },
+      resumed_from: 2,
+      error: { type: 'TypeError', message: 'bad', stack: 'at x' },
+      started_at: '2026-12-06T10:00:00.000Z',
+      ended_at: '2026-12-06T10:00:01.000Z',
+      host: 'box',
+    };
+    const minimal = { name: 'n', tags: {}, runledger: '0.1.0' };
+    const foreign = { name: 'n', tags: {}, zeta: 1, alpha: 'a' }; // another tool's keys
+    const withId = { name: 'n', tags: {}, run_id: 99 }; // its own run_id is replaced
+    for (const value of [full, minimal, foreign, withId]) {
+      expect(runRecordText(7, value)).toBe(canonicalJson({ ...value, run_id: 7 }));
+    }
+    expect(JSON.parse(runRecordText(7, full))).toEqual({ ...full, run_id: 7 });
   });
 });
