@@ -189,7 +189,7 @@ export function frame(record: JournalRecord): Buffer[] {
  */
 export function frames(records: readonly JournalRecord[]): Buffer {
   const parts: (string | Buffer[])[] = [];
-  // At most 3 UTF-8 bytes per UTF-16 code unit: one allocation, the exact size taken at the end.
+  // The exact size (UTF-8 lengths are cheap to count): one allocation, no slack.
   let capacity = 0;
   for (const record of records) {
     if (record.t === 'metrics') {
@@ -198,7 +198,7 @@ export function frames(records: readonly JournalRecord[]): Buffer {
       parts.push(f);
     } else {
       const json = record.t === 'param' ? paramJson(record) : JSON.stringify(record);
-      capacity += 8 + 3 * json.length;
+      capacity += 8 + Buffer.byteLength(json, 'utf8');
       parts.push(json);
     }
   }
