@@ -152,7 +152,6 @@ export class Run extends RunScope implements LoggedRun {
   readonly #inflight = new Set<Promise<unknown>>();
   /** The run's solver calls: made on first use (most runs of a study make none). */
   #solves: RunSolves | undefined;
-  readonly #solvesHost: () => RunSolves;
   readonly #metrics: MetricLog;
   #batch: BlobBatch | undefined;
   #closing = false;
@@ -210,22 +209,21 @@ export class Run extends RunScope implements LoggedRun {
       () => this.#assertOpen()
     );
     journal?.watchMetrics(runId, this.#metrics);
-    this.#solvesHost = () =>
-      new RunSolves({
-        runId,
-        journal,
-        observers: host.observers,
-        experiment: () => host.experiment(),
-        assertOpen: () => this.#assertOpen(),
-        openBatch: () => this.#openBatch(),
-        currentBatch: () => this.#batch,
-        track: (p) => this.#track(p),
-        startSpan: (call) => host.trace?.startCall(call),
-      });
   }
 
   get #calls(): RunSolves {
-    return (this.#solves ??= this.#solvesHost());
+    const host = this.#host;
+    return (this.#solves ??= new RunSolves({
+      runId: this.runId,
+      journal: host.journal,
+      observers: host.observers,
+      experiment: () => host.experiment(),
+      assertOpen: () => this.#assertOpen(),
+      openBatch: () => this.#openBatch(),
+      currentBatch: () => this.#batch,
+      track: (p) => this.#track(p),
+      startSpan: (call) => host.trace?.startCall(call),
+    }));
   }
 
   /** The run's blob batch (one per run, committed at close), its blobs pinned by the session. */
@@ -260,9 +258,7 @@ export class Run extends RunScope implements LoggedRun {
       throw new RunledgerError(
         'RUN_CLOSED',
         `Run ${this.runId} is closed; it cannot be changed any more.`,
-        {
-          data: { runId: this.runId },
-        }
+        { data: { runId: this.runId } }
       );
     }
   }
