@@ -483,11 +483,7 @@ describe('a failed scope keeps its journal while anything acknowledged is not in
     expect(late).toBeDefined();
     const journals = await readdir(journalDir(registry));
     expect(journals).toHaveLength(1);
-    const again = await Experiment.restoreFromCheckpoint(NAME, {
-      registry: await LocalRegistry.open(root),
-      handleSignals: false,
-      journal: false,
-    });
+    const again = await restoreCrashed(root);
     expect(again.runs.map((r) => [r.runId, r.status, r.parameters])).toEqual([
       [0, 'finished', { a: 1n }],
       [1, 'interrupted', { x: 1n }],
@@ -497,14 +493,7 @@ describe('a failed scope keeps its journal while anything acknowledged is not in
 
 describe('restore after a power loss', () => {
   it('a journaled attachment whose blob did not reach the disk is left out with a warning; the rest is restored and commits', async () => {
-    const root = await tempDir();
-    const registry = await LocalRegistry.open(root);
-    const exp = await Experiment.create(NAME, {
-      registry,
-      handleSignals: false,
-      durable: 'always',
-    });
-    exp.setAutosavePolicy(AutosavePolicy.disabled()); // the journal is all there is
+    const { root, registry, exp } = await journalOnly();
     await exp.run(async (run) => {
       run.logParameter('x', 1);
       await run.logJson('keep', { k: 1 });
@@ -524,11 +513,7 @@ describe('restore after a power loss', () => {
     const onWarning = (w: Error): void => void warnings.push(w.message);
     process.on('warning', onWarning);
     try {
-      const again = await Experiment.restoreFromCheckpoint(NAME, {
-        registry: await LocalRegistry.open(root),
-        handleSignals: false,
-        journal: false,
-      });
+      const again = await restoreCrashed(root);
       expect(again.runs.map((r) => [r.runId, r.status, r.parameters])).toEqual([
         [0, 'finished', { x: 1n }],
         [1, 'interrupted', {}],
@@ -547,14 +532,7 @@ describe('restore after a power loss', () => {
 
 describe('a journal an earlier version wrote', () => {
   it('restores a closed run whose record it names as a runledger.run attachment (no record in its close)', async () => {
-    const root = await tempDir();
-    const registry = await LocalRegistry.open(root);
-    const exp = await Experiment.create(NAME, {
-      registry,
-      handleSignals: false,
-      durable: 'always',
-    });
-    exp.setAutosavePolicy(AutosavePolicy.disabled()); // the journal is all there is
+    const { root, registry, exp } = await journalOnly();
     await exp.run(
       async (run) => {
         run.logParameter('x', 1);
@@ -589,11 +567,7 @@ describe('a journal an earlier version wrote', () => {
       join(journalDir(registry), 'crashed.journal'),
       Buffer.concat([bytes.subarray(0, headerLength), frames(old)])
     );
-    const again = await Experiment.restoreFromCheckpoint(NAME, {
-      registry: await LocalRegistry.open(root),
-      handleSignals: false,
-      journal: false,
-    });
+    const again = await restoreCrashed(root);
     expect(again.runs.map((r) => [r.runId, r.status, r.parameters])).toEqual([
       [0, 'finished', { x: 1n }],
     ]);
@@ -608,6 +582,21 @@ describe('a journal an earlier version wrote', () => {
     expect((await registry.fsck()).ok).toBe(true);
   });
 });
+
+/** A fresh store and an experiment whose journal is all there is (written through, no autosave). */
+async function journalOnly(): Promise<{ root: string; registry: LocalRegistry; exp: Experiment }> {
+  const root = await tempDir();
+  const registry = await LocalRegistry.open(root);
+  const exp = await Experiment.create(NAME, { registry, handleSignals: false, durable: 'always' });
+  exp.setAutosavePolicy(AutosavePolicy.disabled());
+  return { root, registry, exp };
+}
+
+/** The experiment restored from the journals of the store at `root` (journaling no more). */
+async function restoreCrashed(root: string): Promise<Experiment> {
+  const registry = await LocalRegistry.open(root);
+  return Experiment.restoreFromCheckpoint(NAME, { registry, handleSignals: false, journal: false });
+}
 
 /** A fresh store and an experiment in it that journals every write before the call returns. */
 async function journaling(): Promise<{ registry: LocalRegistry; exp: Experiment }> {
