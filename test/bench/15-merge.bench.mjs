@@ -1,6 +1,7 @@
 // Case: merge the 8 shards of a sweep, 1,250 runs each (10,000 runs; each run: its config as 4
-// parameters and 5 points of a metric — a run record and a metrics layer, so the merged manifest
-// of 20,001 layers stays under the 4 MiB every registry takes), into one experiment — ours =
+// parameters and 5 points of a metric — a metrics layer, so the merged manifest of 10,002 layers,
+// the run records' and the parameter table's among them, stays under the 4 MiB every registry
+// takes), into one experiment — ours =
 // mergeExperiments (payload blobs reused by digest). Peer: what a user does without it, measured
 // in the same run on the same store: load each shard and record every run again into a new
 // experiment (parameters, metric points), then commit.
