@@ -192,17 +192,10 @@ export class Journal {
   ): Promise<void> | undefined {
     if (this.#closed || this.#paused) return undefined;
     // Published on this thread when that is all it takes: then written now, and no promise.
-    let now: boolean;
-    try {
-      now = batch === undefined || batch.publishedNow(digests);
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
-    if (now) {
-      this.appendNow(record);
-      return undefined;
-    }
-    return (batch as BlobBatch).publishNow(digests).then(() => this.appendNow(record));
+    const publishing = batch?.publishEarly(digests);
+    if (publishing !== undefined) return publishing.then(() => this.appendNow(record));
+    this.appendNow(record);
+    return undefined;
   }
 
   /**

@@ -347,8 +347,8 @@ export async function writeExperimentManifest(
   signal: AbortSignal | undefined,
   publish: (descriptor: Descriptor) => Promise<unknown>
 ): Promise<Descriptor> {
-  // The run records go in one experiment attachment (an earlier one of that name, say a
-  // parent's, is replaced: it holds records of the same runs).
+  // The run records go in one experiment attachment of runledger's own. (A seed leaves a
+  // parent's out; one of that name among the attachments would be replaced, counted once.)
   const hasRecords = snapshot.runs.some((r) => r.record !== undefined);
   const ownCount =
     snapshot.attachments.size + (hasRecords && !snapshot.attachments.has(RUNS_ATTACHMENT) ? 1 : 0);
@@ -511,9 +511,9 @@ function joinedRuns(runs: readonly ClosedRunState[], base: number): JoinedRuns {
     const config = serializeRunConfig(layout.config);
     configTexts.push(config);
     configChars += config.length + 1;
-    const { texts } = partsOf(r);
+    const parts = partsOf(r);
     for (const [k, d] of layout.layers.entries()) {
-      const text = texts[k] as string;
+      const text = parts.texts[k] as string;
       layerTexts.push(text);
       layerChars += text.length + 1;
       j.layers.push(d);
@@ -523,7 +523,7 @@ function joinedRuns(runs: readonly ClosedRunState[], base: number): JoinedRuns {
       recordTexts.push(text);
       recordChars += text.length + 1;
     }
-    j.bytes += partsOf(r).bytes;
+    j.bytes += parts.bytes;
     j.states.push(r);
     j.chunk.push(chunk);
     j.layerEnd.push(Math.max(layerChars, 0));

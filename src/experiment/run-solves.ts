@@ -137,15 +137,15 @@ export class RunSolves {
     return solve;
   }
 
-  /**
-   * Fails every `openSolve` never closed (what it took in is recorded).
-   * @param runId - the run closing
-   */
   /** Whether a solve opened by hand is still open (see {@link RunSolves.failOpen}). */
   get anyOpen(): boolean {
     return this.#open.size > 0;
   }
 
+  /**
+   * Fails every `openSolve` never closed (what it took in is recorded).
+   * @param runId - the run closing
+   */
   async failOpen(runId: number): Promise<void> {
     for (const solve of this.#open) {
       if (solve.outcome === undefined) {

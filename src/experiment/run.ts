@@ -694,9 +694,8 @@ export class Run extends RunScope implements LoggedRun {
     });
   }
 
-  /** The metrics attachment, its blob put into the run's batch; undefined without metrics. */
-  async #metricsRecord(): Promise<AttachmentRecord | undefined> {
-    if (this.#metrics.size === 0) return undefined;
+  /** The metrics attachment (the run logged metrics), its blob put into the run's batch. */
+  async #metricsRecord(): Promise<AttachmentRecord> {
     const put = await this.#openBatch().putBlob(this.#metrics.encode());
     const mediaType = MEDIA_TYPE_METRICS;
     const descriptor = { mediaType, ...put, annotations: {} };

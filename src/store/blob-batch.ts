@@ -186,7 +186,8 @@ export class BlobBatch {
     this.#checkOpen();
     this.#closed = true;
     if (this.#ops === 0 && options.syncDirectory === false && this.#allPublished()) {
-      // Nothing left to do (publishNow published every blob, with its flush): no promise chain.
+      // Nothing left to do (publishNow published every blob; grouped ones wait for the
+      // session's flush, as #commit would leave them): no promise chain.
       return [...this.#pending.values()].map((p) => ({ digest: p.digest, size: p.size }));
     }
     return this.#exclusive(() => this.#commit(options));
@@ -249,10 +250,22 @@ export class BlobBatch {
    * @throws RunledgerError `IO_ERROR`
    */
   publishNow(digests: readonly Digest[]): Promise<void> {
-    try {
-      if (this.publishedNow(digests)) return Promise.resolve();
-    } catch (e) {
-      return Promise.reject(e as Error);
+    return this.publishEarly(digests) ?? Promise.resolve();
+  }
+
+  /**
+   * {@link BlobBatch.publishNow}, done on this thread when that is all it takes — nothing else
+   * under way, a grouped-flush session (nothing to flush first), one small blob written now —
+   * and then undefined; otherwise its promise.
+   * @internal
+   */
+  publishEarly(digests: readonly Digest[]): Promise<void> | undefined {
+    if (this.#ops === 0 && this.#session?.groupedFlush === true) {
+      try {
+        if (this.#publishSmallNow(digests)) return undefined;
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
     }
     return this.#exclusive(async () => {
       const todo = digests
@@ -276,25 +289,10 @@ export class BlobBatch {
   }
 
   /**
-   * Runs flushes and publishes of this batch one at a time: two at once would share temp files
-   * (one closing a descriptor the other syncs, or unlinking a temp file the other opens).
-   */
-  /**
-   * Publishes `digests` on this thread when that is all it takes: nothing else under way, a
-   * grouped-flush session (nothing to flush first) and small blobs written now. Otherwise does
-   * nothing and returns false: {@link BlobBatch.publishNow} then does it.
-   * @internal
-   * @throws RunledgerError `IO_ERROR` when a link fails (the temp files are kept)
-   */
-  publishedNow(digests: readonly Digest[]): boolean {
-    if (this.#ops !== 0 || this.#session?.groupedFlush !== true) return false;
-    return this.#publishSmallNow(digests);
-  }
-
-  /**
-   * Publishes `digests` (those pending, not published yet) on this thread when each is a small
-   * blob written now (not synced, no stored copy) and a link publishes it; false — nothing done
-   * — otherwise.
+   * Publishes `digests` (those pending, not published yet) on this thread when that is one small
+   * blob written now (not synced, no stored copy) and a link publishes it; false otherwise, the
+   * blob then pinned at most (the async path pins nothing twice).
+   * @throws RunledgerError `IO_ERROR` when the link fails (the temp file is kept)
    */
   #publishSmallNow(digests: readonly Digest[]): boolean {
     const todo: PendingBlob[] = [];
@@ -309,11 +307,15 @@ export class BlobBatch {
     const p = todo[0] as PendingBlob;
     this.#blobs.closeTemps(todo);
     this.#session?.pin([p.digest]);
-    if (!this.#blobs.publishSmallNow(p)) return false; // pinned: the async path re-pins nothing
+    if (!this.#blobs.publishSmallNow(p)) return false;
     this.#published(todo, todo);
     return true;
   }
 
+  /**
+   * Runs flushes and publishes of this batch one at a time: two at once would share temp files
+   * (one closing a descriptor the other syncs, or unlinking a temp file the other opens).
+   */
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.#ops++;
     const run = this.#op.then(fn);

@@ -343,12 +343,6 @@ export class BlobStore {
   }
 
   /**
-   * Publishes a synced temp file under its digest without ever replacing a good blob: link
-   * (no clobber); when the blob exists it is verified and its mtime touched for GC grace; a
-   * corrupt existing blob is replaced by the verified temp. A blob that vanishes meanwhile (GC
-   * moved it aside: the caller pinned it first, so GC puts it back or it is gone) is linked anew.
-   */
-  /**
    * Publishes a small blob with a link on this thread, when that is all it takes: true when it
    * is published, false when it needs {@link BlobStore.publish} (a stored copy to touch, a blob
    * already under its name).
@@ -372,6 +366,12 @@ export class BlobStore {
     return true;
   }
 
+  /**
+   * Publishes a synced temp file under its digest without ever replacing a good blob: link
+   * (no clobber); when the blob exists it is verified and its mtime touched for GC grace; a
+   * corrupt existing blob is replaced by the verified temp. A blob that vanishes meanwhile (GC
+   * moved it aside: the caller pinned it first, so GC puts it back or it is gone) is linked anew.
+   */
   async publish(p: PendingBlob): Promise<void> {
     // On failure the temp file is kept, so the caller can retry (or discard it).
     const target = this.path(p.digest);

@@ -170,17 +170,12 @@ export class StoreSession {
    * @throws RunledgerError `IO_ERROR` when the session file cannot be written (nothing is pinned)
    */
   pin(digests: readonly Digest[]): void {
-    if (digests.length === 1) {
-      // One blob (an attachment published as it is logged): no set, no list.
-      const d = digests[0] as Digest;
-      if (this.#pinned.has(d)) return;
-      this.#append(`${d}\n`);
-      this.#pinned.add(d);
-      return;
-    }
-    const fresh = [...new Set(digests)].filter((d) => !this.#pinned.has(d));
-    if (fresh.length === 0) return;
-    this.#append(fresh.map((d) => `${d}\n`).join(''));
+    const fresh = new Set<Digest>();
+    for (const d of digests) if (!this.#pinned.has(d)) fresh.add(d);
+    if (fresh.size === 0) return;
+    let text = '';
+    for (const d of fresh) text += `${d}\n`;
+    this.#append(text);
     for (const d of fresh) this.#pinned.add(d);
   }
 
