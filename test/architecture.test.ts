@@ -58,6 +58,8 @@ const PROGRAMS: readonly string[] = [
   'src/cli/bin.ts',
   // What each thread of the solve pool runs: `new Worker(<its URL>)`, never an import.
   'src/solve/worker-thread.ts',
+  // What the store's background blob writer runs, likewise.
+  'src/store/blob-writer-thread.ts',
 ];
 
 interface Edge {

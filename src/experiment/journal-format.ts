@@ -62,8 +62,15 @@ export type JournalRecord =
       values: Float64Array;
       at: number;
     }
-  | { t: 'att'; run: number; record: AttachmentRecord; at: number }
-  | { t: 'solve'; run: number; kind: 'solve' | 'sampling'; record: SolveRecord; at: number }
+  | { t: 'att'; run: number; record: AttachmentRecord; at: number; blobs?: CarriedBlobs }
+  | {
+      t: 'solve';
+      run: number;
+      kind: 'solve' | 'sampling';
+      record: SolveRecord;
+      at: number;
+      blobs?: CarriedBlobs;
+    }
   | {
       t: 'close';
       run: number;
@@ -78,9 +85,34 @@ export type JournalRecord =
       rec?: Record<string, JsonValue>;
       at: number;
     }
-  | { t: 'eatt'; record: AttachmentRecord; at: number }
+  | { t: 'eatt'; record: AttachmentRecord; at: number; blobs?: CarriedBlobs }
   | { t: 'ann'; key: string; value: string; at: number }
   | { t: 'rename'; reference: string; at: number };
+
+/**
+ * The bytes of small blobs a record names that the store may not hold yet (the background
+ * writer writes them after the record): base64, by digest. A restore writes them into the store.
+ */
+export type CarriedBlobs = Record<string, string>;
+
+/** The records that name blobs, and may carry their bytes. @internal */
+export type CarryingRecord = JournalRecord & { t: 'att' | 'solve' | 'eatt' };
+
+/**
+ * The bytes a journal's records carry, decoded, by digest (see {@link CarriedBlobs}).
+ * @param records - the journal's records
+ * @returns digest → bytes
+ */
+export function carriedBlobs(records: readonly JournalRecord[]): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  for (const r of records) {
+    if (!('blobs' in r) || r.blobs === undefined || typeof r.blobs !== 'object') continue;
+    for (const [digest, text] of Object.entries(r.blobs)) {
+      if (typeof text === 'string') out.set(digest, new Uint8Array(Buffer.from(text, 'base64')));
+    }
+  }
+  return out;
+}
 
 /**
  * The records as written: each run of consecutive `param` records of one run becomes one `params`

@@ -37,7 +37,13 @@ import type { BlobBatch } from '../store/blob-batch.js';
 import type { LocalRegistry } from '../store/local-registry.js';
 import type { StoreSession } from '../store/session.js';
 import { currentOwner } from '../store/owner.js';
-import { coalesceParams, frames, journalDir, type JournalRecord } from './journal-format.js';
+import {
+  coalesceParams,
+  frames,
+  journalDir,
+  type CarryingRecord,
+  type JournalRecord,
+} from './journal-format.js';
 import type { MetricLog } from './metrics.js';
 
 /** How soon a logged write is durable. */
@@ -179,22 +185,26 @@ export class Journal {
   }
 
   /**
-   * Writes a record naming blobs of a batch still in temp files: publishes them first (content
-   * flushed), so the journal never names a blob the store lacks, then writes the record now.
+   * Writes a record naming blobs of a batch not yet in the store: the small ones the batch holds
+   * in memory go into the record (`blobs`, base64) and to the store's background writer; the
+   * others are published first (content flushed). Either way the journal never names a blob
+   * that neither the store nor the journal holds. The record is written now.
    * @returns undefined when done before it returned, else when done
    * @throws RunledgerError `IO_ERROR` (a rejection) when the blobs cannot be published (nothing
    *   is written)
    */
   appendWithBlobs(
-    record: JournalRecord,
+    record: CarryingRecord,
     batch: BlobBatch | undefined,
     digests: readonly Digest[]
   ): Promise<void> | undefined {
     if (this.#closed || this.#paused) return undefined;
+    const carried = batch?.handOff(digests);
+    const full = carried === undefined ? record : { ...record, blobs: carried };
     // Published on this thread when that is all it takes: then written now, and no promise.
     const publishing = batch?.publishEarly(digests);
-    if (publishing !== undefined) return publishing.then(() => this.appendNow(record));
-    this.appendNow(record);
+    if (publishing !== undefined) return publishing.then(() => this.appendNow(full));
+    this.appendNow(full);
     return undefined;
   }
 

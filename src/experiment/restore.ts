@@ -10,7 +10,7 @@ import type { JsonValue } from '../oci/canonical-json.js';
 import type { AttachmentRecord } from './attachments.js';
 import { checkpointReference } from './checkpoint.js';
 import { findStaleJournals, foldStored, type JournalRun } from './crash-journals.js';
-import type { JournalContents } from './journal-format.js';
+import { carriedBlobs, type JournalContents } from './journal-format.js';
 import type { ParameterValue } from './parameters.js';
 import type { ClosedRunState, Run } from './run.js';
 import type { SolveRecord } from './solve.js';
@@ -105,6 +105,11 @@ export interface ReplayTarget {
   adoptAttachments(records: readonly AttachmentRecord[]): void;
   /** Sets an annotation the state does not have yet. */
   addAnnotation(key: string, value: string): void;
+  /**
+   * Writes blobs into the store under the restored experiment's session (pinned, flushed before
+   * its checkpoint names them); those it holds already are kept (a damaged copy is replaced).
+   */
+  storeBlobs(blobs: Iterable<Uint8Array>): Promise<void>;
 }
 
 /** Every blob a folded journal names: attachments, solves and traces of its runs, and its own. */
@@ -139,6 +144,9 @@ function* foldedDigests(
  * @throws RunledgerError as `foldStored`
  */
 export async function replayJournal(target: ReplayTarget, j: JournalContents): Promise<void> {
+  // The small blobs the dead process's background writer may not have written (or a power loss
+  // took): their bytes are in the journal.
+  await target.storeBlobs(carriedBlobs(j.records).values());
   const folded = await foldStored(target.registry, j, {
     experiment: target.reference,
     known: new Set(target.runs.closedRunIds),

@@ -13,12 +13,11 @@
  * a `src/…` module is mapped to its compiled copy under `dist/src/…`, which `npm run build`
  * makes (and `npm test` runs first).
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker, type Transferable } from 'node:worker_threads';
 import { RunledgerError } from '../errors.js';
+import { runnableModule, threadExecArgv } from '../store/threads.js';
 import { reviveError, type AnswerMessage, type CallMessage } from './worker-messages.js';
 
 /** Options of {@link WorkerPool}. */
@@ -81,35 +80,7 @@ interface Thread {
 /** The thread program, compiled. */
 const THREAD_PROGRAM = new URL('./worker-thread.js', import.meta.url);
 
-/** From the sources (src/solve/worker-pool.ts): the folder holding src/ and dist/. */
-const PACKAGE_ROOT = new URL('../../', import.meta.url);
-
-/**
- * The file a worker thread can load for a module: the module itself, or, while runledger runs
- * from its TypeScript sources, the compiled copy of one of its own `src/` files.
- * @param module - a module URL
- * @returns the URL to load
- * @throws RunledgerError `DEPENDENCY_MISSING` when the compiled copy does not exist
- * @example
- * ```ts
- * new Worker(runnableModule(new URL('./worker-thread.js', import.meta.url)));
- * ```
- */
-export function runnableModule(module: string | URL): URL {
-  const url = new URL(module);
-  const sources = new URL('src/', PACKAGE_ROOT).href;
-  if (!import.meta.url.endsWith('.ts') || !url.href.startsWith(sources)) return url;
-  const relative = url.href.slice(PACKAGE_ROOT.href.length).replace(/\.ts$/, '.js');
-  const compiled = new URL(`dist/${relative}`, PACKAGE_ROOT);
-  if (!existsSync(fileURLToPath(compiled))) {
-    throw new RunledgerError(
-      'DEPENDENCY_MISSING',
-      `Worker threads run compiled JavaScript, and ${fileURLToPath(compiled)} does not exist: run \`npm run build\`.`,
-      { data: { module: url.href, compiled: compiled.href } }
-    );
-  }
-  return compiled;
-}
+export { runnableModule };
 
 /**
  * A pool of worker threads running solver calls (see the module comment).
@@ -321,24 +292,6 @@ export class WorkerPool {
     if (answer !== undefined) job.resolve(answer);
     else job.reject(error);
   }
-}
-
-/** Node options that describe the main script, which a worker thread refuses to start with. */
-const MAIN_SCRIPT_OPTIONS = new Set(['--input-type', '-e', '--eval', '-p', '--print']);
-
-/**
- * The process's Node options a thread inherits (`--import`, `--max-old-space-size`…), less those
- * about the main script: `node --input-type=module -e '…'` must be able to solve too.
- */
-function threadExecArgv(execArgv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i] as string;
-    const name = arg.split('=')[0] as string;
-    if (!MAIN_SCRIPT_OPTIONS.has(name)) out.push(arg);
-    else if (!arg.includes('=')) i++; // its value is the next argument
-  }
-  return out;
 }
 
 /** `solveWithHighs (highs/thread.js)`: the function and the end of its module's path. */

@@ -10,11 +10,17 @@ import { serializeManifest } from '../oci/manifest.js';
 import type { Descriptor, Manifest } from '../oci/types.js';
 import { rememberManifest } from './closure.js';
 import type { BlobStore, PendingBlob } from './blob-store.js';
+import { backgroundWriter } from './blob-writer.js';
 import { SYNCFS_THRESHOLD } from './flush.js';
 import { GROUPED_FLUSH_MAX, type StoreSession } from './session.js';
 import type { BlobInfo, PutBlobOptions } from './types.js';
 
 const PUBLISH_CONCURRENCY = 32;
+/**
+ * The largest blob a grouped-flush batch holds in memory for the background writer (a crash
+ * journal carries its bytes, base64: a small JSON result, a run's solver record).
+ */
+const HOLD_MAX = 16 * 1024;
 
 /**
  * Blobs written as one group and made durable together: each write lands in a temp file; one
@@ -90,10 +96,63 @@ export class BlobBatch {
    */
   putBlobNow(bytes: Uint8Array, options: PutBlobOptions = {}): BlobInfo {
     this.#checkOpen();
-    // Small batches keep their temp files open so the fsync at commit needs no reopen; large
-    // ones are flushed by one syncfs, which needs no descriptors.
-    const keepOpen = this.#pending.size < SYNCFS_THRESHOLD;
-    return this.#add(this.#blobs.writeTempBytes(bytes, { ...options, keepOpen }));
+    // A small blob of a grouped-flush session is held in memory: a crash journal that records it
+    // hands it to the background writer with its bytes (handOff), else it is written when
+    // published.
+    if (
+      this.#session?.groupedFlush === true &&
+      bytes.byteLength <= HOLD_MAX &&
+      backgroundWriter(this.#blobs).accepts(bytes.byteLength)
+    ) {
+      return this.#add(this.#blobs.holdBytes(bytes, options));
+    }
+    return this.#add(this.#blobs.writeTempBytes(bytes, { ...options, keepOpen: this.#keepOpen }));
+  }
+
+  /**
+   * Small batches keep their temp files open so the fsync at commit needs no reopen; large ones
+   * are flushed by one syncfs, which needs no descriptors.
+   */
+  get #keepOpen(): boolean {
+    return this.#pending.size < SYNCFS_THRESHOLD;
+  }
+
+  /**
+   * Hands the held blobs among `digests` (see {@link BlobBatch.putBlobNow}) to the store's
+   * background writer, which pins and writes them soon: the caller must keep the returned bytes
+   * where a crash cannot take them (a crash journal's record) before it acknowledges anything.
+   * They count as published for this batch.
+   * @param digests - blobs of this batch
+   * @returns the bytes handed over, base64, by digest; undefined when none was held
+   * @internal
+   */
+  handOff(digests: readonly Digest[]): Record<string, string> | undefined {
+    const session = this.#session;
+    if (session === undefined) return undefined;
+    let out: Record<string, string> | undefined;
+    for (const d of digests) {
+      const p = this.#pending.get(d);
+      if (p?.held === undefined || p.published === true) continue;
+      backgroundWriter(this.#blobs).enqueue(session, d, p.held);
+      p.published = true;
+      (out ??= {})[d] = Buffer.from(p.held.buffer, p.held.byteOffset, p.held.byteLength).toString(
+        'base64'
+      );
+    }
+    return out;
+  }
+
+  /** The held ones among `pending` (not published) written to temp files now, in their place. */
+  #materialize(pending: readonly PendingBlob[]): PendingBlob[] {
+    return pending.map((p) => {
+      if (p.held === undefined || p.published === true) return p;
+      const written = this.#blobs.writeTempBytes(p.held, {
+        expectedDigest: p.digest,
+        keepOpen: this.#keepOpen,
+      });
+      this.#pending.set(p.digest, written);
+      return written;
+    });
   }
 
   /**
@@ -144,6 +203,7 @@ export class BlobBatch {
     const p = this.#pending.get(digest);
     if (p === undefined || p.size > maxSize) return undefined;
     if (p.stored !== undefined) return new Uint8Array(p.stored);
+    if (p.held !== undefined) return p.held.slice();
     try {
       return new Uint8Array(await readFile(p.tempPath));
     } catch (e) {
@@ -218,8 +278,9 @@ export class BlobBatch {
     const pending = [...this.#pending.values()];
     try {
       throwIfAborted(options.signal);
-      // Blobs publishNow published already were flushed then (or wait in the session's group).
-      const todo = pending.filter((p) => p.published !== true);
+      // Blobs publishNow published already were flushed then (or wait in the session's group);
+      // handed-off ones are the background writer's.
+      const todo = this.#materialize(pending.filter((p) => p.published !== true));
       const deferred = await this.#flushTemps(todo);
       // Pinned before any of them is published (or an existing copy re-used): GC keeps them.
       this.#session?.pin(todo.map((p) => p.digest));
@@ -268,9 +329,11 @@ export class BlobBatch {
       }
     }
     return this.#exclusive(async () => {
-      const todo = digests
-        .map((d) => this.#pending.get(d))
-        .filter((p): p is PendingBlob => p !== undefined && p.published !== true);
+      const todo = this.#materialize(
+        digests
+          .map((d) => this.#pending.get(d))
+          .filter((p): p is PendingBlob => p !== undefined && p.published !== true)
+      );
       if (todo.length === 0) return;
       const deferred = await this.#flushTemps(todo);
       this.#session?.pin(todo.map((p) => p.digest));
@@ -304,11 +367,11 @@ export class BlobBatch {
     }
     if (todo.length === 0) return true;
     if (todo.length > 1) return false;
-    const p = todo[0] as PendingBlob;
-    this.#blobs.closeTemps(todo);
+    const p = this.#materialize(todo)[0] as PendingBlob;
+    this.#blobs.closeTemps([p]);
     this.#session?.pin([p.digest]);
     if (!this.#blobs.publishSmallNow(p)) return false;
-    this.#published(todo, todo);
+    this.#published([p], [p]);
     return true;
   }
 

@@ -43,6 +43,11 @@ export interface PendingBlob {
   fd?: number | undefined;
   /** Whether it is already linked under its digest (a retried commit skips it). */
   published?: boolean;
+  /**
+   * Bytes held in memory instead of a temp file (`BlobStore.holdBytes`): written when published,
+   * or handed to the background writer (`BlobBatch.handOff`).
+   */
+  readonly held?: Uint8Array;
 }
 
 /** Options for writing one blob. */
@@ -100,6 +105,20 @@ export class BlobStore {
         { data: { expected: options.expectedDigest, actual: digest } }
       );
     }
+  }
+
+  /**
+   * Takes bytes for a blob without writing anything yet (digest and expectations checked, the
+   * bytes copied): the caller writes them with {@link BlobStore.writeTempBytes} when they are
+   * published, or hands them to the background writer.
+   * @throws RunledgerError `DIGEST_MISMATCH`, `SIZE_MISMATCH`
+   */
+  holdBytes(bytes: Uint8Array, options: WriteBlobOptions = {}): PendingBlob {
+    throwIfAborted(options.signal);
+    const digest = digestOf(bytes);
+    this.#checkExpected(digest, bytes.byteLength, options);
+    options.onProgress?.({ phase: 'write', loaded: bytes.byteLength, total: bytes.byteLength });
+    return { digest, size: bytes.byteLength, tempPath: '', synced: false, held: bytes.slice() };
   }
 
   /**
@@ -446,7 +465,7 @@ export class BlobStore {
   async discard(pending: readonly PendingBlob[]): Promise<void> {
     closeFds(pending);
     // A stored blob has no temp file: its stored file is not the batch's to remove.
-    const temps = pending.filter((p) => p.stored === undefined);
+    const temps = pending.filter((p) => p.stored === undefined && p.held === undefined);
     await Promise.all(temps.map((p) => unlink(p.tempPath).catch(() => undefined)));
   }
 

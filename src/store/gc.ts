@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { ioError, RunledgerError, throwIfAborted } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
+import { settleWrites } from './blob-writer.js';
 import { walkClosure } from './closure.js';
 import { dropDerived } from './derived.js';
 import { parseDuration } from './duration.js';
@@ -52,6 +53,8 @@ export async function collectGarbage(store: StoreContext, options: GcOptions): P
     );
   }
   const now = options.now ?? Date.now();
+  // What this process's background writer holds is written (and pinned) first.
+  await settleWrites(store.root);
   const sessions = new SessionScan(store.root);
   const marks = new Marks(store);
   let table = await readRefTable(store.root);

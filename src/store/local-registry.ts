@@ -16,6 +16,7 @@ import { MEDIA_TYPE_IMAGE_INDEX, MEDIA_TYPE_MANIFEST } from '../oci/media-types.
 import { normalizeReference } from '../oci/reference.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import { BlobBatch } from './blob-batch.js';
+import { afterWrites, settleWrites } from './blob-writer.js';
 import { BlobStore, type PendingBlob, type TempFile } from './blob-store.js';
 import { flushFiles } from './flush.js';
 import { rememberedManifest, rememberManifest, walkClosure } from './closure.js';
@@ -188,6 +189,7 @@ export class LocalRegistry {
    * @throws RunledgerError `DIGEST_INVALID`
    */
   async hasBlob(digest: string): Promise<boolean> {
+    await settleWrites(this.root);
     return (await this.#blobs.stat(parseDigest(digest))) !== undefined;
   }
 
@@ -199,6 +201,7 @@ export class LocalRegistry {
    */
   async statBlob(digest: string): Promise<BlobInfo & { path: string; mtimeMs: number }> {
     const d = parseDigest(digest);
+    await settleWrites(this.root);
     const s = await this.#blobs.stat(d);
     if (s === undefined) {
       throw new RunledgerError('BLOB_NOT_FOUND', `Blob ${d} is not in the store ${this.root}.`, {
@@ -216,6 +219,7 @@ export class LocalRegistry {
    * @throws RunledgerError `DIGEST_INVALID`, `BLOB_NOT_FOUND`, `SIZE_MISMATCH`, `DIGEST_MISMATCH` (naming blob and path)
    */
   async readBlob(digest: string, options: { expectedSize?: number } = {}): Promise<Uint8Array> {
+    await settleWrites(this.root);
     return this.#blobs.read(parseDigest(digest), options.expectedSize);
   }
 
@@ -231,7 +235,8 @@ export class LocalRegistry {
     digest: string,
     options: { expectedSize?: number; signal?: AbortSignal } = {}
   ): AsyncIterable<Uint8Array> {
-    return this.#blobs.stream(parseDigest(digest), options);
+    const d = parseDigest(digest);
+    return afterWrites(this.root, () => this.#blobs.stream(d, options));
   }
 
   /**
@@ -284,6 +289,7 @@ export class LocalRegistry {
    * ```
    */
   async flushBlobs(digests: Iterable<Digest>): Promise<void> {
+    await settleWrites(this.root);
     const paths: string[] = [];
     for (const d of new Set(digests)) {
       if ((await this.#blobs.stat(d)) !== undefined) paths.push(this.#blobs.path(d));
@@ -633,6 +639,8 @@ export class LocalRegistry {
   }
 
   async #requireClosure(name: string, desc: Descriptor): Promise<void> {
+    // Blobs handed to the background writer are in the store once it wrote them.
+    await settleWrites(this.root);
     // Under the lock: what a session of this process published or saw is still there (GC keeps
     // it), so only the rest is stat'ed — a checkpoint of 10,000 runs stats its few new blobs.
     const c = await walkClosure(this.#blobs, [desc], {

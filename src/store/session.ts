@@ -32,6 +32,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { ioError, RunledgerError } from '../errors.js';
 import { isDigest, type Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
+import { settleWrites } from './blob-writer.js';
 import { flushFiles, flushFilesSync } from './flush.js';
 import { currentOwner, ownerGone, type ProcessOwner } from './owner.js';
 
@@ -227,6 +228,8 @@ export class StoreSession {
    */
   flush(): Promise<void> {
     const run = this.#flushes.then(async () => {
+      // What the background writer holds of this store is written first, then flushed here.
+      await settleWrites(this.#root);
       const todo = this.#unflushed;
       if (todo.length === 0) return;
       this.#unflushed = [];

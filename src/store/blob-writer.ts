@@ -1,0 +1,321 @@
+/**
+ * @module store/blob-writer
+ * The background blob writer: small blobs whose bytes a crash journal holds already are written
+ * into the store by a worker thread (`store/blob-writer-thread`), so the thread recording runs
+ * pays for neither the temp file nor the link — a run that logs a small JSON costs one journal
+ * write where it cost seven file-system calls. One thread a process, started with the first such
+ * blob and `unref`'d (it never keeps a process alive); one queue a store.
+ *
+ * Why nothing is lost: a blob is handed over only by a caller that writes its bytes into a crash
+ * journal (`write(2)`) before its call returns (`BlobBatch.handOff`), so a killed process loses
+ * none — a restore writes them from the journal. Each blob is pinned in its session before the
+ * thread links it (GC keeps it from then on, as any pinned blob), and is flushed with the
+ * session's next grouped flush once written, like the blobs the main thread writes. Whatever
+ * needs the blobs in the store waits for them first ({@link settleWrites}): a reference's closure
+ * check, every read of a blob, a session's flush. A blob the thread could not write is written on
+ * the main thread when they are awaited, where a failure is an `IO_ERROR` and the bytes are kept
+ * for the next try.
+ *
+ * The queue is bounded ({@link BlobWriter.accepts}): when the thread falls behind (a slow disk),
+ * writers write on the main thread, as before, until it caught up.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Digest } from '../oci/digest.js';
+import { ownedTempName } from './owner.js';
+import { runnableModule, threadExecArgv } from './threads.js';
+
+/** A blob written to a temp file (`PendingBlob`): `stored` when the store held it already. */
+interface TempBlob {
+  readonly stored?: Uint8Array;
+}
+
+/** What the writer asks of a store's blobs (`BlobStore`). @internal */
+export interface WriterBlobs {
+  readonly root: string;
+  readonly blobDir: string;
+  readonly tmpDir: string;
+  writeTempBytes(bytes: Uint8Array, options: { expectedDigest: Digest }): TempBlob;
+  publish(p: TempBlob): Promise<void>;
+  discard(pending: readonly TempBlob[]): Promise<void>;
+}
+
+/** What the writer asks of the session that pins a blob (`PinningSession`, `groupedFlush`). */
+interface PinningSession {
+  pin(digests: readonly Digest[]): void;
+  published(digests: readonly Digest[], unflushed: readonly Digest[]): void;
+}
+
+/** A group of blobs for the thread: written in order, answered together. @internal */
+export interface WriteGroup {
+  readonly id: number;
+  readonly blobDir: string;
+  readonly tmpDir: string;
+  /** Its temp files' name, less a 4-hex-digit index (see `store/owner`'s `ownedTempName`). */
+  readonly tempName: string;
+  readonly blobs: readonly { readonly hex: string; readonly bytes: Uint8Array }[];
+}
+
+/** The thread's answer to a group: per blob, null or why it could not be written. @internal */
+export interface WriteAnswer {
+  readonly id: number;
+  readonly errors: readonly (string | null)[];
+}
+
+/** Bytes waiting or being written, at most (a store's queue): beyond, writers write themselves. */
+const QUEUE_MAX_BYTES = 16 * 1024 * 1024;
+/** Blobs waiting or being written, at most. */
+const QUEUE_MAX_BLOBS = 8192;
+/** Blobs a group holds at most: a group this large is sent at once, a smaller one after a delay. */
+const GROUP_MAX = 256;
+/** How long a group gathers blobs before it is sent (their bytes are in a journal meanwhile). */
+const GROUP_DELAY_MS = 5;
+
+const THREAD_PROGRAM = new URL('./blob-writer-thread.js', import.meta.url);
+
+interface Entry {
+  readonly digest: Digest;
+  readonly bytes: Uint8Array;
+  readonly session: PinningSession;
+  state: 'queued' | 'sent' | 'failed';
+}
+
+interface Group {
+  readonly writer: BlobWriter;
+  readonly entries: readonly Entry[];
+}
+
+/** The thread (started on first use), its groups in flight, and whether it can start at all. */
+let thread: Worker | undefined;
+let unavailable = false;
+let nextGroup = 1;
+const inFlight = new Map<number, Group>();
+/** A writer a store root, made on first use. */
+const writers = new Map<string, BlobWriter>();
+
+function startThread(): Worker | undefined {
+  if (thread !== undefined || unavailable) return thread;
+  try {
+    const worker = new Worker(runnableModule(THREAD_PROGRAM), {
+      execArgv: threadExecArgv(process.execArgv),
+    });
+    worker.unref();
+    worker.on('message', (answer: WriteAnswer) => answered(answer));
+    const lost = (): void => {
+      if (thread !== worker) return;
+      thread = undefined;
+      // Its groups in flight are written on the main thread when awaited.
+      const groups = [...inFlight.values()];
+      inFlight.clear();
+      for (const g of groups) {
+        for (const e of g.entries) if (e.state === 'sent') e.state = 'failed';
+        g.writer.changed();
+      }
+    };
+    worker.on('error', lost);
+    worker.on('exit', lost);
+    thread = worker;
+  } catch {
+    // No thread (e.g. running from sources without a build): writers write themselves.
+    unavailable = true;
+  }
+  return thread;
+}
+
+function answered(answer: WriteAnswer): void {
+  const group = inFlight.get(answer.id);
+  if (group === undefined) return;
+  inFlight.delete(answer.id);
+  group.writer.written(group.entries, answer.errors);
+}
+
+/**
+ * The background writer of a store (see the module comment), made on first use.
+ * @param blobs - the store's blobs
+ * @returns its writer
+ * @internal
+ */
+export function backgroundWriter(blobs: WriterBlobs): BlobWriter {
+  let w = writers.get(blobs.root);
+  if (w === undefined) {
+    w = new BlobWriter(blobs);
+    writers.set(blobs.root, w);
+  }
+  return w;
+}
+
+/**
+ * Waits until every blob handed to the background writer of the store at `root` is in it.
+ * @param root - the store root
+ * @returns undefined when there is nothing to wait for, else when they are written
+ * @throws RunledgerError `IO_ERROR` (a rejection) when one cannot be written (it is kept)
+ * @internal
+ */
+export function settleWrites(root: string): Promise<void> | undefined {
+  return writers.get(root)?.settle();
+}
+
+/**
+ * `stream()`, once every blob handed to the background writer of the store at `root` is in it.
+ * @internal
+ */
+export function afterWrites<T>(root: string, stream: () => AsyncIterable<T>): AsyncIterable<T> {
+  const settling = settleWrites(root);
+  if (settling === undefined) return stream();
+  return (async function* () {
+    await settling;
+    yield* stream();
+  })();
+}
+
+/** The background writer of one store. @internal */
+export class BlobWriter {
+  readonly #blobs: WriterBlobs;
+  /** Every blob handed over and not written yet, by digest. */
+  readonly #entries = new Map<Digest, Entry>();
+  #queue: Entry[] = [];
+  #bytes = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #waiters: (() => void)[] = [];
+  #settling: Promise<void> | undefined;
+
+  constructor(blobs: WriterBlobs) {
+    this.#blobs = blobs;
+  }
+
+  /** Whether a blob of `size` bytes can be handed over now (the queue has room, a thread can run). */
+  accepts(size: number): boolean {
+    return (
+      !unavailable && this.#entries.size < QUEUE_MAX_BLOBS && this.#bytes + size <= QUEUE_MAX_BYTES
+    );
+  }
+
+  /**
+   * Hands a blob over: pinned in `session` and written by the thread soon. The caller keeps its
+   * bytes somewhere a crash cannot take (a crash journal) before it acknowledges anything.
+   * @param session - the session that pins it (a `groupedFlush` one: it flushes it once written)
+   * @param digest - the digest of `bytes`
+   * @param bytes - the content (not changed afterwards)
+   */
+  enqueue(session: PinningSession, digest: Digest, bytes: Uint8Array): void {
+    if (this.#entries.has(digest)) return;
+    const entry: Entry = { digest, bytes, session, state: 'queued' };
+    this.#entries.set(digest, entry);
+    this.#bytes += bytes.byteLength;
+    this.#queue.push(entry);
+    if (this.#queue.length >= GROUP_MAX) this.#send();
+    else if (this.#timer === undefined) {
+      // A message to the thread costs ~20 µs whatever it holds: blobs go in groups.
+      this.#timer = setTimeout(() => this.#send(), GROUP_DELAY_MS);
+      this.#timer.unref();
+    }
+  }
+
+  /** Pins the queued blobs and sends them to the thread as one group. */
+  #send(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const entries = this.#queue;
+    if (entries.length === 0) return;
+    this.#queue = [];
+    try {
+      // Pinned before the thread can link them: GC keeps them from the moment they exist.
+      for (const [session, digests] of bySession(entries)) session.pin(digests);
+    } catch {
+      // The session file cannot be written: they are written (and pinned) when awaited, where
+      // the failure is reported.
+      for (const e of entries) e.state = 'failed';
+      return;
+    }
+    const worker = startThread();
+    if (worker === undefined) {
+      for (const e of entries) e.state = 'failed';
+      return;
+    }
+    const id = nextGroup++;
+    const group: WriteGroup = {
+      id,
+      blobDir: this.#blobs.blobDir,
+      tmpDir: this.#blobs.tmpDir,
+      tempName: ownedTempName('blob'),
+      blobs: entries.map((e) => ({ hex: e.digest.slice('sha256:'.length), bytes: e.bytes })),
+    };
+    for (const e of entries) e.state = 'sent';
+    inFlight.set(id, { writer: this, entries });
+    worker.ref(); // a group in flight keeps the process alive, as any pending I/O would
+    worker.postMessage(group);
+  }
+
+  /** The thread answered a group: written blobs go to their session (to flush), failed ones wait. */
+  written(entries: readonly Entry[], errors: readonly (string | null)[]): void {
+    const done = new Map<PinningSession, Digest[]>();
+    entries.forEach((e, i) => {
+      if (e.state !== 'sent') return;
+      if (errors[i] !== null) {
+        e.state = 'failed';
+        return;
+      }
+      this.#forget(e);
+      let list = done.get(e.session);
+      if (list === undefined) done.set(e.session, (list = []));
+      list.push(e.digest);
+    });
+    for (const [session, digests] of done) session.published(digests, digests);
+    if (inFlight.size === 0) thread?.unref();
+    this.changed();
+  }
+
+  #forget(e: Entry): void {
+    this.#entries.delete(e.digest);
+    this.#bytes -= e.bytes.byteLength;
+  }
+
+  /** Wakes those waiting for groups in flight when none of this store's is left. */
+  changed(): void {
+    for (const e of this.#entries.values()) if (e.state === 'sent') return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** See {@link settleWrites}. */
+  settle(): Promise<void> | undefined {
+    if (this.#entries.size === 0) return undefined;
+    return (this.#settling ??= this.#settleNow().finally(() => (this.#settling = undefined)));
+  }
+
+  async #settleNow(): Promise<void> {
+    while (this.#entries.size > 0) {
+      this.#send();
+      if ([...this.#entries.values()].some((e) => e.state === 'sent')) {
+        await new Promise<void>((resolve) => this.#waiters.push(resolve));
+        continue;
+      }
+      // What the thread could not write (or was never sent): written here, errors reported.
+      for (const e of [...this.#entries.values()]) {
+        if (e.state !== 'failed') continue;
+        e.session.pin([e.digest]);
+        const p = this.#blobs.writeTempBytes(e.bytes, { expectedDigest: e.digest });
+        try {
+          await this.#blobs.publish(p);
+        } catch (err) {
+          await this.#blobs.discard([p]);
+          throw err;
+        }
+        this.#forget(e);
+        e.session.published([e.digest], p.stored === undefined ? [e.digest] : []);
+      }
+    }
+  }
+}
+
+function bySession(entries: readonly Entry[]): Map<PinningSession, Digest[]> {
+  const out = new Map<PinningSession, Digest[]>();
+  for (const e of entries) {
+    let list = out.get(e.session);
+    if (list === undefined) out.set(e.session, (list = []));
+    list.push(e.digest);
+  }
+  return out;
+}
