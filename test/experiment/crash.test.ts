@@ -5,6 +5,7 @@
  * format (torn tails, damaged frames) in-process.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -488,6 +489,57 @@ describe('a failed scope keeps its journal while anything acknowledged is not in
       [0, 'finished', { a: 1n }],
       [1, 'interrupted', { x: 1n }],
     ]);
+  });
+});
+
+describe('small blobs the journal carries (the default durability)', () => {
+  const blobFile = (root: string, text: string): string =>
+    join(root, 'blobs', 'sha256', createHash('sha256').update(text).digest('hex'));
+
+  /** The `carried` child run to its SIGKILL; the open run's blob is not in the store yet. */
+  async function killedBeforeTheWriter(): Promise<{ root: string; lost: string }> {
+    const root = await tempDir();
+    const child = startChild(root, 'carried');
+    const { signal, stderr } = await within(child.exited, 'the carried child');
+    expect([signal, stderr]).toEqual(['SIGKILL', '']);
+    expect(child.lines()).toEqual(['C 0']);
+    const lost = blobFile(root, '{"run":1}');
+    // What this suite is about: the journal names a blob the store does not hold, with its bytes.
+    await expect(readFile(lost)).rejects.toMatchObject({ code: 'ENOENT' });
+    const registry = await LocalRegistry.open(root);
+    const { path, bytes } = await ownJournal(registry);
+    const atts = parseJournal(path, bytes)!.records.filter((r) => r.t === 'att');
+    expect(atts.map((r) => Object.values(r.blobs ?? {}))).toEqual([
+      [Buffer.from('{"run":0}').toString('base64')],
+      [Buffer.from('{"run":1}').toString('base64')],
+    ]);
+    return { root, lost };
+  }
+
+  async function expectRestored(root: string): Promise<void> {
+    const again = await restoreCrashed(root);
+    expect(again.runs.map((r) => [r.runId, r.status])).toEqual([
+      [0, 'finished'],
+      [1, 'interrupted'],
+    ]);
+    expect(await again.runs[0]!.getJson('result')).toEqual({ run: 0 });
+    expect(await again.runs[1]!.getJson('result')).toEqual({ run: 1 });
+    const sealed = await again.commit();
+    expect(await sealed.runs[1]!.getJson('result')).toEqual({ run: 1 });
+    expect((await sealed.registry.fsck()).problems).toEqual([]);
+  }
+
+  it('a process killed before its background writer wrote a blob loses nothing: the restore writes it from the journal', async () => {
+    const { root, lost } = await killedBeforeTheWriter();
+    await expectRestored(root);
+    expect(await readFile(lost, 'utf8')).toBe('{"run":1}');
+  });
+
+  it('a blob left empty under its name (a power loss after the link) is replaced from the journal', async () => {
+    const { root, lost } = await killedBeforeTheWriter();
+    await writeFile(lost, '');
+    await expectRestored(root);
+    expect(await readFile(lost, 'utf8')).toBe('{"run":1}');
   });
 });
 

@@ -16,6 +16,8 @@
 // mode `sigint-sync`: one closed run, then a run whose callback blocks the event loop for 3 s
 //   after printing "busy" (a signal arriving then is handled only once it returns); "closed 1"
 //   once that run closed.
+// mode `carried` (the default durability): a closed run and an open run each logging a JSON
+//   result ({ run: i }); SIGKILLs itself right after the open run's logJson returned.
 // mode `signal`: one closed run, then an open run with a parameter and a nested open child,
 //   prints "ready" and waits to be signalled. `signal-off` does the same with handleSignals false.
 import { pathToFileURL } from 'node:url';
@@ -134,6 +136,16 @@ if (mode === 'loop') {
   await run.logSolve(HighsAdapter, instance, { timeLimit: 10 });
   setTimeout(() => say('ready'), 1500);
   setInterval(() => undefined, 1000);
+} else if (mode === 'carried') {
+  // The default durability: a closed run and an open run each log a small JSON; the process
+  // kills itself right after the open run's logJson returned, before the background writer (which
+  // waits a few ms to gather blobs, and runs on a timer) could write that blob into the store.
+  const exp = await Experiment.create(reference);
+  await exp.run((run) => run.logJson('result', { run: 0 }), { name: 'closed' });
+  say('C 0');
+  const open = exp.startRun({ name: 'open' });
+  await open.logJson('result', { run: 1 });
+  process.kill(process.pid, 'SIGKILL');
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
