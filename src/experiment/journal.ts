@@ -12,10 +12,12 @@
  * returns, parameters, tags and metric points of open runs within 100 ms, so a killed process
  * loses no acknowledged close and at most 100 ms of an open run; one grouped flush follows within
  * a second (`durable: 'batched'`), or before each call returns (`durable: 'always'`), which
- * bounds what a power loss takes. Blobs a record names are published to the store before the
- * record is written; the grouped flush makes the content of the small ones the store session left
- * unflushed durable (one `syncfs`, in the background), then — with nothing in between — the last
- * few, `blobs/sha256`, the session's pins, and the journal.
+ * bounds what a power loss takes. Blobs a record names are in the store before the record is
+ * written, or — the small ones a grouped-flush batch held in memory — their bytes are in the
+ * record (`blobs`) and the store's background writer writes them after it (a restore writes them
+ * from the journal when it did not); the grouped flush makes the content of the small ones the
+ * store session left unflushed durable (one `syncfs`, in the background), then — with nothing in
+ * between — the last few, `blobs/sha256`, the session's pins, and the journal.
  */
 import {
   closeSync,

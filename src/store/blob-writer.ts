@@ -62,9 +62,9 @@ export interface WriteAnswer {
 }
 
 /** Bytes waiting or being written, at most (a store's queue): beyond, writers write themselves. */
-const QUEUE_MAX_BYTES = 16 * 1024 * 1024;
+const QUEUE_MAX_BYTES = 4 * 1024 * 1024;
 /** Blobs waiting or being written, at most. */
-const QUEUE_MAX_BLOBS = 8192;
+const QUEUE_MAX_BLOBS = 1024;
 /** Blobs a group holds at most: a group this large is sent at once, a smaller one after a delay. */
 const GROUP_MAX = 256;
 /** How long a group gathers blobs before it is sent (their bytes are in a journal meanwhile). */
@@ -76,7 +76,10 @@ interface Entry {
   readonly digest: Digest;
   readonly bytes: Uint8Array;
   readonly session: PinningSession;
-  state: 'queued' | 'sent' | 'failed';
+  /** Its place in the order blobs were handed over. */
+  readonly seq: number;
+  /** Waiting for a group, in the thread, not written by it, or being written on this thread. */
+  state: 'queued' | 'sent' | 'failed' | 'writing';
 }
 
 interface Group {
@@ -176,7 +179,7 @@ export class BlobWriter {
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
   #waiters: (() => void)[] = [];
-  #settling: Promise<void> | undefined;
+  #lastSeq = 0;
 
   constructor(blobs: WriterBlobs) {
     this.#blobs = blobs;
@@ -198,7 +201,7 @@ export class BlobWriter {
    */
   enqueue(session: PinningSession, digest: Digest, bytes: Uint8Array): void {
     if (this.#entries.has(digest)) return;
-    const entry: Entry = { digest, bytes, session, state: 'queued' };
+    const entry: Entry = { digest, bytes, session, seq: ++this.#lastSeq, state: 'queued' };
     this.#entries.set(digest, entry);
     this.#bytes += bytes.byteLength;
     this.#queue.push(entry);
@@ -271,41 +274,58 @@ export class BlobWriter {
     this.#bytes -= e.bytes.byteLength;
   }
 
-  /** Wakes those waiting for groups in flight when none of this store's is left. */
+  /** Wakes those waiting: a group was answered, or a blob written here. */
   changed(): void {
-    for (const e of this.#entries.values()) if (e.state === 'sent') return;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w();
   }
 
-  /** See {@link settleWrites}. */
+  /** See {@link settleWrites}: waits for the blobs handed over so far, not those handed later. */
   settle(): Promise<void> | undefined {
     if (this.#entries.size === 0) return undefined;
-    return (this.#settling ??= this.#settleNow().finally(() => (this.#settling = undefined)));
+    return this.#settleUpTo(this.#lastSeq);
   }
 
-  async #settleNow(): Promise<void> {
-    while (this.#entries.size > 0) {
-      this.#send();
-      if ([...this.#entries.values()].some((e) => e.state === 'sent')) {
+  async #settleUpTo(target: number): Promise<void> {
+    for (;;) {
+      // Entries are in the order they were handed over: those up to `target` come first.
+      const mine: Entry[] = [];
+      for (const e of this.#entries.values()) {
+        if (e.seq > target) break;
+        mine.push(e);
+      }
+      if (mine.length === 0) return;
+      if (mine.some((e) => e.state === 'queued')) this.#send();
+      const failed = mine.find((e) => e.state === 'failed');
+      if (failed === undefined) {
+        // In the thread, or written here by another wait: woken by its end.
         await new Promise<void>((resolve) => this.#waiters.push(resolve));
         continue;
       }
       // What the thread could not write (or was never sent): written here, errors reported.
-      for (const e of [...this.#entries.values()]) {
-        if (e.state !== 'failed') continue;
-        e.session.pin([e.digest]);
-        const p = this.#blobs.writeTempBytes(e.bytes, { expectedDigest: e.digest });
-        try {
-          await this.#blobs.publish(p);
-        } catch (err) {
-          await this.#blobs.discard([p]);
-          throw err;
-        }
-        this.#forget(e);
-        e.session.published([e.digest], p.stored === undefined ? [e.digest] : []);
+      await this.#writeHere(failed);
+    }
+  }
+
+  async #writeHere(e: Entry): Promise<void> {
+    e.state = 'writing';
+    try {
+      e.session.pin([e.digest]);
+      const p = this.#blobs.writeTempBytes(e.bytes, { expectedDigest: e.digest });
+      try {
+        await this.#blobs.publish(p);
+      } catch (err) {
+        await this.#blobs.discard([p]);
+        throw err;
       }
+      this.#forget(e);
+      e.session.published([e.digest], p.stored === undefined ? [e.digest] : []);
+    } catch (err) {
+      e.state = 'failed';
+      throw err;
+    } finally {
+      this.changed();
     }
   }
 }
