@@ -93,6 +93,31 @@ describe('the background blob writer', () => {
     session.close();
   });
 
+  it('a wait covers the blobs handed over before it, not those handed over while it waits', async () => {
+    const { root, registry, session } = await grouped();
+    const handOff = (text: string): string => {
+      const batch = registry.batch({ session });
+      const { digest } = batch.putBlobNow(enc.encode(text));
+      batch.handOff([digest]);
+      return digest;
+    };
+    const first = handOff('first');
+    let settled = false;
+    const waiting = settleWrites(root)!.then(() => (settled = true));
+    // A recording that goes on: new blobs every turn of the event loop while the wait is under
+    // way (a checkpoint's flush waited for all of them, so until recording stopped).
+    let fed = 0;
+    while (!settled && fed < 20_000) {
+      for (let i = 0; i < 20; i++) handOff(`later ${fed++}`);
+      await new Promise((r) => setImmediate(r));
+    }
+    await waiting;
+    expect(fed).toBeLessThan(20_000);
+    expect(await readFile(blobFile(root, first), 'utf8')).toBe('first');
+    await settleWrites(root);
+    session.close();
+  });
+
   it('keeps a stored copy holding the same bytes, and replaces a damaged one', async () => {
     const { root, registry, session } = await grouped();
     const good = await registry.putBlob(enc.encode('stored already'));
