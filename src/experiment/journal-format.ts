@@ -91,9 +91,10 @@ export type JournalRecord =
 
 /**
  * The bytes of small blobs a record names that the store may not hold yet (the background
- * writer writes them after the record): base64, by digest. A restore writes them into the store.
+ * writer writes them after the record): `[digest, base64]` pairs. A restore writes them into the
+ * store.
  */
-export type CarriedBlobs = Record<string, string>;
+export type CarriedBlobs = [string, string][];
 
 /** The records that name blobs, and may carry their bytes. @internal */
 export type CarryingRecord = JournalRecord & { t: 'att' | 'solve' | 'eatt' };
@@ -106,9 +107,13 @@ export type CarryingRecord = JournalRecord & { t: 'att' | 'solve' | 'eatt' };
 export function carriedBlobs(records: readonly JournalRecord[]): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const r of records) {
-    if (!('blobs' in r) || r.blobs === undefined || typeof r.blobs !== 'object') continue;
-    for (const [digest, text] of Object.entries(r.blobs)) {
-      if (typeof text === 'string') out.set(digest, new Uint8Array(Buffer.from(text, 'base64')));
+    if (!('blobs' in r) || !Array.isArray(r.blobs)) continue;
+    for (const pair of r.blobs as unknown[]) {
+      if (!Array.isArray(pair)) continue;
+      const [digest, text] = pair as unknown[];
+      if (typeof digest === 'string' && typeof text === 'string') {
+        out.set(digest, new Uint8Array(Buffer.from(text, 'base64')));
+      }
     }
   }
   return out;

@@ -202,11 +202,11 @@ export class Journal {
   ): Promise<void> | undefined {
     if (this.#closed || this.#paused) return undefined;
     const carried = batch?.handOff(digests);
-    const full = carried === undefined ? record : { ...record, blobs: carried };
+    if (carried !== undefined) record.blobs = carried; // the caller's record, made for this call
     // Published on this thread when that is all it takes: then written now, and no promise.
     const publishing = batch?.publishEarly(digests);
-    if (publishing !== undefined) return publishing.then(() => this.appendNow(full));
-    this.appendNow(full);
+    if (publishing !== undefined) return publishing.then(() => this.appendNow(record));
+    this.appendNow(record);
     return undefined;
   }
 

@@ -123,21 +123,20 @@ export class BlobBatch {
    * where a crash cannot take them (a crash journal's record) before it acknowledges anything.
    * They count as published for this batch.
    * @param digests - blobs of this batch
-   * @returns the bytes handed over, base64, by digest; undefined when none was held
+   * @returns the blobs handed over, `[digest, base64]`; undefined when none was held
    * @internal
    */
-  handOff(digests: readonly Digest[]): Record<string, string> | undefined {
+  handOff(digests: readonly Digest[]): [Digest, string][] | undefined {
     const session = this.#session;
     if (session === undefined) return undefined;
-    let out: Record<string, string> | undefined;
+    let out: [Digest, string][] | undefined;
     for (const d of digests) {
       const p = this.#pending.get(d);
       if (p?.held === undefined || p.published === true) continue;
       backgroundWriter(this.#blobs).enqueue(session, d, p.held);
       p.published = true;
-      (out ??= {})[d] = Buffer.from(p.held.buffer, p.held.byteOffset, p.held.byteLength).toString(
-        'base64'
-      );
+      const bytes = Buffer.from(p.held.buffer, p.held.byteOffset, p.held.byteLength);
+      (out ??= []).push([d, bytes.toString('base64')]);
     }
     return out;
   }

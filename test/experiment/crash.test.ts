@@ -509,9 +509,10 @@ describe('small blobs the journal carries (the default durability)', () => {
     const registry = await LocalRegistry.open(root);
     const { path, bytes } = await ownJournal(registry);
     const atts = parseJournal(path, bytes)!.records.filter((r) => r.t === 'att');
-    expect(atts.map((r) => Object.values(r.blobs ?? {}))).toEqual([
-      [Buffer.from('{"run":0}').toString('base64')],
-      [Buffer.from('{"run":1}').toString('base64')],
+    const base64 = (text: string): string => Buffer.from(text).toString('base64');
+    expect(atts.map((r) => r.blobs?.map(([, bytes]) => bytes))).toEqual([
+      [base64('{"run":0}')],
+      [base64('{"run":1}')],
     ]);
     return { root, lost };
   }

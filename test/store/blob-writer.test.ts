@@ -44,7 +44,7 @@ describe('the background blob writer', () => {
     // Held in memory: no temp file, nothing in the store.
     expect([temps(root), existsSync(blobFile(root, digest))]).toEqual([[], false]);
     const carried = batch.handOff([digest]);
-    expect(carried).toEqual({ [digest]: Buffer.from(bytes).toString('base64') });
+    expect(carried).toEqual([[digest, Buffer.from(bytes).toString('base64')]]);
     expect(batch.handOff([digest])).toBeUndefined(); // handed over once
     await settleWrites(root);
     expect(await readFile(blobFile(root, digest), 'utf8')).toBe('{"objective":1.5}');
