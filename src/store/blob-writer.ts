@@ -252,7 +252,7 @@ export class BlobWriter {
 
   /** The thread answered a group: written blobs go to their session (to flush), failed ones wait. */
   written(entries: readonly Entry[], errors: readonly (string | null)[]): void {
-    const done = new Map<PinningSession, Digest[]>();
+    const done: Entry[] = [];
     entries.forEach((e, i) => {
       if (e.state !== 'sent') return;
       if (errors[i] !== null) {
@@ -260,11 +260,9 @@ export class BlobWriter {
         return;
       }
       this.#forget(e);
-      let list = done.get(e.session);
-      if (list === undefined) done.set(e.session, (list = []));
-      list.push(e.digest);
+      done.push(e);
     });
-    for (const [session, digests] of done) session.published(digests, digests);
+    for (const [session, digests] of bySession(done)) session.published(digests, digests);
     if (inFlight.size === 0) thread?.unref();
     this.changed();
   }
