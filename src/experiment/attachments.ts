@@ -224,7 +224,13 @@ export class AttachmentWriter {
       mediaType,
       compression === 'zstd'
         ? async (batch) => batch.putBlobNow(await compressZstd(bytes))
-        : (batch) => batch.putBlobNow(bytes),
+        : (batch) => {
+            // A full background writer is waited for (a slow disk), not competed with.
+            const room = batch.roomFor(bytes.byteLength);
+            return room === undefined
+              ? batch.putBlobNow(bytes)
+              : room.then(() => batch.putBlobNow(bytes));
+          },
       compression
     );
   }

@@ -110,6 +110,17 @@ export class BlobBatch {
   }
 
   /**
+   * Before {@link BlobBatch.putBlobNow} of `size` bytes: a promise to await first when the blob
+   * would be held for the store's background writer and its queue is full (it resolves once the
+   * writer has room), else undefined.
+   * @internal
+   */
+  roomFor(size: number): Promise<void> | undefined {
+    if (this.#session?.groupedFlush !== true || size > HOLD_MAX) return undefined;
+    return backgroundWriter(this.#blobs).room(size);
+  }
+
+  /**
    * Small batches keep their temp files open so the fsync at commit needs no reopen; large ones
    * are flushed by one syncfs, which needs no descriptors.
    */

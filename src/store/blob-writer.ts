@@ -17,7 +17,9 @@
  * for the next try.
  *
  * The queue is bounded ({@link BlobWriter.accepts}): when the thread falls behind (a slow disk),
- * writers write on the main thread, as before, until it caught up.
+ * a logged attachment waits for room ({@link BlobWriter.room}) — creating files in the same
+ * directories from two threads only makes both wait on them — and other writers write on the
+ * main thread, as before.
  */
 import { Worker } from 'node:worker_threads';
 import type { Digest } from '../oci/digest.js';
@@ -64,7 +66,7 @@ export interface WriteAnswer {
 /** Bytes waiting or being written, at most (a store's queue): beyond, writers write themselves. */
 const QUEUE_MAX_BYTES = 4 * 1024 * 1024;
 /** Blobs waiting or being written, at most. */
-const QUEUE_MAX_BLOBS = 1024;
+const QUEUE_MAX_BLOBS = 512;
 /** Blobs a group holds at most: a group this large is sent at once, a smaller one after a delay. */
 const GROUP_MAX = 256;
 /** How long a group gathers blobs before it is sent (their bytes are in a journal meanwhile). */
@@ -190,6 +192,26 @@ export class BlobWriter {
     return (
       !unavailable && this.#entries.size < QUEUE_MAX_BLOBS && this.#bytes + size <= QUEUE_MAX_BYTES
     );
+  }
+
+  /**
+   * Waits for room for a blob of `size` bytes while the thread works through a full queue (a
+   * slow disk): a writer that waits lets the thread create the files, where writing them itself
+   * would contend with it for the same directories.
+   * @returns undefined when there is room, or nothing in the thread's hands would make some (then
+   *   write on this thread); else when there is
+   */
+  room(size: number): Promise<void> | undefined {
+    if (unavailable || this.accepts(size)) return undefined;
+    this.#send();
+    if (![...this.#entries.values()].some((e) => e.state === 'sent')) return undefined;
+    return new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.room(size) === undefined) resolve();
+        else this.#waiters.push(check);
+      };
+      this.#waiters.push(check);
+    });
   }
 
   /**

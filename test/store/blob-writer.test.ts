@@ -118,6 +118,30 @@ describe('the background blob writer', () => {
     session.close();
   });
 
+  it('makes writers wait while its queue is full, and lets them on once the thread made room', async () => {
+    const { root, registry, session } = await grouped();
+    const batch = registry.batch({ session });
+    expect(batch.roomFor(100)).toBeUndefined(); // nothing queued
+    const digests = Array.from({ length: 600 }, (_, i) => {
+      const info = batch.putBlobNow(enc.encode(`b${i}`));
+      batch.handOff([info.digest]);
+      return info;
+    });
+    // Past 512 blobs in its hands (no answer read in between) nothing more is held: the last
+    // ones went to temp files, as without it (the thread may have one of its own open too).
+    expect(temps(root).length).toBeGreaterThanOrEqual(600 - 512);
+    const room = batch.roomFor(100);
+    expect(room).toBeInstanceOf(Promise);
+    await room;
+    expect(batch.roomFor(100)).toBeUndefined();
+    expect(batch.roomFor(16 * 1024 + 1)).toBeUndefined(); // never held: never waits
+    await settleWrites(root);
+    await batch.commit({ syncDirectory: false });
+    for (const { digest } of digests) expect(existsSync(blobFile(root, digest))).toBe(true);
+    expect(temps(root)).toEqual([]);
+    session.close();
+  });
+
   it('keeps a stored copy holding the same bytes, and replaces a damaged one', async () => {
     const { root, registry, session } = await grouped();
     const good = await registry.putBlob(enc.encode('stored already'));
