@@ -66,9 +66,9 @@ export interface WriteAnswer {
 /** Bytes waiting or being written, at most (a store's queue): beyond, writers write themselves. */
 const QUEUE_MAX_BYTES = 4 * 1024 * 1024;
 /** Blobs waiting or being written, at most. */
-const QUEUE_MAX_BLOBS = 512;
+const QUEUE_MAX_BLOBS = 256;
 /** Blobs a group holds at most: a group this large is sent at once, a smaller one after a delay. */
-const GROUP_MAX = 256;
+const GROUP_MAX = 64;
 /** How long a group gathers blobs before it is sent (their bytes are in a journal meanwhile). */
 const GROUP_DELAY_MS = 5;
 

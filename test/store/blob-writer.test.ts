@@ -122,14 +122,14 @@ describe('the background blob writer', () => {
     const { root, registry, session } = await grouped();
     const batch = registry.batch({ session });
     expect(batch.roomFor(100)).toBeUndefined(); // nothing queued
-    const digests = Array.from({ length: 600 }, (_, i) => {
+    const digests = Array.from({ length: 300 }, (_, i) => {
       const info = batch.putBlobNow(enc.encode(`b${i}`));
       batch.handOff([info.digest]);
       return info;
     });
-    // Past 512 blobs in its hands (no answer read in between) nothing more is held: the last
+    // Past 256 blobs in its hands (no answer read in between) nothing more is held: the last
     // ones went to temp files, as without it (the thread may have one of its own open too).
-    expect(temps(root).length).toBeGreaterThanOrEqual(600 - 512);
+    expect(temps(root).length).toBeGreaterThanOrEqual(300 - 256);
     const room = batch.roomFor(100);
     expect(room).toBeInstanceOf(Promise);
     await room;
