@@ -971,11 +971,7 @@ export class Experiment extends ExperimentScope implements Interruptible, Logger
       runs: this.#runs,
       adoptAttachments: (records) => this.#attachments.writer.adopt(records),
       addAnnotation: (key, value) => this.#head.set(key, value, true),
-      storeBlobs: async (blobs) => {
-        const batch = this.registry.batch({ session: this.#session });
-        for (const bytes of blobs) batch.putBlobNow(bytes);
-        await batch.commit({ syncDirectory: false });
-      },
+      session: this.#session,
     };
   }
 }

@@ -6,6 +6,7 @@
  */
 import { isRunledgerError, RunledgerError } from '../errors.js';
 import type { LocalRegistry } from '../store/local-registry.js';
+import type { StoreSession } from '../store/session.js';
 import type { JsonValue } from '../oci/canonical-json.js';
 import type { AttachmentRecord } from './attachments.js';
 import { checkpointReference } from './checkpoint.js';
@@ -105,11 +106,8 @@ export interface ReplayTarget {
   adoptAttachments(records: readonly AttachmentRecord[]): void;
   /** Sets an annotation the state does not have yet. */
   addAnnotation(key: string, value: string): void;
-  /**
-   * Writes blobs into the store under the restored experiment's session (pinned, flushed before
-   * its checkpoint names them); those it holds already are kept (a damaged copy is replaced).
-   */
-  storeBlobs(blobs: Iterable<Uint8Array>): Promise<void>;
+  /** The restored experiment's session: what it pins is flushed before its checkpoint names it. */
+  readonly session: StoreSession;
 }
 
 /** Every blob a folded journal names: attachments, solves and traces of its runs, and its own. */
@@ -145,8 +143,10 @@ function* foldedDigests(
  */
 export async function replayJournal(target: ReplayTarget, j: JournalContents): Promise<void> {
   // The small blobs the dead process's background writer may not have written (or a power loss
-  // took): their bytes are in the journal.
-  await target.storeBlobs(carriedBlobs(j.records).values());
+  // took): their bytes are in the journal. A copy in the store is kept, a damaged one replaced.
+  const batch = target.registry.batch({ session: target.session });
+  for (const bytes of carriedBlobs(j.records).values()) batch.putBlobNow(bytes);
+  await batch.commit({ syncDirectory: false });
   const folded = await foldStored(target.registry, j, {
     experiment: target.reference,
     known: new Set(target.runs.closedRunIds),

@@ -41,7 +41,7 @@ export interface WriterBlobs {
   discard(pending: readonly TempBlob[]): Promise<void>;
 }
 
-/** What the writer asks of the session that pins a blob (`PinningSession`, `groupedFlush`). */
+/** What the writer asks of the session that pins a blob (`StoreSession`, `groupedFlush`). */
 interface PinningSession {
   pin(digests: readonly Digest[]): void;
   published(digests: readonly Digest[], unflushed: readonly Digest[]): void;
