@@ -219,41 +219,46 @@ export function frame(record: JournalRecord): Buffer[] {
   return [head, ...payload];
 }
 
+/** The buffer {@link frames} writes into, reused while it stays this small. */
+const SCRATCH_KEEP = 1024 * 1024;
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
 /**
  * The frames of several records as one buffer, ready for one `write(2)`: the bytes
- * {@link frame} gives for each, in order, written straight into one allocation (a run's dozen
- * small records cost one buffer, not three each).
+ * {@link frame} gives for each, in order, written in one pass into a buffer this module reuses
+ * (each JSON text encoded once, straight into place). The buffer is valid until the next call:
+ * the caller writes it at once.
  */
 export function frames(records: readonly JournalRecord[]): Buffer {
-  const parts: (string | Buffer[])[] = [];
-  // The exact size (UTF-8 lengths are cheap to count): one allocation, no slack.
-  let capacity = 0;
+  let out = scratch;
+  let off = 0;
+  const room = (n: number): void => {
+    if (off + n <= out.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(off + n, 2 * out.length));
+    out.copy(bigger, 0, 0, off);
+    out = bigger;
+  };
   for (const record of records) {
     if (record.t === 'metrics') {
-      const f = frame(record);
-      for (const b of f) capacity += b.length;
-      parts.push(f);
-    } else {
-      const json = record.t === 'param' ? paramJson(record) : JSON.stringify(record);
-      capacity += 8 + Buffer.byteLength(json, 'utf8');
-      parts.push(json);
-    }
-  }
-  const out = Buffer.allocUnsafe(capacity);
-  let off = 0;
-  for (const part of parts) {
-    if (typeof part === 'string') {
-      const length = out.write(part, off + 8, 'utf8');
-      out.writeUInt32LE(length, off);
-      out.writeUInt32LE(crc32(out.subarray(off + 8, off + 8 + length)), off + 4);
-      off += 8 + length;
-    } else {
-      for (const b of part) {
+      const parts = frame(record);
+      let size = 0;
+      for (const b of parts) size += b.length;
+      room(size);
+      for (const b of parts) {
         out.set(b, off);
         off += b.length;
       }
+      continue;
     }
+    const json = record.t === 'param' ? paramJson(record) : JSON.stringify(record);
+    // At most three UTF-8 bytes a UTF-16 unit.
+    room(8 + 3 * json.length);
+    const length = out.write(json, off + 8, 'utf8');
+    out.writeUInt32LE(length, off);
+    out.writeUInt32LE(crc32(out.subarray(off + 8, off + 8 + length)), off + 4);
+    off += 8 + length;
   }
+  if (out.length <= SCRATCH_KEEP) scratch = out;
   return out.subarray(0, off);
 }
 

@@ -9,7 +9,6 @@
  * `runledger.run` (`application/vnd.runledger.run.v1+json`); both are read.
  * Also: run names (given, or generated like `clever-rabbit-492`) and tag checks.
  */
-import { hash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { RunledgerError } from '../errors.js';
 import { canonicalJson, type JsonValue } from '../oci/canonical-json.js';
@@ -351,11 +350,29 @@ export function generateRunName(
   runId: number,
   taken: ReadonlySet<string>
 ): string {
+  // The reference's hash once, then a few multiplications a run (a SHA-256 cost as much as the
+  // rest of opening a run); names need to look random, not to resist anyone.
+  const base = fnv1a(reference);
   for (let attempt = 0; ; attempt++) {
-    const h = hash('sha256', `${reference}\u0000${runId}\u0000${attempt}`, 'buffer');
-    const name = `${ADJECTIVES[h[0]! % ADJECTIVES.length]}-${ANIMALS[h[1]! % ANIMALS.length]}-${h.readUInt16BE(2) % 1000}`;
+    const h = mix(mix(base ^ runId) ^ attempt);
+    const name = `${ADJECTIVES[(h & 0xff) % ADJECTIVES.length]}-${ANIMALS[((h >>> 8) & 0xff) % ANIMALS.length]}-${(h >>> 16) % 1000}`;
     if (!taken.has(name)) return name;
   }
+}
+
+/** FNV-1a of a string's UTF-16 units, 32 bits. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** A 32-bit integer mixed so that every input bit moves every output bit (murmur3's finalizer). */
+function mix(x: number): number {
+  let h = x >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** The error of a failed run, as recorded. */

@@ -23,7 +23,7 @@ import type { WriteAnswer, WriteGroup } from './blob-writer.js';
 
 /** Writes one blob: temp file, link (no clobber), temp removed. */
 function writeBlob(group: WriteGroup, i: number): void {
-  const blob = group.blobs[i] as WriteGroup['blobs'][number];
+  const blob = blobOf(group, i);
   const target = join(group.blobDir, blob.hex);
   // The group's name (pid and host of this process: GC leaves it alone while we live) + index.
   const temp = join(group.tmpDir, `${group.tempName}${i.toString(16).padStart(4, '0')}`);
@@ -62,6 +62,15 @@ function writeBlob(group: WriteGroup, i: number): void {
   unlinkQuietly(temp);
 }
 
+/** The `i`th blob of a group: its digest in hex and a view of its bytes. */
+function blobOf(group: WriteGroup, i: number): { hex: string; bytes: Uint8Array } {
+  const start = i === 0 ? 0 : (group.ends[i - 1] as number);
+  return {
+    hex: group.hexes.slice(64 * i, 64 * (i + 1)),
+    bytes: new Uint8Array(group.bytes, start, (group.ends[i] as number) - start),
+  };
+}
+
 function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path);
@@ -72,7 +81,7 @@ function unlinkQuietly(path: string): void {
 
 parentPort?.on('message', (group: WriteGroup) => {
   const errors: (string | null)[] = [];
-  for (let i = 0; i < group.blobs.length; i++) {
+  for (let i = 0; i < group.ends.length; i++) {
     try {
       writeBlob(group, i);
       errors.push(null);

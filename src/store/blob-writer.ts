@@ -47,14 +47,23 @@ interface PinningSession {
   published(digests: readonly Digest[], unflushed: readonly Digest[]): void;
 }
 
-/** A group of blobs for the thread: written in order, answered together. @internal */
+/**
+ * A group of blobs for the thread: written in order, answered together. Packed (one buffer, one
+ * string) and the buffer transferred: a message of many small objects costs more to clone than
+ * writing them does. @internal
+ */
 export interface WriteGroup {
   readonly id: number;
   readonly blobDir: string;
   readonly tmpDir: string;
   /** Its temp files' name, less a 4-hex-digit index (see `store/owner`'s `ownedTempName`). */
   readonly tempName: string;
-  readonly blobs: readonly { readonly hex: string; readonly bytes: Uint8Array }[];
+  /** The blobs' SHA-256 digests in hex, one after another (64 characters each). */
+  readonly hexes: string;
+  /** Where each blob's bytes end in {@link WriteGroup.bytes} (the first starts at 0). */
+  readonly ends: readonly number[];
+  /** Every blob's bytes, one after another. */
+  readonly bytes: ArrayBuffer;
 }
 
 /** The thread's answer to a group: per blob, null or why it could not be written. @internal */
@@ -71,6 +80,8 @@ const QUEUE_MAX_BLOBS = 256;
 const GROUP_MAX = 64;
 /** How long a group gathers blobs before it is sent (their bytes are in a journal meanwhile). */
 const GROUP_DELAY_MS = 5;
+
+const PREFIX = 'sha256:';
 
 const THREAD_PROGRAM = new URL('./blob-writer-thread.js', import.meta.url);
 
@@ -259,17 +270,31 @@ export class BlobWriter {
       return;
     }
     const id = nextGroup++;
+    let size = 0;
+    for (const e of entries) size += e.bytes.byteLength;
+    const bytes = new Uint8Array(size);
+    const ends: number[] = [];
+    let hexes = '';
+    let off = 0;
+    for (const e of entries) {
+      bytes.set(e.bytes, off);
+      off += e.bytes.byteLength;
+      ends.push(off);
+      hexes += e.digest.slice(PREFIX.length);
+    }
     const group: WriteGroup = {
       id,
       blobDir: this.#blobs.blobDir,
       tmpDir: this.#blobs.tmpDir,
       tempName: ownedTempName('blob'),
-      blobs: entries.map((e) => ({ hex: e.digest.slice('sha256:'.length), bytes: e.bytes })),
+      hexes,
+      ends,
+      bytes: bytes.buffer,
     };
     for (const e of entries) e.state = 'sent';
     inFlight.set(id, { writer: this, entries });
     worker.ref(); // a group in flight keeps the process alive, as any pending I/O would
-    worker.postMessage(group);
+    worker.postMessage(group, [bytes.buffer]);
   }
 
   /** The thread answered a group: written blobs go to their session (to flush), failed ones wait. */

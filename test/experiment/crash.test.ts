@@ -16,6 +16,7 @@ import { AutosavePolicy, listExperimentCheckpoints } from '../../src/experiment/
 import {
   decodeValue,
   encodeValue,
+  frame as frameParts,
   frames,
   journalDir,
   parseJournal,
@@ -717,6 +718,44 @@ describe('journal frames', () => {
     await a.finish();
     await b.finish();
     await exp.commit();
+  });
+
+  it('frames records of any size in one buffer each call, every one read back as written', () => {
+    const header: JournalRecord = { t: 'header', v: 1, reference: NAME, pid: 1, host: 'h', at: 1 };
+    const points = 5000; // 28 bytes a point: a frame past the first buffer's 64 KiB
+    const metrics: JournalRecord = {
+      t: 'metrics',
+      run: 0,
+      names: ['loss'],
+      ids: new Uint32Array(points),
+      steps: Float64Array.from({ length: points }, (_, i) => i),
+      ts: Float64Array.from({ length: points }, (_, i) => 1000 + i),
+      values: Float64Array.from({ length: points }, (_, i) => i / 7),
+      at: 2,
+    };
+    const batches: JournalRecord[][] = [
+      [header, { t: 'open', run: 0, name: 'naïve-ラン-🚀', tags: { k: 'é' }, at: 3 }],
+      [
+        { t: 'param', run: 0, name: 'α', value: 'x'.repeat(40_000), at: 4 },
+        metrics,
+        { t: 'ann', key: 'k', value: '終', at: 5 },
+      ],
+      [{ t: 'param', run: 0, name: 'b', value: 1.5, at: 6 }],
+    ];
+    const written: Buffer[] = [];
+    // Each call's buffer is copied before the next call (it is reused), as a write would.
+    for (const b of batches) written.push(Buffer.from(frames(b)));
+    const j = parseJournal('x.journal', Buffer.concat(written))!;
+    expect(j.torn).toBe(false);
+    const plain = (r: JournalRecord): unknown =>
+      r.t === 'metrics' ? { ...r, ids: [...r.ids], values: [...r.values] } : r;
+    const all = batches.flat();
+    expect(j.records.map(plain)).toEqual(all.slice(1).map(plain));
+    // The same bytes as framing each record on its own.
+    const whole = Buffer.concat(
+      all.map((r) => (r.t === 'metrics' ? Buffer.concat(frameParts(r)) : Buffer.from(frames([r]))))
+    );
+    expect(Buffer.concat(written).equals(whole)).toBe(true);
   });
 
   it('reads metric points from binary frames and from the base64 JSON frames of earlier versions', async () => {
