@@ -155,6 +155,28 @@ export function serializeExperimentConfig(config: ExperimentConfig): Uint8Array 
  * ```
  */
 export function serializeRunConfig(r: RunConfig): string {
+  // Most runs: no outcome, trace, solves or samplings, attachments without file names, their
+  // names in order. Written directly (a checkpoint writes one per run closed since the last).
+  if (
+    r.reason === undefined &&
+    r.trace === undefined &&
+    r.solves.length === 0 &&
+    r.samplings.length === 0 &&
+    r.attachments.filenames.size === 0
+  ) {
+    let entries = '';
+    let last: string | undefined;
+    for (const [name, index] of r.attachments.entries) {
+      if (last !== undefined && byteOrder(last, name) >= 0) return generalRunConfig(r);
+      entries += `${entries.length > 0 ? ',' : ''}${str(name)}:${index}`;
+      last = name;
+    }
+    return `{"run_id":${r.runId},"status":${str(r.status)},"attachments":{"entries":{${entries}}},"solves":[],"samplings":[]}`;
+  }
+  return generalRunConfig(r);
+}
+
+function generalRunConfig(r: RunConfig): string {
   return object([
     ['run_id', String(r.runId)],
     ['status', str(r.status)],

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import {
   parseExperimentConfig,
   serializeExperimentConfig,
+  serializeRunConfig,
   type ExperimentConfig,
+  type RunConfig,
 } from '../../src/experiment/config.js';
 import { Experiment } from '../../src/experiment/experiment.js';
 import { encodeRunParameters, ParameterTable } from '../../src/experiment/parameters.js';
@@ -201,6 +203,49 @@ describe('parseExperimentConfig (OMMX loader rules)', () => {
     });
     const text = new TextDecoder().decode(serializeExperimentConfig(c));
     expect(text).toContain('{"entries":{"10":0,"9":0,"a":0,"b":0}}');
+  });
+
+  it('writes plain runs (attachments only) as the general writer does, names in byte order', () => {
+    const run = (runId: number, entries: [string, number][]): RunConfig => ({
+      runId,
+      status: 'finished',
+      attachments: { entries: new Map(entries), filenames: new Map() },
+      solves: [],
+      samplings: [],
+    });
+    const runs = [
+      run(0, []),
+      run(1, [['result', 3]]),
+      run(2, [
+        ['a', 4],
+        ['b"\u00e9', 5],
+      ]),
+      // Out of byte order as given (and a lone surrogate, which UTF-8 writes as U+FFFD).
+      run(3, [
+        ['b', 6],
+        ['a', 7],
+        ['\ud800', 8],
+        ['\u{10000}', 9],
+      ]),
+    ];
+    expect(runs.map(serializeRunConfig)).toEqual([
+      '{"run_id":0,"status":"finished","attachments":{"entries":{}},"solves":[],"samplings":[]}',
+      '{"run_id":1,"status":"finished","attachments":{"entries":{"result":3}},"solves":[],"samplings":[]}',
+      '{"run_id":2,"status":"finished","attachments":{"entries":{"a":4,"b\\"é":5}},"solves":[],"samplings":[]}',
+      '{"run_id":3,"status":"finished","attachments":{"entries":{"a":7,"b":6,"\\ud800":8,"𐀀":9}},"solves":[],"samplings":[]}',
+    ]);
+    // What the reader makes of them: the same runs.
+    const layers = [...Array.from({ length: 10 }, () => LAYERS[0]!), LAYERS[7]!];
+    const back = parse(
+      {
+        status: 'finished',
+        attachments: { entries: {} },
+        run_parameters: 10,
+        runs: runs.map((r) => JSON.parse(serializeRunConfig(r)) as unknown),
+      },
+      layers
+    );
+    expect(back.runs).toEqual(runs);
   });
 });
 
