@@ -230,13 +230,37 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
  * the caller writes it at once.
  */
 export function frames(records: readonly JournalRecord[]): Buffer {
-  let out = scratch;
+  // A call made while another one runs (a value's toJSON logging something) gets a buffer of
+  // its own.
+  const reused = !framing;
+  let out = reused ? scratch : Buffer.allocUnsafe(4096);
+  let off = 0;
+  framing = true;
+  try {
+    off = writeFrames(records, out, (bigger) => (out = bigger));
+  } finally {
+    if (reused) framing = false;
+  }
+  if (reused && out.length <= SCRATCH_KEEP) scratch = out;
+  return out.subarray(0, off);
+}
+
+let framing = false;
+
+/** Writes the frames of `records` into `out` (growing it through `grown`); the bytes written. */
+function writeFrames(
+  records: readonly JournalRecord[],
+  start: Buffer,
+  grown: (bigger: Buffer) => void
+): number {
+  let out = start;
   let off = 0;
   const room = (n: number): void => {
     if (off + n <= out.length) return;
     const bigger = Buffer.allocUnsafe(Math.max(off + n, 2 * out.length));
     out.copy(bigger, 0, 0, off);
     out = bigger;
+    grown(bigger);
   };
   for (const record of records) {
     if (record.t === 'metrics') {
@@ -258,8 +282,7 @@ export function frames(records: readonly JournalRecord[]): Buffer {
     out.writeUInt32LE(crc32(out.subarray(off + 8, off + 8 + length)), off + 4);
     off += 8 + length;
   }
-  if (out.length <= SCRATCH_KEEP) scratch = out;
-  return out.subarray(0, off);
+  return off;
 }
 
 /**

@@ -756,6 +756,20 @@ describe('journal frames', () => {
       all.map((r) => (r.t === 'metrics' ? Buffer.concat(frameParts(r)) : Buffer.from(frames([r]))))
     );
     expect(Buffer.concat(written).equals(whole)).toBe(true);
+    // A call made inside another (a value's toJSON framing something) leaves the outer intact.
+    let inner: Buffer | undefined;
+    const sneaky = {
+      toJSON: () => {
+        inner = Buffer.from(frames([{ t: 'ann', key: 'inner', value: 'y'.repeat(300), at: 8 }]));
+        return 'v';
+      },
+    } as unknown as string;
+    const outer = frames([header, { t: 'ann', key: 'outer', value: sneaky, at: 9 }]);
+    const both = parseJournal('x.journal', Buffer.concat([outer, inner!.subarray(0)]))!;
+    expect(both.records).toEqual([
+      { t: 'ann', key: 'outer', value: 'v', at: 9 },
+      { t: 'ann', key: 'inner', value: 'y'.repeat(300), at: 8 },
+    ]);
   });
 
   it('reads metric points from binary frames and from the base64 JSON frames of earlier versions', async () => {
