@@ -221,7 +221,7 @@ export function frame(record: JournalRecord): Buffer[] {
 
 /** The buffer {@link frames} writes into, reused while it stays this small. */
 const SCRATCH_KEEP = 1024 * 1024;
-let scratch = Buffer.allocUnsafe(64 * 1024);
+let scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * The frames of several records as one buffer, ready for one `write(2)`: the bytes
@@ -233,7 +233,7 @@ export function frames(records: readonly JournalRecord[]): Buffer {
   // A call made while another one runs (a value's toJSON logging something) gets a buffer of
   // its own.
   const reused = !framing;
-  let out = reused ? scratch : Buffer.allocUnsafe(4096);
+  let out: Buffer = reused ? scratch : Buffer.allocUnsafe(4096);
   let off = 0;
   framing = true;
   try {
