@@ -144,9 +144,12 @@ function* foldedDigests(
 export async function replayJournal(target: ReplayTarget, j: JournalContents): Promise<void> {
   // The small blobs the dead process's background writer may not have written (or a power loss
   // took): their bytes are in the journal. A copy in the store is kept, a damaged one replaced.
-  const batch = target.registry.batch({ session: target.session });
-  for (const bytes of carriedBlobs(j.records).values()) batch.putBlobNow(bytes);
-  await batch.commit({ syncDirectory: false });
+  const carried = carriedBlobs(j.records);
+  if (carried.size > 0) {
+    const batch = target.registry.batch({ session: target.session });
+    for (const bytes of carried.values()) batch.putBlobNow(bytes);
+    await batch.commit({ syncDirectory: false });
+  }
   const folded = await foldStored(target.registry, j, {
     experiment: target.reference,
     known: new Set(target.runs.closedRunIds),

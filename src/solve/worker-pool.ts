@@ -80,8 +80,6 @@ interface Thread {
 /** The thread program, compiled. */
 const THREAD_PROGRAM = new URL('./worker-thread.js', import.meta.url);
 
-export { runnableModule };
-
 /**
  * A pool of worker threads running solver calls (see the module comment).
  *

@@ -12,7 +12,8 @@ import { SampleSet } from '../ommx/sample-set.js';
 import { Solution } from '../ommx/solution.js';
 import type { SampleSetData, SolutionData } from '../ommx/types.js';
 import type { SolveContext, WorkerEntry } from './adapter.js';
-import { runnableModule, solvePool } from './worker-pool.js';
+import { runnableModule } from '../store/threads.js';
+import { solvePool } from './worker-pool.js';
 
 /**
  * Solves `instance` in a thread of the solve pool: the thread runs `entry`'s function with a copy
