@@ -6,7 +6,7 @@
 // A bench file exports `cases`: [{ name, unit, higherIsBetter, targetRatio?, async run(ctx) }],
 // where run resolves to { ours, peer, peerName, checks?, extra? }. `checks` are extra targets,
 // [{ label, value, pass }]; `extra` is free-form and printed as key=value.
-// ctx = { scratch, repoRoot, log }: scratch is an empty directory removed after the case.
+// ctx = { scratch, repoRoot, log }: scratch is an empty directory, removed when the bench ends.
 //
 // Scratch data goes to os.tmpdir() when it is on the repository's file system, else next to the
 // repository (or under $RUNLEDGER_BENCH_DIR when set), and is removed on exit, error or signal.
@@ -157,9 +157,11 @@ for (const [i, { file, c }] of selected.entries()) {
     failed = true;
     row.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
     rows.push([c.name, 'ERROR', '', '', '', '', e instanceof Error ? e.message : String(e)]);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
   }
+  // The case's files stay until the bench ends (cleanup): deleting tens of thousands of files
+  // slows the file creations of the next minutes on an ext4 without a journal (it skips inodes
+  // freed in the last minute, five while their inode-table block is dirty, checking each), and
+  // that would fall on the next case.
   results.push(row);
 }
 
