@@ -5,8 +5,18 @@
  * holds and writes each into the store the way the main thread would — a temp file, then a link
  * under its digest (never replacing a good blob; a damaged one is replaced) — and answers, per
  * blob, null or why it could not. The main thread pinned every blob of a group before sending it.
- * No imports of runledger's own: the thread loads nothing but Node's `fs`.
+ * It loads nothing of runledger's but {@link SlowCreations} (`store/slow-creations`).
+ *
+ * When creating files is slow, the thread flushes the file system after a group (when: {@link
+ * SlowCreations}): an ext4 without a journal does not reuse an inode freed in the last minute —
+ * five minutes while the inode's table block is dirty — and checks every such inode on each file
+ * creation, so minutes after thousands of files were deleted (a `gc`, an `rm -r`) each blob took
+ * 300–900 µs where it takes 20–30. A flush cleans those blocks: the freed inodes older than a
+ * minute are taken again and the scans stay short (measured after a bench run's clean-up: 2,649
+ * → 9,068 runs/s recording). A flush that does not help (the first minute, a slow disk) makes the
+ * thread wait longer before the next.
  */
+import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   linkSync,
@@ -20,6 +30,7 @@ import {
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import type { WriteAnswer, WriteGroup } from './blob-writer.js';
+import { SlowCreations } from './slow-creations.js';
 
 /** Writes one blob: temp file, link (no clobber), temp removed. */
 function writeBlob(group: WriteGroup, i: number): void {
@@ -79,7 +90,21 @@ function unlinkQuietly(path: string): void {
   }
 }
 
+/** `syncfs(2)` of the file system holding `dir` (coreutils `sync -f`; Linux only, else nothing). */
+function flushFileSystem(dir: string): void {
+  if (process.platform !== 'linux') return;
+  spawnSync('sync', ['-f', dir], { stdio: 'ignore', timeout: 60_000 });
+}
+
+const slow = new SlowCreations();
+/**
+ * Set by the kill tests (`RUNLEDGER_TEST_FLUSH_EVERY_GROUP=1`): a flush after every group, as if
+ * creating files were always slow, so that the path is killed at random moments too.
+ */
+const FLUSH_EVERY_GROUP = process.env['RUNLEDGER_TEST_FLUSH_EVERY_GROUP'] === '1';
+
 parentPort?.on('message', (group: WriteGroup) => {
+  const started = performance.now();
   const errors: (string | null)[] = [];
   for (let i = 0; i < group.ends.length; i++) {
     try {
@@ -91,4 +116,8 @@ parentPort?.on('message', (group: WriteGroup) => {
   }
   const answer: WriteAnswer = { id: group.id, errors };
   parentPort?.postMessage(answer);
+  // After the answer: the flush adds nothing the main thread waits for.
+  if (slow.afterGroup(errors.length, (performance.now() - started) * 1000) || FLUSH_EVERY_GROUP) {
+    flushFileSystem(group.blobDir);
+  }
 });

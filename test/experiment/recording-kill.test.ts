@@ -53,7 +53,13 @@ describe('recording at full speed, killed at random moments with gc beside it', 
     for (let iteration = 0; iteration < ITERATIONS; iteration++) {
       const root = await tempDir();
       const where = `iteration ${iteration} (seed ${seed})`;
-      const child = startNode([CHILD, DIST_INDEX, NAME], { RUNLEDGER_HOME: root });
+      // Every other iteration, the blob writer flushes the file system after each group (as it
+      // does when creating files is slow), so that the flush is killed at random moments too.
+      const flushEveryGroup = iteration % 2 === 1 ? { RUNLEDGER_TEST_FLUSH_EVERY_GROUP: '1' } : {};
+      const child = startNode([CHILD, DIST_INDEX, NAME], {
+        RUNLEDGER_HOME: root,
+        ...flushEveryGroup,
+      });
       await child.waitFor('ready');
       const gcRegistry = await LocalRegistry.open(root);
       let stop = false;
