@@ -8,9 +8,22 @@
 // [{ label, value, pass }]; `extra` is free-form and printed as key=value.
 // ctx = { scratch, repoRoot, log }: scratch is an empty directory, removed when the bench ends.
 //
-// Scratch data goes to os.tmpdir() when it is on the repository's file system, else next to the
-// repository (or under $RUNLEDGER_BENCH_DIR when set), and is removed on exit, error or signal.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Scratch data goes next to the repository (on its file system), or to os.tmpdir() when that
+// directory cannot be written (or under $RUNLEDGER_BENCH_DIR when set), and is removed on exit,
+// error or signal. Not os.tmpdir() first: the test suite creates and deletes its many thousands of
+// files there, and ext4 puts a directory's files in block groups near it — on an ext4 without a
+// journal, files created among inodes freed in the last minutes are slow to create, and a bench
+// run right after the tests would measure that.
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -42,9 +55,12 @@ if (!existsSync(join(repoRoot, 'dist', 'src', 'index.js'))) {
 function pickScratchBase() {
   const override = process.env['RUNLEDGER_BENCH_DIR'];
   if (override !== undefined && override !== '') return resolve(override);
-  // Same device number = same file system as the repository; /tmp may be tmpfs or another disk.
-  if (statSync(tmpdir()).dev === statSync(repoRoot).dev) return tmpdir();
-  return dirname(repoRoot);
+  try {
+    accessSync(dirname(repoRoot), constants.W_OK);
+    return dirname(repoRoot);
+  } catch {
+    return tmpdir();
+  }
 }
 
 const scratchRoot = join(pickScratchBase(), `.runledger-bench-${process.pid}`);
