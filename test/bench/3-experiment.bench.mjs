@@ -24,7 +24,8 @@
 // second in the background plus one at the end (the default durability's grouped flush). It is
 // what a single-threaded implementation of this artifact layout pays on this disk (ours writes
 // small blobs from a second thread, the journal holding their bytes meanwhile, so it may pass it
-// when the disk is quick to create files). It is reported beside the ratio, not in it.
+// when the disk is quick to create files; and that thread flushes the file system when creating
+// files is slow, which the floor does not). It is reported beside the ratio, not in it.
 //
 // RUNLEDGER_BENCH_RUNS overrides the number of runs (default 10000) for quick runs;
 // RUNLEDGER_BENCH_TRIALS the number of trials per side (default 5).
