@@ -1,5 +1,5 @@
-// Installs the real components the test suites use (Debian's docker-registry, skopeo, zstd, chromium and firefox-esr) when
-// they are missing and we run as root. Otherwise prints which suites will be skipped and why.
+// Installs the real components the test suites use (Debian's docker-registry, skopeo, zstd, chromium and firefox-esr, and
+// zsh and fish for the completion scripts) when they are missing and we run as root. Otherwise prints which suites will be skipped and why.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 const tools = [
@@ -8,6 +8,8 @@ const tools = [
   { bin: 'zstd', pkg: 'zstd' },
   { bin: 'chromium', pkg: 'chromium' },
   { bin: 'firefox-esr', pkg: 'firefox-esr' },
+  { bin: 'zsh', pkg: 'zsh' },
+  { bin: 'fish', pkg: 'fish' },
 ];
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const missing = tools.filter((t) => !has(t.bin));
