@@ -101,7 +101,7 @@ export function largeFileCase({ name, child, verb, rssLabel }) {
 
       const peerBest = Math.min(...peerRuns);
       const oursBest = Math.min(...ourRuns.map((r) => r.seconds));
-      // The worst peak RSS of our trials (maxRSS is KiB on Linux).
+      // The worst peak RSS of our trials (KiB).
       const rssMB = (Math.max(...ourRuns.map((r) => r.maxRssKiB)) * 1024) / MB;
       const rssBeforeMB = (Math.max(...ourRuns.map((r) => r.maxRssBeforeKiB)) * 1024) / MB;
       return {

@@ -46,7 +46,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { MB, benchParams, fmt, run, syncAll } from './lib.mjs';
+import { benchParams, fmt, MB, peakRssKiB, run, syncAll } from './lib.mjs';
 
 const COUNT = Number(process.env['RUNLEDGER_BENCH_RUNS'] ?? 10_000);
 const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 5));
@@ -104,7 +104,7 @@ function naiveJsonFiles(dir, work) {
   const seconds = (performance.now() - t0) / 1000;
   const files = readdirSync(dir).length;
   if (files !== work.length) throw new Error(`the peer wrote ${files} files`);
-  return { seconds, maxRssKiB: process.resourceUsage().maxRSS };
+  return { seconds, maxRssKiB: peakRssKiB() };
 }
 
 /** `sync -f <dir>`: the file system holding dir flushed (what our grouped flush runs). */
@@ -182,7 +182,7 @@ async function formatFloor(root, work) {
   const seconds = (performance.now() - t0) / 1000;
   const files = readdirSync(blobs).length;
   if (files !== work.length) throw new Error(`the format floor wrote ${files} blobs`);
-  return { seconds, maxRssKiB: process.resourceUsage().maxRSS };
+  return { seconds, maxRssKiB: peakRssKiB() };
 }
 
 /** Ours: every run through exp.run, then commit. Times recording and commit separately. */
@@ -208,7 +208,7 @@ async function recordExperiment(dist, root, work) {
     close += performance.now() - fnEnd;
   }
   const t1 = performance.now();
-  const maxRssRecordKiB = process.resourceUsage().maxRSS;
+  const maxRssRecordKiB = peakRssKiB();
   const sealed = await exp.commit();
   const t2 = performance.now();
 
@@ -233,7 +233,7 @@ async function recordExperiment(dist, root, work) {
     manifestBytes: sealed.descriptor.size,
     rssBefore,
     maxRssRecordKiB,
-    maxRssKiB: process.resourceUsage().maxRSS,
+    maxRssKiB: peakRssKiB(),
   };
 }
 
@@ -259,7 +259,7 @@ async function side(which, ctx, dir) {
   return JSON.parse(r.stdout.trim().split('\n').at(-1));
 }
 
-const kibToMB = (kib) => (kib * 1024) / MB; // maxRSS is KiB on Linux
+const kibToMB = (kib) => (kib * 1024) / MB; // peak RSS figures are in KiB
 
 /** The middle value (the lower middle of an even count), the same rule for every side. */
 const median = (values) => values.toSorted((a, b) => a - b)[(values.length - 1) >> 1];

@@ -97,7 +97,7 @@ async function buildRegistry(root, log) {
 const blobName = (b) => `blobs/sha256/${b.digest.slice('sha256:'.length)}`;
 const seconds = (runs) => runs.map((s) => Number(s.toFixed(3)));
 const rssChecks = (ourRuns) => {
-  // The worst peak RSS of our trials (maxRSS is KiB on Linux).
+  // The worst peak RSS of our trials (KiB).
   const rssMB = (Math.max(...ourRuns.map((r) => r.maxRssKiB)) * 1024) / MB;
   return {
     rssBeforeMB: (Math.max(...ourRuns.map((r) => r.maxRssBeforeKiB)) * 1024) / MB,

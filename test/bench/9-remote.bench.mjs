@@ -19,7 +19,7 @@
 //          dir>:<tag>` followed by `sync -f <dir>`, since skopeo does not make its output durable
 //          and ours does.
 // peak RSS: a 2 GiB artifact (one 1.5 GiB layer + 512 layers of 1 MiB) pushed and pulled once
-//          by each side; ours from process.resourceUsage().maxRSS in the child, skopeo's from
+//          by each side; ours from peakRssKiB() in the child, skopeo's from
 //          `/usr/bin/time -f %M` (or VmHWM polled in /proc when time is missing).
 // resumed pull: the 1,000-blob artifact pulled through outage-proxy.mjs, which answers 503 to
 //          everything once it has served half of the blobs; then pulled again with the proxy
@@ -45,7 +45,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalRegistry, pullArtifact } from '../../dist/src/index.js';
-import { children, commandLine, fmt, MB, run, syncAll } from './lib.mjs';
+import { children, commandLine, fmt, MB, peakRssKiB, run, syncAll } from './lib.mjs';
 import { startOutageProxy } from './outage-proxy.mjs';
 import { checkRegistry, startRegistry } from './registry-server.mjs';
 

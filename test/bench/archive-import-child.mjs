@@ -4,10 +4,11 @@
 // timing only that call. Afterwards (not timed) it resolves the published reference and checks
 // that every blob of the manifest is in the store with its declared size. Prints one JSON line:
 // { seconds, reference, digest, resolved, blobs, blobBytes, maxRssKiB, maxRssBeforeKiB }
-// (maxRSS is in KiB on Linux).
+// (peak RSS in KiB: peakRssKiB in lib.mjs).
 //
 //   node test/bench/archive-import-child.mjs <archive> <registry-root>
 import { importArchive, LocalRegistry } from '../../dist/src/index.js';
+import { peakRssKiB } from './lib.mjs';
 
 const [archive, root] = process.argv.slice(2);
 if (archive === undefined || root === undefined) {
@@ -16,11 +17,11 @@ if (archive === undefined || root === undefined) {
 }
 
 const registry = await LocalRegistry.open(root);
-const maxRssBeforeKiB = process.resourceUsage().maxRSS;
+const maxRssBeforeKiB = peakRssKiB();
 const t0 = performance.now();
 const { reference, descriptor } = await importArchive(registry, archive);
 const seconds = (performance.now() - t0) / 1000;
-const maxRssKiB = process.resourceUsage().maxRSS;
+const maxRssKiB = peakRssKiB();
 
 const resolved = await registry.resolve(reference);
 const { manifest } = await registry.readManifest(resolved.digest);

@@ -1,5 +1,6 @@
 // Helpers shared by the benchmark runner and the *.bench.mjs files (not a bench file itself).
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 /** Child processes started by the benchmarks, killed (by pid) when the runner is interrupted. */
 export const children = new Set();
@@ -97,4 +98,22 @@ export function benchParams(i, count) {
     ['presolve', i % 2 === 0],
     ['warm_start', i % 3 === 1],
   ];
+}
+
+/**
+ * This process's peak resident set size in KiB since it started: VmHWM of /proc/self/status where
+ * there is one. Not `process.resourceUsage().maxRSS` alone: on Linux that keeps the parent's RSS
+ * at fork time (exec records the forked copy's high-water mark), so a child of the runner (92 MB
+ * once it has loaded the bench files, 519 MB late in a full run) reported at least that, whatever
+ * it used itself.
+ * @returns {number}
+ */
+export function peakRssKiB() {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m !== null) return Number(m[1]);
+  } catch {
+    // no procfs (macOS): getrusage, which has no such carry-over there
+  }
+  return process.resourceUsage().maxRSS;
 }

@@ -2,7 +2,7 @@
 // dist/, timing only that call, with every HTTP request counted by method. Prints one JSON line:
 // { seconds, digest, blobs, bytes, upToDate, requests, maxRssKiB, maxRssBeforeKiB }
 // (requests by method, from the undici and node:http diagnostics channels)
-// (maxRSS is in KiB on Linux).
+// (peak RSS in KiB: peakRssKiB in lib.mjs).
 //
 //   node test/bench/remote-child.mjs push <store root> <local reference> <target reference>
 //   node test/bench/remote-child.mjs pull <store root> <remote reference>
@@ -11,6 +11,7 @@
 // "RSS before call").
 import diagnostics from 'node:diagnostics_channel';
 import { LocalRegistry, pullArtifact, pushArtifact } from '../../dist/src/index.js';
+import { peakRssKiB } from './lib.mjs';
 
 const [verb, root, ref, target] = process.argv.slice(2);
 if (
@@ -34,14 +35,14 @@ diagnostics.subscribe('undici:request:create', ({ request }) => count(request.me
 diagnostics.subscribe('http.client.request.start', ({ request }) => count(request.method));
 
 const registry = await LocalRegistry.open(root);
-const maxRssBeforeKiB = process.resourceUsage().maxRSS;
+const maxRssBeforeKiB = peakRssKiB();
 const t0 = performance.now();
 const report =
   verb === 'push'
     ? await pushArtifact(ref, target, { registry })
     : await pullArtifact(ref, { registry });
 const seconds = (performance.now() - t0) / 1000;
-const maxRssKiB = process.resourceUsage().maxRSS;
+const maxRssKiB = peakRssKiB();
 process.stdout.write(
   JSON.stringify({
     seconds,
