@@ -1,7 +1,7 @@
 // Case: the demo's 32-trial LP/MIP grid (HiGHS, time limits 0.05 s and 5 s) as a sweep with
 // concurrency = the number of cores — ours — against the same trials one by one (concurrency 1),
-// measured in the same run. Target: a speed-up of at least 0.9 × cores. Needs the optional
-// `highs` package.
+// measured in the same run, three trials a side alternated and the median of each reported.
+// Target: a speed-up of at least 0.9 × cores. Needs the optional `highs` package.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Experiment, LocalRegistry } from '../../dist/src/index.js';
@@ -9,6 +9,11 @@ import { demoConfigs, demoTrial } from '../../dist/src/cli/demo-study.js';
 import { fmt } from './lib.mjs';
 
 const CORES = availableParallelism();
+/** Trials a side (RUNLEDGER_BENCH_TRIALS overrides), alternated; the median of each is reported. */
+const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 3));
+
+/** The middle value (the lower middle of an even count). */
+const median = (values) => values.toSorted((a, b) => a - b)[(values.length - 1) >> 1];
 
 async function sweep(registry, tag, concurrency) {
   const exp = await Experiment.create(`bench.local/sweep/demo:${tag}`, {
@@ -35,14 +40,27 @@ export const cases = [
       const registry = await LocalRegistry.open(join(ctx.scratch, 'store'));
       // Warm: HiGHS's WebAssembly compiled (in every worker) before either side is timed.
       await sweep(registry, 'warm', CORES);
-      const serial = await sweep(registry, 'serial', 1);
-      const parallel = await sweep(registry, 'parallel', CORES);
-      ctx.log(`one by one ${fmt(serial)} s, ${CORES} at once ${fmt(parallel)} s`);
+      const serials = [];
+      const parallels = [];
+      for (let t = 0; t < TRIALS; t++) {
+        serials.push(await sweep(registry, `serial-${t}`, 1));
+        parallels.push(await sweep(registry, `parallel-${t}`, CORES));
+        ctx.log(
+          `trial ${t + 1}: one by one ${fmt(serials[t])} s, ${CORES} at once ${fmt(parallels[t])} s`
+        );
+      }
+      const serial = median(serials);
+      const parallel = median(parallels);
       return {
         ours: parallel,
         peer: serial,
         peerName: 'the same trials one by one (concurrency 1, same run)',
-        extra: { cores: CORES, 'speed-up': fmt(serial / parallel) },
+        extra: {
+          cores: CORES,
+          'speed-up': fmt(serial / parallel),
+          'one by one s': serials.map((x) => Number(x.toFixed(3))),
+          'at once s': parallels.map((x) => Number(x.toFixed(3))),
+        },
       };
     },
   },
