@@ -222,6 +222,8 @@ export function frame(record: JournalRecord): Buffer[] {
 /** The buffer {@link frames} writes into, reused while it stays this small. */
 const SCRATCH_KEEP = 1024 * 1024;
 let scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+/** A {@link frames} call is writing into {@link scratch}. */
+let framing = false;
 
 /**
  * The frames of several records as one buffer, ready for one `write(2)`: the bytes
@@ -232,27 +234,25 @@ let scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 export function frames(records: readonly JournalRecord[]): Buffer {
   // A call made while another one runs (a value's toJSON logging something) gets a buffer of
   // its own.
-  const reused = !framing;
-  let out: Buffer = reused ? scratch : Buffer.allocUnsafe(4096);
-  let off = 0;
+  if (framing) {
+    const { out, length } = writeFrames(records, Buffer.allocUnsafe(4096));
+    return out.subarray(0, length);
+  }
   framing = true;
   try {
-    off = writeFrames(records, out, (bigger) => (out = bigger));
+    const { out, length } = writeFrames(records, scratch);
+    if (out.length <= SCRATCH_KEEP) scratch = out;
+    return out.subarray(0, length);
   } finally {
-    if (reused) framing = false;
+    framing = false;
   }
-  if (reused && out.length <= SCRATCH_KEEP) scratch = out;
-  return out.subarray(0, off);
 }
 
-let framing = false;
-
-/** Writes the frames of `records` into `out` (growing it through `grown`); the bytes written. */
+/** Writes the frames of `records` into `start`, or a larger copy of it: that buffer and the length. */
 function writeFrames(
   records: readonly JournalRecord[],
-  start: Buffer,
-  grown: (bigger: Buffer) => void
-): number {
+  start: Buffer
+): { out: Buffer; length: number } {
   let out = start;
   let off = 0;
   const room = (n: number): void => {
@@ -260,7 +260,6 @@ function writeFrames(
     const bigger = Buffer.allocUnsafe(Math.max(off + n, 2 * out.length));
     out.copy(bigger, 0, 0, off);
     out = bigger;
-    grown(bigger);
   };
   for (const record of records) {
     if (record.t === 'metrics') {
@@ -282,7 +281,7 @@ function writeFrames(
     out.writeUInt32LE(crc32(out.subarray(off + 8, off + 8 + length)), off + 4);
     off += 8 + length;
   }
-  return off;
+  return { out, length: off };
 }
 
 /**

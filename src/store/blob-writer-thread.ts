@@ -5,7 +5,7 @@
  * holds and writes each into the store the way the main thread would — a temp file, then a link
  * under its digest (never replacing a good blob; a damaged one is replaced) — and answers, per
  * blob, null or why it could not. The main thread pinned every blob of a group before sending it.
- * It loads nothing of runledger's but {@link SlowCreations} (`store/slow-creations`).
+ * Of runledger's own it loads only `store/slow-creations` and `store/flush`.
  *
  * When creating files is slow, the thread flushes the file system after a group (when: {@link
  * SlowCreations}): an ext4 without a journal does not reuse an inode freed in the last minute —
@@ -16,7 +16,6 @@
  * → 9,068 runs/s recording). A flush that does not help (the first minute, a slow disk) makes the
  * thread wait longer before the next.
  */
-import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   linkSync,
@@ -30,6 +29,7 @@ import {
 import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import type { WriteAnswer, WriteGroup } from './blob-writer.js';
+import { syncFileSystemSync } from './flush.js';
 import { SlowCreations } from './slow-creations.js';
 
 /** Writes one blob: temp file, link (no clobber), temp removed. */
@@ -90,12 +90,6 @@ function unlinkQuietly(path: string): void {
   }
 }
 
-/** `syncfs(2)` of the file system holding `dir` (coreutils `sync -f`; Linux only, else nothing). */
-function flushFileSystem(dir: string): void {
-  if (process.platform !== 'linux') return;
-  spawnSync('sync', ['-f', dir], { stdio: 'ignore', timeout: 60_000 });
-}
-
 const slow = new SlowCreations();
 /**
  * Set by the kill tests (`RUNLEDGER_TEST_FLUSH_EVERY_GROUP=1`): a flush after every group, as if
@@ -118,6 +112,6 @@ parentPort?.on('message', (group: WriteGroup) => {
   parentPort?.postMessage(answer);
   // After the answer: the flush adds nothing the main thread waits for.
   if (slow.afterGroup(errors.length, (performance.now() - started) * 1000) || FLUSH_EVERY_GROUP) {
-    flushFileSystem(group.blobDir);
+    syncFileSystemSync(group.blobDir); // where it cannot run, the next groups say it did not help
   }
 });

@@ -22,7 +22,7 @@
  * main thread, as before.
  */
 import { Worker } from 'node:worker_threads';
-import type { Digest } from '../oci/digest.js';
+import { digestHex, type Digest } from '../oci/digest.js';
 import { ownedTempName } from './owner.js';
 import { runnableModule, threadExecArgv } from './threads.js';
 
@@ -80,8 +80,6 @@ const QUEUE_MAX_BLOBS = 256;
 const GROUP_MAX = 64;
 /** How long a group gathers blobs before it is sent (their bytes are in a journal meanwhile). */
 const GROUP_DELAY_MS = 5;
-
-const PREFIX = 'sha256:';
 
 const THREAD_PROGRAM = new URL('./blob-writer-thread.js', import.meta.url);
 
@@ -280,7 +278,7 @@ export class BlobWriter {
       bytes.set(e.bytes, off);
       off += e.bytes.byteLength;
       ends.push(off);
-      hexes += e.digest.slice(PREFIX.length);
+      hexes += digestHex(e.digest);
     }
     const group: WriteGroup = {
       id,

@@ -74,15 +74,8 @@ export async function flushFiles(dir: string, paths: readonly string[]): Promise
  */
 export function flushFilesSync(dir: string, paths: readonly string[]): void {
   if (paths.length === 0) return;
-  let synced = false;
-  if (paths.length >= SYNCFS_THRESHOLD) {
-    try {
-      execFileSync('sync', ['-f', dir], { timeout: 120_000, stdio: 'ignore' });
-      synced = true;
-    } catch {
-      // no coreutils sync: one fdatasync each
-    }
-  }
+  // Without coreutils' sync: one fdatasync each.
+  const synced = paths.length >= SYNCFS_THRESHOLD && syncFileSystemSync(dir);
   for (const path of synced ? [] : paths) {
     let fd: number | undefined;
     try {
@@ -115,4 +108,14 @@ export function syncFileSystem(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     execFile('sync', ['-f', path], { timeout: 120_000 }, (err) => resolve(err === null));
   });
+}
+
+/** {@link syncFileSystem}, blocking (the last step of a grouped flush; the blob writer's thread). */
+export function syncFileSystemSync(path: string): boolean {
+  try {
+    execFileSync('sync', ['-f', path], { timeout: 120_000, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

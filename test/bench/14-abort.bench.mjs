@@ -18,7 +18,7 @@ import { Experiment, Instance, LocalRegistry } from '../../dist/src/index.js';
 import { HighsAdapter } from '../../dist/src/solve/adapters/highs.js';
 import { solveWithHighs } from '../../dist/src/solve/highs/thread.js';
 import { marketSplitData } from '../solve/market-split.mjs';
-import { fmt } from './lib.mjs';
+import { fmt, median } from './lib.mjs';
 
 const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 5));
 const TIME_LIMIT = 10;
@@ -75,8 +75,6 @@ async function abortedSolve(exp, adapter, i) {
     solveMs: Date.parse(solve.endedAt) - Date.parse(solve.startedAt),
   };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export const cases = [
   {

@@ -6,14 +6,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Experiment, LocalRegistry } from '../../dist/src/index.js';
 import { demoConfigs, demoTrial } from '../../dist/src/cli/demo-study.js';
-import { fmt } from './lib.mjs';
+import { fmt, median } from './lib.mjs';
 
 const CORES = availableParallelism();
 /** Trials a side (RUNLEDGER_BENCH_TRIALS overrides), alternated; the median of each is reported. */
 const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 3));
-
-/** The middle value (the lower middle of an even count). */
-const median = (values) => values.toSorted((a, b) => a - b)[(values.length - 1) >> 1];
 
 async function sweep(registry, tag, concurrency) {
   const exp = await Experiment.create(`bench.local/sweep/demo:${tag}`, {

@@ -25,10 +25,9 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { inlineBundle } from '../../dist/src/ui/report.js';
 import { buildPage } from '../../scripts/build-web.mjs';
-import { fmt, run } from './lib.mjs';
+import { fmt, median, run } from './lib.mjs';
 
 const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 5));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ---- tools: syntheticBundle and launchBrowser from the TypeScript tests ----------------------
 

@@ -16,7 +16,7 @@ import { request, createServer } from 'node:http';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { AutosavePolicy, Experiment, LocalRegistry } from '../../dist/src/index.js';
-import { fmt, run } from './lib.mjs';
+import { fmt, median, run } from './lib.mjs';
 
 const EXPERIMENTS = Number(process.env['RUNLEDGER_BENCH_UI_EXPERIMENTS'] ?? 100);
 const RUNS = 100;
@@ -105,8 +105,6 @@ async function uiFirstStudy(bin, root) {
     await new Promise((resolve) => child.once('close', resolve));
   }
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export const cases = [
   {

@@ -46,7 +46,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { benchParams, fmt, MB, peakRssKiB, run, syncAll } from './lib.mjs';
+import { benchParams, fmt, MB, median, peakRssKiB, run, syncAll } from './lib.mjs';
 
 const COUNT = Number(process.env['RUNLEDGER_BENCH_RUNS'] ?? 10_000);
 const TRIALS = Math.max(1, Number(process.env['RUNLEDGER_BENCH_TRIALS'] ?? 5));
@@ -261,9 +261,6 @@ async function side(which, ctx, dir) {
 
 const kibToMB = (kib) => (kib * 1024) / MB; // peak RSS figures are in KiB
 
-/** The middle value (the lower middle of an even count), the same rule for every side. */
-const median = (values) => values.toSorted((a, b) => a - b)[(values.length - 1) >> 1];
-
 export const cases = [
   {
     name: `${COUNT.toLocaleString('en-US')} runs × 10 parameters + 1 JSON each`,
@@ -314,7 +311,7 @@ export const cases = [
 
       // The median trial of each side: the best would reward whichever side happened to find a
       // block group without recently freed inodes, a matter of the disk, not of the side.
-      const mid = ourRuns.toSorted((a, b) => a.recordSeconds - b.recordSeconds)[(TRIALS - 1) >> 1];
+      const mid = median(ourRuns, (r) => r.recordSeconds);
       const commit = median(ourRuns.map((r) => r.commitSeconds));
       const peakRss = Math.max(...ourRuns.map((r) => kibToMB(r.maxRssKiB)));
       const peerSeconds = median(peerRuns.map((p) => p.seconds));

@@ -101,6 +101,17 @@ export function benchParams(i, count) {
 }
 
 /**
+ * The median of `values` (the upper middle of an even count), or of the items by `key`.
+ * @template T
+ * @param {readonly T[]} values
+ * @param {(item: T) => number} [key]
+ * @returns {T}
+ */
+export function median(values, key = (x) => /** @type {number} */ (x)) {
+  return values.toSorted((a, b) => key(a) - key(b))[Math.floor(values.length / 2)];
+}
+
+/**
  * This process's peak resident set size in KiB since it started: VmHWM of /proc/self/status where
  * there is one. Not `process.resourceUsage().maxRSS` alone: on Linux that keeps the parent's RSS
  * at fork time (exec records the forked copy's high-water mark), so a child of the runner (92 MB
